@@ -1,0 +1,157 @@
+//! Diagnostics: every problem a user can cause, with where it is and what to change.
+//!
+//! Stages never print or stop at the first problem: they push [`Diagnostic`]s into a
+//! list, and the command decides how to show them (human, JSON, GitHub annotations).
+
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A file the user wrote, kept whole so a diagnostic can point into it.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the site root, with `/` separators: what the user sees.
+    pub path: String,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+        Arc::new(SourceFile { path: path.into(), text: text.into() })
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (line, col)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    /// Worth knowing, never fails a build (a case left out by TLP, say).
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// Where a problem is: a file, and where known the bytes in it.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub file: Arc<SourceFile>,
+    pub range: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable code, e.g. `technique-unknown`; documented in README.
+    pub code: &'static str,
+    pub message: String,
+    /// What to change, when we can tell.
+    pub hint: Option<String>,
+    pub location: Option<Location>,
+    /// A file that has no text to point into (a folder, a binary file).
+    pub path: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic { severity, code, message: message.into(), hint: None, location: None, path: None }
+    }
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, message)
+    }
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, message)
+    }
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Severity::Note, code, message)
+    }
+    pub fn at(mut self, file: &Arc<SourceFile>, range: Range<usize>) -> Self {
+        self.location = Some(Location { file: file.clone(), range: Some(range) });
+        self
+    }
+    pub fn in_file(mut self, file: &Arc<SourceFile>) -> Self {
+        self.location = Some(Location { file: file.clone(), range: None });
+        self
+    }
+    pub fn in_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `FILE`, `FILE:LINE:COL`, or nothing.
+    pub fn position(&self) -> Option<(String, Option<(usize, usize)>)> {
+        match &self.location {
+            Some(loc) => Some((
+                loc.file.path.clone(),
+                loc.range.as_ref().map(|r| loc.file.line_col(r.start)),
+            )),
+            None => self.path.clone().map(|p| (p, None)),
+        }
+    }
+}
+
+/// All diagnostics of a run, in a stable order.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+    pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(ds);
+    }
+    pub fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|d| d.severity == severity).count()
+    }
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+    /// `--strict`: warnings fail the run too.
+    pub fn promote_warnings(&mut self) {
+        for d in &mut self.items {
+            if d.severity == Severity::Warning {
+                d.severity = Severity::Error;
+            }
+        }
+    }
+    /// Order by file, then position, so output does not depend on thread timing.
+    pub fn sort(&mut self) {
+        self.items.sort_by(|a, b| {
+            let key = |d: &Diagnostic| {
+                let (file, lc) = d.position().unwrap_or_default();
+                (file, lc.unwrap_or((0, 0)), d.severity, d.message.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+    }
+}

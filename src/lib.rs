@@ -1,0 +1,22 @@
+//! Casebook: a static site generator for breach case studies.
+//!
+//! The build is a one-way pipeline, one module per stage:
+//! [`load`] (walk the tree, read files) -> [`parse`] (front matter, Markdown)
+//! -> [`resolve`] (ATT&CK catalog, organizations, the cross-link index)
+//! -> [`render`] (Tera) -> [`write`] (atomically). [`pipeline`] runs them in order.
+//! Each stage takes the previous stage's types and hands on its own.
+
+pub mod attack;
+pub mod cli;
+pub mod config;
+pub mod countries;
+pub mod diagnostics;
+pub mod load;
+pub mod parse;
+pub mod pipeline;
+pub mod render;
+pub mod resolve;
+pub mod scaffold;
+pub mod slug;
+pub mod urls;
+pub mod write;

@@ -1,0 +1,3 @@
+//! TODO
+pub mod date;
+pub mod markdown;
