@@ -1,3 +1,4 @@
 //! TODO
 pub mod date;
+pub mod highlight;
 pub mod markdown;
