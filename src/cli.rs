@@ -1,2 +1,214 @@
-//! TODO
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The command line (FORMAT.md section 7). Exit status: 0 success, 1 the site has
+//! errors, 2 the command line is wrong.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Overrides;
+use crate::diagnostics::Severity;
+use crate::pipeline::{self, Options};
+use crate::report::{self, Format};
+use crate::scaffold;
+
+#[derive(Parser)]
+#[command(
+    name = "casebook",
+    version,
+    about = "A static site generator for breach case studies"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder
+    Build {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Output folder (default: site.toml's [build] output, relative to the root)
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Include drafts
+        #[arg(long)]
+        drafts: bool,
+        /// Treat warnings as errors
+        #[arg(long)]
+        strict: bool,
+        /// Print how long each stage took
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Check everything a build would, writing nothing
+    Check {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Treat warnings as errors
+        #[arg(long)]
+        strict: bool,
+        /// Include drafts
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Build, serve on 127.0.0.1, rebuild on change and reload open pages
+    Serve {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        #[arg(long)]
+        drafts: bool,
+        #[arg(long)]
+        open: bool,
+    },
+    /// Write a new case or organization from a template
+    New {
+        #[command(subcommand)]
+        what: NewWhat,
+        #[arg(long, default_value = ".", global = true)]
+        root: PathBuf,
+    },
+    /// Make a new site with an example case, ready to build
+    Init { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum NewWhat {
+    /// content/cases/SLUG.md
+    Case { slug: String },
+    /// content/organizations/SLUG.md for NAME
+    Org { name: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Build {
+            root,
+            output,
+            base_url,
+            drafts,
+            strict,
+            timings,
+        } => {
+            let options = Options {
+                root,
+                overrides: Overrides {
+                    output,
+                    base_url,
+                    drafts,
+                },
+                write: true,
+                now: None,
+            };
+            let report = pipeline::run(&options, strict);
+            eprint!("{}", report::human(&report.diagnostics.items));
+            if timings {
+                for (stage, ms) in &report.timings {
+                    eprintln!("{stage:>8}: {ms} ms");
+                }
+            }
+            finish(&report, true)
+        }
+        Command::Check {
+            root,
+            format,
+            strict,
+            drafts,
+        } => {
+            let options = Options {
+                root,
+                overrides: Overrides {
+                    drafts,
+                    ..Default::default()
+                },
+                write: false,
+                now: None,
+            };
+            let report = pipeline::run(&options, strict);
+            let text = report::format(&report.diagnostics.items, format);
+            if format == Format::Human {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            finish(&report, format == Format::Human)
+        }
+        Command::Serve { .. } => {
+            eprintln!("casebook serve is not available yet; use casebook build and any static file server");
+            ExitCode::from(2)
+        }
+        Command::New { what, root } => {
+            let result = match what {
+                NewWhat::Case { slug } => scaffold::new_case(&root, &slug),
+                NewWhat::Org { name } => scaffold::new_org(&root, &name),
+            };
+            scaffold_result(result)
+        }
+        Command::Init { dir } => scaffold_result(scaffold::init(&dir)),
+    }
+}
+
+fn scaffold_result(result: Result<PathBuf, String>) -> ExitCode {
+    match result {
+        Ok(path) => {
+            eprintln!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn finish(report: &pipeline::Report, summary: bool) -> ExitCode {
+    let d = &report.diagnostics;
+    let (errors, warnings) = (d.count(Severity::Error), d.count(Severity::Warning));
+    if summary {
+        if errors > 0 {
+            eprintln!(
+                "error: {errors} error{}, {warnings} warning{}; nothing was written",
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" }
+            );
+        } else if let Some(out) = &report.output {
+            eprintln!(
+                "built {} case{} ({} left out), {} pages, into {}",
+                report.cases,
+                if report.cases == 1 { "" } else { "s" },
+                report.left_out,
+                report.pages,
+                out.display()
+            );
+        } else {
+            eprintln!(
+                "checked {} published case{} ({} left out): no errors, {warnings} warning{}",
+                report.cases,
+                if report.cases == 1 { "" } else { "s" },
+                report.left_out,
+                if warnings == 1 { "" } else { "s" }
+            );
+        }
+    }
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

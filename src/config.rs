@@ -1,1 +1,185 @@
-//! TODO
+//! `site.toml`: the site's configuration. Every key has a default; unknown keys are errors.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::parse::toml_error;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub title: String,
+    pub base_url: String,
+    pub language: String,
+    pub description: String,
+    pub theme: String,
+    pub build: BuildConfig,
+    pub markdown: MarkdownConfig,
+    pub publish: PublishConfig,
+    pub attack: AttackConfig,
+    pub pagination: PaginationConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BuildConfig {
+    pub output: String,
+    pub drafts: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarkdownConfig {
+    pub unsafe_html: bool,
+    pub highlight_theme: String,
+    /// Used inside `prefers-color-scheme: dark`.
+    pub highlight_theme_dark: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublishConfig {
+    pub tlp: Vec<toml::Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttackConfig {
+    pub catalog: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaginationConfig {
+    pub per_page: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            title: "Breach Casebook".into(),
+            base_url: "http://localhost".into(),
+            language: "en".into(),
+            description: String::new(),
+            theme: "default".into(),
+            build: BuildConfig::default(),
+            markdown: MarkdownConfig::default(),
+            publish: PublishConfig::default(),
+            attack: AttackConfig::default(),
+            pagination: PaginationConfig::default(),
+        }
+    }
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            output: "public".into(),
+            drafts: false,
+        }
+    }
+}
+
+impl Default for MarkdownConfig {
+    fn default() -> Self {
+        MarkdownConfig {
+            unsafe_html: false,
+            highlight_theme: "InspiredGitHub".into(),
+            highlight_theme_dark: "base16-ocean.dark".into(),
+        }
+    }
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        PublishConfig {
+            tlp: vec![
+                toml::Spanned::new(0..0, "clear".into()),
+                toml::Spanned::new(0..0, "green".into()),
+            ],
+        }
+    }
+}
+
+impl Default for AttackConfig {
+    fn default() -> Self {
+        AttackConfig {
+            catalog: "builtin".into(),
+        }
+    }
+}
+
+impl Default for PaginationConfig {
+    fn default() -> Self {
+        PaginationConfig { per_page: 50 }
+    }
+}
+
+/// What the command line may override.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub output: Option<std::path::PathBuf>,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+}
+
+impl Config {
+    /// Parses `site.toml` and checks the values serde cannot.
+    pub fn parse(file: &Arc<SourceFile>) -> Result<Config, Vec<Diagnostic>> {
+        let mut config: Config = toml::from_str(&file.text)
+            .map_err(|e| vec![toml_error(file, 0, &e, "config-invalid")])?;
+        let mut errors = Vec::new();
+        config.base_url = config.base_url.trim_end_matches('/').to_string();
+        if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
+            errors.push(
+                Diagnostic::error(
+                    "config-invalid",
+                    format!("base_url {:?} is not an http(s) URL", config.base_url),
+                )
+                .in_file(file)
+                .hint("write e.g. base_url = \"https://cases.example.org\""),
+            );
+        }
+        for level in &config.publish.tlp {
+            if crate::parse::case::Tlp::parse(level.get_ref()).is_none() {
+                errors.push(
+                    Diagnostic::error(
+                        "config-invalid",
+                        format!("unknown TLP level {:?} in [publish] tlp", level.get_ref()),
+                    )
+                    .at(file, level.span())
+                    .hint("use clear, green, amber, amber+strict or red"),
+                );
+            }
+        }
+        if config.pagination.per_page == 0 {
+            errors.push(
+                Diagnostic::error("config-invalid", "[pagination] per_page must be at least 1")
+                    .in_file(file),
+            );
+        }
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if let Some(url) = &overrides.base_url {
+            self.base_url = url.trim_end_matches('/').to_string();
+        }
+        if overrides.drafts {
+            self.build.drafts = true;
+        }
+    }
+
+    pub fn publishes(&self, tlp: crate::parse::case::Tlp) -> bool {
+        self.publish
+            .tlp
+            .iter()
+            .any(|l| crate::parse::case::Tlp::parse(l.get_ref()) == Some(tlp))
+    }
+}

@@ -16,7 +16,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.into(), text: text.into() })
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -77,7 +80,14 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { severity, code, message: message.into(), hint: None, location: None, path: None }
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            hint: None,
+            location: None,
+            path: None,
+        }
     }
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
@@ -89,11 +99,17 @@ impl Diagnostic {
         Self::new(Severity::Note, code, message)
     }
     pub fn at(mut self, file: &Arc<SourceFile>, range: Range<usize>) -> Self {
-        self.location = Some(Location { file: file.clone(), range: Some(range) });
+        self.location = Some(Location {
+            file: file.clone(),
+            range: Some(range),
+        });
         self
     }
     pub fn in_file(mut self, file: &Arc<SourceFile>) -> Self {
-        self.location = Some(Location { file: file.clone(), range: None });
+        self.location = Some(Location {
+            file: file.clone(),
+            range: None,
+        });
         self
     }
     pub fn in_path(mut self, path: impl Into<String>) -> Self {

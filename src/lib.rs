@@ -15,6 +15,7 @@ pub mod load;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
+pub mod report;
 pub mod resolve;
 pub mod scaffold;
 pub mod slug;

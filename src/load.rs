@@ -1,1 +1,403 @@
-//! TODO
+//! Load: walk the site, read every file it is made of, refuse what is outside it.
+//!
+//! Nothing here understands front matter; it only knows the layout of FORMAT.md
+//! section 1 and hands on the files as text.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::slug::is_valid_slug;
+
+/// Larger Markdown files are refused: no write-up is this long, a mistake is.
+pub const MAX_TEXT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The default theme, compiled in by `build.rs`.
+mod default_theme {
+    include!(concat!(env!("OUT_DIR"), "/default_theme.rs"));
+}
+
+/// A Markdown file with the slug it is published under.
+#[derive(Debug, Clone)]
+pub struct ContentFile {
+    pub slug: String,
+    pub file: Arc<SourceFile>,
+}
+
+/// A file copied to the output as is.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    /// Output path relative to the output root, `/`-separated.
+    pub dest: String,
+    pub data: AssetData,
+}
+
+#[derive(Debug, Clone)]
+pub enum AssetData {
+    File(PathBuf),
+    Builtin(&'static [u8]),
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub file: Arc<SourceFile>,
+}
+
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub cases: Vec<ContentFile>,
+    pub organizations: Vec<ContentFile>,
+    pub pages: Vec<ContentFile>,
+    /// Theme templates with the site's `templates/` overrides applied.
+    pub templates: Vec<Template>,
+    /// Theme static, then the site's `static/`, then case bundle assets (later wins).
+    pub assets: Vec<Asset>,
+}
+
+/// Reads `site.toml` (missing is fine: every key has a default).
+pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
+    let path = root.join("site.toml");
+    if !root.is_dir() {
+        return Err(Diagnostic::error(
+            "site-missing",
+            format!("{} is not a folder", root.display()),
+        ));
+    }
+    if !path.exists() {
+        return Ok(SourceFile::new("site.toml", ""));
+    }
+    read_text(root, &path)
+}
+
+pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut sources = Sources::default();
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let walk = |dir: &str, diags: &mut Vec<Diagnostic>| {
+        walk_files(root, &canonical_root, &root.join(dir), diags)
+    };
+
+    // Cases: `cases/SLUG.md` or a bundle `cases/SLUG/index.md` with its assets.
+    let mut case_paths = Vec::new();
+    for path in walk("content/cases", &mut diags) {
+        let rel = path
+            .strip_prefix(root.join("content/cases"))
+            .unwrap_or(&path);
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        match parts.as_slice() {
+            [file] if file.ends_with(".md") => {
+                case_paths.push((file.trim_end_matches(".md").to_string(), path))
+            }
+            [dir, file] if file == "index.md" => case_paths.push((dir.clone(), path)),
+            [dir, ..] if parts.len() > 1 => {
+                // A bundle's folder name is its slug: checked when its index.md is read.
+                if is_valid_slug(dir) {
+                    let dest = format!("cases/{}", parts.join("/"));
+                    sources.assets.push(Asset {
+                        dest,
+                        data: AssetData::File(path.clone()),
+                    });
+                }
+            }
+            _ => diags.push(
+                Diagnostic::warning(
+                    "content-ignored",
+                    "not a case: cases are `SLUG.md` or `SLUG/index.md`",
+                )
+                .in_path(display(root, &path)),
+            ),
+        }
+    }
+    sources.cases = read_content(root, case_paths, "case", &mut diags);
+
+    for (dir, kind, target) in [
+        ("content/organizations", "organization", 0),
+        ("content/pages", "page", 1),
+    ] {
+        let mut paths = Vec::new();
+        for path in walk(dir, &mut diags) {
+            let rel = path.strip_prefix(root.join(dir)).unwrap_or(&path);
+            match rel.to_str() {
+                Some(name) if name.ends_with(".md") && !name.contains(['/', '\\']) => {
+                    paths.push((name.trim_end_matches(".md").to_string(), path))
+                }
+                _ => diags.push(
+                    Diagnostic::warning(
+                        "content-ignored",
+                        format!(
+                            "not a{} {kind}: expected {dir}/SLUG.md",
+                            if kind.starts_with('o') { "n" } else { "" }
+                        ),
+                    )
+                    .in_path(display(root, &path)),
+                ),
+            }
+        }
+        let files = read_content(root, paths, kind, &mut diags);
+        if target == 0 {
+            sources.organizations = files
+        } else {
+            sources.pages = files
+        }
+    }
+
+    // Theme: a folder of the site's own, else the compiled-in default.
+    let theme_dir = root.join("themes").join(&config.theme);
+    let mut templates = std::collections::BTreeMap::new();
+    if theme_dir.is_dir() {
+        load_templates(
+            root,
+            &canonical_root,
+            &theme_dir.join("templates"),
+            &mut templates,
+            &mut diags,
+        );
+        add_static(
+            root,
+            &canonical_root,
+            &theme_dir.join("static"),
+            &mut sources.assets,
+            &mut diags,
+        );
+    } else if config.theme == "default" {
+        for (path, bytes) in default_theme::FILES {
+            if let Some(name) = path.strip_prefix("templates/") {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let file = SourceFile::new(format!("(built-in theme)/templates/{name}"), text);
+                templates.insert(
+                    name.to_string(),
+                    Template {
+                        name: name.to_string(),
+                        file,
+                    },
+                );
+            } else if let Some(dest) = path.strip_prefix("static/") {
+                sources.assets.push(Asset {
+                    dest: dest.to_string(),
+                    data: AssetData::Builtin(bytes),
+                });
+            }
+        }
+    } else {
+        diags.push(
+            Diagnostic::error(
+                "theme-missing",
+                format!(
+                    "theme {:?} not found: no folder themes/{}",
+                    config.theme, config.theme
+                ),
+            )
+            .in_path("site.toml")
+            .hint("create the folder, or use theme = \"default\""),
+        );
+    }
+    load_templates(
+        root,
+        &canonical_root,
+        &root.join("templates"),
+        &mut templates,
+        &mut diags,
+    );
+    sources.templates = templates.into_values().collect();
+    // Site static goes after the theme's so it overrides; bundle assets were pushed first
+    // but live under cases/, which static/ has no reason to shadow.
+    add_static(
+        root,
+        &canonical_root,
+        &root.join("static"),
+        &mut sources.assets,
+        &mut diags,
+    );
+    (sources, diags)
+}
+
+fn bad_slug(slug: &str, kind: &str) -> Diagnostic {
+    Diagnostic::error(
+        "slug-invalid",
+        format!("{slug:?} cannot be a {kind} slug: it is part of the page's URL"),
+    )
+    .hint("rename the file using only a-z, 0-9, `-`, `_` and `.` (e.g. ntt-communications-2020.md)")
+}
+
+fn read_content(
+    root: &Path,
+    paths: Vec<(String, PathBuf)>,
+    kind: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ContentFile> {
+    let results: Vec<_> = paths
+        .into_par_iter()
+        .map(|(slug, path)| {
+            if !is_valid_slug(&slug) {
+                return Err(bad_slug(&slug, kind).in_path(display(root, &path)));
+            }
+            read_text(root, &path).map(|file| ContentFile { slug, file })
+        })
+        .collect();
+    let mut files = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
+    }
+    files.sort_by(|a, b| a.slug.cmp(&b.slug));
+    files
+}
+
+fn load_templates(
+    root: &Path,
+    canonical_root: &Path,
+    dir: &Path,
+    templates: &mut std::collections::BTreeMap<String, Template>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for path in walk_files(root, canonical_root, dir, diags) {
+        let name = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        match read_text(root, &path) {
+            Ok(file) => {
+                templates.insert(name.clone(), Template { name, file });
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+}
+
+fn add_static(
+    root: &Path,
+    canonical_root: &Path,
+    dir: &Path,
+    assets: &mut Vec<Asset>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for path in walk_files(root, canonical_root, dir, diags) {
+        let dest = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        assets.push(Asset {
+            dest,
+            data: AssetData::File(path),
+        });
+    }
+}
+
+/// Every regular file under `dir`, sorted; hidden and editor files skipped.
+/// Symbolic links are followed only while they stay inside the site.
+fn walk_files(
+    root: &Path,
+    canonical_root: &Path,
+    dir: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if !dir.is_dir() {
+        return files;
+    }
+    let walker = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0
+                || !(name.starts_with('.') || name.ends_with('~') || name.starts_with('#'))
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| display(root, p)).unwrap_or_default();
+                diags.push(Diagnostic::error("io", format!("cannot read: {e}")).in_path(path));
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.path_is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(canonical_root) && target.is_file() => {
+                    files.push(path.to_path_buf())
+                }
+                Ok(target) if target.starts_with(canonical_root) => diags.push(
+                    Diagnostic::warning(
+                        "symlink-ignored",
+                        "symbolic link to a folder is not followed",
+                    )
+                    .in_path(display(root, path)),
+                ),
+                _ => diags.push(
+                    Diagnostic::error(
+                        "symlink-outside",
+                        "symbolic link points outside the site; refusing to read it",
+                    )
+                    .in_path(display(root, path))
+                    .hint("copy the file into the site instead of linking to it"),
+                ),
+            }
+        } else if entry.file_type().is_file() {
+            files.push(path.to_path_buf());
+        }
+    }
+    files
+}
+
+/// Reads a UTF-8 text file, refusing huge and non-UTF-8 files with a clear message.
+pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
+    let shown = display(root, path);
+    let meta = fs::metadata(path)
+        .map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
+    if meta.len() > MAX_TEXT_BYTES {
+        return Err(Diagnostic::error(
+            "file-too-large",
+            format!(
+                "file is {} bytes; text files are limited to {} bytes",
+                meta.len(),
+                MAX_TEXT_BYTES
+            ),
+        )
+        .in_path(&shown));
+    }
+    let bytes = fs::read(path)
+        .map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(SourceFile::new(shown, text))
+        }
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let (line, col) = SourceFile::new("", prefix.clone()).line_col(prefix.len());
+            Err(Diagnostic::error(
+                "file-not-utf8",
+                format!("{shown}:{line}:{col}: the file is not UTF-8 text"),
+            )
+            .in_path(shown)
+            .hint("save the file as UTF-8"))
+        }
+    }
+}
+
+/// Path relative to the site root with `/` separators, for messages.
+pub fn display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}

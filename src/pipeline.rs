@@ -1,1 +1,168 @@
-//! TODO
+//! The build, stage after stage: load -> parse -> resolve -> render -> write.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::attack::Catalog;
+use crate::config::{Config, Overrides};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::render::OutputFile;
+use crate::{load, parse, render, resolve, write};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub root: PathBuf,
+    pub overrides: Overrides,
+    /// `check` validates everything and writes nothing.
+    pub write: bool,
+    /// The instant embargoes are compared with (now, unless a test says otherwise).
+    pub now: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub diagnostics: Diagnostics,
+    /// Where the site was (or would have been) written.
+    pub output: Option<PathBuf>,
+    pub pages: usize,
+    pub files: usize,
+    pub cases: usize,
+    pub left_out: usize,
+    /// (stage, milliseconds), for `--timings` and benchmarks.
+    pub timings: Vec<(&'static str, u128)>,
+}
+
+/// The output folder: `--output` is relative to the current folder, `site.toml`'s
+/// `[build] output` to the site root.
+pub fn output_dir(root: &Path, config: &Config, overrides: &Overrides) -> PathBuf {
+    match &overrides.output {
+        Some(p) => p.clone(),
+        None => root.join(&config.build.output),
+    }
+}
+
+/// The compiled-in catalog, or one read from the site.
+pub enum LoadedCatalog {
+    Builtin(&'static Catalog),
+    Owned(Box<Catalog>),
+}
+
+impl std::ops::Deref for LoadedCatalog {
+    type Target = Catalog;
+    fn deref(&self) -> &Catalog {
+        match self {
+            LoadedCatalog::Builtin(c) => c,
+            LoadedCatalog::Owned(c) => c,
+        }
+    }
+}
+
+/// The catalog `[attack] catalog` names: the compiled-in one, or a file in the site.
+pub fn catalog(root: &Path, config: &Config) -> Result<LoadedCatalog, Diagnostic> {
+    if config.attack.catalog == "builtin" {
+        return Ok(LoadedCatalog::Builtin(Catalog::builtin()));
+    }
+    let path = root.join(&config.attack.catalog);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Diagnostic::error(
+            "catalog-invalid",
+            format!("cannot read the ATT&CK catalog {}: {e}", path.display()),
+        )
+        .in_path("site.toml")
+    })?;
+    Catalog::from_json(&text)
+        .map(|c| LoadedCatalog::Owned(Box::new(c)))
+        .map_err(|e| {
+            Diagnostic::error("catalog-invalid", format!("{}: {e}", config.attack.catalog))
+                .in_path("site.toml")
+        })
+}
+
+/// Everything up to the rendered files, with every diagnostic of the run.
+pub fn build(options: &Options) -> (Report, Option<(PathBuf, Vec<OutputFile>, Vec<load::Asset>)>) {
+    let mut report = Report::default();
+    let mut clock = Instant::now();
+    let mut lap = |report: &mut Report, stage: &'static str| {
+        report.timings.push((stage, clock.elapsed().as_millis()));
+        clock = Instant::now();
+    };
+    let root = &options.root;
+    let config_file = match load::read_config(root) {
+        Ok(f) => f,
+        Err(d) => {
+            report.diagnostics.push(d);
+            return (report, None);
+        }
+    };
+    let mut config = match Config::parse(&config_file) {
+        Ok(c) => c,
+        Err(ds) => {
+            report.diagnostics.extend(ds);
+            return (report, None);
+        }
+    };
+    config.apply(&options.overrides);
+    let output = output_dir(root, &config, &options.overrides);
+    if options.write {
+        match write::check_output(root, &output) {
+            Ok(out) => report.output = Some(out),
+            Err(d) => report.diagnostics.push(d),
+        }
+    }
+    let catalog = match catalog(root, &config) {
+        Ok(c) => c,
+        Err(d) => {
+            report.diagnostics.push(d);
+            return (report, None);
+        }
+    };
+
+    let (sources, diags) = load::load(root, &config);
+    report.diagnostics.extend(diags);
+    lap(&mut report, "load");
+    let (parsed, diags) = parse::parse_all(&sources, &config);
+    report.diagnostics.extend(diags);
+    lap(&mut report, "parse");
+    let tera = render::compile(&sources.templates);
+    let now = options.now.unwrap_or_else(jiff::Timestamp::now);
+    let (site, diags) = resolve::resolve(parsed, config, &catalog, now);
+    report.diagnostics.extend(diags);
+    report.cases = site.cases.len();
+    report.left_out = site.left_out.len();
+    lap(&mut report, "resolve");
+    let tera = match tera {
+        Ok(t) => t,
+        Err(ds) => {
+            report.diagnostics.extend(ds);
+            return (report, None);
+        }
+    };
+    let (files, diags) = render::render(&site, &tera);
+    report.diagnostics.extend(diags);
+    report.pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
+    report.files = files.len() + sources.assets.len();
+    lap(&mut report, "render");
+    let out = report.output.clone().unwrap_or(output);
+    (report, Some((out, files, sources.assets)))
+}
+
+/// Builds and, when there is no error, writes the site.
+pub fn run(options: &Options, strict: bool) -> Report {
+    let (mut report, built) = build(options);
+    if strict {
+        report.diagnostics.promote_warnings();
+    }
+    report.diagnostics.sort();
+    if report.diagnostics.has_errors() || !options.write {
+        return report;
+    }
+    if let Some((out, files, assets)) = built {
+        let start = Instant::now();
+        if let Err(d) = write::write_site(&out, &files, &assets) {
+            report.diagnostics.push(d);
+        }
+        report.timings.push(("write", start.elapsed().as_millis()));
+        report.output = Some(out);
+    }
+    report
+}

@@ -1,1 +1,168 @@
-//! TODO
+//! `casebook init` and `casebook new`: files a writer fills in.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::slug::{is_valid_slug, slugify};
+
+/// Writes `content` to `path` unless something is there already.
+fn create(path: &Path, content: &str) -> Result<PathBuf, String> {
+    if path.exists() {
+        return Err(format!(
+            "{} exists already; not overwriting it",
+            path.display()
+        ));
+    }
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path.to_path_buf())
+}
+
+fn today() -> String {
+    jiff::Zoned::now().date().to_string()
+}
+
+pub fn case_template(slug: &str, date: &str) -> String {
+    format!(
+        r#"+++
+title = "{slug}"
+date = {date}
+organizations = ["Example Corp"]
+summary = "One or two sentences: who was hit, what was exposed, how it was found."
+tlp = "clear"
+tags = []
+
+[incident]
+status = "confirmed"          # confirmed | suspected
+sectors = ["Retail"]
+countries = ["US"]            # ISO 3166-1 alpha-2
+actors = ["unknown"]
+# started = ">2024-09"        # partial dates: "2024", "2024-09", "~2024-09", ">2024-09", "<2025"
+# detected = {date}
+# disclosed = {date}
+
+[impact]
+# people = 1000               # records, people, organizations, accounts
+data_types = ["Names", "Email addresses"]
+
+# [[techniques]]
+# id = "T1078"                # an ATT&CK Enterprise technique id
+# tactic = "initial-access"
+# confidence = "likely"       # confirmed | likely | possible | unconfirmed
+# evidence = "What in the sources supports this."
+
+# [[timeline]]
+# date = {date}
+# event = "What happened that day."
+
+[[references]]
+url = "https://example.org/announcement"
+title = "The organization's announcement"
+publisher = "Example Corp"
+date = {date}
++++
+What happened, how it was found, what was exposed, how the organization responded.
+"#
+    )
+}
+
+pub fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
+    if !is_valid_slug(slug) {
+        return Err(format!(
+            "{slug:?} cannot be a slug: use a-z, 0-9 and -, e.g. acme-2025"
+        ));
+    }
+    create(
+        &root.join("content/cases").join(format!("{slug}.md")),
+        &case_template(slug, &today()),
+    )
+}
+
+pub fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
+    let slug = slugify(name);
+    if slug.is_empty() {
+        return Err(format!(
+            "{name:?} has no letter or digit to make a file name from"
+        ));
+    }
+    // A JSON string is a valid TOML basic string.
+    let name_toml = serde_json::to_string(name).unwrap_or_default();
+    let content = format!(
+        "+++\nname = {name_toml}\naliases = []\nsectors = []\ncountries = []\n# website = \"https://example.org\"\n# parent = \"Parent company\"\n+++\nWho they are, in a few sentences.\n"
+    );
+    create(
+        &root
+            .join("content/organizations")
+            .join(format!("{slug}.md")),
+        &content,
+    )
+}
+
+pub fn init(dir: &Path) -> Result<PathBuf, String> {
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(format!("{} exists and is not empty", dir.display()));
+    }
+    let date = today();
+    create(
+        &dir.join("site.toml"),
+        "title = \"Breach Casebook\"\nbase_url = \"https://cases.example.org\"\nlanguage = \"en\"\ndescription = \"Case studies of data breaches\"\n\n[publish]\ntlp = [\"clear\", \"green\"]\n",
+    )?;
+    create(&dir.join(".gitignore"), "/public\n")?;
+    create(
+        &dir.join("content/cases/example-2025.md"),
+        &format!(
+            r#"+++
+title = "Example Corp: customer records exposed through a stolen password"
+date = {date}
+organizations = ["Example Corp"]
+summary = "A fictional case to show the format: replace it with your first write-up."
+tlp = "clear"
+tags = ["example"]
+
+[incident]
+status = "confirmed"
+sectors = ["Retail"]
+countries = ["US"]
+actors = ["unknown"]
+started = ">2025-01"
+detected = 2025-02-03
+disclosed = 2025-02-20
+
+[impact]
+people = 1200
+data_types = ["Names", "Email addresses"]
+
+[[techniques]]
+id = "T1078"
+tactic = "initial-access"
+confidence = "likely"
+evidence = "The (fictional) company said an employee's password was used from abroad."
+
+[[timeline]]
+date = 2025-02-03
+event = "Unusual sign-ins noticed."
+
+[[references]]
+url = "https://example.org/notice"
+title = "Notice of a security incident (fictional)"
+publisher = "Example Corp"
+date = 2025-02-20
++++
+This is an example. Write what happened, how it was found and what was exposed,
+and link to [the technique](attack:T1078) or [the company](org:Example Corp).
+"#
+        ),
+    )?;
+    create(
+        &dir.join("content/organizations/example-corp.md"),
+        "+++\nname = \"Example Corp\"\naliases = [\"Example\"]\nsectors = [\"Retail\"]\ncountries = [\"US\"]\n+++\nA fictional retailer.\n",
+    )?;
+    Ok(dir.to_path_buf())
+}

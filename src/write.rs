@@ -1,1 +1,172 @@
-//! TODO
+//! Write: the built site goes to a temporary folder beside the output, then takes its
+//! place in two renames. A build that fails never touches the previous output.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostics::Diagnostic;
+use crate::load::{Asset, AssetData};
+use crate::render::OutputFile;
+
+/// Left in every output folder so a later build knows it may replace it.
+pub const MARKER: &str = ".casebook-output";
+
+/// Refuses output folders whose replacement would destroy the site or more.
+pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
+    let refuse = |why: &str| {
+        Err(Diagnostic::error(
+            "output-refused",
+            format!("refusing to write the site to {}: {why}", output.display()),
+        )
+        .hint("choose an empty or new folder, such as public/"))
+    };
+    let out = absolute(output);
+    let root = absolute(root);
+    if out.parent().is_none() {
+        return refuse("it is the file system's root");
+    }
+    if root.starts_with(&out) {
+        return refuse("it contains the site itself, and the build replaces the whole folder");
+    }
+    for dir in ["content", "templates", "static", "themes"] {
+        if out.starts_with(root.join(dir)) {
+            return refuse(&format!("it is inside the site's {dir}/ folder"));
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+        if out == absolute(&home) {
+            return refuse("it is your home folder");
+        }
+    }
+    if out.is_file() {
+        return refuse("it is a file");
+    }
+    if out.is_dir()
+        && !out.join(MARKER).exists()
+        && fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return refuse("it exists, is not empty, and was not written by casebook");
+    }
+    Ok(out)
+}
+
+/// A path made absolute and cleaned of `.` and `..` without touching the disk, so
+/// folders that do not exist yet compare correctly.
+pub fn absolute(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    // Resolve symlinks in the part that exists, so `/tmp` and `/private/tmp` agree.
+    let mut existing = joined.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        out.push(part);
+    }
+    let mut clean = PathBuf::new();
+    for c in out.components() {
+        match c {
+            Component::ParentDir => {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    clean
+}
+
+/// Writes `files` and `assets` as the new content of `output`, atomically replacing it.
+pub fn write_site(output: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<(), Diagnostic> {
+    let io = |what: &str, p: &Path, e: std::io::Error| {
+        Diagnostic::error("io", format!("cannot {what} {}: {e}", p.display()))
+    };
+    let parent = output.parent().unwrap_or(Path::new("."));
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+    let tmp = parent.join(format!(".{name}.casebook-tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.casebook-old-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| io("create", &tmp, e))?;
+
+    let result = (|| {
+        // Folders first, once each, so the parallel writes below only create files.
+        let mut dirs: Vec<PathBuf> = files
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(assets.iter().map(|a| a.dest.as_str()))
+            .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        for d in &dirs {
+            fs::create_dir_all(tmp.join(d)).map_err(|e| io("create", d, e))?;
+        }
+        assets.par_iter().try_for_each(|a| {
+            let dest = safe_join(&tmp, &a.dest)?;
+            match &a.data {
+                AssetData::File(src) => fs::copy(src, &dest)
+                    .map(|_| ())
+                    .map_err(|e| io("copy", src, e)),
+                AssetData::Builtin(bytes) => {
+                    fs::write(&dest, bytes).map_err(|e| io("write", &dest, e))
+                }
+            }
+        })?;
+        files.par_iter().try_for_each(|f| {
+            let dest = safe_join(&tmp, &f.path)?;
+            fs::write(&dest, &f.bytes).map_err(|e| io("write", &dest, e))
+        })?;
+        fs::write(
+            tmp.join(MARKER),
+            "This folder is written by casebook build and replaced whole on every build.\n",
+        )
+        .map_err(|e| io("write", &tmp, e))
+    })();
+    if let Err(d) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(d);
+    }
+    if output.exists() {
+        fs::rename(output, &old).map_err(|e| io("move aside", output, e))?;
+    }
+    if let Err(e) = fs::rename(&tmp, output) {
+        let _ = fs::rename(&old, output);
+        return Err(io("move into place", output, e));
+    }
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// `base/rel`, refusing any `rel` that would leave `base`.
+fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
+    let p = Path::new(rel);
+    if rel.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(Diagnostic::error(
+            "path-refused",
+            format!("refusing to write {rel:?}: it would leave the output folder"),
+        ));
+    }
+    Ok(base.join(p))
+}

@@ -1,1 +1,712 @@
-//! TODO
+//! Render: the resolved site through Tera templates, every page in parallel.
+//!
+//! Pages are listed first as [`Job`]s (URL + template + what to show), then rendered
+//! with rayon; the output is a list of files in a fixed order, so two builds of the
+//! same input give the same bytes.
+
+pub mod defang;
+pub mod filters;
+pub mod views;
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use tera::{Context, Tera};
+
+use crate::diagnostics::Diagnostic;
+use crate::load::Template;
+use crate::resolve::Site;
+use crate::urls::{self, Kind};
+
+/// A file of the built site.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    /// Relative to the output root, `/`-separated.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One page to render.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Home,
+    Cases(usize),
+    Case(usize),
+    TermIndex(Kind),
+    Term(Kind, usize),
+    Matrix,
+    Page(usize),
+    NotFound,
+}
+
+/// Templates compiled once, with the theme's filters.
+pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
+    let mut tera = Tera::default();
+    let raw: Vec<(&str, &str)> = templates
+        .iter()
+        .map(|t| (t.name.as_str(), t.file.text.as_str()))
+        .collect();
+    if let Err(e) = tera.add_raw_templates(raw) {
+        let (file, message) = tera_error(&e, templates);
+        let d = Diagnostic::error("template-invalid", message)
+            .hint("fix the template; Tera's syntax is at https://keats.github.io/tera/docs/");
+        return Err(vec![match file {
+            Some(f) => d.in_file(&f.file),
+            None => d,
+        }]);
+    }
+    tera.register_filter("number", filters::number);
+    tera.register_filter("confidence_label", filters::confidence_label);
+    let missing: Vec<Diagnostic> = REQUIRED
+        .iter()
+        .filter(|name| !tera.get_template_names().any(|n| n == **name))
+        .map(|name| {
+            Diagnostic::error(
+                "template-missing",
+                format!("the theme has no template {name}"),
+            )
+            .in_path(format!("templates/{name}"))
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(tera)
+    } else {
+        Err(missing)
+    }
+}
+
+/// Every template a site needs, one per page type.
+pub const REQUIRED: &[&str] = &[
+    "index.html",
+    "cases.html",
+    "case.html",
+    "organization.html",
+    "terms.html",
+    "term.html",
+    "techniques.html",
+    "technique.html",
+    "tactic.html",
+    "page.html",
+    "404.html",
+    "atom.xml",
+    "sitemap.xml",
+    "robots.txt",
+];
+
+/// Tera's message, with the chain of causes, and the template it is about.
+fn tera_error<'a>(e: &tera::Error, templates: &'a [Template]) -> (Option<&'a Template>, String) {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    let file = templates
+        .iter()
+        .find(|t| message.contains(&format!("'{}'", t.name)));
+    (file, message.replace('\n', " "))
+}
+
+/// Every page of the site, in output order.
+pub fn jobs(site: &Site) -> Vec<Job> {
+    let mut jobs = vec![Job::Home];
+    let per_page = site.config.pagination.per_page.max(1);
+    let pages = site.cases.len().div_ceil(per_page).max(1);
+    jobs.extend((1..=pages).map(Job::Cases));
+    jobs.extend((0..site.cases.len()).map(Job::Case));
+    for kind in Kind::ALL {
+        if kind == Kind::Techniques {
+            jobs.push(Job::Matrix);
+        } else {
+            jobs.push(Job::TermIndex(kind));
+        }
+        let tax = site.taxonomy(kind);
+        jobs.extend(
+            (0..tax.terms.len())
+                .filter(|&t| views::shown(site, kind, t))
+                .map(|t| Job::Term(kind, t)),
+        );
+    }
+    jobs.extend((0..site.pages.len()).map(Job::Page));
+    jobs.push(Job::NotFound);
+    jobs
+}
+
+impl Job {
+    pub fn url(&self, site: &Site) -> String {
+        match *self {
+            Job::Home => urls::home(),
+            Job::Cases(n) => urls::cases_page(n),
+            Job::Case(i) => site.cases[i].url.clone(),
+            Job::TermIndex(kind) => urls::term_index(kind),
+            Job::Term(kind, t) => urls::term(kind, &site.taxonomy(kind).terms[t].slug),
+            Job::Matrix => urls::term_index(Kind::Techniques),
+            Job::Page(i) => site.pages[i].url.clone(),
+            Job::NotFound => "404.html".to_string(),
+        }
+    }
+}
+
+/// Data shared by every page: computed once per build.
+pub struct Shared {
+    pub site: Value,
+    pub cards: Vec<Value>,
+    pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
+}
+
+pub fn shared(site: &Site) -> Shared {
+    let mut nav = vec![
+        json!({"url": urls::cases_page(1), "title": "Cases"}),
+        json!({"url": urls::term_index(Kind::Organizations), "title": "Organizations"}),
+        json!({"url": urls::term_index(Kind::Techniques), "title": "ATT&CK"}),
+        json!({"url": urls::term_index(Kind::Sectors), "title": "Sectors"}),
+        json!({"url": urls::term_index(Kind::Countries), "title": "Countries"}),
+        json!({"url": urls::term_index(Kind::Years), "title": "Years"}),
+    ];
+    nav.extend(
+        site.pages
+            .iter()
+            .map(|p| json!({"url": p.url, "title": p.page.title})),
+    );
+    let taxonomies: Vec<Value> = Kind::ALL
+        .iter()
+        .map(|&k| {
+            let count = (0..site.taxonomy(k).terms.len())
+                .filter(|&t| views::shown(site, k, t))
+                .count();
+            json!({"key": k.key(), "title": k.title(), "url": urls::term_index(k), "count": count})
+        })
+        .filter(|v| v["count"].as_u64() > Some(0))
+        .collect();
+    let c = &site.config;
+    Shared {
+        site: json!({
+            "title": c.title,
+            "description": c.description,
+            "base_url": c.base_url,
+            "language": c.language,
+            "attribution": crate::attack::ATTRIBUTION,
+            "attack_version": site.catalog.version,
+            "nav": nav,
+            "taxonomies": taxonomies,
+        }),
+        cards: (0..site.cases.len())
+            .map(|i| views::card(site, i))
+            .collect(),
+        matrix_counts: views::matrix_counts(site),
+    }
+}
+
+/// Renders every page, the feeds and the highlighting CSS.
+pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    let shared = shared(site);
+    let jobs = jobs(site);
+    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
+        .par_iter()
+        .map(|job| render_job(site, tera, &shared, job))
+        .collect();
+    let mut files = Vec::with_capacity(results.len() + 4);
+    let mut diags = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
+    }
+    let feeds = [
+        feed(site, tera, &shared),
+        sitemap(site, tera, &shared, &jobs),
+        robots(tera, &shared),
+    ];
+    for r in feeds {
+        match r {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
+    }
+    match crate::parse::markdown::highlight_css(
+        &site.config.markdown.highlight_theme,
+        &site.config.markdown.highlight_theme_dark,
+    ) {
+        Ok(css) => files.push(OutputFile {
+            path: "syntax.css".into(),
+            bytes: css.into_bytes(),
+        }),
+        Err(e) => diags.push(Diagnostic::error("config-invalid", e).in_path("site.toml")),
+    }
+    (files, diags)
+}
+
+fn page_meta(
+    site: &Site,
+    url: &str,
+    kind: &str,
+    title: &str,
+    description: Option<&str>,
+    lang: Option<&str>,
+) -> Value {
+    json!({
+        "url": url,
+        "permalink": urls::permalink(&site.config.base_url, url),
+        "title": title,
+        "description": description.unwrap_or(&site.config.description),
+        "lang": lang.unwrap_or(&site.config.language),
+        "kind": kind,
+    })
+}
+
+fn render_job(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    job: &Job,
+) -> Result<OutputFile, Diagnostic> {
+    let url = job.url(site);
+    let mut ctx = Context::new();
+    ctx.insert("site", &shared.site);
+    ctx.insert("root", &urls::root_prefix(&url));
+    let template = match *job {
+        Job::Home => {
+            let mut top: Vec<(usize, &str, &str)> = site
+                .taxonomy(Kind::Techniques)
+                .terms
+                .iter()
+                .map(|t| (t.cases.len(), t.slug.as_str(), t.name.as_str()))
+                .filter(|t| t.0 > 0)
+                .collect();
+            top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+            top.truncate(10);
+            ctx.insert(
+                "page",
+                &page_meta(site, &url, "home", &site.config.title, None, None),
+            );
+            ctx.insert("latest", &shared.cards.iter().take(10).collect::<Vec<_>>());
+            let count = |k: Kind| {
+                (0..site.taxonomy(k).terms.len())
+                    .filter(|&t| views::shown(site, k, t))
+                    .count()
+            };
+            ctx.insert(
+                "counts",
+                &json!({
+                    "cases": site.cases.iter().filter(|c| c.counted).count(),
+                    "organizations": count(Kind::Organizations),
+                    "techniques": count(Kind::Techniques),
+                    "sectors": count(Kind::Sectors),
+                    "countries": count(Kind::Countries),
+                }),
+            );
+            ctx.insert(
+                "top_techniques",
+                &top.iter()
+                    .map(|(n, id, name)| json!({"id": id, "name": name, "url": urls::term(Kind::Techniques, id), "count": n}))
+                    .collect::<Vec<_>>(),
+            );
+            "index.html"
+        }
+        Job::Cases(n) => {
+            let per = site.config.pagination.per_page.max(1);
+            let total = site.cases.len().div_ceil(per).max(1);
+            let title = if n > 1 {
+                format!("Cases, page {n}")
+            } else {
+                "Cases".to_string()
+            };
+            ctx.insert("page", &page_meta(site, &url, "cases", &title, None, None));
+            ctx.insert(
+                "cases",
+                &shared
+                    .cards
+                    .iter()
+                    .skip((n - 1) * per)
+                    .take(per)
+                    .collect::<Vec<_>>(),
+            );
+            ctx.insert(
+                "pagination",
+                &json!({
+                    "current": n,
+                    "total": total,
+                    "prev_url": (n > 1).then(|| urls::cases_page(n - 1)),
+                    "next_url": (n < total).then(|| urls::cases_page(n + 1)),
+                    "pages": (1..=total).map(|p| json!({"number": p, "url": urls::cases_page(p)})).collect::<Vec<_>>(),
+                }),
+            );
+            "cases.html"
+        }
+        Job::Case(i) => {
+            let c = &site.cases[i].case;
+            ctx.insert(
+                "page",
+                &page_meta(
+                    site,
+                    &url,
+                    "case",
+                    &c.title,
+                    c.summary.as_deref(),
+                    c.lang.as_deref(),
+                ),
+            );
+            ctx.insert("case", &views::case_page(site, i, &shared.cards));
+            "case.html"
+        }
+        Job::TermIndex(kind) => {
+            ctx.insert(
+                "page",
+                &page_meta(site, &url, "terms", kind.title(), None, None),
+            );
+            ctx.insert("taxonomy", &views::taxonomy(kind));
+            ctx.insert("terms", &views::terms(site, kind));
+            "terms.html"
+        }
+        Job::Matrix => {
+            let columns: Vec<Value> = site
+                .catalog
+                .tactics
+                .iter()
+                .map(|t| {
+                    json!({
+                        "tactic": {"id": t.id, "shortname": t.shortname, "name": t.name, "url": urls::term(Kind::Tactics, &t.shortname)},
+                        "techniques": views::tactic_techniques(site, &t.shortname, &shared.matrix_counts),
+                    })
+                })
+                .collect();
+            ctx.insert(
+                "page",
+                &page_meta(site, &url, "techniques", "ATT&CK matrix", None, None),
+            );
+            ctx.insert("taxonomy", &views::taxonomy(Kind::Techniques));
+            ctx.insert("matrix", &json!({"columns": columns}));
+            "techniques.html"
+        }
+        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
+        Job::Page(i) => {
+            let p = &site.pages[i];
+            ctx.insert(
+                "page",
+                &page_meta(
+                    site,
+                    &url,
+                    "page",
+                    &p.page.title,
+                    p.page.description.as_deref(),
+                    p.page.lang.as_deref(),
+                ),
+            );
+            ctx.insert("body", &p.body_html);
+            "page.html"
+        }
+        Job::NotFound => {
+            // Served at any depth, so links must be absolute from the site's base path.
+            let base_path = site.config.base_url.splitn(4, '/').nth(3).unwrap_or("");
+            let root = if base_path.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{}/", base_path.trim_matches('/'))
+            };
+            ctx.insert("root", &root);
+            ctx.insert(
+                "page",
+                &page_meta(site, &url, "404", "Page not found", None, None),
+            );
+            "404.html"
+        }
+    };
+    run(tera, template, &ctx, &url)
+}
+
+fn render_term(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    mut ctx: Context,
+    url: &str,
+    kind: Kind,
+    t: usize,
+) -> Result<OutputFile, Diagnostic> {
+    let term = &site.taxonomy(kind).terms[t];
+    let catalog = site.catalog;
+    ctx.insert("taxonomy", &views::taxonomy(kind));
+    let template = match kind {
+        Kind::Organizations => {
+            let info = &site.orgs[t];
+            let profile = info.profile.as_ref();
+            let refs = |kind: Kind,
+                        list: Option<&Vec<crate::parse::case::Located>>|
+             -> Vec<Value> {
+                list.into_iter()
+                    .flatten()
+                    .map(|l| {
+                        let (slug, name) = match kind {
+                            Kind::Countries => (
+                                l.value.to_ascii_lowercase(),
+                                crate::countries::country_name(&l.value).unwrap_or(&l.value).to_string(),
+                            ),
+                            _ => (crate::slug::slugify(&l.value), l.value.clone()),
+                        };
+                        let linked = site.taxonomy(kind).get(&slug).is_some_and(|t| !site.taxonomy(kind).terms[t].cases.is_empty());
+                        json!({"name": name, "url": if linked { Some(urls::term(kind, &slug)) } else { None }})
+                    })
+                    .collect()
+            };
+            // Cases in time order: oldest incident first.
+            let mut cases = term.cases.clone();
+            cases.reverse();
+            ctx.insert(
+                "page",
+                &page_meta(site, url, "organization", &term.name, None, None),
+            );
+            ctx.insert(
+                "org",
+                &json!({
+                    "name": term.name,
+                    "url": url,
+                    "aliases": profile.map(|p| p.aliases.iter().map(|a| a.value.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+                    "sectors": refs(Kind::Sectors, profile.map(|p| &p.sectors)),
+                    "countries": refs(Kind::Countries, profile.map(|p| &p.countries)),
+                    "website": profile.and_then(|p| p.website.clone()),
+                    "parent": info.parent.map(|p| views::term_ref(site, Kind::Organizations, p)),
+                    "children": info.children.iter().map(|&c| views::term_ref(site, Kind::Organizations, c)).collect::<Vec<_>>(),
+                    "body": info.body_html,
+                }),
+            );
+            ctx.insert("cases", &views::cards_of(&shared.cards, &cases));
+            "organization.html"
+        }
+        Kind::Techniques => {
+            let tech = catalog.technique(&term.slug);
+            let uses: Vec<Value> = term
+                .cases
+                .iter()
+                .flat_map(|&i| {
+                    let c = &site.cases[i];
+                    c.case.techniques.iter().zip(&c.tactics).filter(|(u, _)| u.id.value == term.slug).map(move |(u, tactics)| {
+                        json!({
+                            "case": shared.cards[i],
+                            "confidence": u.confidence.as_str(),
+                            "evidence": u.evidence,
+                            "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({"name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)})).collect::<Vec<_>>(),
+                        })
+                    })
+                })
+                .collect();
+            let used_subs: Vec<Value> = catalog
+                .subtechniques(&term.slug)
+                .into_iter()
+                .filter_map(|s| {
+                    let i = site.taxonomy(Kind::Techniques).get(&s.id)?;
+                    Some(json!({"id": s.id, "name": s.name, "url": urls::term(Kind::Techniques, &s.id), "count": site.taxonomy(Kind::Techniques).terms[i].cases.len()}))
+                })
+                .collect();
+            let tech_view = tech.map(|tech| {
+                json!({
+                    "id": tech.id,
+                    "name": tech.name,
+                    "url": url,
+                    "mitre_url": tech.url,
+                    "summary": strip_citations(&tech.summary),
+                    "tactics": tech.tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| {
+                        let has_page = site.taxonomy(Kind::Tactics).get(&ta.shortname).is_some();
+                        json!({"name": ta.name, "url": if has_page { urls::term(Kind::Tactics, &ta.shortname) } else { ta.url.clone() }})
+                    }).collect::<Vec<_>>(),
+                    "parent": tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)).map(|p| {
+                        let has_page = site.taxonomy(Kind::Techniques).get(&p.id).is_some();
+                        json!({"id": p.id, "name": p.name, "url": if has_page { urls::term(Kind::Techniques, &p.id) } else { p.url.clone() }})
+                    }),
+                    "subtechniques": used_subs,
+                    "platforms": tech.platforms,
+                    "deprecated": tech.deprecated,
+                    "groups": tech.used_by.iter().filter_map(|g| catalog.group(g)).map(|g| json!({"id": g.id, "name": g.name, "url": g.url})).collect::<Vec<_>>(),
+                    "mitigations": tech.mitigations.iter().filter_map(|m| catalog.mitigation(m)).filter(|m| !m.deprecated && !m.revoked).map(|m| json!({"id": m.id, "name": m.name, "url": m.url})).collect::<Vec<_>>(),
+                })
+            });
+            ctx.insert(
+                "page",
+                &page_meta(
+                    site,
+                    url,
+                    "technique",
+                    &format!("{}: {}", term.slug, term.name),
+                    None,
+                    None,
+                ),
+            );
+            ctx.insert("technique", &tech_view);
+            ctx.insert("uses", &uses);
+            "technique.html"
+        }
+        Kind::Tactics => {
+            let tactic = catalog.tactic(&term.slug);
+            let techniques: Vec<Value> =
+                views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
+                    .into_iter()
+                    .flat_map(|mut parent| {
+                        let subs = parent
+                            .get_mut("subtechniques")
+                            .map(Value::take)
+                            .unwrap_or_default();
+                        let mut rows = Vec::new();
+                        if parent["count"].as_u64() > Some(0) {
+                            rows.push(parent);
+                        }
+                        rows.extend(subs.as_array().cloned().unwrap_or_default());
+                        rows
+                    })
+                    .map(|mut row| {
+                        let id = row["id"].as_str().unwrap_or("").to_string();
+                        let cases: Vec<Value> = term
+                            .cases
+                            .iter()
+                            .filter(|&&i| {
+                                let c = &site.cases[i];
+                                c.case
+                                    .techniques
+                                    .iter()
+                                    .zip(&c.tactics)
+                                    .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
+                            })
+                            .map(|&i| shared.cards[i].clone())
+                            .collect();
+                        row["cases"] = Value::Array(cases);
+                        row
+                    })
+                    .collect();
+            ctx.insert(
+                "page",
+                &page_meta(site, url, "tactic", &term.name, None, None),
+            );
+            ctx.insert(
+                "tactic",
+                &tactic.map(|t| json!({"id": t.id, "shortname": t.shortname, "name": t.name, "url": url, "mitre_url": t.url})),
+            );
+            ctx.insert("techniques", &techniques);
+            "tactic.html"
+        }
+        _ => {
+            ctx.insert(
+                "page",
+                &page_meta(
+                    site,
+                    url,
+                    "term",
+                    &format!("{}: {}", kind.singular(), term.name),
+                    None,
+                    None,
+                ),
+            );
+            ctx.insert(
+                "term",
+                &json!({"name": term.name, "url": url, "count": term.cases.len()}),
+            );
+            ctx.insert("cases", &views::cards_of(&shared.cards, &term.cases));
+            "term.html"
+        }
+    };
+    run(tera, template, &ctx, url)
+}
+
+/// MITRE's summaries carry `(Citation: …)` markers meant for their own site.
+fn strip_citations(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("(Citation:") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find(')') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFile, Diagnostic> {
+    match tera.render(template, ctx) {
+        Ok(s) => Ok(OutputFile {
+            path: urls::output_path(url),
+            bytes: s.into_bytes(),
+        }),
+        Err(e) => {
+            let (_, message) = tera_error(&e, &[]);
+            Err(Diagnostic::error(
+                "template-render",
+                format!("rendering /{url} with {template}: {message}"),
+            )
+            .in_path(format!("templates/{template}")))
+        }
+    }
+}
+
+fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
+    let mut order: Vec<usize> = (0..site.cases.len()).collect();
+    // A feed is about what was published, newest write-up first.
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&site.cases[a].case, &site.cases[b].case);
+        b.updated
+            .unwrap_or(b.date)
+            .cmp(&a.updated.unwrap_or(a.date))
+            .then(a.slug.cmp(&b.slug))
+    });
+    order.truncate(20);
+    let rfc = |d: jiff::civil::Date| format!("{d}T00:00:00Z");
+    let cases: Vec<Value> = order
+        .iter()
+        .map(|&i| {
+            let c = &site.cases[i];
+            let mut card = shared.cards[i].clone();
+            card["permalink"] = json!(urls::permalink(&site.config.base_url, &c.url));
+            card["updated_rfc3339"] = json!(rfc(c.case.updated.unwrap_or(c.case.date)));
+            card
+        })
+        .collect();
+    let updated = order
+        .first()
+        .map(|&i| {
+            rfc(site.cases[i]
+                .case
+                .updated
+                .unwrap_or(site.cases[i].case.date))
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+    let mut ctx = Context::new();
+    ctx.insert("site", &shared.site);
+    ctx.insert("root", "");
+    ctx.insert(
+        "page",
+        &page_meta(site, "atom.xml", "feed", &site.config.title, None, None),
+    );
+    ctx.insert("cases", &cases);
+    ctx.insert("updated", &updated);
+    run(tera, "atom.xml", &ctx, "atom.xml")
+}
+
+fn sitemap(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    jobs: &[Job],
+) -> Result<OutputFile, Diagnostic> {
+    let urls: Vec<Value> = jobs
+        .iter()
+        .filter(|j| !matches!(j, Job::NotFound))
+        .map(|j| {
+            let lastmod = match *j {
+                Job::Case(i) => Some(site.cases[i].case.updated.unwrap_or(site.cases[i].case.date).to_string()),
+                _ => None,
+            };
+            json!({"permalink": urls::permalink(&site.config.base_url, &j.url(site)), "lastmod": lastmod})
+        })
+        .collect();
+    let mut ctx = Context::new();
+    ctx.insert("site", &shared.site);
+    ctx.insert("urls", &urls);
+    run(tera, "sitemap.xml", &ctx, "sitemap.xml")
+}
+
+fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
+    let mut ctx = Context::new();
+    ctx.insert("site", &shared.site);
+    run(tera, "robots.txt", &ctx, "robots.txt")
+}

@@ -1,1 +1,613 @@
-//! TODO
+//! Resolve: checks what needs more than one file (the ATT&CK catalog, organizations,
+//! links between cases) and builds the cross-link index every page type shares.
+
+mod links;
+mod related;
+pub mod terms;
+
+use std::collections::HashMap;
+
+use crate::attack::Catalog;
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::parse::case::Case;
+use crate::parse::date::PartialDate;
+use crate::parse::org::OrgProfile;
+use crate::parse::page::Page;
+use crate::parse::Parsed;
+use crate::slug::slugify;
+use crate::urls::{self, Kind};
+pub use terms::{Taxonomy, Term};
+
+/// A published case with its place in the index.
+#[derive(Debug)]
+pub struct SiteCase {
+    pub case: Case,
+    pub url: String,
+    pub happened: PartialDate,
+    /// Term indices per taxonomy (`Kind::index()`), in the order written.
+    pub terms: [Vec<usize>; 9],
+    /// Per technique of `case.techniques`: the tactics it counts under.
+    pub tactics: Vec<Vec<String>>,
+    /// The case that represents its translation group in lists and counts.
+    pub counted: bool,
+    pub related: Vec<usize>,
+    /// Other published languages of the same case.
+    pub translations: Vec<usize>,
+    pub body_html: String,
+}
+
+/// What an organization term knows beyond its name.
+#[derive(Debug, Default)]
+pub struct OrgInfo {
+    pub profile: Option<OrgProfile>,
+    pub body_html: String,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct SitePage {
+    pub page: Page,
+    pub url: String,
+    pub body_html: String,
+}
+
+/// A case that exists but is not published, and why (never shown on the site).
+#[derive(Debug)]
+pub struct LeftOut {
+    pub slug: String,
+    pub reason: String,
+}
+
+#[derive(Debug)]
+pub struct Site<'c> {
+    pub config: Config,
+    pub catalog: &'c Catalog,
+    /// Newest incident first.
+    pub cases: Vec<SiteCase>,
+    /// One per `Kind`, indexed by `Kind::index()`.
+    pub taxonomies: Vec<Taxonomy>,
+    /// Aligned with the organization taxonomy's terms.
+    pub orgs: Vec<OrgInfo>,
+    pub pages: Vec<SitePage>,
+    pub left_out: Vec<LeftOut>,
+}
+
+impl Site<'_> {
+    pub fn taxonomy(&self, kind: Kind) -> &Taxonomy {
+        &self.taxonomies[kind.index()]
+    }
+}
+
+/// Why a case is not published now, if it is not.
+fn unpublished_reason(case: &Case, config: &Config, now: jiff::Timestamp) -> Option<String> {
+    if case.draft && !config.build.drafts {
+        return Some("draft (build with --drafts to include it)".into());
+    }
+    if !config.publishes(case.tlp) {
+        return Some(format!(
+            "TLP:{} is not in [publish] tlp",
+            case.tlp.as_str().to_uppercase()
+        ));
+    }
+    match case.publish_after {
+        Some(t) if t > now => Some(format!("embargoed until {t}")),
+        _ => None,
+    }
+}
+
+pub fn resolve<'c>(
+    parsed: Parsed,
+    config: Config,
+    catalog: &'c Catalog,
+    now: jiff::Timestamp,
+) -> (Site<'c>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let Parsed {
+        cases: all_cases,
+        organizations: profiles,
+        pages,
+    } = parsed;
+
+    // Checks that hold for every case, published or not: `check` must see them all.
+    let mut tactics_of: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    for case in &all_cases {
+        tactics_of.insert(
+            case.slug.clone(),
+            check_techniques(case, catalog, &config, &mut diags),
+        );
+        check_actors(case, catalog, &mut diags);
+    }
+    let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), c)).collect();
+    for case in &all_cases {
+        for r in case.related.iter().chain(&case.translation_of) {
+            if !all_slugs.contains_key(r.value.as_str()) {
+                diags.push(
+                    Diagnostic::error("case-unknown", format!("no case with slug {:?}", r.value))
+                        .at(&case.file, r.span.clone())
+                        .hint("a case's slug is its file name without .md"),
+                );
+            } else if r.value == case.slug {
+                diags.push(
+                    Diagnostic::error("case-self", "a case cannot refer to itself")
+                        .at(&case.file, r.span.clone()),
+                );
+            }
+        }
+    }
+
+    // Publishing: what is left out is noted, and from here on never seen again.
+    let mut left_out = Vec::new();
+    let mut published = Vec::new();
+    let mut unpublished_slugs = std::collections::HashSet::new();
+    for case in all_cases {
+        match unpublished_reason(&case, &config, now) {
+            Some(reason) => {
+                diags.push(
+                    Diagnostic::note("case-left-out", format!("left out: {reason}"))
+                        .in_file(&case.file),
+                );
+                unpublished_slugs.insert(case.slug.clone());
+                left_out.push(LeftOut {
+                    slug: case.slug.clone(),
+                    reason,
+                });
+            }
+            None => published.push(case),
+        }
+    }
+    published.sort_by(|a, b| {
+        b.happened()
+            .sort_cmp(&a.happened())
+            .then(b.date.cmp(&a.date))
+            .then(a.slug.cmp(&b.slug))
+    });
+    let index_of: HashMap<String, usize> = published
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.slug.clone(), i))
+        .collect();
+
+    // Translation groups: the root is the case nothing is a translation of.
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut root_of = vec![0usize; published.len()];
+    for (i, case) in published.iter().enumerate() {
+        let mut root = i;
+        let mut seen = 0;
+        while let Some(next) = published[root]
+            .translation_of
+            .as_ref()
+            .and_then(|t| index_of.get(&t.value))
+        {
+            root = *next;
+            seen += 1;
+            if seen > published.len() {
+                diags.push(
+                    Diagnostic::error("translation-cycle", "translation_of forms a cycle")
+                        .in_file(&case.file),
+                );
+                root = i;
+                break;
+            }
+        }
+        root_of[i] = root;
+        groups.entry(root).or_default().push(i);
+    }
+    let site_lang = config.language.as_str();
+    let counted: Vec<bool> = (0..published.len())
+        .map(|i| {
+            let group = &groups[&root_of[i]];
+            let in_site_lang =
+                |j: usize| published[j].lang.as_deref().unwrap_or(site_lang) == site_lang;
+            match group.iter().copied().find(|&j| in_site_lang(j)) {
+                Some(rep) => rep == i,
+                None => root_of[i] == i,
+            }
+        })
+        .collect();
+
+    // Organizations: profiles first, so names and aliases resolve to them.
+    let mut taxonomies: Vec<Taxonomy> = Kind::ALL.iter().map(|&k| Taxonomy::new(k)).collect();
+    let mut org_names: HashMap<String, usize> = HashMap::new();
+    let mut orgs: Vec<OrgInfo> = Vec::new();
+    for profile in profiles {
+        let Some(t) = taxonomies[Kind::Organizations.index()].intern(
+            profile.slug.clone(),
+            &profile.name.value,
+            Some((&profile.file, profile.name.span.clone())),
+            &mut diags,
+        ) else {
+            continue;
+        };
+        for name in std::iter::once(&profile.name).chain(&profile.aliases) {
+            let key = name.value.to_lowercase();
+            if let Some(&other) = org_names.get(&key).filter(|&&o| o != t) {
+                diags.push(
+                    Diagnostic::error(
+                        "organization-ambiguous",
+                        format!(
+                            "{:?} names two organizations: {} and {}",
+                            name.value, taxonomies[0].terms[other].name, profile.name.value
+                        ),
+                    )
+                    .at(&profile.file, name.span.clone()),
+                );
+            }
+            org_names.entry(key).or_insert(t);
+        }
+        org_names.entry(profile.slug.clone()).or_insert(t);
+        orgs.resize_with(t + 1, OrgInfo::default);
+        orgs[t].profile = Some(profile);
+    }
+
+    // The cross-link index: every published case under each of its terms, in one pass.
+    let mut site_cases = Vec::with_capacity(published.len());
+    for (i, case) in published.into_iter().enumerate() {
+        let mut terms: [Vec<usize>; 9] = Default::default();
+        let tactics = tactics_of.remove(&case.slug).unwrap_or_default();
+        let happened = case.happened();
+        let org_terms: Vec<(String, String, Option<std::ops::Range<usize>>)> = case
+            .organizations
+            .iter()
+            .map(|org| match org_names.get(&org.value.to_lowercase()) {
+                Some(&t) => {
+                    let term = &taxonomies[Kind::Organizations.index()].terms[t];
+                    (term.slug.clone(), term.name.clone(), None)
+                }
+                None => (
+                    slugify(&org.value),
+                    org.value.clone(),
+                    Some(org.span.clone()),
+                ),
+            })
+            .collect();
+        let mut add = |kind: Kind,
+                       slug: String,
+                       name: &str,
+                       at: Option<std::ops::Range<usize>>,
+                       diags: &mut Vec<Diagnostic>| {
+            if slug.is_empty() {
+                if let Some(r) = at.clone() {
+                    diags.push(
+                        Diagnostic::error(
+                            "slug-empty",
+                            format!("{:?} has no letter or digit to make a URL from", name),
+                        )
+                        .at(&case.file, r),
+                    );
+                }
+                return;
+            }
+            let tax = &mut taxonomies[kind.index()];
+            if let Some(t) = tax.intern(slug, name, at.map(|r| (&case.file, r)), diags) {
+                if !terms[kind.index()].contains(&t) {
+                    terms[kind.index()].push(t);
+                    if counted[i] {
+                        tax.terms[t].cases.push(i);
+                    }
+                }
+            }
+        };
+        for (slug, name, at) in org_terms {
+            add(Kind::Organizations, slug, &name, at, &mut diags);
+        }
+        for (t, tactics) in case.techniques.iter().zip(&tactics) {
+            if let Some(tech) = catalog.technique(&t.id.value) {
+                add(
+                    Kind::Techniques,
+                    tech.id.clone(),
+                    &tech.name,
+                    None,
+                    &mut diags,
+                );
+            }
+            for shortname in tactics {
+                if let Some(tactic) = catalog.tactic(shortname) {
+                    add(
+                        Kind::Tactics,
+                        tactic.shortname.clone(),
+                        &tactic.name,
+                        None,
+                        &mut diags,
+                    );
+                }
+            }
+        }
+        for (kind, list) in [
+            (Kind::Sectors, &case.incident.sectors),
+            (Kind::DataTypes, &case.impact.data_types),
+            (Kind::Tags, &case.tags),
+        ] {
+            for s in list {
+                add(
+                    kind,
+                    slugify(&s.value),
+                    &s.value,
+                    Some(s.span.clone()),
+                    &mut diags,
+                );
+            }
+        }
+        for cc in &case.incident.countries {
+            let name = crate::countries::country_name(&cc.value)
+                .unwrap_or(&cc.value)
+                .to_string();
+            add(
+                Kind::Countries,
+                cc.value.to_ascii_lowercase(),
+                &name,
+                None,
+                &mut diags,
+            );
+        }
+        for a in &case.incident.actors {
+            let name = match catalog.group(&a.value) {
+                Some(g) => g.name.clone(),
+                None => a.value.clone(),
+            };
+            add(
+                Kind::Actors,
+                slugify(&name),
+                &name,
+                Some(a.span.clone()),
+                &mut diags,
+            );
+        }
+        add(
+            Kind::Years,
+            happened.year.to_string(),
+            &happened.year.to_string(),
+            None,
+            &mut diags,
+        );
+        site_cases.push(SiteCase {
+            url: urls::case(&case.slug),
+            happened,
+            terms,
+            tactics,
+            counted: counted[i],
+            related: Vec::new(),
+            translations: groups[&root_of[i]]
+                .iter()
+                .copied()
+                .filter(|&j| j != i)
+                .collect(),
+            body_html: String::new(),
+            case,
+        });
+    }
+    orgs.resize_with(taxonomies[0].terms.len(), OrgInfo::default);
+
+    // Organization parents: a name, alias or slug; one with no profile still gets a page.
+    for t in 0..orgs.len() {
+        let Some(profile) = &orgs[t].profile else {
+            continue;
+        };
+        let Some(parent) = profile.parent.clone() else {
+            continue;
+        };
+        let file = profile.file.clone();
+        let key = parent.value.to_lowercase();
+        let p = match org_names.get(&key) {
+            Some(&p) => Some(p),
+            None => taxonomies[0].intern(
+                slugify(&parent.value),
+                &parent.value,
+                Some((&file, parent.span.clone())),
+                &mut diags,
+            ),
+        };
+        orgs.resize_with(taxonomies[0].terms.len(), OrgInfo::default);
+        if let Some(p) = p {
+            if p == t {
+                diags.push(
+                    Diagnostic::error(
+                        "organization-parent",
+                        "an organization cannot be its own parent",
+                    )
+                    .at(&file, parent.span),
+                );
+            } else {
+                orgs[t].parent = Some(p);
+                orgs[p].children.push(t);
+            }
+        }
+    }
+
+    related::compute(&mut site_cases, &taxonomies, &index_of, &unpublished_slugs);
+
+    let mut site = Site {
+        config,
+        catalog,
+        cases: site_cases,
+        taxonomies,
+        orgs,
+        pages: Vec::new(),
+        left_out,
+    };
+    links::fill_bodies(
+        &mut site,
+        &all_slugs_owned(&index_of, &unpublished_slugs),
+        &org_names,
+        &mut diags,
+    );
+    site.pages = resolve_pages(
+        pages,
+        &site,
+        &org_names,
+        &index_of,
+        &unpublished_slugs,
+        &mut diags,
+    );
+    (site, diags)
+}
+
+fn all_slugs_owned(
+    index_of: &HashMap<String, usize>,
+    unpublished: &std::collections::HashSet<String>,
+) -> links::CaseSlugs {
+    links::CaseSlugs {
+        published: index_of.clone(),
+        unpublished: unpublished.clone(),
+    }
+}
+
+fn resolve_pages(
+    pages: Vec<Page>,
+    site: &Site,
+    org_names: &HashMap<String, usize>,
+    index_of: &HashMap<String, usize>,
+    unpublished: &std::collections::HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<SitePage> {
+    let slugs = all_slugs_owned(index_of, unpublished);
+    let mut out = Vec::new();
+    for page in pages {
+        if page.draft && !site.config.build.drafts {
+            continue;
+        }
+        if urls::RESERVED.contains(&page.slug.as_str()) || page.slug == "index" {
+            diags.push(
+                Diagnostic::error(
+                    "page-reserved",
+                    format!(
+                        "a page cannot be named {:?}: the site uses /{}/ itself",
+                        page.slug, page.slug
+                    ),
+                )
+                .in_file(&page.file)
+                .hint("rename the file"),
+            );
+            continue;
+        }
+        let url = urls::page(&page.slug);
+        let body_html = links::fill(
+            &page.body,
+            &page.file,
+            page.body_offset,
+            &url,
+            site,
+            &slugs,
+            org_names,
+            diags,
+        );
+        out.push(SitePage {
+            page,
+            url,
+            body_html,
+        });
+    }
+    out
+}
+
+/// Technique checks (FORMAT.md section 2), and the tactics each use counts under.
+fn check_techniques(
+    case: &Case,
+    catalog: &Catalog,
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Vec<String>> {
+    let english = case
+        .lang
+        .as_deref()
+        .unwrap_or(&config.language)
+        .starts_with("en");
+    let mut out = Vec::new();
+    for t in &case.techniques {
+        let Some(tech) = catalog.technique(&t.id.value) else {
+            diags.push(
+                Diagnostic::error(
+                    "technique-unknown",
+                    format!(
+                        "{} is not an ATT&CK Enterprise technique (catalog v{})",
+                        t.id.value, catalog.version
+                    ),
+                )
+                .at(&case.file, t.id.span.clone())
+                .hint("look the id up at https://attack.mitre.org/techniques/enterprise/"),
+            );
+            out.push(Vec::new());
+            continue;
+        };
+        if tech.revoked {
+            let by = tech
+                .revoked_by
+                .as_deref()
+                .and_then(|r| catalog.technique(r));
+            let msg = match by {
+                Some(r) => format!(
+                    "{} ({}) is revoked in ATT&CK; use {} ({}) instead",
+                    tech.id, tech.name, r.id, r.name
+                ),
+                None => format!("{} ({}) is revoked in ATT&CK", tech.id, tech.name),
+            };
+            diags.push(
+                Diagnostic::error("technique-revoked", msg).at(&case.file, t.id.span.clone()),
+            );
+        } else if tech.deprecated {
+            diags.push(
+                Diagnostic::warning(
+                    "technique-deprecated",
+                    format!("{} ({}) is deprecated in ATT&CK", tech.id, tech.name),
+                )
+                .at(&case.file, t.id.span.clone())
+                .hint("choose a current technique if one fits"),
+            );
+        }
+        let tactics = match &t.tactic {
+            Some(tactic) => {
+                let short = tactic.value.to_ascii_lowercase();
+                if tech.tactics.iter().any(|x| *x == short) {
+                    vec![short]
+                } else {
+                    diags.push(
+                        Diagnostic::error(
+                            "tactic-mismatch",
+                            format!(
+                                "{} ({}) does not belong to tactic {:?}",
+                                tech.id, tech.name, tactic.value
+                            ),
+                        )
+                        .at(&case.file, tactic.span.clone())
+                        .hint(format!("its tactics are: {}", tech.tactics.join(", "))),
+                    );
+                    Vec::new()
+                }
+            }
+            None => tech.tactics.clone(),
+        };
+        if let Some(name) = &t.name {
+            if english && !name.value.eq_ignore_ascii_case(&tech.name) {
+                diags.push(
+                    Diagnostic::warning(
+                        "technique-name",
+                        format!(
+                            "{} is named {:?} in ATT&CK, not {:?}",
+                            tech.id, tech.name, name.value
+                        ),
+                    )
+                    .at(&case.file, name.span.clone())
+                    .hint("the catalog's name is what the site shows; fix the name or the id"),
+                );
+            }
+        }
+        out.push(tactics);
+    }
+    out
+}
+
+/// An actor written as an ATT&CK group id must be one.
+fn check_actors(case: &Case, catalog: &Catalog, diags: &mut Vec<Diagnostic>) {
+    for a in &case.incident.actors {
+        let v = a.value.as_bytes();
+        let looks_like_id = v.len() == 5 && v[0] == b'G' && v[1..].iter().all(u8::is_ascii_digit);
+        if looks_like_id && catalog.group(&a.value).is_none() {
+            diags.push(
+                Diagnostic::error("actor-unknown", format!("{} is not an ATT&CK group id", a.value))
+                    .at(&case.file, a.span.clone())
+                    .hint("look the group up at https://attack.mitre.org/groups/, or write the actor's name"),
+            );
+        }
+    }
+}

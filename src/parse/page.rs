@@ -1,0 +1,54 @@
+//! A free page: `content/pages/NAME.md`, published at `/NAME/`.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::markdown::{self, Rendered};
+use super::{from_toml, split_front_matter};
+use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::load::ContentFile;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPage {
+    title: String,
+    description: Option<String>,
+    lang: Option<String>,
+    #[serde(default)]
+    draft: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub slug: String,
+    pub file: Arc<SourceFile>,
+    pub title: String,
+    pub description: Option<String>,
+    pub lang: Option<String>,
+    pub draft: bool,
+    pub body: Rendered,
+    pub body_offset: usize,
+}
+
+pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<Page, Vec<Diagnostic>> {
+    let file = &content.file;
+    let split = split_front_matter(file).map_err(|d| vec![d])?;
+    let raw: RawPage = from_toml(file, &split, "front-matter-invalid").map_err(|d| vec![d])?;
+    let body = markdown::render(split.body, md);
+    let mut c = super::Checker::new(file, split.toml_offset);
+    c.body_problems(&body, split.body_offset);
+    if c.has_errors() {
+        return Err(c.diags);
+    }
+    Ok(Page {
+        slug: content.slug.clone(),
+        file: file.clone(),
+        title: raw.title,
+        description: raw.description,
+        lang: raw.lang,
+        draft: raw.draft,
+        body,
+        body_offset: split.body_offset,
+    })
+}

@@ -1,0 +1,295 @@
+//! What templates see: the resolved site turned into the shapes of docs/THEME.md.
+//! Every URL here is site-relative (see `urls`).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::defang::defang;
+use super::filters::group_digits;
+use crate::parse::date::Span;
+use crate::resolve::{Site, SiteCase};
+use crate::urls::{self, Kind};
+
+pub fn lang_name(lang: &str) -> &str {
+    match lang.split('-').next().unwrap_or(lang) {
+        "en" => "English",
+        "zh" => "中文",
+        "ja" => "日本語",
+        "ko" => "한국어",
+        "de" => "Deutsch",
+        "fr" => "Français",
+        "es" => "Español",
+        "ru" => "Русский",
+        _ => lang,
+    }
+}
+
+pub fn term_ref(site: &Site, kind: Kind, t: usize) -> Value {
+    let term = &site.taxonomy(kind).terms[t];
+    json!({ "name": term.name, "url": urls::term(kind, &term.slug), "slug": term.slug })
+}
+
+fn term_refs(site: &Site, case: &SiteCase, kind: Kind) -> Vec<Value> {
+    case.terms[kind.index()]
+        .iter()
+        .map(|&t| term_ref(site, kind, t))
+        .collect()
+}
+
+/// The UI language dates are written in.
+fn ui_lang<'a>(site: &'a Site<'_>) -> &'a str {
+    &site.config.language
+}
+
+/// A case card: what every list shows of a case.
+pub fn card(site: &Site, i: usize) -> Value {
+    let c = &site.cases[i];
+    let case = &c.case;
+    let lang = ui_lang(site);
+    json!({
+        "slug": case.slug,
+        "url": c.url,
+        "title": case.title,
+        "summary": case.summary,
+        "lang": case.lang.as_deref().unwrap_or(&site.config.language),
+        "date": case.date.to_string(),
+        "date_display": crate::parse::case::exact_day(case.date).display(lang),
+        "happened_display": c.happened.display(lang),
+        "happened_year": c.happened.year,
+        "tlp": case.tlp.as_str(),
+        "status": case.incident.status,
+        "organizations": term_refs(site, c, Kind::Organizations),
+        "sectors": term_refs(site, c, Kind::Sectors),
+        "countries": term_refs(site, c, Kind::Countries),
+        "translations": c.translations.iter().map(|&j| {
+            let t = &site.cases[j];
+            let l = t.case.lang.as_deref().unwrap_or(&site.config.language);
+            json!({ "lang": l, "lang_name": lang_name(l), "url": t.url, "title": t.case.title })
+        }).collect::<Vec<_>>(),
+    })
+}
+
+fn count_label(key: &str) -> &'static str {
+    match key {
+        "records" => "Records",
+        "people" => "People",
+        "organizations" => "Organizations",
+        _ => "Accounts",
+    }
+}
+
+fn date_label(key: &str) -> &'static str {
+    match key {
+        "started" => "Started",
+        "detected" => "Detected",
+        "contained" => "Contained",
+        "disclosed" => "Disclosed",
+        _ => "Notified",
+    }
+}
+
+/// Everything a case page shows.
+pub fn case_page(site: &Site, i: usize, cards: &[Value]) -> Value {
+    let c = &site.cases[i];
+    let case = &c.case;
+    let lang = ui_lang(site);
+    let catalog = site.catalog;
+    let inc = &case.incident;
+    let span = |a, b| match (a, b) {
+        (Some(a), Some(b)) => Span::between(&a, &b).map(|s| s.display(lang)),
+        _ => None,
+    };
+    let techniques: Vec<Value> = case
+        .techniques
+        .iter()
+        .zip(&c.tactics)
+        .filter_map(|(t, tactics)| {
+            let tech = catalog.technique(&t.id.value)?;
+            Some(json!({
+                "id": tech.id,
+                "name": tech.name,
+                "url": urls::term(Kind::Techniques, &tech.id),
+                "mitre_url": tech.url,
+                "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({
+                    "name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)
+                })).collect::<Vec<_>>(),
+                "confidence": t.confidence.as_str(),
+                "evidence": t.evidence,
+                "deprecated": tech.deprecated,
+            }))
+        })
+        .collect();
+    // Mitigations of all its techniques, each once, with the techniques it applies to.
+    let mut mitigations: BTreeMap<&str, (&crate::attack::Object, Vec<&str>)> = BTreeMap::new();
+    for t in &case.techniques {
+        let Some(tech) = catalog.technique(&t.id.value) else {
+            continue;
+        };
+        for m in &tech.mitigations {
+            if let Some(obj) = catalog
+                .mitigation(m)
+                .filter(|o| !o.deprecated && !o.revoked)
+            {
+                let entry = mitigations
+                    .entry(obj.id.as_str())
+                    .or_insert((obj, Vec::new()));
+                if !entry.1.contains(&tech.id.as_str()) {
+                    entry.1.push(tech.id.as_str());
+                }
+            }
+        }
+    }
+    let mut v = cards[i].clone();
+    let extra = json!({
+        "updated": case.updated.map(|d| d.to_string()),
+        "updated_display": case.updated.map(|d| crate::parse::case::exact_day(d).display(lang)),
+        "ransomware": inc.ransomware,
+        "actors": term_refs(site, c, Kind::Actors),
+        "tags": term_refs(site, c, Kind::Tags),
+        "data_types": term_refs(site, c, Kind::DataTypes),
+        "year": c.terms[Kind::Years.index()].first().map(|&t| term_ref(site, Kind::Years, t)),
+        "dates": inc.dates().map(|(k, d)| json!({
+            "key": k, "label": date_label(k), "display": d.display(lang), "iso": d.to_iso()
+        })).collect::<Vec<_>>(),
+        "dwell_time": span(inc.started, inc.detected),
+        "disclosure_lag": span(inc.detected, inc.disclosed),
+        "impact": {
+            "counts": case.impact.counts.iter().map(|(k, n)| json!({
+                "key": k, "label": count_label(k), "value": n, "display": group_digits(n as i128)
+            })).collect::<Vec<_>>(),
+            "revisions": case.impact.revisions.iter().map(|r| json!({
+                "date_display": r.date.display(lang),
+                "counts": r.counts.iter().map(|(k, n)| json!({"label": count_label(k), "display": group_digits(n as i128)})).collect::<Vec<_>>(),
+                "note": r.note,
+            })).collect::<Vec<_>>(),
+        },
+        "techniques": techniques,
+        "timeline": case.timeline.iter().map(|t| json!({
+            "iso": t.date.to_iso(), "display": t.date.display(lang), "event": t.event
+        })).collect::<Vec<_>>(),
+        "indicators": case.indicators.iter().map(|ind| json!({
+            "type": ind.kind, "defanged": defang(ind.kind, &ind.value), "note": ind.note
+        })).collect::<Vec<_>>(),
+        "references": case.references.iter().map(|r| json!({
+            "url": r.url, "title": r.title.as_deref().unwrap_or(&r.url), "publisher": r.publisher,
+            "date_display": r.date.map(|d| d.display(lang)), "lang": r.lang,
+        })).collect::<Vec<_>>(),
+        "related": c.related.iter().map(|&j| cards[j].clone()).collect::<Vec<_>>(),
+        "mitigations": mitigations.values().map(|(m, techs)| json!({
+            "id": m.id, "name": m.name, "url": m.url, "techniques": techs
+        })).collect::<Vec<_>>(),
+        "body": c.body_html,
+        "headings": case.body.headings.iter().map(|h| json!({"level": h.level, "id": h.id, "text": h.text})).collect::<Vec<_>>(),
+    });
+    if let (Value::Object(base), Value::Object(extra)) = (&mut v, extra) {
+        base.extend(extra);
+    }
+    v
+}
+
+/// Cases of a term, as cards, in site order (newest incident first).
+pub fn cards_of(cards: &[Value], cases: &[usize]) -> Vec<Value> {
+    cases.iter().map(|&i| cards[i].clone()).collect()
+}
+
+/// `{key, title, singular, url}` of a taxonomy.
+pub fn taxonomy(kind: Kind) -> Value {
+    json!({ "key": kind.key(), "title": kind.title(), "singular": kind.singular(), "url": urls::term_index(kind) })
+}
+
+/// Terms of a taxonomy with at least one case (organizations with a profile too), in
+/// the order a reader expects: matrix order for tactics, newest first for years.
+pub fn terms(site: &Site, kind: Kind) -> Vec<Value> {
+    let tax = site.taxonomy(kind);
+    let mut idx: Vec<usize> = (0..tax.terms.len())
+        .filter(|&t| shown(site, kind, t))
+        .collect();
+    match kind {
+        Kind::Tactics => idx.sort_by_key(|&t| {
+            site.catalog
+                .tactics
+                .iter()
+                .position(|x| x.shortname == tax.terms[t].slug)
+        }),
+        Kind::Years => idx.sort_by(|&a, &b| tax.terms[b].slug.cmp(&tax.terms[a].slug)),
+        Kind::Techniques => idx.sort_by(|&a, &b| tax.terms[a].slug.cmp(&tax.terms[b].slug)),
+        _ => idx
+            .sort_by_cached_key(|&t| (tax.terms[t].name.to_lowercase(), tax.terms[t].slug.clone())),
+    }
+    idx.into_iter()
+        .map(|t| {
+            let term = &tax.terms[t];
+            json!({ "name": term.name, "slug": term.slug, "url": urls::term(kind, &term.slug), "count": term.cases.len() })
+        })
+        .collect()
+}
+
+/// Whether a term gets a page: it has published cases, or it is an organization with a
+/// profile or with children.
+pub fn shown(site: &Site, kind: Kind, t: usize) -> bool {
+    !site.taxonomy(kind).terms[t].cases.is_empty()
+        || (kind == Kind::Organizations
+            && (site.orgs[t].profile.is_some() || !site.orgs[t].children.is_empty()))
+}
+
+/// (tactic shortname, technique id) -> number of counted cases.
+pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
+    let mut counts = BTreeMap::new();
+    for c in site.cases.iter().filter(|c| c.counted) {
+        for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
+            let Some(tech) = site.catalog.technique(&t.id.value) else {
+                continue;
+            };
+            for tactic in tactics {
+                *counts.entry((tactic.clone(), tech.id.clone())).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// Techniques used under one tactic, sub-techniques under their parent.
+pub fn tactic_techniques(
+    site: &Site,
+    shortname: &str,
+    counts: &BTreeMap<(String, String), usize>,
+) -> Vec<Value> {
+    let catalog = site.catalog;
+    let mut parents: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+    for ((tactic, id), &n) in counts.range((shortname.to_string(), String::new())..) {
+        if tactic != shortname {
+            break;
+        }
+        let Some(tech) = catalog.technique(id) else {
+            continue;
+        };
+        let parent = tech
+            .subtechnique_of
+            .clone()
+            .unwrap_or_else(|| tech.id.clone());
+        let entry = parents.entry(parent).or_default();
+        entry.push((id.clone(), n));
+    }
+    parents
+        .into_iter()
+        .filter_map(|(parent, used)| {
+            let p = catalog.technique(&parent)?;
+            let own = used.iter().find(|(id, _)| *id == parent).map_or(0, |(_, n)| *n);
+            let subs: Vec<Value> = used
+                .iter()
+                .filter(|(id, _)| *id != parent)
+                .filter_map(|(id, n)| {
+                    let t = catalog.technique(id)?;
+                    Some(json!({"id": t.id, "name": t.name, "url": urls::term(Kind::Techniques, &t.id), "count": n}))
+                })
+                .collect();
+            let url = if own > 0 || site.taxonomy(Kind::Techniques).get(&p.id).is_some() {
+                urls::term(Kind::Techniques, &p.id)
+            } else {
+                p.url.clone()
+            };
+            Some(json!({"id": p.id, "name": p.name, "url": url, "count": own, "subtechniques": subs}))
+        })
+        .collect()
+}

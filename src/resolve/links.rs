@@ -1,0 +1,190 @@
+//! Links inside bodies (`@/cases/…`, `org:…`, `attack:…`): each checked, then made a URL
+//! relative to the page it is on.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::Site;
+use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::parse::markdown::{fill_slots, LinkTarget, Rendered};
+use crate::slug::slugify;
+use crate::urls::{self, Kind};
+
+pub struct CaseSlugs {
+    pub published: HashMap<String, usize>,
+    pub unpublished: HashSet<String>,
+}
+
+/// Fills the link slots of every case and organization body.
+pub fn fill_bodies(
+    site: &mut Site,
+    slugs: &CaseSlugs,
+    org_names: &HashMap<String, usize>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let site_ref = &*site;
+    let cases: Vec<(String, Vec<Diagnostic>)> = site_ref
+        .cases
+        .par_iter()
+        .map(|c| {
+            let mut d = Vec::new();
+            let html = fill(
+                &c.case.body,
+                &c.case.file,
+                c.case.body_offset,
+                &c.url,
+                site_ref,
+                slugs,
+                org_names,
+                &mut d,
+            );
+            (html, d)
+        })
+        .collect();
+    let orgs: Vec<(String, Vec<Diagnostic>)> = site_ref
+        .orgs
+        .iter()
+        .enumerate()
+        .map(|(t, o)| match &o.profile {
+            Some(p) => {
+                let mut d = Vec::new();
+                let url = urls::term(
+                    Kind::Organizations,
+                    &site_ref.taxonomy(Kind::Organizations).terms[t].slug,
+                );
+                (
+                    fill(
+                        &p.body,
+                        &p.file,
+                        p.body_offset,
+                        &url,
+                        site_ref,
+                        slugs,
+                        org_names,
+                        &mut d,
+                    ),
+                    d,
+                )
+            }
+            None => (String::new(), Vec::new()),
+        })
+        .collect();
+    for (c, (html, d)) in site.cases.iter_mut().zip(cases) {
+        c.body_html = html;
+        diags.extend(d);
+    }
+    for (o, (html, d)) in site.orgs.iter_mut().zip(orgs) {
+        o.body_html = html;
+        diags.extend(d);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn fill(
+    body: &Rendered,
+    file: &Arc<SourceFile>,
+    body_offset: usize,
+    page_url: &str,
+    site: &Site,
+    slugs: &CaseSlugs,
+    org_names: &HashMap<String, usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    if body.links.is_empty() {
+        return body.html.clone();
+    }
+    let root = urls::root_prefix(page_url);
+    let urls: Vec<Option<String>> = body
+        .links
+        .iter()
+        .map(|link| {
+            let at = body_offset + link.range.start..body_offset + link.range.end;
+            match target_url(&link.target, site, slugs, org_names) {
+                Ok(url) => Some(if url.starts_with("https://") {
+                    url
+                } else {
+                    format!("{root}{url}")
+                }),
+                Err(d) => {
+                    diags.push(d.at(file, at));
+                    None
+                }
+            }
+        })
+        .collect();
+    fill_slots(&body.html, &urls)
+}
+
+/// The site-relative URL of a checked link target, or why there is none.
+fn target_url(
+    target: &LinkTarget,
+    site: &Site,
+    slugs: &CaseSlugs,
+    org_names: &HashMap<String, usize>,
+) -> Result<String, Diagnostic> {
+    match target {
+        LinkTarget::Case { slug, anchor } => {
+            if let Some(&i) = slugs.published.get(slug) {
+                let case = &site.cases[i];
+                match anchor {
+                    None => Ok(case.url.clone()),
+                    Some(a) if case.case.body.headings.iter().any(|h| &h.id == a) => {
+                        Ok(format!("{}#{a}", case.url))
+                    }
+                    Some(a) => Err(Diagnostic::error(
+                        "link-anchor-unknown",
+                        format!("case {slug:?} has no heading with id {a:?}"),
+                    )
+                    .hint(format!(
+                        "its headings are: {}",
+                        case.case
+                            .body
+                            .headings
+                            .iter()
+                            .map(|h| h.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))),
+                }
+            } else if slugs.unpublished.contains(slug) {
+                Err(Diagnostic::warning(
+                    "link-unpublished",
+                    format!("case {slug:?} is not published; the link is shown as plain text"),
+                ))
+            } else {
+                Err(
+                    Diagnostic::error("link-case-unknown", format!("no case with slug {slug:?}"))
+                        .hint("link to a case as @/cases/SLUG.md, where SLUG is its file name"),
+                )
+            }
+        }
+        LinkTarget::Org(name) => {
+            let tax = site.taxonomy(Kind::Organizations);
+            let term = org_names
+                .get(&name.to_lowercase())
+                .copied()
+                .or_else(|| tax.get(&slugify(name)));
+            match term {
+                Some(t) => Ok(urls::term(Kind::Organizations, &tax.terms[t].slug)),
+                None => Err(Diagnostic::error("link-org-unknown", format!("no organization named {name:?}"))
+                    .hint("name an organization of a published case or of a profile in content/organizations/")),
+            }
+        }
+        LinkTarget::Technique(id) => {
+            let id = id.to_ascii_uppercase();
+            match site.catalog.technique(&id) {
+                Some(t) if site.taxonomy(Kind::Techniques).get(&t.id).is_some() => {
+                    Ok(urls::term(Kind::Techniques, &t.id))
+                }
+                // No case here uses it, so it has no page here: link to MITRE's.
+                Some(t) => Ok(t.url.clone()),
+                None => Err(Diagnostic::error(
+                    "link-technique-unknown",
+                    format!("{id} is not an ATT&CK Enterprise technique"),
+                )),
+            }
+        }
+    }
+}
