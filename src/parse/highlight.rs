@@ -1,9 +1,7 @@
 //! Syntax highlighting of fenced code blocks: syntect with two-face's extra
 //! syntaxes (TOML, Dockerfile, Terraform...), classed HTML (`hl-` prefix) so
 //! the colours live in one stylesheet with a light and a dark theme.
-//!
-//! Note: two-face leaves PowerShell out of its fancy-regex build (its grammar
-//! needs Oniguruma), so `powershell`/`ps1` blocks are shown plain.
+//! Built with Oniguruma: two-face's PowerShell grammar needs it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
