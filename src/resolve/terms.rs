@@ -74,6 +74,11 @@ impl Taxonomy {
                 diags.push(d);
                 return None;
             }
+            // Spellings that differ by case: keep the capitalised one, whatever the order.
+            let caps = |s: &str| s.chars().filter(|c| c.is_uppercase()).count();
+            if (caps(name), std::cmp::Reverse(name)) > (caps(existing), std::cmp::Reverse(existing.as_str())) {
+                self.terms[i].name = name.to_string();
+            }
             return Some(i);
         }
         let i = self.terms.len();

@@ -1,0 +1,412 @@
+//! `casebook build` on fixture sites: the cross-links, exclusions, escaping,
+//! defanging, determinism and output preservation a reader or publisher relies on.
+
+mod common;
+
+use common::*;
+
+/// Three published cases that share an organization (via an alias), a technique and
+/// a sector, plus one of each kind of case that must never be published.
+fn cross_linked() -> Fixture {
+    let f = Fixture::new();
+    f.write(
+        "content/organizations/acme-telecom.md",
+        "+++\nname = \"Acme Telecom\"\naliases = [\"Acme\"]\nsectors = [\"Telecommunications\"]\ncountries = [\"JP\"]\nparent = \"Acme Holdings\"\n+++\nA telecom carrier.\n",
+    );
+    f.case(
+        "acme-2020",
+        "Acme: first breach",
+        r#"organizations = ["Acme Telecom"]
+summary = "The first one."
+related = ["acme-2025"]
+[incident]
+sectors = ["Telecommunications"]
+countries = ["JP"]
+actors = ["G0016"]
+started = ">2019-09"
+detected = 2020-05-07
+disclosed = 2020-05-28
+[impact]
+organizations = 892
+data_types = ["Contract numbers", "Names"]
+[[impact.revisions]]
+date = 2020-05-28
+organizations = 621
+note = "First announcement."
+[[impact.revisions]]
+date = 2020-07-02
+organizations = 892
+[[techniques]]
+id = "T1078"
+tactic = "initial-access"
+confidence = "likely"
+evidence = "A stolen employee password was used."
+[[techniques]]
+id = "T1021.001"
+confidence = "possible"
+[[indicators]]
+type = "ip"
+value = "203.0.113.7"
+note = "Stepping stone."
+[[indicators]]
+type = "url"
+value = "https://evil.example.com/drop"
+[[references]]
+url = "https://example.org/2020"
+title = "Announcement 2020"
+publisher = "Acme"
+"#,
+        "Found by [Acme](org:Acme) via [Valid Accounts](attack:T1078); see [the later one](@/cases/acme-2025.md#what-happened).",
+    );
+    f.case(
+        "acme-2025",
+        "Acme: second breach",
+        r#"organizations = ["acme"]
+tags = ["Supply chain"]
+[incident]
+sectors = ["telecommunications"]
+countries = ["JP"]
+detected = 2025-02-05
+disclosed = 2025-03-05
+[[techniques]]
+id = "T1078"
+evidence = "Accounts again."
+"#,
+        "## What happened\n\nAgain.",
+    );
+    f.case(
+        "bank-2017",
+        "Bank: web app exploited",
+        r#"organizations = ["First Bank"]
+[incident]
+sectors = ["Financial services"]
+countries = ["US"]
+detected = 2017-07-29
+[[techniques]]
+id = "T1190"
+tactic = "initial-access"
+"#,
+        "Bank body.",
+    );
+    f.case("secret-amber", "Zebracorn amber case", "organizations = [\"Amberorg\"]\ntlp = \"amber\"", "Zebracorn-amber body");
+    f.case("secret-red", "Zebracorn red case", "organizations = [\"Redorg\"]\ntlp = \"red\"", "Zebracorn-red body");
+    f.case("secret-draft", "Zebracorn draft case", "organizations = [\"Draftorg\"]\ndraft = true", "Zebracorn-draft body");
+    f.case(
+        "secret-embargo",
+        "Zebracorn embargoed case",
+        "organizations = [\"Embargoorg\"]\npublish_after = 2999-01-01T00:00:00Z",
+        "Zebracorn-embargo body",
+    );
+    f
+}
+
+#[test]
+fn organizations_techniques_and_terms_cross_link() {
+    let f = cross_linked();
+    f.build_ok();
+
+    // The organization page, reached by name and by alias, lists its cases oldest first.
+    let org = f.page("organizations/acme-telecom/");
+    let body = text(&org);
+    let first = body.find("Acme: first breach").expect("2020 case on the org page");
+    let second = body.find("Acme: second breach").expect("2025 case on the org page");
+    assert!(first < second, "cases in time order");
+    assert!(!body.contains("Bank: web app exploited"));
+    assert!(links_to(&org, "organizations/acme-telecom/", "organizations/acme-holdings/"), "parent linked");
+    assert!(f.exists("organizations/acme-holdings/index.html"), "a parent without profile still gets a page");
+    assert!(text(&f.page("organizations/acme-holdings/")).contains("Acme Telecom"), "parent lists its child");
+
+    // The technique page lists both Acme cases with confidence and evidence.
+    let t = f.page("techniques/T1078/");
+    let tt = text(&t);
+    assert!(tt.contains("Acme: first breach") && tt.contains("Acme: second breach"));
+    assert!(tt.contains("A stolen employee password was used."));
+    assert!(tt.to_lowercase().contains("likely"));
+    assert!(links_to(&t, "techniques/T1078/", "cases/acme-2020/"));
+    assert!(hrefs(&t).iter().any(|h| h == "https://attack.mitre.org/techniques/T1078"), "links to MITRE");
+
+    // A sub-technique without tactic counts under each of its tactics.
+    assert!(f.exists("techniques/T1021.001/index.html"));
+    assert!(text(&f.page("tactics/lateral-movement/")).contains("Acme: first breach"));
+    let ia = text(&f.page("tactics/initial-access/"));
+    assert!(ia.contains("Acme: first breach") && ia.contains("Bank: web app exploited"));
+
+    // One term per taxonomy, names that differ by case only are one term.
+    let sector = text(&f.page("sectors/telecommunications/"));
+    assert!(sector.contains("Acme: first breach") && sector.contains("Acme: second breach"));
+    assert!(text(&f.page("countries/jp/")).contains("Acme: second breach"));
+    assert!(text(&f.page("countries/us/")).contains("Bank: web app exploited"));
+    assert!(text(&f.page("data-types/contract-numbers/")).contains("Acme: first breach"));
+    assert!(text(&f.page("actors/apt29/")).contains("Acme: first breach"), "G0016 is shown as APT29");
+    assert!(text(&f.page("tags/supply-chain/")).contains("Acme: second breach"));
+    // When a case happened: detected first.
+    assert!(text(&f.page("years/2020/")).contains("Acme: first breach"));
+    assert!(text(&f.page("years/2017/")).contains("Bank: web app exploited"));
+    for index in ["organizations/", "sectors/", "countries/", "data-types/", "actors/", "tags/", "years/", "tactics/"] {
+        assert!(f.exists(&format!("{index}index.html")), "{index} index page");
+    }
+
+    // The matrix: tactics as columns in catalog order, only used techniques, with counts.
+    let m = f.page("techniques/");
+    let mt = text(&m);
+    let ia_pos = mt.find("Initial Access").unwrap();
+    let lm_pos = mt.find("Lateral Movement").unwrap();
+    assert!(ia_pos < lm_pos, "catalog order");
+    assert!(links_to(&m, "techniques/", "techniques/T1078/"));
+    assert!(links_to(&m, "techniques/", "techniques/T1190/"));
+    assert!(!mt.contains("T1566"), "unused techniques are not in the matrix");
+}
+
+#[test]
+fn case_page_shows_everything_its_front_matter_says() {
+    let f = cross_linked();
+    f.build_ok();
+    let url = "cases/acme-2020/";
+    let p = f.page(url);
+    let t = text(&p);
+    assert!(t.contains("after September 2019"), "partial date at its own precision");
+    assert!(t.contains("7 May 2020") && t.contains("28 May 2020"));
+    assert!(t.contains("21 days"), "disclosure lag");
+    assert!(t.contains("at most"), "dwell time from a `>` start is an upper bound");
+    assert!(t.contains("621") && t.contains("892"), "revision history");
+    assert!(t.contains("Contract numbers"));
+    assert!(t.contains("Valid Accounts") && t.contains("Remote Desktop Protocol"));
+    assert!(t.contains("Announcement 2020"));
+    // Links: organization by alias, technique here, case with anchor, related, MITRE mitigations.
+    assert!(links_to(&p, url, "organizations/acme-telecom/"));
+    assert!(links_to(&p, url, "techniques/T1078/"));
+    assert!(hrefs(&p).iter().any(|h| h == "../../cases/acme-2025/#what-happened"), "{:?}", hrefs(&p));
+    assert!(links_to(&p, url, "cases/acme-2025/"), "related case");
+    assert!(hrefs(&p).iter().any(|h| h.starts_with("https://attack.mitre.org/mitigations/M")), "mitigations listed");
+    // The attribution is on every page.
+    assert!(t.contains("MITRE ATT&CK® and ATT&CK® are registered trademarks of The MITRE Corporation"));
+}
+
+#[test]
+fn indicators_are_defanged_and_never_links() {
+    let f = cross_linked();
+    f.build_ok();
+    let p = f.page("cases/acme-2020/");
+    let t = text(&p);
+    assert!(t.contains("203.0.113[.]7"));
+    assert!(t.contains("hxxps://evil.example[.]com/drop"));
+    assert!(!t.contains("203.0.113.7"));
+    assert!(!hrefs(&p).iter().any(|h| h.contains("evil.example") || h.contains("203.0.113")));
+}
+
+#[test]
+fn unpublished_cases_never_reach_any_output_file() {
+    let f = cross_linked();
+    let r = f.build_ok();
+    for (path, bytes) in f.snapshot() {
+        let s = String::from_utf8_lossy(&bytes);
+        for secret in ["Zebracorn", "secret-", "Amberorg", "Redorg", "Draftorg", "Embargoorg"] {
+            assert!(!s.contains(secret), "{secret} leaked into {path}");
+        }
+    }
+    assert!(!r.stderr.contains("error"));
+    // `check` names what it left out, as notes, and still succeeds.
+    let c = f.run(&["check"]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    for slug in ["secret-amber", "secret-red", "secret-draft", "secret-embargo"] {
+        assert!(c.stderr.contains(&format!("content/cases/{slug}.md")), "{slug} listed:\n{}", c.stderr);
+    }
+    assert!(c.stderr.contains("TLP:AMBER") && c.stderr.contains("draft") && c.stderr.contains("embargoed until"));
+    // --drafts brings the draft in, and nothing else.
+    let d = f.run(&["build", "--drafts"]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(f.exists("cases/secret-draft/index.html"));
+    assert!(!f.exists("cases/secret-amber/index.html"));
+}
+
+#[test]
+fn site_tlp_list_decides_what_is_published() {
+    let f = cross_linked();
+    f.write("site.toml", "title = \"T\"\n[publish]\ntlp = [\"clear\", \"green\", \"amber\"]\n");
+    f.build_ok();
+    assert!(f.exists("cases/secret-amber/index.html"));
+    assert!(!f.exists("cases/secret-red/index.html"));
+}
+
+#[test]
+fn contributed_html_is_escaped() {
+    let f = Fixture::new();
+    f.case(
+        "xss",
+        "<script>alert('title')</script>",
+        "organizations = [\"<img src=x onerror=alert(1)>\"]\nsummary = \"<b>bold</b>\"\n[[techniques]]\nid = \"T1078\"\nevidence = \"<script>alert('evidence')</script>\"",
+        "Hello <script>alert('body')</script> <iframe src=\"https://evil.example\"></iframe>\n\n<div onclick=\"x()\">raw block</div>",
+    );
+    f.build_ok();
+    for (path, bytes) in f.snapshot() {
+        if path.ends_with(".html") {
+            let s = String::from_utf8_lossy(&bytes).to_lowercase();
+            assert!(!s.contains("<script>alert"), "script in {path}");
+            assert!(!s.contains("<iframe"), "iframe in {path}");
+            assert!(!s.contains("<img src=x"), "img in {path}");
+            assert!(!s.contains("<div onclick"), "raw div in {path}");
+        }
+    }
+    let p = f.page("cases/xss/");
+    assert!(text(&p).contains("<script>alert('body')</script>"), "raw HTML shown as text");
+
+    // Opting in to raw HTML keeps it in bodies (and only there).
+    f.write("site.toml", "title = \"T\"\n[markdown]\nunsafe_html = true\n");
+    f.build_ok();
+    let html = f.read("cases/xss/index.html");
+    assert!(html.contains("<div onclick=\"x()\">raw block</div>"));
+    assert!(!html.contains("<script>alert('title')"));
+}
+
+#[test]
+fn translations_link_each_other() {
+    let f = Fixture::new();
+    f.case("leak-2025", "数据泄露", "organizations = [\"Acme\"]\nlang = \"zh\"", "中文正文");
+    f.case("leak-2025-en", "Data leak", "organizations = [\"Acme\"]\nlang = \"en\"\ntranslation_of = \"leak-2025\"", "English body");
+    f.build_ok();
+    let zh = f.page("cases/leak-2025/");
+    let en = f.page("cases/leak-2025-en/");
+    assert!(links_to(&zh, "cases/leak-2025/", "cases/leak-2025-en/"));
+    assert!(links_to(&en, "cases/leak-2025-en/", "cases/leak-2025/"));
+    assert_eq!(zh.select(&sel("html")).next().unwrap().value().attr("lang"), Some("zh"));
+    // The organization counts the incident once: the English page represents it here.
+    let org = text(&f.page("organizations/acme/"));
+    assert!(org.contains("Data leak"));
+    assert!(!org.contains("数据泄露 数据泄露"));
+}
+
+#[test]
+fn every_internal_link_resolves() {
+    let f = cross_linked();
+    f.build_ok();
+    let files = f.snapshot();
+    let mut checked = 0;
+    for (path, bytes) in &files {
+        if !path.ends_with(".html") || path == "404.html" {
+            continue;
+        }
+        let url = path.trim_end_matches("index.html");
+        let doc = scraper::Html::parse_document(&String::from_utf8_lossy(bytes));
+        for href in hrefs(&doc).into_iter().chain(doc.select(&sel("link[href]")).filter_map(|l| l.value().attr("href").map(String::from))) {
+            if let Some(target) = resolve_href(url, &href) {
+                let file = if target.is_empty() || target.ends_with('/') { format!("{target}index.html") } else { target.clone() };
+                assert!(files.contains_key(&file), "{path}: broken link {href} -> {file}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200, "only {checked} links checked");
+}
+
+#[test]
+fn pagination_splits_the_case_list() {
+    let f = Fixture::new();
+    f.write("site.toml", "title = \"T\"\n[pagination]\nper_page = 2\n");
+    for i in 0..5 {
+        f.case(&format!("c{i}"), &format!("Case number {i}"), &format!("organizations = [\"Org {i}\"]\n[incident]\ndetected = 2020-01-0{}", i + 1), "x");
+    }
+    f.build_ok();
+    assert!(f.exists("cases/index.html") && f.exists("cases/page/2/index.html") && f.exists("cases/page/3/index.html"));
+    assert!(!f.exists("cases/page/4/index.html"));
+    let first = text(&f.page("cases/"));
+    assert!(first.contains("Case number 4") && first.contains("Case number 3") && !first.contains("Case number 2"), "newest first");
+    assert!(links_to(&f.page("cases/"), "cases/", "cases/page/2/"));
+}
+
+#[test]
+fn feeds_sitemap_robots_and_404() {
+    let f = cross_linked();
+    f.build_ok();
+    let atom = f.read("atom.xml");
+    assert!(atom.contains("https://cases.test/cases/acme-2020/"));
+    let sitemap = f.read("sitemap.xml");
+    assert!(sitemap.contains("<loc>https://cases.test/cases/bank-2017/</loc>"));
+    assert!(sitemap.contains("<loc>https://cases.test/techniques/T1078/</loc>"));
+    assert!(f.read("robots.txt").contains("Sitemap: https://cases.test/sitemap.xml"));
+    assert!(f.exists("404.html"));
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let f = cross_linked();
+    f.build_ok();
+    let a = f.snapshot();
+    f.build_ok();
+    assert_eq!(a, f.snapshot());
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let f = cross_linked();
+    f.build_ok();
+    let before = f.snapshot();
+    f.case("broken", "Broken", "organizations = [\"X\"]\n[[techniques]]\nid = \"T9999\"", "x");
+    let r = f.run(&["build"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("nothing was written"));
+    assert_eq!(before, f.snapshot());
+    let leftovers: Vec<_> = std::fs::read_dir(f.root()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains("casebook-tmp")).collect();
+    assert!(leftovers.is_empty(), "temporary folders left behind");
+}
+
+#[test]
+fn site_templates_override_the_theme() {
+    let f = cross_linked();
+    f.write("templates/term.html", "OVERRIDDEN {{ term.name }} {{ cases | length }}");
+    f.build_ok();
+    assert_eq!(f.read("sectors/telecommunications/index.html"), "OVERRIDDEN Telecommunications 2");
+    assert!(f.read("cases/acme-2020/index.html").contains("<html"), "other templates still from the theme");
+}
+
+#[test]
+fn static_files_and_bundle_assets_are_copied() {
+    let f = Fixture::new();
+    f.write("static/logo.txt", "logo");
+    f.write("content/cases/bundle-case/index.md", "+++\ntitle = \"Bundle\"\ndate = 2025-01-01\norganizations = [\"B\"]\n+++\n![diagram](diagram.txt)\n");
+    f.write("content/cases/bundle-case/diagram.txt", "d");
+    f.build_ok();
+    assert_eq!(f.read("logo.txt"), "logo");
+    assert_eq!(f.read("cases/bundle-case/diagram.txt"), "d");
+    assert!(f.read("cases/bundle-case/index.html").contains("src=\"diagram.txt\""));
+}
+
+#[test]
+fn output_folders_that_would_destroy_data_are_refused() {
+    let f = cross_linked();
+    for out in [".", "content", "content/cases/x", ".."] {
+        let r = f.run(&["build", "--output", out]);
+        assert_eq!(r.code, 1, "--output {out}: {}", r.stderr);
+        assert!(r.stderr.contains("refusing to write the site"), "{}", r.stderr);
+    }
+    f.write("other/keep.txt", "precious");
+    let r = f.run(&["build", "--output", "other"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(std::fs::read_to_string(f.root().join("other/keep.txt")).unwrap(), "precious");
+    assert!(f.root().join("content/cases/acme-2020.md").exists());
+}
+
+#[test]
+fn init_and_new_make_sites_that_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("mysite");
+    let bin = env!("CARGO_BIN_EXE_casebook");
+    let run = |args: &[&str], cwd: &std::path::Path| std::process::Command::new(bin).args(args).current_dir(cwd).output().unwrap();
+    assert!(run(&["init", site.to_str().unwrap()], dir.path()).status.success());
+    let b = run(&["build"], &site);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert!(site.join("public/cases/example-2025/index.html").exists());
+    assert!(run(&["new", "case", "acme-2026"], &site).status.success());
+    assert!(run(&["new", "org", "Acme Widgets & Co"], &site).status.success());
+    assert!(site.join("content/organizations/acme-widgets-and-co.md").exists());
+    let b = run(&["build"], &site);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert!(site.join("public/cases/acme-2026/index.html").exists());
+    // Never overwrites.
+    let again = run(&["new", "case", "acme-2026"], &site);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    // A bad slug is refused.
+    assert_eq!(run(&["new", "case", "../escape"], &site).status.code(), Some(1));
+    // The command line itself being wrong is exit 2.
+    assert_eq!(run(&["build", "--no-such-flag"], &site).status.code(), Some(2));
+}
