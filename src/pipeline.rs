@@ -78,8 +78,15 @@ pub fn catalog(root: &Path, config: &Config) -> Result<LoadedCatalog, Diagnostic
         })
 }
 
+/// A rendered site, not yet written.
+pub struct Built {
+    pub output: PathBuf,
+    pub files: Vec<OutputFile>,
+    pub assets: Vec<load::Asset>,
+}
+
 /// Everything up to the rendered files, with every diagnostic of the run.
-pub fn build(options: &Options) -> (Report, Option<(PathBuf, Vec<OutputFile>, Vec<load::Asset>)>) {
+pub fn build(options: &Options) -> (Report, Option<Built>) {
     let mut report = Report::default();
     let mut clock = Instant::now();
     let mut lap = |report: &mut Report, stage: &'static str| {
@@ -143,7 +150,14 @@ pub fn build(options: &Options) -> (Report, Option<(PathBuf, Vec<OutputFile>, Ve
     report.files = files.len() + sources.assets.len();
     lap(&mut report, "render");
     let out = report.output.clone().unwrap_or(output);
-    (report, Some((out, files, sources.assets)))
+    (
+        report,
+        Some(Built {
+            output: out,
+            files,
+            assets: sources.assets,
+        }),
+    )
 }
 
 /// Builds and, when there is no error, writes the site.
@@ -156,13 +170,13 @@ pub fn run(options: &Options, strict: bool) -> Report {
     if report.diagnostics.has_errors() || !options.write {
         return report;
     }
-    if let Some((out, files, assets)) = built {
+    if let Some(built) = built {
         let start = Instant::now();
-        if let Err(d) = write::write_site(&out, &files, &assets) {
+        if let Err(d) = write::write_site(&built.output, &built.files, &built.assets) {
             report.diagnostics.push(d);
         }
         report.timings.push(("write", start.elapsed().as_millis()));
-        report.output = Some(out);
+        report.output = Some(built.output);
     }
     report
 }

@@ -354,10 +354,16 @@ impl Case {
 }
 
 /// Parses and checks one case file on its own.
-pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<Case, Vec<Diagnostic>> {
+pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Vec<Diagnostic>) {
     let file = &content.file;
-    let split = split_front_matter(file).map_err(|d| vec![d])?;
-    let raw: RawCase = from_toml(file, &split, "front-matter-invalid").map_err(|d| vec![d])?;
+    let split = match split_front_matter(file) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let raw: RawCase = match from_toml(file, &split, "front-matter-invalid") {
+        Ok(r) => r,
+        Err(d) => return (None, vec![d]),
+    };
     let mut c = Checker::new(file, split.toml_offset);
 
     let title = c.text(raw.title, "title");
@@ -511,10 +517,8 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<Case, Vec<
     let body = markdown::render(split.body, md);
     c.body_problems(&body, split.body_offset);
 
-    if c.has_errors() {
-        return Err(c.diags);
-    }
-    Ok(Case {
+    // Kept even with errors, so later stages report theirs too; errors stop the write.
+    let value = Case {
         slug: content.slug.clone(),
         file: file.clone(),
         title,
@@ -540,7 +544,8 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<Case, Vec<
         references,
         body,
         body_offset: split.body_offset,
-    })
+    };
+    (Some(value), c.diags)
 }
 
 /// A calendar day as a partial date of day precision.

@@ -216,7 +216,8 @@ pub struct Parsed {
     pub pages: Vec<page::Page>,
 }
 
-/// Parses every file in parallel; a file with errors is left out and its errors kept.
+/// Parses every file in parallel. A file whose front matter could not be read at all
+/// is left out; others go on with their errors, so later stages can add theirs.
 pub fn parse_all(
     sources: &crate::load::Sources,
     config: &crate::config::Config,
@@ -225,13 +226,11 @@ pub fn parse_all(
     let md = markdown::Options {
         unsafe_html: config.markdown.unsafe_html,
     };
-    fn split<T>(results: Vec<Result<T, Vec<Diagnostic>>>, diags: &mut Vec<Diagnostic>) -> Vec<T> {
+    fn split<T>(results: Vec<(Option<T>, Vec<Diagnostic>)>, diags: &mut Vec<Diagnostic>) -> Vec<T> {
         let mut ok = Vec::with_capacity(results.len());
-        for r in results {
-            match r {
-                Ok(v) => ok.push(v),
-                Err(d) => diags.extend(d),
-            }
+        for (value, d) in results {
+            ok.extend(value);
+            diags.extend(d);
         }
         ok
     }

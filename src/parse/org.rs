@@ -39,10 +39,19 @@ pub struct OrgProfile {
     pub body_offset: usize,
 }
 
-pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<OrgProfile, Vec<Diagnostic>> {
+pub fn parse(
+    content: &ContentFile,
+    md: &markdown::Options,
+) -> (Option<OrgProfile>, Vec<Diagnostic>) {
     let file = &content.file;
-    let split = split_front_matter(file).map_err(|d| vec![d])?;
-    let raw: RawOrg = from_toml(file, &split, "front-matter-invalid").map_err(|d| vec![d])?;
+    let split = match split_front_matter(file) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let raw: RawOrg = match from_toml(file, &split, "front-matter-invalid") {
+        Ok(r) => r,
+        Err(d) => return (None, vec![d]),
+    };
     let mut c = Checker::new(file, split.toml_offset);
     if raw.name.get_ref().trim().is_empty() {
         c.error(
@@ -72,10 +81,8 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<OrgProfile
     let parent = raw.parent.map(|p| c.located(p));
     let body = markdown::render(split.body, md);
     c.body_problems(&body, split.body_offset);
-    if c.has_errors() {
-        return Err(c.diags);
-    }
-    Ok(OrgProfile {
+    // Kept even with errors, so later stages report theirs too; errors stop the write.
+    let value = OrgProfile {
         slug: content.slug.clone(),
         file: file.clone(),
         name,
@@ -86,5 +93,6 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<OrgProfile
         parent,
         body,
         body_offset: split.body_offset,
-    })
+    };
+    (Some(value), c.diags)
 }

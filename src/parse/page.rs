@@ -31,17 +31,21 @@ pub struct Page {
     pub body_offset: usize,
 }
 
-pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<Page, Vec<Diagnostic>> {
+pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Page>, Vec<Diagnostic>) {
     let file = &content.file;
-    let split = split_front_matter(file).map_err(|d| vec![d])?;
-    let raw: RawPage = from_toml(file, &split, "front-matter-invalid").map_err(|d| vec![d])?;
+    let split = match split_front_matter(file) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let raw: RawPage = match from_toml(file, &split, "front-matter-invalid") {
+        Ok(r) => r,
+        Err(d) => return (None, vec![d]),
+    };
     let body = markdown::render(split.body, md);
     let mut c = super::Checker::new(file, split.toml_offset);
     c.body_problems(&body, split.body_offset);
-    if c.has_errors() {
-        return Err(c.diags);
-    }
-    Ok(Page {
+    // Kept even with errors, so later stages report theirs too; errors stop the write.
+    let value = Page {
         slug: content.slug.clone(),
         file: file.clone(),
         title: raw.title,
@@ -50,5 +54,6 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> Result<Page, Vec<
         draft: raw.draft,
         body,
         body_offset: split.body_offset,
-    })
+    };
+    (Some(value), c.diags)
 }

@@ -457,11 +457,9 @@ fn resolve_pages(
     pages: Vec<Page>,
     site: &Site,
     org_names: &HashMap<String, usize>,
-    index_of: &HashMap<String, usize>,
-    unpublished: &std::collections::HashSet<String>,
+    slugs: &links::CaseSlugs,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<SitePage> {
-    let slugs = all_slugs_owned(index_of, unpublished);
     let mut out = Vec::new();
     for page in pages {
         if page.draft && !site.config.build.drafts {
@@ -558,7 +556,7 @@ fn check_techniques(
         let tactics = match &t.tactic {
             Some(tactic) => {
                 let short = tactic.value.to_ascii_lowercase();
-                if tech.tactics.iter().any(|x| *x == short) {
+                if tech.tactics.contains(&short) {
                     vec![short]
                 } else {
                     diags.push(

@@ -2,7 +2,7 @@
 //! techniques. Candidates are bounded per term, so this stays linear in the number of
 //! cases even when one technique is in every case.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::{SiteCase, Taxonomy};
 use crate::urls::Kind;

@@ -76,7 +76,9 @@ impl Taxonomy {
             }
             // Spellings that differ by case: keep the capitalised one, whatever the order.
             let caps = |s: &str| s.chars().filter(|c| c.is_uppercase()).count();
-            if (caps(name), std::cmp::Reverse(name)) > (caps(existing), std::cmp::Reverse(existing.as_str())) {
+            if (caps(name), std::cmp::Reverse(name))
+                > (caps(existing), std::cmp::Reverse(existing.as_str()))
+            {
                 self.terms[i].name = name.to_string();
             }
             return Some(i);

@@ -21,8 +21,13 @@ pub struct Run {
 impl Fixture {
     /// A site with a one-line site.toml.
     pub fn new() -> Self {
-        let f = Fixture { dir: tempfile::tempdir().unwrap() };
-        f.write("site.toml", "title = \"Test Casebook\"\nbase_url = \"https://cases.test\"\n");
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        f.write(
+            "site.toml",
+            "title = \"Test Casebook\"\nbase_url = \"https://cases.test\"\n",
+        );
         f
     }
 
@@ -76,7 +81,11 @@ impl Fixture {
 
     /// A page of the built site by URL path (`cases/x/`), parsed as a browser would.
     pub fn page(&self, url: &str) -> Html {
-        let rel = if url.is_empty() || url.ends_with('/') { format!("{url}index.html") } else { url.to_string() };
+        let rel = if url.is_empty() || url.ends_with('/') {
+            format!("{url}index.html")
+        } else {
+            url.to_string()
+        };
         Html::parse_document(&self.read(&rel))
     }
 
@@ -90,7 +99,12 @@ impl Fixture {
         for e in walkdir::WalkDir::new(self.out()).sort_by_file_name() {
             let e = e.unwrap();
             if e.file_type().is_file() {
-                let rel = e.path().strip_prefix(self.out()).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = e
+                    .path()
+                    .strip_prefix(self.out())
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 files.insert(rel, fs::read(e.path()).unwrap());
             }
         }
@@ -104,7 +118,16 @@ pub fn sel(s: &str) -> Selector {
 
 /// Text of every element matching `selector`, whitespace collapsed.
 pub fn texts(doc: &Html, selector: &str) -> Vec<String> {
-    doc.select(&sel(selector)).map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+    doc.select(&sel(selector))
+        .map(|e| {
+            e.text()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }
 
 /// The whole visible text of a page.
@@ -114,17 +137,27 @@ pub fn text(doc: &Html) -> String {
 
 /// Every `href` on the page.
 pub fn hrefs(doc: &Html) -> Vec<String> {
-    doc.select(&sel("a[href]")).filter_map(|a| a.value().attr("href").map(str::to_string)).collect()
+    doc.select(&sel("a[href]"))
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect()
 }
 
 /// Resolves a relative href of the page at `url` to a site-relative path, or None for
 /// external links.
 pub fn resolve_href(url: &str, href: &str) -> Option<String> {
-    if href.starts_with("http://") || href.starts_with("https://") || href.starts_with("mailto:") || href.starts_with('#') {
+    if href.starts_with("http://")
+        || href.starts_with("https://")
+        || href.starts_with("mailto:")
+        || href.starts_with('#')
+    {
         return None;
     }
     let href = href.split('#').next().unwrap_or("");
-    let mut parts: Vec<&str> = if href.starts_with('/') { Vec::new() } else { url.split('/').collect() };
+    let mut parts: Vec<&str> = if href.starts_with('/') {
+        Vec::new()
+    } else {
+        url.split('/').collect()
+    };
     parts.pop(); // the page's own file name (empty for folder URLs)
     for seg in href.trim_start_matches('/').split('/') {
         match seg {
@@ -140,5 +173,7 @@ pub fn resolve_href(url: &str, href: &str) -> Option<String> {
 
 /// Hrefs of the page at `url` that point to a given site-relative path.
 pub fn links_to(doc: &Html, url: &str, target: &str) -> bool {
-    hrefs(doc).iter().any(|h| resolve_href(url, h).as_deref() == Some(target))
+    hrefs(doc)
+        .iter()
+        .any(|h| resolve_href(url, h).as_deref() == Some(target))
 }
