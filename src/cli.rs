@@ -13,11 +13,7 @@ use crate::report::{self, Format};
 use crate::scaffold;
 
 #[derive(Parser)]
-#[command(
-    name = "casebook",
-    version,
-    about = "A static site generator for breach case studies"
-)]
+#[command(name = "casebook", version, about = "A static site generator for breach case studies")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,24 +94,8 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Build {
-            root,
-            output,
-            base_url,
-            drafts,
-            strict,
-            timings,
-        } => {
-            let options = Options {
-                root,
-                overrides: Overrides {
-                    output,
-                    base_url,
-                    drafts,
-                },
-                write: true,
-                now: None,
-            };
+        Command::Build { root, output, base_url, drafts, strict, timings } => {
+            let options = Options { root, overrides: Overrides { output, base_url, drafts }, write: true, now: None };
             let report = pipeline::run(&options, strict);
             eprint!("{}", report::human(&report.diagnostics.items));
             if timings {
@@ -125,21 +105,9 @@ pub fn main() -> ExitCode {
             }
             finish(&report, true)
         }
-        Command::Check {
-            root,
-            format,
-            strict,
-            drafts,
-        } => {
-            let options = Options {
-                root,
-                overrides: Overrides {
-                    drafts,
-                    ..Default::default()
-                },
-                write: false,
-                now: None,
-            };
+        Command::Check { root, format, strict, drafts } => {
+            let options =
+                Options { root, overrides: Overrides { drafts, ..Default::default() }, write: false, now: None };
             let report = pipeline::run(&options, strict);
             let text = report::format(&report.diagnostics.items, format);
             if format == Format::Human {

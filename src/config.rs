@@ -75,10 +75,7 @@ impl Default for Config {
 
 impl Default for BuildConfig {
     fn default() -> Self {
-        BuildConfig {
-            output: "public".into(),
-            drafts: false,
-        }
+        BuildConfig { output: "public".into(), drafts: false }
     }
 }
 
@@ -94,20 +91,13 @@ impl Default for MarkdownConfig {
 
 impl Default for PublishConfig {
     fn default() -> Self {
-        PublishConfig {
-            tlp: vec![
-                toml::Spanned::new(0..0, "clear".into()),
-                toml::Spanned::new(0..0, "green".into()),
-            ],
-        }
+        PublishConfig { tlp: vec![toml::Spanned::new(0..0, "clear".into()), toml::Spanned::new(0..0, "green".into())] }
     }
 }
 
 impl Default for AttackConfig {
     fn default() -> Self {
-        AttackConfig {
-            catalog: "builtin".into(),
-        }
+        AttackConfig { catalog: "builtin".into() }
     }
 }
 
@@ -128,18 +118,15 @@ pub struct Overrides {
 impl Config {
     /// Parses `site.toml` and checks the values serde cannot.
     pub fn parse(file: &Arc<SourceFile>) -> Result<Config, Vec<Diagnostic>> {
-        let mut config: Config = toml::from_str(&file.text)
-            .map_err(|e| vec![toml_error(file, 0, &e, "config-invalid")])?;
+        let mut config: Config =
+            toml::from_str(&file.text).map_err(|e| vec![toml_error(file, 0, &e, "config-invalid")])?;
         let mut errors = Vec::new();
         config.base_url = config.base_url.trim_end_matches('/').to_string();
         if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
             errors.push(
-                Diagnostic::error(
-                    "config-invalid",
-                    format!("base_url {:?} is not an http(s) URL", config.base_url),
-                )
-                .in_file(file)
-                .hint("write e.g. base_url = \"https://cases.example.org\""),
+                Diagnostic::error("config-invalid", format!("base_url {:?} is not an http(s) URL", config.base_url))
+                    .in_file(file)
+                    .hint("write e.g. base_url = \"https://cases.example.org\""),
             );
         }
         for level in &config.publish.tlp {
@@ -155,10 +142,7 @@ impl Config {
             }
         }
         if config.pagination.per_page == 0 {
-            errors.push(
-                Diagnostic::error("config-invalid", "[pagination] per_page must be at least 1")
-                    .in_file(file),
-            );
+            errors.push(Diagnostic::error("config-invalid", "[pagination] per_page must be at least 1").in_file(file));
         }
         if errors.is_empty() {
             Ok(config)
@@ -177,9 +161,6 @@ impl Config {
     }
 
     pub fn publishes(&self, tlp: crate::parse::case::Tlp) -> bool {
-        self.publish
-            .tlp
-            .iter()
-            .any(|l| crate::parse::case::Tlp::parse(l.get_ref()) == Some(tlp))
+        self.publish.tlp.iter().any(|l| crate::parse::case::Tlp::parse(l.get_ref()) == Some(tlp))
     }
 }

@@ -259,10 +259,7 @@ pub static COUNTRIES: [(&str, &str); 249] = [
 
 /// `"JP"` -> `Some("Japan")`; codes are upper-case; unknown -> None.
 pub fn country_name(code: &str) -> Option<&'static str> {
-    COUNTRIES
-        .binary_search_by(|(c, _)| (*c).cmp(code))
-        .ok()
-        .map(|i| COUNTRIES[i].1)
+    COUNTRIES.binary_search_by(|(c, _)| (*c).cmp(code)).ok().map(|i| COUNTRIES[i].1)
 }
 
 #[cfg(test)]
@@ -274,10 +271,7 @@ mod tests {
         assert_eq!(COUNTRIES.len(), 249);
         assert!(COUNTRIES.windows(2).all(|w| w[0].0 < w[1].0));
         for (code, name) in COUNTRIES {
-            assert!(
-                code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()),
-                "{code}"
-            );
+            assert!(code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
             assert!(!name.is_empty() && name.trim() == name, "{code}");
             assert_eq!(country_name(code), Some(name));
         }

@@ -16,10 +16,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(SourceFile {
-            path: path.into(),
-            text: text.into(),
-        })
+        Arc::new(SourceFile { path: path.into(), text: text.into() })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -80,14 +77,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity,
-            code,
-            message: message.into(),
-            hint: None,
-            location: None,
-            path: None,
-        }
+        Diagnostic { severity, code, message: message.into(), hint: None, location: None, path: None }
     }
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
@@ -99,17 +89,11 @@ impl Diagnostic {
         Self::new(Severity::Note, code, message)
     }
     pub fn at(mut self, file: &Arc<SourceFile>, range: Range<usize>) -> Self {
-        self.location = Some(Location {
-            file: file.clone(),
-            range: Some(range),
-        });
+        self.location = Some(Location { file: file.clone(), range: Some(range) });
         self
     }
     pub fn in_file(mut self, file: &Arc<SourceFile>) -> Self {
-        self.location = Some(Location {
-            file: file.clone(),
-            range: None,
-        });
+        self.location = Some(Location { file: file.clone(), range: None });
         self
     }
     pub fn in_path(mut self, path: impl Into<String>) -> Self {
@@ -124,10 +108,7 @@ impl Diagnostic {
     /// `FILE`, `FILE:LINE:COL`, or nothing.
     pub fn position(&self) -> Option<(String, Option<(usize, usize)>)> {
         match &self.location {
-            Some(loc) => Some((
-                loc.file.path.clone(),
-                loc.range.as_ref().map(|r| loc.file.line_col(r.start)),
-            )),
+            Some(loc) => Some((loc.file.path.clone(), loc.range.as_ref().map(|r| loc.file.line_col(r.start)))),
             None => self.path.clone().map(|p| (p, None)),
         }
     }

@@ -64,10 +64,7 @@ pub struct Sources {
 pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
     let path = root.join("site.toml");
     if !root.is_dir() {
-        return Err(Diagnostic::error(
-            "site-missing",
-            format!("{} is not a folder", root.display()),
-        ));
+        return Err(Diagnostic::error("site-missing", format!("{} is not a folder", root.display())));
     }
     if !path.exists() {
         return Ok(SourceFile::new("site.toml", ""));
@@ -79,50 +76,32 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut sources = Sources::default();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walk = |dir: &str, diags: &mut Vec<Diagnostic>| {
-        walk_files(root, &canonical_root, &root.join(dir), diags)
-    };
+    let walk = |dir: &str, diags: &mut Vec<Diagnostic>| walk_files(root, &canonical_root, &root.join(dir), diags);
 
     // Cases: `cases/SLUG.md` or a bundle `cases/SLUG/index.md` with its assets.
     let mut case_paths = Vec::new();
     for path in walk("content/cases", &mut diags) {
-        let rel = path
-            .strip_prefix(root.join("content/cases"))
-            .unwrap_or(&path);
-        let parts: Vec<String> = rel
-            .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
+        let rel = path.strip_prefix(root.join("content/cases")).unwrap_or(&path);
+        let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
         match parts.as_slice() {
-            [file] if file.ends_with(".md") => {
-                case_paths.push((file.trim_end_matches(".md").to_string(), path))
-            }
+            [file] if file.ends_with(".md") => case_paths.push((file.trim_end_matches(".md").to_string(), path)),
             [dir, file] if file == "index.md" => case_paths.push((dir.clone(), path)),
             [dir, ..] if parts.len() > 1 => {
                 // A bundle's folder name is its slug: checked when its index.md is read.
                 if is_valid_slug(dir) {
                     let dest = format!("cases/{}", parts.join("/"));
-                    sources.assets.push(Asset {
-                        dest,
-                        data: AssetData::File(path.clone()),
-                    });
+                    sources.assets.push(Asset { dest, data: AssetData::File(path.clone()) });
                 }
             }
             _ => diags.push(
-                Diagnostic::warning(
-                    "content-ignored",
-                    "not a case: cases are `SLUG.md` or `SLUG/index.md`",
-                )
-                .in_path(display(root, &path)),
+                Diagnostic::warning("content-ignored", "not a case: cases are `SLUG.md` or `SLUG/index.md`")
+                    .in_path(display(root, &path)),
             ),
         }
     }
     sources.cases = read_content(root, case_paths, "case", &mut diags);
 
-    for (dir, kind, target) in [
-        ("content/organizations", "organization", 0),
-        ("content/pages", "page", 1),
-    ] {
+    for (dir, kind, target) in [("content/organizations", "organization", 0), ("content/pages", "page", 1)] {
         let mut paths = Vec::new();
         for path in walk(dir, &mut diags) {
             let rel = path.strip_prefix(root.join(dir)).unwrap_or(&path);
@@ -133,10 +112,7 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
                 _ => diags.push(
                     Diagnostic::warning(
                         "content-ignored",
-                        format!(
-                            "not a{} {kind}: expected {dir}/SLUG.md",
-                            if kind.starts_with('o') { "n" } else { "" }
-                        ),
+                        format!("not a{} {kind}: expected {dir}/SLUG.md", if kind.starts_with('o') { "n" } else { "" }),
                     )
                     .in_path(display(root, &path)),
                 ),
@@ -154,78 +130,39 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     let theme_dir = root.join("themes").join(&config.theme);
     let mut templates = std::collections::BTreeMap::new();
     if theme_dir.is_dir() {
-        load_templates(
-            root,
-            &canonical_root,
-            &theme_dir.join("templates"),
-            &mut templates,
-            &mut diags,
-        );
-        add_static(
-            root,
-            &canonical_root,
-            &theme_dir.join("static"),
-            &mut sources.assets,
-            &mut diags,
-        );
+        load_templates(root, &canonical_root, &theme_dir.join("templates"), &mut templates, &mut diags);
+        add_static(root, &canonical_root, &theme_dir.join("static"), &mut sources.assets, &mut diags);
     } else if config.theme == "default" {
         for (path, bytes) in default_theme::FILES {
             if let Some(name) = path.strip_prefix("templates/") {
                 let text = String::from_utf8_lossy(bytes).into_owned();
                 let file = SourceFile::new(format!("(built-in theme)/templates/{name}"), text);
-                templates.insert(
-                    name.to_string(),
-                    Template {
-                        name: name.to_string(),
-                        file,
-                    },
-                );
+                templates.insert(name.to_string(), Template { name: name.to_string(), file });
             } else if let Some(dest) = path.strip_prefix("static/") {
-                sources.assets.push(Asset {
-                    dest: dest.to_string(),
-                    data: AssetData::Builtin(bytes),
-                });
+                sources.assets.push(Asset { dest: dest.to_string(), data: AssetData::Builtin(bytes) });
             }
         }
     } else {
         diags.push(
             Diagnostic::error(
                 "theme-missing",
-                format!(
-                    "theme {:?} not found: no folder themes/{}",
-                    config.theme, config.theme
-                ),
+                format!("theme {:?} not found: no folder themes/{}", config.theme, config.theme),
             )
             .in_path("site.toml")
             .hint("create the folder, or use theme = \"default\""),
         );
     }
-    load_templates(
-        root,
-        &canonical_root,
-        &root.join("templates"),
-        &mut templates,
-        &mut diags,
-    );
+    load_templates(root, &canonical_root, &root.join("templates"), &mut templates, &mut diags);
     sources.templates = templates.into_values().collect();
     // Site static goes after the theme's so it overrides; bundle assets were pushed first
     // but live under cases/, which static/ has no reason to shadow.
-    add_static(
-        root,
-        &canonical_root,
-        &root.join("static"),
-        &mut sources.assets,
-        &mut diags,
-    );
+    add_static(root, &canonical_root, &root.join("static"), &mut sources.assets, &mut diags);
     (sources, diags)
 }
 
 fn bad_slug(slug: &str, kind: &str) -> Diagnostic {
-    Diagnostic::error(
-        "slug-invalid",
-        format!("{slug:?} cannot be a {kind} slug: it is part of the page's URL"),
-    )
-    .hint("rename the file using only a-z, 0-9, `-`, `_` and `.` (e.g. ntt-communications-2020.md)")
+    Diagnostic::error("slug-invalid", format!("{slug:?} cannot be a {kind} slug: it is part of the page's URL"))
+        .hint("rename the file using only a-z, 0-9, `-`, `_` and `.` (e.g. ntt-communications-2020.md)")
 }
 
 fn read_content(
@@ -262,11 +199,7 @@ fn load_templates(
     diags: &mut Vec<Diagnostic>,
 ) {
     for path in walk_files(root, canonical_root, dir, diags) {
-        let name = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         match read_text(root, &path) {
             Ok(file) => {
                 templates.insert(name.clone(), Template { name, file });
@@ -276,46 +209,24 @@ fn load_templates(
     }
 }
 
-fn add_static(
-    root: &Path,
-    canonical_root: &Path,
-    dir: &Path,
-    assets: &mut Vec<Asset>,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn add_static(root: &Path, canonical_root: &Path, dir: &Path, assets: &mut Vec<Asset>, diags: &mut Vec<Diagnostic>) {
     for path in walk_files(root, canonical_root, dir, diags) {
-        let dest = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        assets.push(Asset {
-            dest,
-            data: AssetData::File(path),
-        });
+        let dest = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        assets.push(Asset { dest, data: AssetData::File(path) });
     }
 }
 
 /// Every regular file under `dir`, sorted; hidden and editor files skipped.
 /// Symbolic links are followed only while they stay inside the site.
-fn walk_files(
-    root: &Path,
-    canonical_root: &Path,
-    dir: &Path,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<PathBuf> {
+fn walk_files(root: &Path, canonical_root: &Path, dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     if !dir.is_dir() {
         return files;
     }
-    let walker = WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.depth() == 0
-                || !(name.starts_with('.') || name.ends_with('~') || name.starts_with('#'))
-        });
+    let walker = WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
+        let name = e.file_name().to_string_lossy();
+        e.depth() == 0 || !(name.starts_with('.') || name.ends_with('~') || name.starts_with('#'))
+    });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -328,23 +239,15 @@ fn walk_files(
         let path = entry.path();
         if entry.path_is_symlink() {
             match path.canonicalize() {
-                Ok(target) if target.starts_with(canonical_root) && target.is_file() => {
-                    files.push(path.to_path_buf())
-                }
+                Ok(target) if target.starts_with(canonical_root) && target.is_file() => files.push(path.to_path_buf()),
                 Ok(target) if target.starts_with(canonical_root) => diags.push(
-                    Diagnostic::warning(
-                        "symlink-ignored",
-                        "symbolic link to a folder is not followed",
-                    )
-                    .in_path(display(root, path)),
+                    Diagnostic::warning("symlink-ignored", "symbolic link to a folder is not followed")
+                        .in_path(display(root, path)),
                 ),
                 _ => diags.push(
-                    Diagnostic::error(
-                        "symlink-outside",
-                        "symbolic link points outside the site; refusing to read it",
-                    )
-                    .in_path(display(root, path))
-                    .hint("copy the file into the site instead of linking to it"),
+                    Diagnostic::error("symlink-outside", "symbolic link points outside the site; refusing to read it")
+                        .in_path(display(root, path))
+                        .hint("copy the file into the site instead of linking to it"),
                 ),
             }
         } else if entry.file_type().is_file() {
@@ -357,21 +260,15 @@ fn walk_files(
 /// Reads a UTF-8 text file, refusing huge and non-UTF-8 files with a clear message.
 pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
     let shown = display(root, path);
-    let meta = fs::metadata(path)
-        .map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
+    let meta = fs::metadata(path).map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
     if meta.len() > MAX_TEXT_BYTES {
         return Err(Diagnostic::error(
             "file-too-large",
-            format!(
-                "file is {} bytes; text files are limited to {} bytes",
-                meta.len(),
-                MAX_TEXT_BYTES
-            ),
+            format!("file is {} bytes; text files are limited to {} bytes", meta.len(), MAX_TEXT_BYTES),
         )
         .in_path(&shown));
     }
-    let bytes = fs::read(path)
-        .map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
+    let bytes = fs::read(path).map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
@@ -384,20 +281,14 @@ pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic
             let bytes = e.into_bytes();
             let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
             let (line, col) = SourceFile::new("", prefix.clone()).line_col(prefix.len());
-            Err(Diagnostic::error(
-                "file-not-utf8",
-                format!("{shown}:{line}:{col}: the file is not UTF-8 text"),
-            )
-            .in_path(shown)
-            .hint("save the file as UTF-8"))
+            Err(Diagnostic::error("file-not-utf8", format!("{shown}:{line}:{col}: the file is not UTF-8 text"))
+                .in_path(shown)
+                .hint("save the file as UTF-8"))
         }
     }
 }
 
 /// Path relative to the site root with `/` separators, for messages.
 pub fn display(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }

@@ -64,18 +64,12 @@ pub fn catalog(root: &Path, config: &Config) -> Result<LoadedCatalog, Diagnostic
     }
     let path = root.join(&config.attack.catalog);
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        Diagnostic::error(
-            "catalog-invalid",
-            format!("cannot read the ATT&CK catalog {}: {e}", path.display()),
-        )
-        .in_path("site.toml")
+        Diagnostic::error("catalog-invalid", format!("cannot read the ATT&CK catalog {}: {e}", path.display()))
+            .in_path("site.toml")
     })?;
-    Catalog::from_json(&text)
-        .map(|c| LoadedCatalog::Owned(Box::new(c)))
-        .map_err(|e| {
-            Diagnostic::error("catalog-invalid", format!("{}: {e}", config.attack.catalog))
-                .in_path("site.toml")
-        })
+    Catalog::from_json(&text).map(|c| LoadedCatalog::Owned(Box::new(c))).map_err(|e| {
+        Diagnostic::error("catalog-invalid", format!("{}: {e}", config.attack.catalog)).in_path("site.toml")
+    })
 }
 
 /// A rendered site, not yet written.
@@ -150,14 +144,7 @@ pub fn build(options: &Options) -> (Report, Option<Built>) {
     report.files = files.len() + sources.assets.len();
     lap(&mut report, "render");
     let out = report.output.clone().unwrap_or(output);
-    (
-        report,
-        Some(Built {
-            output: out,
-            files,
-            assets: sources.assets,
-        }),
-    )
+    (report, Some(Built { output: out, files, assets: sources.assets }))
 }
 
 /// Builds and, when there is no error, writes the site.

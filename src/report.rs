@@ -40,12 +40,7 @@ pub fn human(diags: &[Diagnostic]) -> String {
         let mut cs = CsDiagnostic::new(severity).with_code(d.code);
         let mut message = d.message.clone();
         match &d.location {
-            Some(loc)
-                if loc
-                    .range
-                    .as_ref()
-                    .is_some_and(|r| valid_range(&loc.file.text, r)) =>
-            {
+            Some(loc) if loc.range.as_ref().is_some_and(|r| valid_range(&loc.file.text, r)) => {
                 let id = *ids
                     .entry(std::sync::Arc::as_ptr(&loc.file))
                     .or_insert_with(|| files.add(loc.file.path.clone(), loc.file.text.clone()));
@@ -65,22 +60,14 @@ pub fn human(diags: &[Diagnostic]) -> String {
         }
         match term::emit_into_string(&config, &files, &cs) {
             Ok(s) => out.push_str(&s),
-            Err(_) => out.push_str(&format!(
-                "{}[{}]: {}\n",
-                d.severity.as_str(),
-                d.code,
-                d.message
-            )),
+            Err(_) => out.push_str(&format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message)),
         }
     }
     out
 }
 
 fn valid_range(text: &str, r: &std::ops::Range<usize>) -> bool {
-    r.start <= r.end
-        && r.end <= text.len()
-        && text.is_char_boundary(r.start)
-        && text.is_char_boundary(r.end)
+    r.start <= r.end && r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
 }
 
 /// One JSON document: `{"diagnostics": [...], "errors": N, "warnings": N}`.
@@ -108,19 +95,14 @@ pub fn json(diags: &[Diagnostic]) -> String {
         "warnings": count(Severity::Warning),
         "notes": count(Severity::Note),
     });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
-    )
+    format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
 }
 
 /// `::error file=F,line=L,col=C,title=code::message` (notes as `::notice`).
 pub fn github(diags: &[Diagnostic]) -> String {
     // Workflow commands take %, CR and LF escaped, and `,` `:` too in properties.
     fn data(s: &str) -> String {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
+        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
     }
     fn prop(s: &str) -> String {
         data(s).replace(':', "%3A").replace(',', "%2C")

@@ -8,14 +8,10 @@ use crate::slug::{is_valid_slug, slugify};
 /// Writes `content` to `path` unless something is there already.
 fn create(path: &Path, content: &str) -> Result<PathBuf, String> {
     if path.exists() {
-        return Err(format!(
-            "{} exists already; not overwriting it",
-            path.display()
-        ));
+        return Err(format!("{} exists already; not overwriting it", path.display()));
     }
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path.to_path_buf())
@@ -71,42 +67,26 @@ What happened, how it was found, what was exposed, how the organization responde
 
 pub fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
     if !is_valid_slug(slug) {
-        return Err(format!(
-            "{slug:?} cannot be a slug: use a-z, 0-9 and -, e.g. acme-2025"
-        ));
+        return Err(format!("{slug:?} cannot be a slug: use a-z, 0-9 and -, e.g. acme-2025"));
     }
-    create(
-        &root.join("content/cases").join(format!("{slug}.md")),
-        &case_template(slug, &today()),
-    )
+    create(&root.join("content/cases").join(format!("{slug}.md")), &case_template(slug, &today()))
 }
 
 pub fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
     let slug = slugify(name);
     if slug.is_empty() {
-        return Err(format!(
-            "{name:?} has no letter or digit to make a file name from"
-        ));
+        return Err(format!("{name:?} has no letter or digit to make a file name from"));
     }
     // A JSON string is a valid TOML basic string.
     let name_toml = serde_json::to_string(name).unwrap_or_default();
     let content = format!(
         "+++\nname = {name_toml}\naliases = []\nsectors = []\ncountries = []\n# website = \"https://example.org\"\n# parent = \"Parent company\"\n+++\nWho they are, in a few sentences.\n"
     );
-    create(
-        &root
-            .join("content/organizations")
-            .join(format!("{slug}.md")),
-        &content,
-    )
+    create(&root.join("content/organizations").join(format!("{slug}.md")), &content)
 }
 
 pub fn init(dir: &Path) -> Result<PathBuf, String> {
-    if dir.exists()
-        && fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
+    if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(format!("{} exists and is not empty", dir.display()));
     }
     let date = today();

@@ -42,10 +42,7 @@ pub fn slugify(name: &str) -> String {
         }
         if c.is_alphanumeric() {
             match t.filter(|t| t.bytes().any(|b| b.is_ascii_alphanumeric())) {
-                Some(t) => t
-                    .chars()
-                    .filter(|&c| c != '\'')
-                    .for_each(|c| push_ascii(&mut ascii, c)),
+                Some(t) => t.chars().filter(|&c| c != '\'').for_each(|c| push_ascii(&mut ascii, c)),
                 None => ascii.push_str(&format!(" u{:x} ", u32::from(c))),
             }
         } else if t == Some("&") {
@@ -57,11 +54,8 @@ pub fn slugify(name: &str) -> String {
     let slug = collapse(&ascii);
     if slug.is_empty() {
         // Letters whose transliteration is only an apostrophe (`ь`) still name something.
-        let hex: Vec<String> = name
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .map(|c| format!("u{:x}", u32::from(c)))
-            .collect();
+        let hex: Vec<String> =
+            name.chars().filter(|c| c.is_alphanumeric()).map(|c| format!("u{:x}", u32::from(c))).collect();
         return cap(hex.join("-"));
     }
     cap(slug)
@@ -117,9 +111,7 @@ pub fn is_valid_slug(s: &str) -> bool {
         && s.len() <= MAX_USER_SLUG_LEN
         && !s.starts_with(['.', '-'])
         && !s.contains("..")
-        && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        })
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]
@@ -130,11 +122,7 @@ mod tests {
     /// `^[a-z0-9]+(-[a-z0-9]+)*$`
     fn is_canonical(s: &str) -> bool {
         !s.is_empty()
-            && s.split('-').all(|w| {
-                !w.is_empty()
-                    && w.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            })
+            && s.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
     }
 
     #[test]
@@ -188,23 +176,13 @@ mod tests {
 
     #[test]
     fn user_slugs() {
-        for s in [
-            "equifax",
-            "ntt-communications",
-            "a",
-            "log4shell_2021",
-            "v1.2",
-            "a.b.c",
-            "x-",
-        ] {
+        for s in ["equifax", "ntt-communications", "a", "log4shell_2021", "v1.2", "a.b.c", "x-"] {
             assert!(is_valid_slug(s), "{s}");
         }
         let long = "a".repeat(MAX_USER_SLUG_LEN);
         assert!(is_valid_slug(&long));
         assert!(!is_valid_slug(&format!("{long}a")));
-        for s in [
-            "", ".hidden", "-x", "a..b", "..", "A", "a b", "a/b", "a\\b", "café", "a:b", "a\0",
-        ] {
+        for s in ["", ".hidden", "-x", "a..b", "..", "A", "a b", "a/b", "a\\b", "café", "a:b", "a\0"] {
             assert!(!is_valid_slug(s), "{s:?}");
         }
     }

@@ -16,11 +16,8 @@ pub const MARKER: &str = ".casebook-output";
 /// Refuses output folders whose replacement would destroy the site or more.
 pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
     let refuse = |why: &str| {
-        Err(Diagnostic::error(
-            "output-refused",
-            format!("refusing to write the site to {}: {why}", output.display()),
-        )
-        .hint("choose an empty or new folder, such as public/"))
+        Err(Diagnostic::error("output-refused", format!("refusing to write the site to {}: {why}", output.display()))
+            .hint("choose an empty or new folder, such as public/"))
     };
     let out = absolute(output);
     let root = absolute(root);
@@ -43,11 +40,7 @@ pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
     if out.is_file() {
         return refuse("it is a file");
     }
-    if out.is_dir()
-        && !out.join(MARKER).exists()
-        && fs::read_dir(&out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
+    if out.is_dir() && !out.join(MARKER).exists() && fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true)
     {
         return refuse("it exists, is not empty, and was not written by casebook");
     }
@@ -57,19 +50,12 @@ pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
 /// A path made absolute and cleaned of `.` and `..` without touching the disk, so
 /// folders that do not exist yet compare correctly.
 pub fn absolute(p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(p)
-    };
+    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
     // Resolve symlinks in the part that exists, so `/tmp` and `/private/tmp` agree.
     let mut existing = joined.clone();
     let mut rest = Vec::new();
     while !existing.exists() {
-        match (
-            existing.file_name().map(|n| n.to_os_string()),
-            existing.parent(),
-        ) {
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();
@@ -100,10 +86,7 @@ pub fn write_site(output: &Path, files: &[OutputFile], assets: &[Asset]) -> Resu
         Diagnostic::error("io", format!("cannot {what} {}: {e}", p.display()))
     };
     let parent = output.parent().unwrap_or(Path::new("."));
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
     fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
     let tmp = parent.join(format!(".{name}.casebook-tmp-{}", std::process::id()));
     let old = parent.join(format!(".{name}.casebook-old-{}", std::process::id()));
@@ -126,23 +109,16 @@ pub fn write_site(output: &Path, files: &[OutputFile], assets: &[Asset]) -> Resu
         assets.par_iter().try_for_each(|a| {
             let dest = safe_join(&tmp, &a.dest)?;
             match &a.data {
-                AssetData::File(src) => fs::copy(src, &dest)
-                    .map(|_| ())
-                    .map_err(|e| io("copy", src, e)),
-                AssetData::Builtin(bytes) => {
-                    fs::write(&dest, bytes).map_err(|e| io("write", &dest, e))
-                }
+                AssetData::File(src) => fs::copy(src, &dest).map(|_| ()).map_err(|e| io("copy", src, e)),
+                AssetData::Builtin(bytes) => fs::write(&dest, bytes).map_err(|e| io("write", &dest, e)),
             }
         })?;
         files.par_iter().try_for_each(|f| {
             let dest = safe_join(&tmp, &f.path)?;
             fs::write(&dest, &f.bytes).map_err(|e| io("write", &dest, e))
         })?;
-        fs::write(
-            tmp.join(MARKER),
-            "This folder is written by casebook build and replaced whole on every build.\n",
-        )
-        .map_err(|e| io("write", &tmp, e))
+        fs::write(tmp.join(MARKER), "This folder is written by casebook build and replaced whole on every build.\n")
+            .map_err(|e| io("write", &tmp, e))
     })();
     if let Err(d) = result {
         let _ = fs::remove_dir_all(&tmp);

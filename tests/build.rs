@@ -94,12 +94,7 @@ tactic = "initial-access"
         "organizations = [\"Amberorg\"]\ntlp = \"amber\"",
         "Zebracorn-amber body",
     );
-    f.case(
-        "secret-red",
-        "Zebracorn red case",
-        "organizations = [\"Redorg\"]\ntlp = \"red\"",
-        "Zebracorn-red body",
-    );
+    f.case("secret-red", "Zebracorn red case", "organizations = [\"Redorg\"]\ntlp = \"red\"", "Zebracorn-red body");
     f.case(
         "secret-draft",
         "Zebracorn draft case",
@@ -123,30 +118,13 @@ fn organizations_techniques_and_terms_cross_link() {
     // The organization page, reached by name and by alias, lists its cases oldest first.
     let org = f.page("organizations/acme-telecom/");
     let body = text(&org);
-    let first = body
-        .find("Acme: first breach")
-        .expect("2020 case on the org page");
-    let second = body
-        .find("Acme: second breach")
-        .expect("2025 case on the org page");
+    let first = body.find("Acme: first breach").expect("2020 case on the org page");
+    let second = body.find("Acme: second breach").expect("2025 case on the org page");
     assert!(first < second, "cases in time order");
     assert!(!body.contains("Bank: web app exploited"));
-    assert!(
-        links_to(
-            &org,
-            "organizations/acme-telecom/",
-            "organizations/acme-holdings/"
-        ),
-        "parent linked"
-    );
-    assert!(
-        f.exists("organizations/acme-holdings/index.html"),
-        "a parent without profile still gets a page"
-    );
-    assert!(
-        text(&f.page("organizations/acme-holdings/")).contains("Acme Telecom"),
-        "parent lists its child"
-    );
+    assert!(links_to(&org, "organizations/acme-telecom/", "organizations/acme-holdings/"), "parent linked");
+    assert!(f.exists("organizations/acme-holdings/index.html"), "a parent without profile still gets a page");
+    assert!(text(&f.page("organizations/acme-holdings/")).contains("Acme Telecom"), "parent lists its child");
 
     // The technique page lists both Acme cases with confidence and evidence.
     let t = f.page("techniques/T1078/");
@@ -155,12 +133,7 @@ fn organizations_techniques_and_terms_cross_link() {
     assert!(tt.contains("A stolen employee password was used."));
     assert!(tt.to_lowercase().contains("likely"));
     assert!(links_to(&t, "techniques/T1078/", "cases/acme-2020/"));
-    assert!(
-        hrefs(&t)
-            .iter()
-            .any(|h| h == "https://attack.mitre.org/techniques/T1078"),
-        "links to MITRE"
-    );
+    assert!(hrefs(&t).iter().any(|h| h == "https://attack.mitre.org/techniques/T1078"), "links to MITRE");
 
     // A sub-technique without tactic counts under each of its tactics.
     assert!(f.exists("techniques/T1021.001/index.html"));
@@ -174,28 +147,13 @@ fn organizations_techniques_and_terms_cross_link() {
     assert!(text(&f.page("countries/jp/")).contains("Acme: second breach"));
     assert!(text(&f.page("countries/us/")).contains("Bank: web app exploited"));
     assert!(text(&f.page("data-types/contract-numbers/")).contains("Acme: first breach"));
-    assert!(
-        text(&f.page("actors/apt29/")).contains("Acme: first breach"),
-        "G0016 is shown as APT29"
-    );
+    assert!(text(&f.page("actors/apt29/")).contains("Acme: first breach"), "G0016 is shown as APT29");
     assert!(text(&f.page("tags/supply-chain/")).contains("Acme: second breach"));
     // When a case happened: detected first.
     assert!(text(&f.page("years/2020/")).contains("Acme: first breach"));
     assert!(text(&f.page("years/2017/")).contains("Bank: web app exploited"));
-    for index in [
-        "organizations/",
-        "sectors/",
-        "countries/",
-        "data-types/",
-        "actors/",
-        "tags/",
-        "years/",
-        "tactics/",
-    ] {
-        assert!(
-            f.exists(&format!("{index}index.html")),
-            "{index} index page"
-        );
+    for index in ["organizations/", "sectors/", "countries/", "data-types/", "actors/", "tags/", "years/", "tactics/"] {
+        assert!(f.exists(&format!("{index}index.html")), "{index} index page");
     }
 
     // The matrix: tactics as columns in catalog order, only used techniques, with counts.
@@ -206,10 +164,7 @@ fn organizations_techniques_and_terms_cross_link() {
     assert!(ia_pos < lm_pos, "catalog order");
     assert!(links_to(&m, "techniques/", "techniques/T1078/"));
     assert!(links_to(&m, "techniques/", "techniques/T1190/"));
-    assert!(
-        !mt.contains("T1566"),
-        "unused techniques are not in the matrix"
-    );
+    assert!(!mt.contains("T1566"), "unused techniques are not in the matrix");
 }
 
 #[test]
@@ -219,16 +174,10 @@ fn case_page_shows_everything_its_front_matter_says() {
     let url = "cases/acme-2020/";
     let p = f.page(url);
     let t = text(&p);
-    assert!(
-        t.contains("after September 2019"),
-        "partial date at its own precision"
-    );
+    assert!(t.contains("after September 2019"), "partial date at its own precision");
     assert!(t.contains("7 May 2020") && t.contains("28 May 2020"));
     assert!(t.contains("21 days"), "disclosure lag");
-    assert!(
-        t.contains("at most"),
-        "dwell time from a `>` start is an upper bound"
-    );
+    assert!(t.contains("at most"), "dwell time from a `>` start is an upper bound");
     assert!(t.contains("621") && t.contains("892"), "revision history");
     assert!(t.contains("Contract numbers"));
     assert!(t.contains("Valid Accounts") && t.contains("Remote Desktop Protocol"));
@@ -236,24 +185,11 @@ fn case_page_shows_everything_its_front_matter_says() {
     // Links: organization by alias, technique here, case with anchor, related, MITRE mitigations.
     assert!(links_to(&p, url, "organizations/acme-telecom/"));
     assert!(links_to(&p, url, "techniques/T1078/"));
-    assert!(
-        hrefs(&p)
-            .iter()
-            .any(|h| h == "../../cases/acme-2025/#what-happened"),
-        "{:?}",
-        hrefs(&p)
-    );
+    assert!(hrefs(&p).iter().any(|h| h == "../../cases/acme-2025/#what-happened"), "{:?}", hrefs(&p));
     assert!(links_to(&p, url, "cases/acme-2025/"), "related case");
-    assert!(
-        hrefs(&p)
-            .iter()
-            .any(|h| h.starts_with("https://attack.mitre.org/mitigations/M")),
-        "mitigations listed"
-    );
+    assert!(hrefs(&p).iter().any(|h| h.starts_with("https://attack.mitre.org/mitigations/M")), "mitigations listed");
     // The attribution is on every page.
-    assert!(
-        t.contains("MITRE ATT&CK® and ATT&CK® are registered trademarks of The MITRE Corporation")
-    );
+    assert!(t.contains("MITRE ATT&CK® and ATT&CK® are registered trademarks of The MITRE Corporation"));
 }
 
 #[test]
@@ -265,9 +201,7 @@ fn indicators_are_defanged_and_never_links() {
     assert!(t.contains("203.0.113[.]7"));
     assert!(t.contains("hxxps://evil.example[.]com/drop"));
     assert!(!t.contains("203.0.113.7"));
-    assert!(!hrefs(&p)
-        .iter()
-        .any(|h| h.contains("evil.example") || h.contains("203.0.113")));
+    assert!(!hrefs(&p).iter().any(|h| h.contains("evil.example") || h.contains("203.0.113")));
 }
 
 #[test]
@@ -276,14 +210,7 @@ fn unpublished_cases_never_reach_any_output_file() {
     let r = f.build_ok();
     for (path, bytes) in f.snapshot() {
         let s = String::from_utf8_lossy(&bytes);
-        for secret in [
-            "Zebracorn",
-            "secret-",
-            "Amberorg",
-            "Redorg",
-            "Draftorg",
-            "Embargoorg",
-        ] {
+        for secret in ["Zebracorn", "secret-", "Amberorg", "Redorg", "Draftorg", "Embargoorg"] {
             assert!(!s.contains(secret), "{secret} leaked into {path}");
         }
     }
@@ -291,23 +218,10 @@ fn unpublished_cases_never_reach_any_output_file() {
     // `check` names what it left out, as notes, and still succeeds.
     let c = f.run(&["check"]);
     assert_eq!(c.code, 0, "{}", c.stderr);
-    for slug in [
-        "secret-amber",
-        "secret-red",
-        "secret-draft",
-        "secret-embargo",
-    ] {
-        assert!(
-            c.stderr.contains(&format!("content/cases/{slug}.md")),
-            "{slug} listed:\n{}",
-            c.stderr
-        );
+    for slug in ["secret-amber", "secret-red", "secret-draft", "secret-embargo"] {
+        assert!(c.stderr.contains(&format!("content/cases/{slug}.md")), "{slug} listed:\n{}", c.stderr);
     }
-    assert!(
-        c.stderr.contains("TLP:AMBER")
-            && c.stderr.contains("draft")
-            && c.stderr.contains("embargoed until")
-    );
+    assert!(c.stderr.contains("TLP:AMBER") && c.stderr.contains("draft") && c.stderr.contains("embargoed until"));
     // --drafts brings the draft in, and nothing else.
     let d = f.run(&["build", "--drafts"]);
     assert_eq!(d.code, 0, "{}", d.stderr);
@@ -318,10 +232,7 @@ fn unpublished_cases_never_reach_any_output_file() {
 #[test]
 fn site_tlp_list_decides_what_is_published() {
     let f = cross_linked();
-    f.write(
-        "site.toml",
-        "title = \"T\"\n[publish]\ntlp = [\"clear\", \"green\", \"amber\"]\n",
-    );
+    f.write("site.toml", "title = \"T\"\n[publish]\ntlp = [\"clear\", \"green\", \"amber\"]\n");
     f.build_ok();
     assert!(f.exists("cases/secret-amber/index.html"));
     assert!(!f.exists("cases/secret-red/index.html"));
@@ -347,16 +258,10 @@ fn contributed_html_is_escaped() {
         }
     }
     let p = f.page("cases/xss/");
-    assert!(
-        text(&p).contains("<script>alert('body')</script>"),
-        "raw HTML shown as text"
-    );
+    assert!(text(&p).contains("<script>alert('body')</script>"), "raw HTML shown as text");
 
     // Opting in to raw HTML keeps it in bodies (and only there).
-    f.write(
-        "site.toml",
-        "title = \"T\"\n[markdown]\nunsafe_html = true\n",
-    );
+    f.write("site.toml", "title = \"T\"\n[markdown]\nunsafe_html = true\n");
     f.build_ok();
     let html = f.read("cases/xss/index.html");
     assert!(html.contains("<div onclick=\"x()\">raw block</div>"));
@@ -366,12 +271,7 @@ fn contributed_html_is_escaped() {
 #[test]
 fn translations_link_each_other() {
     let f = Fixture::new();
-    f.case(
-        "leak-2025",
-        "数据泄露",
-        "organizations = [\"Acme\"]\nlang = \"zh\"",
-        "中文正文",
-    );
+    f.case("leak-2025", "数据泄露", "organizations = [\"Acme\"]\nlang = \"zh\"", "中文正文");
     f.case(
         "leak-2025-en",
         "Data leak",
@@ -383,10 +283,7 @@ fn translations_link_each_other() {
     let en = f.page("cases/leak-2025-en/");
     assert!(links_to(&zh, "cases/leak-2025/", "cases/leak-2025-en/"));
     assert!(links_to(&en, "cases/leak-2025-en/", "cases/leak-2025/"));
-    assert_eq!(
-        zh.select(&sel("html")).next().unwrap().value().attr("lang"),
-        Some("zh")
-    );
+    assert_eq!(zh.select(&sel("html")).next().unwrap().value().attr("lang"), Some("zh"));
     // The organization counts the incident once: the English page represents it here.
     let org = text(&f.page("organizations/acme/"));
     assert!(org.contains("Data leak"));
@@ -405,20 +302,17 @@ fn every_internal_link_resolves() {
         }
         let url = path.trim_end_matches("index.html");
         let doc = scraper::Html::parse_document(&String::from_utf8_lossy(bytes));
-        for href in hrefs(&doc).into_iter().chain(
-            doc.select(&sel("link[href]"))
-                .filter_map(|l| l.value().attr("href").map(String::from)),
-        ) {
+        for href in hrefs(&doc)
+            .into_iter()
+            .chain(doc.select(&sel("link[href]")).filter_map(|l| l.value().attr("href").map(String::from)))
+        {
             if let Some(target) = resolve_href(url, &href) {
                 let file = if target.is_empty() || target.ends_with('/') {
                     format!("{target}index.html")
                 } else {
                     target.clone()
                 };
-                assert!(
-                    files.contains_key(&file),
-                    "{path}: broken link {href} -> {file}"
-                );
+                assert!(files.contains_key(&file), "{path}: broken link {href} -> {file}");
                 checked += 1;
             }
         }
@@ -434,25 +328,16 @@ fn pagination_splits_the_case_list() {
         f.case(
             &format!("c{i}"),
             &format!("Case number {i}"),
-            &format!(
-                "organizations = [\"Org {i}\"]\n[incident]\ndetected = 2020-01-0{}",
-                i + 1
-            ),
+            &format!("organizations = [\"Org {i}\"]\n[incident]\ndetected = 2020-01-0{}", i + 1),
             "x",
         );
     }
     f.build_ok();
-    assert!(
-        f.exists("cases/index.html")
-            && f.exists("cases/page/2/index.html")
-            && f.exists("cases/page/3/index.html")
-    );
+    assert!(f.exists("cases/index.html") && f.exists("cases/page/2/index.html") && f.exists("cases/page/3/index.html"));
     assert!(!f.exists("cases/page/4/index.html"));
     let first = text(&f.page("cases/"));
     assert!(
-        first.contains("Case number 4")
-            && first.contains("Case number 3")
-            && !first.contains("Case number 2"),
+        first.contains("Case number 4") && first.contains("Case number 3") && !first.contains("Case number 2"),
         "newest first"
     );
     assert!(links_to(&f.page("cases/"), "cases/", "cases/page/2/"));
@@ -467,9 +352,7 @@ fn feeds_sitemap_robots_and_404() {
     let sitemap = f.read("sitemap.xml");
     assert!(sitemap.contains("<loc>https://cases.test/cases/bank-2017/</loc>"));
     assert!(sitemap.contains("<loc>https://cases.test/techniques/T1078/</loc>"));
-    assert!(f
-        .read("robots.txt")
-        .contains("Sitemap: https://cases.test/sitemap.xml"));
+    assert!(f.read("robots.txt").contains("Sitemap: https://cases.test/sitemap.xml"));
     assert!(f.exists("404.html"));
 }
 
@@ -487,12 +370,7 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
     let f = cross_linked();
     f.build_ok();
     let before = f.snapshot();
-    f.case(
-        "broken",
-        "Broken",
-        "organizations = [\"X\"]\n[[techniques]]\nid = \"T9999\"",
-        "x",
-    );
+    f.case("broken", "Broken", "organizations = [\"X\"]\n[[techniques]]\nid = \"T9999\"", "x");
     let r = f.run(&["build"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("nothing was written"));
@@ -508,33 +386,25 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
 #[test]
 fn site_templates_override_the_theme() {
     let f = cross_linked();
-    f.write(
-        "templates/term.html",
-        "OVERRIDDEN {{ term.name }} {{ cases | length }}",
-    );
+    f.write("templates/term.html", "OVERRIDDEN {{ term.name }} {{ cases | length }}");
     f.build_ok();
-    assert_eq!(
-        f.read("sectors/telecommunications/index.html"),
-        "OVERRIDDEN Telecommunications 2"
-    );
-    assert!(
-        f.read("cases/acme-2020/index.html").contains("<html"),
-        "other templates still from the theme"
-    );
+    assert_eq!(f.read("sectors/telecommunications/index.html"), "OVERRIDDEN Telecommunications 2");
+    assert!(f.read("cases/acme-2020/index.html").contains("<html"), "other templates still from the theme");
 }
 
 #[test]
 fn static_files_and_bundle_assets_are_copied() {
     let f = Fixture::new();
     f.write("static/logo.txt", "logo");
-    f.write("content/cases/bundle-case/index.md", "+++\ntitle = \"Bundle\"\ndate = 2025-01-01\norganizations = [\"B\"]\n+++\n![diagram](diagram.txt)\n");
+    f.write(
+        "content/cases/bundle-case/index.md",
+        "+++\ntitle = \"Bundle\"\ndate = 2025-01-01\norganizations = [\"B\"]\n+++\n![diagram](diagram.txt)\n",
+    );
     f.write("content/cases/bundle-case/diagram.txt", "d");
     f.build_ok();
     assert_eq!(f.read("logo.txt"), "logo");
     assert_eq!(f.read("cases/bundle-case/diagram.txt"), "d");
-    assert!(f
-        .read("cases/bundle-case/index.html")
-        .contains("src=\"diagram.txt\""));
+    assert!(f.read("cases/bundle-case/index.html").contains("src=\"diagram.txt\""));
 }
 
 #[test]
@@ -543,19 +413,12 @@ fn output_folders_that_would_destroy_data_are_refused() {
     for out in [".", "content", "content/cases/x", ".."] {
         let r = f.run(&["build", "--output", out]);
         assert_eq!(r.code, 1, "--output {out}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("refusing to write the site"),
-            "{}",
-            r.stderr
-        );
+        assert!(r.stderr.contains("refusing to write the site"), "{}", r.stderr);
     }
     f.write("other/keep.txt", "precious");
     let r = f.run(&["build", "--output", "other"]);
     assert_eq!(r.code, 1);
-    assert_eq!(
-        std::fs::read_to_string(f.root().join("other/keep.txt")).unwrap(),
-        "precious"
-    );
+    assert_eq!(std::fs::read_to_string(f.root().join("other/keep.txt")).unwrap(), "precious");
     assert!(f.root().join("content/cases/acme-2020.md").exists());
 }
 
@@ -565,25 +428,15 @@ fn init_and_new_make_sites_that_build() {
     let site = dir.path().join("mysite");
     let bin = env!("CARGO_BIN_EXE_casebook");
     let run = |args: &[&str], cwd: &std::path::Path| {
-        std::process::Command::new(bin)
-            .args(args)
-            .current_dir(cwd)
-            .output()
-            .unwrap()
+        std::process::Command::new(bin).args(args).current_dir(cwd).output().unwrap()
     };
-    assert!(run(&["init", site.to_str().unwrap()], dir.path())
-        .status
-        .success());
+    assert!(run(&["init", site.to_str().unwrap()], dir.path()).status.success());
     let b = run(&["build"], &site);
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     assert!(site.join("public/cases/example-2025/index.html").exists());
     assert!(run(&["new", "case", "acme-2026"], &site).status.success());
-    assert!(run(&["new", "org", "Acme Widgets & Co"], &site)
-        .status
-        .success());
-    assert!(site
-        .join("content/organizations/acme-widgets-and-co.md")
-        .exists());
+    assert!(run(&["new", "org", "Acme Widgets & Co"], &site).status.success());
+    assert!(site.join("content/organizations/acme-widgets-and-co.md").exists());
     let b = run(&["build"], &site);
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     assert!(site.join("public/cases/acme-2026/index.html").exists());
@@ -592,13 +445,7 @@ fn init_and_new_make_sites_that_build() {
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
     // A bad slug is refused.
-    assert_eq!(
-        run(&["new", "case", "../escape"], &site).status.code(),
-        Some(1)
-    );
+    assert_eq!(run(&["new", "case", "../escape"], &site).status.code(), Some(1));
     // The command line itself being wrong is exit 2.
-    assert_eq!(
-        run(&["build", "--no-such-flag"], &site).status.code(),
-        Some(2)
-    );
+    assert_eq!(run(&["build", "--no-such-flag"], &site).status.code(), Some(2));
 }

@@ -27,141 +27,42 @@ const OK: &str = "organizations = [\"Acme\"]";
 fn every_error_of_a_run_is_reported_with_its_place() {
     let f = Fixture::new();
     f.case("unknown-key", "A", &format!("{OK}\nsumary = \"typo\""), "");
-    f.case(
-        "technique-unknown",
-        "B",
-        &format!("{OK}\n[[techniques]]\nid = \"T9999\""),
-        "",
-    );
-    f.case(
-        "technique-revoked",
-        "C",
-        &format!("{OK}\n[[techniques]]\nid = \"T1002\""),
-        "",
-    );
-    f.case(
-        "tactic-mismatch",
-        "D",
-        &format!("{OK}\n[[techniques]]\nid = \"T1190\"\ntactic = \"exfiltration\""),
-        "",
-    );
-    f.case(
-        "bad-date",
-        "E",
-        &format!("{OK}\n[incident]\nstarted = \"2019-13\""),
-        "",
-    );
+    f.case("technique-unknown", "B", &format!("{OK}\n[[techniques]]\nid = \"T9999\""), "");
+    f.case("technique-revoked", "C", &format!("{OK}\n[[techniques]]\nid = \"T1002\""), "");
+    f.case("tactic-mismatch", "D", &format!("{OK}\n[[techniques]]\nid = \"T1190\"\ntactic = \"exfiltration\""), "");
+    f.case("bad-date", "E", &format!("{OK}\n[incident]\nstarted = \"2019-13\""), "");
     f.case("bad-tlp", "F", &format!("{OK}\ntlp = \"purple\""), "");
+    f.case("bad-ref", "G", &format!("{OK}\n[[references]]\nurl = \"javascript:alert(1)\""), "");
+    f.case("bad-country", "H", &format!("{OK}\n[incident]\ncountries = [\"XX\"]"), "");
     f.case(
-        "bad-ref",
-        "G",
-        &format!("{OK}\n[[references]]\nurl = \"javascript:alert(1)\""),
-        "",
+        "bad-links",
+        "I",
+        OK,
+        "See [x](@/cases/nope.md), [y](<org:Nobody Inc>), [z](attack:T9998) and [w](javascript:alert(1)).",
     );
-    f.case(
-        "bad-country",
-        "H",
-        &format!("{OK}\n[incident]\ncountries = [\"XX\"]"),
-        "",
-    );
-    f.case("bad-links", "I", OK, "See [x](@/cases/nope.md), [y](<org:Nobody Inc>), [z](attack:T9998) and [w](javascript:alert(1)).");
     f.case("no-orgs", "J", "organizations = []", "");
     f.write("content/cases/no-front-matter.md", "just text\n");
-    f.case(
-        "bad-related",
-        "K",
-        &format!("{OK}\nrelated = [\"ghost\"]"),
-        "",
-    );
-    f.case(
-        "bad-id",
-        "L",
-        &format!("{OK}\n[[techniques]]\nid = \"1078\""),
-        "",
-    );
+    f.case("bad-related", "K", &format!("{OK}\nrelated = [\"ghost\"]"), "");
+    f.case("bad-id", "L", &format!("{OK}\n[[techniques]]\nid = \"1078\""), "");
     let out = check(&f, 1);
 
-    has(
-        &out,
-        "content/cases/unknown-key.md:5:1",
-        "unknown field `sumary`",
-    );
-    has(
-        &out,
-        "content/cases/technique-unknown.md:6:6",
-        "T9999 is not an ATT&CK Enterprise technique",
-    );
-    has(
-        &out,
-        "content/cases/technique-revoked.md:6:6",
-        "use T1560 (Archive Collected Data) instead",
-    );
-    has(
-        &out,
-        "content/cases/tactic-mismatch.md:7:10",
-        "does not belong to tactic \"exfiltration\"",
-    );
-    has(
-        &out,
-        "content/cases/tactic-mismatch.md",
-        "its tactics are: initial-access",
-    );
-    has(
-        &out,
-        "content/cases/bad-date.md:6:11",
-        "expected a date such as 2019",
-    );
-    has(
-        &out,
-        "content/cases/bad-tlp.md:5:7",
-        "unknown TLP level \"purple\"",
-    );
-    has(
-        &out,
-        "content/cases/bad-ref.md:6:7",
-        "is not an http or https URL",
-    );
-    has(
-        &out,
-        "content/cases/bad-country.md:6:14",
-        "\"XX\" is not an ISO 3166-1 alpha-2 country code",
-    );
-    has(
-        &out,
-        "content/cases/bad-links.md:6:9",
-        "no case with slug \"nope\"",
-    );
-    has(
-        &out,
-        "content/cases/bad-links.md:6:",
-        "no organization named \"Nobody Inc\"",
-    );
-    has(
-        &out,
-        "content/cases/bad-links.md:6:",
-        "T9998 is not an ATT&CK Enterprise technique",
-    );
+    has(&out, "content/cases/unknown-key.md:5:1", "unknown field `sumary`");
+    has(&out, "content/cases/technique-unknown.md:6:6", "T9999 is not an ATT&CK Enterprise technique");
+    has(&out, "content/cases/technique-revoked.md:6:6", "use T1560 (Archive Collected Data) instead");
+    has(&out, "content/cases/tactic-mismatch.md:7:10", "does not belong to tactic \"exfiltration\"");
+    has(&out, "content/cases/tactic-mismatch.md", "its tactics are: initial-access");
+    has(&out, "content/cases/bad-date.md:6:11", "expected a date such as 2019");
+    has(&out, "content/cases/bad-tlp.md:5:7", "unknown TLP level \"purple\"");
+    has(&out, "content/cases/bad-ref.md:6:7", "is not an http or https URL");
+    has(&out, "content/cases/bad-country.md:6:14", "\"XX\" is not an ISO 3166-1 alpha-2 country code");
+    has(&out, "content/cases/bad-links.md:6:9", "no case with slug \"nope\"");
+    has(&out, "content/cases/bad-links.md:6:", "no organization named \"Nobody Inc\"");
+    has(&out, "content/cases/bad-links.md:6:", "T9998 is not an ATT&CK Enterprise technique");
     has(&out, "content/cases/bad-links.md:6:", "javascript");
-    has(
-        &out,
-        "content/cases/no-orgs.md:4:17",
-        "at least one organization",
-    );
-    has(
-        &out,
-        "content/cases/no-front-matter.md:1:1",
-        "must start with TOML front matter",
-    );
-    has(
-        &out,
-        "content/cases/bad-related.md:5:12",
-        "no case with slug \"ghost\"",
-    );
-    has(
-        &out,
-        "content/cases/bad-id.md:6:6",
-        "is not an ATT&CK technique id",
-    );
+    has(&out, "content/cases/no-orgs.md:4:17", "at least one organization");
+    has(&out, "content/cases/no-front-matter.md:1:1", "must start with TOML front matter");
+    has(&out, "content/cases/bad-related.md:5:12", "no case with slug \"ghost\"");
+    has(&out, "content/cases/bad-id.md:6:6", "is not an ATT&CK technique id");
     // All of them in one run, counted in the summary.
     assert!(out.contains("error: 16 errors"), "{out}");
 }
@@ -169,30 +70,24 @@ fn every_error_of_a_run_is_reported_with_its_place() {
 #[test]
 fn warnings_pass_unless_strict() {
     let f = Fixture::new();
-    f.case("w", "W", &format!("{OK}\n[[techniques]]\nid = \"T1026\"\n[[techniques]]\nid = \"T1078\"\nname = \"Valid Account Abuse\""), "");
+    f.case(
+        "w",
+        "W",
+        &format!(
+            "{OK}\n[[techniques]]\nid = \"T1026\"\n[[techniques]]\nid = \"T1078\"\nname = \"Valid Account Abuse\""
+        ),
+        "",
+    );
     let out = check(&f, 0);
-    has(
-        &out,
-        "content/cases/w.md:6:6",
-        "T1026 (Multiband Communication) is deprecated",
-    );
-    has(
-        &out,
-        "content/cases/w.md:9:8",
-        "T1078 is named \"Valid Accounts\" in ATT&CK, not \"Valid Account Abuse\"",
-    );
+    has(&out, "content/cases/w.md:6:6", "T1026 (Multiband Communication) is deprecated");
+    has(&out, "content/cases/w.md:9:8", "T1078 is named \"Valid Accounts\" in ATT&CK, not \"Valid Account Abuse\"");
     let strict = f.run(&["check", "--strict"]);
     assert_eq!(strict.code, 1, "{}", strict.stderr);
     let b = f.run(&["build", "--strict"]);
     assert_eq!(b.code, 1);
     assert!(!f.exists("index.html"));
     // Names are compared only in English write-ups.
-    f.case(
-        "w",
-        "W",
-        &format!("{OK}\nlang = \"zh\"\n[[techniques]]\nid = \"T1078\"\nname = \"使用合法账户\""),
-        "",
-    );
+    f.case("w", "W", &format!("{OK}\nlang = \"zh\"\n[[techniques]]\nid = \"T1078\"\nname = \"使用合法账户\""), "");
     assert!(f.run(&["check", "--strict"]).code == 0);
 }
 
@@ -203,8 +98,7 @@ fn slug_collisions_name_both_spellings() {
     f.case("b", "B", "organizations = [\"Acme-Corp\"]", "");
     let out = check(&f, 1);
     assert!(
-        out.contains("\"Acme-Corp\" and \"Acme Corp\"")
-            || out.contains("\"Acme Corp\" and \"Acme-Corp\""),
+        out.contains("\"Acme-Corp\" and \"Acme Corp\"") || out.contains("\"Acme Corp\" and \"Acme-Corp\""),
         "{out}"
     );
     assert!(out.contains("/organizations/acme-corp/"), "{out}");
@@ -219,15 +113,8 @@ fn site_toml_errors_are_located() {
     f.write("site.toml", "title = \"T\"\n[build]\nouptut = \"x\"\n");
     let out = check(&f, 1);
     has(&out, "site.toml:3:1", "unknown field `ouptut`");
-    f.write(
-        "site.toml",
-        "title = \"T\"\n[publish]\ntlp = [\"clear\", \"pink\"]\n",
-    );
-    has(
-        &check(&f, 1),
-        "site.toml:3:17",
-        "unknown TLP level \"pink\"",
-    );
+    f.write("site.toml", "title = \"T\"\n[publish]\ntlp = [\"clear\", \"pink\"]\n");
+    has(&check(&f, 1), "site.toml:3:17", "unknown TLP level \"pink\"");
     // One line is a whole valid site.toml.
     f.write("site.toml", "title = \"T\"\n");
     check(&f, 0);
@@ -237,25 +124,14 @@ fn site_toml_errors_are_located() {
 fn bad_files_are_refused_without_panicking() {
     let f = Fixture::new();
     std::fs::create_dir_all(f.root().join("content/cases")).unwrap();
-    std::fs::write(
-        f.root().join("content/cases/latin1.md"),
-        b"+++\ntitle = \"caf\xe9\"\n+++\n",
-    )
-    .unwrap();
-    f.write(
-        "content/cases/Bad Name.md",
-        &format!("+++\ntitle = \"x\"\ndate = 2025-01-01\n{OK}\n+++\n"),
-    );
+    std::fs::write(f.root().join("content/cases/latin1.md"), b"+++\ntitle = \"caf\xe9\"\n+++\n").unwrap();
+    f.write("content/cases/Bad Name.md", &format!("+++\ntitle = \"x\"\ndate = 2025-01-01\n{OK}\n+++\n"));
     f.write("content/cases/empty.md", "");
     f.write("content/cases/unclosed.md", "+++\ntitle = \"x\"\n");
     let out = check(&f, 1);
     has(&out, "content/cases/latin1.md", "not UTF-8");
     has(&out, "content/cases/Bad Name.md", "cannot be a case slug");
-    has(
-        &out,
-        "content/cases/empty.md",
-        "must start with TOML front matter",
-    );
+    has(&out, "content/cases/empty.md", "must start with TOML front matter");
     has(&out, "content/cases/unclosed.md", "not closed");
     assert!(!out.contains("panicked"));
 }
@@ -271,11 +147,7 @@ fn symlinks_out_of_the_site_are_refused() {
     .unwrap();
     std::fs::create_dir_all(f.root().join("content/cases")).unwrap();
     #[cfg(unix)]
-    std::os::unix::fs::symlink(
-        outside.path().join("secret.md"),
-        f.root().join("content/cases/secret.md"),
-    )
-    .unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.md"), f.root().join("content/cases/secret.md")).unwrap();
     let out = check(&f, 1);
     has(&out, "content/cases/secret.md", "points outside the site");
 }
@@ -283,12 +155,7 @@ fn symlinks_out_of_the_site_are_refused() {
 #[test]
 fn machine_formats() {
     let f = Fixture::new();
-    f.case(
-        "x",
-        "X",
-        &format!("{OK}\n[[techniques]]\nid = \"T9999\""),
-        "",
-    );
+    f.case("x", "X", &format!("{OK}\n[[techniques]]\nid = \"T9999\""), "");
     let j = f.run(&["check", "--format", "json"]);
     assert_eq!(j.code, 1);
     let v: serde_json::Value = serde_json::from_str(&j.stdout).expect("one JSON document");
@@ -301,9 +168,7 @@ fn machine_formats() {
     assert_eq!(v["errors"], 1);
     let g = f.run(&["check", "--format", "github"]);
     assert!(
-        g.stdout.starts_with(
-            "::error file=content/cases/x.md,line=6,col=6,title=technique-unknown::T9999"
-        ),
+        g.stdout.starts_with("::error file=content/cases/x.md,line=6,col=6,title=technique-unknown::T9999"),
         "{}",
         g.stdout
     );

@@ -135,8 +135,7 @@ impl Catalog {
         static BUILTIN: OnceLock<Catalog> = OnceLock::new();
         BUILTIN.get_or_init(|| {
             // The data is fixed at compile time and loaded by the tests, so this cannot fail.
-            Catalog::from_json(BUILTIN_JSON)
-                .unwrap_or_else(|e| panic!("compiled-in ATT&CK catalog: {e}"))
+            Catalog::from_json(BUILTIN_JSON).unwrap_or_else(|e| panic!("compiled-in ATT&CK catalog: {e}"))
         })
     }
 
@@ -154,14 +153,10 @@ impl Catalog {
                     "not an ATT&CK catalog: expected the compact catalog or a STIX bundle (\"type\" is {other:?})"
                 ))
             }
-            (Some("bundle"), None) => {
-                return Err("not an ATT&CK catalog: STIX bundle without \"objects\"".into())
-            }
+            (Some("bundle"), None) => return Err("not an ATT&CK catalog: STIX bundle without \"objects\"".into()),
             _ => {
                 let missing = |key: &str| {
-                    format!(
-                        "not an ATT&CK catalog: expected the compact catalog or a STIX bundle (missing \"{key}\")"
-                    )
+                    format!("not an ATT&CK catalog: expected the compact catalog or a STIX bundle (missing \"{key}\")")
                 };
                 let techniques = input.techniques.ok_or_else(|| missing("techniques"))?;
                 let tactics = input.tactics.ok_or_else(|| missing("tactics"))?;
@@ -185,8 +180,7 @@ impl Catalog {
     /// Indexes the parts; duplicate ids are an error because a lookup could not tell them apart.
     fn new(parts: Parts) -> Result<Catalog, String> {
         let mut index = Index::default();
-        let (software, software_types): (Vec<Object>, Vec<String>) =
-            parts.software.into_iter().unzip();
+        let (software, software_types): (Vec<Object>, Vec<String>) = parts.software.into_iter().unzip();
 
         index.techniques = index_by("technique", &parts.techniques, |t| upper(&t.id))?;
         index.tactics = index_by("tactic", &parts.tactics, |t| lower(&t.shortname))?;
@@ -238,18 +232,14 @@ impl Catalog {
 
     /// A technique or sub-technique by id; the `T` may be lower-case (`t1078.004`).
     pub fn technique(&self, id: &str) -> Option<&Technique> {
-        find(&self.techniques, &self.index.techniques, &upper(id), |t| {
-            &t.id
-        })
+        find(&self.techniques, &self.index.techniques, &upper(id), |t| &t.id)
     }
 
     /// A tactic by shortname (`initial-access`), ignoring case.
     pub fn tactic(&self, shortname: &str) -> Option<&Tactic> {
         let key = lower(shortname);
         let i = *self.index.tactics.get(key.as_ref())?;
-        self.tactics
-            .get(i)
-            .filter(|t| t.shortname.eq_ignore_ascii_case(&key))
+        self.tactics.get(i).filter(|t| t.shortname.eq_ignore_ascii_case(&key))
     }
 
     /// A group by id (`G0016`).
@@ -267,9 +257,7 @@ impl Catalog {
 
     /// A campaign by id (`C0024`).
     pub fn campaign(&self, id: &str) -> Option<&Object> {
-        find(&self.campaigns, &self.index.campaigns, &upper(id), |o| {
-            &o.id
-        })
+        find(&self.campaigns, &self.index.campaigns, &upper(id), |o| &o.id)
     }
 
     /// A piece of software (malware or tool) by id (`S0154`).
@@ -281,20 +269,13 @@ impl Catalog {
     pub fn software_type(&self, id: &str) -> Option<&str> {
         let key = upper(id);
         let i = *self.index.software.get(key.as_ref())?;
-        self.software
-            .get(i)
-            .filter(|o| o.id.eq_ignore_ascii_case(&key))?;
+        self.software.get(i).filter(|o| o.id.eq_ignore_ascii_case(&key))?;
         self.software_types.get(i).map(String::as_str)
     }
 
     /// A mitigation by id (`M1032`; also the deprecated `T…` course-of-action ids).
     pub fn mitigation(&self, id: &str) -> Option<&Object> {
-        find(
-            &self.mitigations,
-            &self.index.mitigations,
-            &upper(id),
-            |o| &o.id,
-        )
+        find(&self.mitigations, &self.index.mitigations, &upper(id), |o| &o.id)
     }
 
     /// A technique's sub-techniques (revoked and deprecated ones included), sorted by id.
@@ -305,18 +286,12 @@ impl Catalog {
             return Vec::new();
         };
         let children = self.index.subtechniques.get(&parent).map(Vec::as_slice);
-        (children.unwrap_or_default().iter())
-            .filter_map(|&i| self.techniques.get(i))
-            .collect()
+        (children.unwrap_or_default().iter()).filter_map(|&i| self.techniques.get(i)).collect()
     }
 }
 
 /// Maps each item's key to its position, refusing duplicates.
-fn index_by<T>(
-    what: &str,
-    items: &[T],
-    key: impl Fn(&T) -> Cow<'_, str>,
-) -> Result<HashMap<String, usize>, String> {
+fn index_by<T>(what: &str, items: &[T], key: impl Fn(&T) -> Cow<'_, str>) -> Result<HashMap<String, usize>, String> {
     let mut map = HashMap::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let k = key(item).into_owned();
@@ -333,12 +308,7 @@ fn index_by<T>(
 
 /// Looks a key up and checks the hit, so a catalog whose public vectors were edited after
 /// construction gives `None` rather than the wrong entry.
-fn find<'a, T>(
-    items: &'a [T],
-    index: &HashMap<String, usize>,
-    key: &str,
-    id: impl Fn(&T) -> &String,
-) -> Option<&'a T> {
+fn find<'a, T>(items: &'a [T], index: &HashMap<String, usize>, key: &str, id: impl Fn(&T) -> &String) -> Option<&'a T> {
     let item = items.get(*index.get(key)?)?;
     id(item).eq_ignore_ascii_case(key).then_some(item)
 }

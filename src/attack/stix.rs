@@ -73,18 +73,14 @@ struct KillChainPhase {
 }
 
 /// `null` reads as the default, like an absent field.
-fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
-    d: D,
-) -> Result<T, D::Error> {
+fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl StixObject {
     /// The ATT&CK reference (`T1078`, `TA0001`, `G0016`, `enterprise-attack`), if any.
     fn attack_ref(&self) -> Option<&ExternalReference> {
-        self.external_references
-            .iter()
-            .find(|r| r.source_name == "mitre-attack" && !r.external_id.is_empty())
+        self.external_references.iter().find(|r| r.source_name == "mitre-attack" && !r.external_id.is_empty())
     }
 
     fn attack_id(&self) -> Option<&str> {
@@ -114,23 +110,16 @@ impl StixObject {
 
 pub(super) fn convert(objects: Vec<StixObject>) -> Result<Parts, String> {
     // STIX id -> ATT&CK id, for resolving relationship ends.
-    let attack_ids: HashMap<&str, &str> = (objects.iter())
-        .filter_map(|o| Some((o.id.as_str(), o.attack_id()?)))
-        .collect();
+    let attack_ids: HashMap<&str, &str> =
+        (objects.iter()).filter_map(|o| Some((o.id.as_str(), o.attack_id()?))).collect();
     let by_type = |kind: &'static str| objects.iter().filter(move |o| o.kind == kind);
 
     // A bundle normally has one matrix; skip a revoked or deprecated one if there is a choice.
-    let matrix = (by_type("x-mitre-matrix").find(|m| !m.stale()))
-        .or_else(|| by_type("x-mitre-matrix").next());
-    let collection_version = by_type("x-mitre-collection")
-        .find_map(|c| Some(c.x_mitre_version.as_str()).filter(|v| !v.is_empty()));
-    let version = collection_version
-        .or(matrix.map(|m| m.x_mitre_version.as_str()))
-        .unwrap_or_default()
-        .to_string();
-    let domain = (matrix.and_then(StixObject::attack_id))
-        .unwrap_or("enterprise-attack")
-        .to_string();
+    let matrix = (by_type("x-mitre-matrix").find(|m| !m.stale())).or_else(|| by_type("x-mitre-matrix").next());
+    let collection_version =
+        by_type("x-mitre-collection").find_map(|c| Some(c.x_mitre_version.as_str()).filter(|v| !v.is_empty()));
+    let version = collection_version.or(matrix.map(|m| m.x_mitre_version.as_str())).unwrap_or_default().to_string();
+    let domain = (matrix.and_then(StixObject::attack_id)).unwrap_or("enterprise-attack").to_string();
 
     let tactics = tactics_in_matrix_order(by_type("x-mitre-tactic"), matrix);
 
@@ -140,10 +129,9 @@ pub(super) fn convert(objects: Vec<StixObject>) -> Result<Parts, String> {
     let mut used_by: HashMap<&str, Vec<String>> = HashMap::new();
     let mut mitigated_by: HashMap<&str, Vec<String>> = HashMap::new();
     for r in by_type("relationship").filter(|r| !r.stale()) {
-        let (Some(&source), Some(&target)) = (
-            attack_ids.get(r.source_ref.as_str()),
-            attack_ids.get(r.target_ref.as_str()),
-        ) else {
+        let (Some(&source), Some(&target)) =
+            (attack_ids.get(r.source_ref.as_str()), attack_ids.get(r.target_ref.as_str()))
+        else {
             continue;
         };
         let source_type = r.source_ref.split("--").next().unwrap_or_default();
@@ -155,13 +143,8 @@ pub(super) fn convert(objects: Vec<StixObject>) -> Result<Parts, String> {
             "revoked-by" => {
                 revoked_by.insert(r.source_ref.as_str(), target);
             }
-            "uses"
-                if target_is_technique && matches!(source_type, "intrusion-set" | "campaign") =>
-            {
-                used_by
-                    .entry(r.target_ref.as_str())
-                    .or_default()
-                    .push(source.to_string());
+            "uses" if target_is_technique && matches!(source_type, "intrusion-set" | "campaign") => {
+                used_by.entry(r.target_ref.as_str()).or_default().push(source.to_string());
             }
             "mitigates" if target_is_technique && source_type == "course-of-action" => {
                 (mitigated_by.entry(r.target_ref.as_str()).or_default()).push(source.to_string());
@@ -177,9 +160,7 @@ pub(super) fn convert(objects: Vec<StixObject>) -> Result<Parts, String> {
             Some(p) => Some(p.to_string()),
             // MITRE drops the relationship of a revoked sub-technique; a live one always has it,
             // but its id still names the parent.
-            None if o.x_mitre_is_subtechnique && !o.revoked => {
-                id.split_once('.').map(|(p, _)| p.to_string())
-            }
+            None if o.x_mitre_is_subtechnique && !o.revoked => id.split_once('.').map(|(p, _)| p.to_string()),
             None => None,
         };
         techniques.push(Technique {
@@ -211,11 +192,7 @@ pub(super) fn convert(objects: Vec<StixObject>) -> Result<Parts, String> {
         let mut out: Vec<(Object, String)> = (objects.iter())
             .filter(|o| kinds.contains(&o.kind.as_str()))
             .filter_map(|o| {
-                let aliases = if o.aliases.is_empty() {
-                    &o.x_mitre_aliases
-                } else {
-                    &o.aliases
-                };
+                let aliases = if o.aliases.is_empty() { &o.x_mitre_aliases } else { &o.aliases };
                 Some((o.object(o.attack_id()?, aliases), o.kind.clone()))
             })
             .collect();
@@ -241,9 +218,8 @@ fn tactics_in_matrix_order<'a>(
     found: impl Iterator<Item = &'a StixObject>,
     matrix: Option<&StixObject>,
 ) -> Vec<Tactic> {
-    let mut found: Vec<&StixObject> = found
-        .filter(|t| !t.x_mitre_shortname.is_empty() && t.attack_id().is_some())
-        .collect();
+    let mut found: Vec<&StixObject> =
+        found.filter(|t| !t.x_mitre_shortname.is_empty() && t.attack_id().is_some()).collect();
     let column = |t: &StixObject| {
         let refs = matrix.map(|m| m.tactic_refs.as_slice()).unwrap_or_default();
         refs.iter().position(|r| *r == t.id).unwrap_or(usize::MAX)

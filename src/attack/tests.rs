@@ -31,23 +31,11 @@ fn valid_accounts() {
     assert_eq!(t.name, "Valid Accounts");
     let mut tactics = t.tactics.clone();
     tactics.sort();
-    assert_eq!(
-        tactics,
-        [
-            "defense-evasion",
-            "initial-access",
-            "persistence",
-            "privilege-escalation"
-        ]
-    );
+    assert_eq!(tactics, ["defense-evasion", "initial-access", "persistence", "privilege-escalation"]);
     assert!(t.used_by.iter().any(|g| g == "G0016"));
     assert!(t.mitigations.iter().all(|m| c.mitigation(m).is_some()));
 
-    let subs: Vec<&str> = c
-        .subtechniques("T1078")
-        .iter()
-        .map(|t| t.id.as_str())
-        .collect();
+    let subs: Vec<&str> = c.subtechniques("T1078").iter().map(|t| t.id.as_str()).collect();
     assert_eq!(subs, ["T1078.001", "T1078.002", "T1078.003", "T1078.004"]);
     assert_eq!(c.subtechniques("t1078").len(), 4);
     assert!(c.subtechniques("T1078.004").is_empty());
@@ -58,10 +46,7 @@ fn valid_accounts() {
 fn technique_ids_ignore_case() {
     let c = builtin();
     assert_eq!(c.technique("t1078").unwrap().id, "T1078");
-    assert_eq!(
-        c.technique("t1078.004").unwrap().subtechnique_of.as_deref(),
-        Some("T1078")
-    );
+    assert_eq!(c.technique("t1078.004").unwrap().subtechnique_of.as_deref(), Some("T1078"));
     assert_eq!(c.technique(" T1078 ").unwrap().id, "T1078");
     assert!(c.technique("T9999").is_none());
     assert!(c.technique("").is_none());
@@ -74,10 +59,7 @@ fn revoked_and_deprecated() {
     assert!(t.revoked);
     assert_eq!(t.revoked_by.as_deref(), Some("T1560"));
     assert!(c.technique("T1026").unwrap().deprecated);
-    assert_eq!(
-        c.technique("T1555.003").unwrap().name,
-        "Credentials from Web Browsers"
-    );
+    assert_eq!(c.technique("T1555.003").unwrap().name, "Credentials from Web Browsers");
 }
 
 #[test]
@@ -88,20 +70,13 @@ fn objects_by_id() {
     assert_eq!(c.campaign("C0024").unwrap().id, "C0024");
     assert_eq!(c.software("S0001").unwrap().name, "Trojan.Mebromi");
     assert_eq!(c.software_type("S0001"), Some("malware"));
-    assert_eq!(
-        c.mitigation("M1032").unwrap().name,
-        "Multi-factor Authentication"
-    );
+    assert_eq!(c.mitigation("M1032").unwrap().name, "Multi-factor Authentication");
     assert!(c.group("G9999").is_none());
     assert!(c.software_type("S9999").is_none());
     // Every reference in the data resolves.
     for t in &c.techniques {
         for u in &t.used_by {
-            assert!(
-                c.group(u).or_else(|| c.campaign(u)).is_some(),
-                "{}: {u}",
-                t.id
-            );
+            assert!(c.group(u).or_else(|| c.campaign(u)).is_some(), "{}: {u}", t.id);
         }
         if let Some(r) = &t.revoked_by {
             assert!(c.technique(r).is_some(), "{}: {r}", t.id);
@@ -133,10 +108,7 @@ fn bad_input_is_an_error() {
     assert!(Catalog::from_json("").is_err());
     assert!(Catalog::from_json("[]").is_err());
     let err = Catalog::from_json(r#"{"tactics": []}"#).unwrap_err();
-    assert_eq!(
-        err,
-        r#"not an ATT&CK catalog: expected the compact catalog or a STIX bundle (missing "techniques")"#
-    );
+    assert_eq!(err, r#"not an ATT&CK catalog: expected the compact catalog or a STIX bundle (missing "techniques")"#);
     let err = Catalog::from_json(r#"{"type": "bundle"}"#).unwrap_err();
     assert!(err.contains("objects"), "{err}");
     let err = Catalog::from_json(r#"{"type": "bundle", "objects": []}"#).unwrap_err();
@@ -151,10 +123,7 @@ fn bad_input_is_an_error() {
 fn duplicate_ids_are_an_error() {
     let t = r#"{"id":"T1","name":"x","tactics":[],"platforms":[],"revoked":false,"deprecated":false,
         "url":"","stix_id":"","summary":"","used_by":[],"mitigations":[]}"#;
-    let json = format!(
-        r#"{{"tactics":[],"techniques":[{t},{}]}}"#,
-        t.replace("T1", "t1")
-    );
+    let json = format!(r#"{{"tactics":[],"techniques":[{t},{}]}}"#, t.replace("T1", "t1"));
     let err = Catalog::from_json(&json).unwrap_err();
     assert!(err.contains("duplicate technique id \"T1\""), "{err}");
 }
@@ -285,19 +254,9 @@ fn stix_bundle_converts() {
     assert_eq!(c.domain, "enterprise-attack");
 
     // Matrix order, not bundle order.
-    let tactics: Vec<(&str, &str)> = c
-        .tactics
-        .iter()
-        .map(|t| (t.id.as_str(), t.shortname.as_str()))
-        .collect();
-    assert_eq!(
-        tactics,
-        [("TA0001", "initial-access"), ("TA0040", "impact")]
-    );
-    assert_eq!(
-        c.tactic("impact").unwrap().url,
-        "https://attack.mitre.org/tactics/TA0040"
-    );
+    let tactics: Vec<(&str, &str)> = c.tactics.iter().map(|t| (t.id.as_str(), t.shortname.as_str())).collect();
+    assert_eq!(tactics, [("TA0001", "initial-access"), ("TA0040", "impact")]);
+    assert_eq!(c.tactic("impact").unwrap().url, "https://attack.mitre.org/tactics/TA0040");
 
     let ids: Vec<&str> = c.techniques.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["T1001", "T1026", "T1078", "T1078.004"]);
@@ -319,11 +278,7 @@ fn stix_bundle_converts() {
     assert!(sub.platforms.is_empty());
     assert!(sub.used_by.is_empty()); // the only use is deprecated
     assert_eq!(sub.summary, "Short.");
-    let subs: Vec<&str> = c
-        .subtechniques("T1078")
-        .iter()
-        .map(|t| t.id.as_str())
-        .collect();
+    let subs: Vec<&str> = c.subtechniques("T1078").iter().map(|t| t.id.as_str()).collect();
     assert_eq!(subs, ["T1078.004"]);
 
     let old = c.technique("T1001").unwrap();
@@ -337,17 +292,11 @@ fn stix_bundle_converts() {
     assert_eq!(g.stix_id, "intrusion-set--apt29");
     assert_eq!(c.group_by_name("COZY BEAR").unwrap().id, "G0016");
     assert_eq!(c.campaign("C0024").unwrap().name, "SolarWinds Compromise");
-    assert_eq!(
-        c.software("S0559").unwrap().aliases,
-        ["SUNBURST", "Solorigate"]
-    );
+    assert_eq!(c.software("S0559").unwrap().aliases, ["SUNBURST", "Solorigate"]);
     assert_eq!(c.software_type("S0559"), Some("malware"));
     assert_eq!(c.software_type("S0552"), Some("tool"));
     assert_eq!(c.software.len(), 2);
-    assert_eq!(
-        c.mitigation("M1032").unwrap().url,
-        "https://attack.mitre.org/mitigations/M1032"
-    );
+    assert_eq!(c.mitigation("M1032").unwrap().url, "https://attack.mitre.org/mitigations/M1032");
 }
 
 #[test]

@@ -56,9 +56,7 @@ pub enum Status {
     Suspected,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     #[default]
@@ -346,10 +344,7 @@ impl Case {
     /// detected, started, disclosed, then the write-up's date.
     pub fn happened(&self) -> PartialDate {
         let i = &self.incident;
-        i.detected
-            .or(i.started)
-            .or(i.disclosed)
-            .unwrap_or_else(|| exact_day(self.date))
+        i.detected.or(i.started).or(i.disclosed).unwrap_or_else(|| exact_day(self.date))
     }
 }
 
@@ -379,10 +374,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let organizations = c.names(raw.organizations.into_inner(), "organization");
     let lang = raw.lang.map(|l| checked_lang(&mut c, l));
     let translation_of = raw.translation_of.map(|s| c.located(s));
-    let updated = raw
-        .updated
-        .as_ref()
-        .and_then(|v| civil_date(&mut c, v, "updated"));
+    let updated = raw.updated.as_ref().and_then(|v| civil_date(&mut c, v, "updated"));
     let publish_after = raw.publish_after.as_ref().and_then(|v| instant(&mut c, v));
     let tlp = match raw.tlp {
         None => Tlp::Clear,
@@ -402,9 +394,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
 
     let ri = raw.incident;
     let countries = c.countries(ri.countries);
-    let pdate = |c: &mut Checker, v: &Option<Spanned<toml::Value>>| {
-        v.as_ref().and_then(|v| partial_date(c, v))
-    };
+    let pdate = |c: &mut Checker, v: &Option<Spanned<toml::Value>>| v.as_ref().and_then(|v| partial_date(c, v));
     let incident = Incident {
         status: ri.status,
         sectors: c.names(ri.sectors, "sector"),
@@ -422,17 +412,9 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let mut revisions = Vec::new();
     for r in rimp.revisions {
         if let Some(date) = partial_date(&mut c, &r.date) {
-            let counts = Counts {
-                records: r.records,
-                people: r.people,
-                organizations: r.organizations,
-                accounts: r.accounts,
-            };
-            revisions.push(Revision {
-                date,
-                counts,
-                note: r.note,
-            });
+            let counts =
+                Counts { records: r.records, people: r.people, organizations: r.organizations, accounts: r.accounts };
+            revisions.push(Revision { date, counts, note: r.note });
         }
     }
     revisions.sort_by(|a, b| a.date.sort_cmp(&b.date));
@@ -460,10 +442,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
             continue;
         }
         techniques.push(TechniqueUse {
-            id: Located {
-                value: id,
-                span: c.span(t.id.span()),
-            },
+            id: Located { value: id, span: c.span(t.id.span()) },
             tactic: t.tactic.map(|s| c.located(s)),
             confidence: t.confidence,
             name: t.name.map(|s| c.located(s)),
@@ -484,11 +463,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let mut indicators = Vec::new();
     for i in raw.indicators {
         let value = c.text(i.value, "indicator value");
-        indicators.push(Indicator {
-            kind: i.kind,
-            value,
-            note: i.note,
-        });
+        indicators.push(Indicator { kind: i.kind, value, note: i.note });
     }
 
     let mut references = Vec::new();
@@ -505,13 +480,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         }
         let date = r.date.as_ref().and_then(|d| partial_date(&mut c, d));
         let lang = r.lang.map(|l| checked_lang(&mut c, l));
-        references.push(Reference {
-            url: url.to_string(),
-            title: r.title,
-            publisher: r.publisher,
-            date,
-            lang,
-        });
+        references.push(Reference { url: url.to_string(), title: r.title, publisher: r.publisher, date, lang });
     }
 
     let body = markdown::render(split.body, md);
@@ -524,10 +493,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         title,
         date: date.unwrap_or(jiff::civil::date(1970, 1, 1)),
         organizations,
-        summary: raw
-            .summary
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        summary: raw.summary.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         lang,
         translation_of,
         updated,
@@ -550,12 +516,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
 
 /// A calendar day as a partial date of day precision.
 pub fn exact_day(d: jiff::civil::Date) -> PartialDate {
-    PartialDate {
-        qualifier: super::date::Qualifier::Exact,
-        year: d.year(),
-        month: Some(d.month()),
-        day: Some(d.day()),
-    }
+    PartialDate { qualifier: super::date::Qualifier::Exact, year: d.year(), month: Some(d.month()), day: Some(d.day()) }
 }
 
 pub fn is_technique_id(id: &str) -> bool {
@@ -570,9 +531,7 @@ pub fn is_technique_id(id: &str) -> bool {
 
 pub fn is_http_url(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
@@ -582,9 +541,7 @@ fn checked_lang(c: &mut Checker, s: Spanned<String>) -> String {
     let primary = v.split('-').next().unwrap_or("");
     let ok = (2..=3).contains(&primary.len())
         && primary.chars().all(|ch| ch.is_ascii_alphabetic())
-        && v.split('-').all(|p| {
-            !p.is_empty() && p.len() <= 8 && p.chars().all(|ch| ch.is_ascii_alphanumeric())
-        });
+        && v.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|ch| ch.is_ascii_alphanumeric()));
     if !ok {
         c.error(
             "lang-invalid",
@@ -603,22 +560,14 @@ fn civil_date(c: &mut Checker, v: &Spanned<toml::Value>, what: &str) -> Option<j
         toml::Value::Datetime(dt) => dt.date.map(|d| (d.year as i16, d.month as i8, d.day as i8)),
         toml::Value::String(s) => PartialDate::parse(s)
             .ok()
-            .filter(|d| {
-                d.precision() == super::date::Precision::Day
-                    && d.qualifier == super::date::Qualifier::Exact
-            })
+            .filter(|d| d.precision() == super::date::Precision::Day && d.qualifier == super::date::Qualifier::Exact)
             .map(|d| (d.year, d.month.unwrap_or(1), d.day.unwrap_or(1))),
         _ => None,
     };
     match parsed.and_then(|(y, m, d)| jiff::civil::Date::new(y, m, d).ok()) {
         Some(d) => Some(d),
         None => {
-            c.error(
-                "date-invalid",
-                v.span(),
-                format!("{what} must be a calendar date"),
-                hint,
-            );
+            c.error("date-invalid", v.span(), format!("{what} must be a calendar date"), hint);
             None
         }
     }
@@ -638,7 +587,12 @@ fn partial_date(c: &mut Checker, v: &Spanned<toml::Value>) -> Option<PartialDate
     match result {
         Ok(d) => Some(d),
         Err(msg) => {
-            c.error("date-invalid", v.span(), msg, Some("partial dates are strings: \"2019\", \"2019-09\", \"~2019-09\", \">2019-09\", \"<2020\""));
+            c.error(
+                "date-invalid",
+                v.span(),
+                msg,
+                Some("partial dates are strings: \"2019\", \"2019-09\", \"~2019-09\", \">2019-09\", \"<2020\""),
+            );
             None
         }
     }

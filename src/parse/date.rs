@@ -79,10 +79,7 @@ fn month_name_en(month: i8) -> String {
 
 /// `zh-CN`, `ja_JP`, `EN` -> `zh`, `ja`, `en`: regional variants share the wording.
 fn primary_lang(lang: &str) -> String {
-    lang.split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase()
+    lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
 }
 
 /// Parses exactly `n` ASCII digits; anything else (signs, spaces, other scripts' digits) is
@@ -128,12 +125,9 @@ impl PartialDate {
     /// day; a time or offset is rejected rather than silently dropped.
     pub fn from_toml_datetime(dt: &toml::value::Datetime) -> Result<Self, String> {
         let (Some(date), None, None) = (dt.date, dt.time, dt.offset) else {
-            return Err(format!(
-                "expected a date without a time, such as 2019-09-14; found {dt}"
-            ));
+            return Err(format!("expected a date without a time, such as 2019-09-14; found {dt}"));
         };
-        let year =
-            i16::try_from(date.year).map_err(|_| year_range_message(i32::from(date.year)))?;
+        let year = i16::try_from(date.year).map_err(|_| year_range_message(i32::from(date.year)))?;
         let month = i8::try_from(date.month).map_err(|_| month_range_message())?;
         let day = i8::try_from(date.day).unwrap_or(i8::MAX);
         Self::from_ymd(year, month, day)
@@ -144,12 +138,7 @@ impl PartialDate {
         Self::validated(Qualifier::Exact, year, Some(month), Some(day))
     }
 
-    fn validated(
-        qualifier: Qualifier,
-        year: i16,
-        month: Option<i8>,
-        day: Option<i8>,
-    ) -> Result<Self, String> {
+    fn validated(qualifier: Qualifier, year: i16, month: Option<i8>, day: Option<i8>) -> Result<Self, String> {
         if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
             return Err(year_range_message(i32::from(year)));
         }
@@ -170,12 +159,7 @@ impl PartialDate {
         if month.is_none() && day.is_some() {
             return Err(FORMAT_HELP.to_string());
         }
-        Ok(PartialDate {
-            qualifier,
-            year,
-            month,
-            day,
-        })
+        Ok(PartialDate { qualifier, year, month, day })
     }
 
     pub fn precision(&self) -> Precision {
@@ -295,9 +279,7 @@ impl PartialDate {
             .cmp(&other.sort_date())
             .then_with(|| self.precision().cmp(&other.precision()))
             .then_with(|| rank(self.qualifier).cmp(&rank(other.qualifier)))
-            .then_with(|| {
-                (self.year, self.month, self.day).cmp(&(other.year, other.month, other.day))
-            })
+            .then_with(|| (self.year, self.month, self.day).cmp(&(other.year, other.month, other.day)))
     }
 }
 
@@ -357,9 +339,7 @@ impl Span {
             Qualifier::Before if !end_about => (Bound::AtLeast, end.sort_date()),
             Qualifier::After | Qualifier::Before => return None,
             Qualifier::Exact | Qualifier::About => {
-                let exact = start.qualifier == Qualifier::Exact
-                    && !end_about
-                    && precision == Precision::Day;
+                let exact = start.qualifier == Qualifier::Exact && !end_about && precision == Precision::Day;
                 let bound = if exact { Bound::Exact } else { Bound::About };
                 (bound, end.sort_date())
             }
@@ -368,11 +348,7 @@ impl Span {
         if days < 0 || (days == 0 && bound != Bound::Exact) {
             return None;
         }
-        Some(Span {
-            days,
-            bound,
-            precision,
-        })
+        Some(Span { days, bound, precision })
     }
 
     /// Under 60 days in days; up to two years in months (`days / 30.44`, rounded); longer
@@ -391,11 +367,8 @@ impl Span {
             Unit::Months((f64::from(days) / 30.44).round() as i64)
         } else {
             let tenths = (f64::from(days) / 365.25 * 10.0).round() as i64;
-            let text = if tenths % 10 == 0 {
-                (tenths / 10).to_string()
-            } else {
-                format!("{}.{}", tenths / 10, tenths % 10)
-            };
+            let text =
+                if tenths % 10 == 0 { (tenths / 10).to_string() } else { format!("{}.{}", tenths / 10, tenths % 10) };
             Unit::Years(text)
         };
         let rounded = !matches!(unit, Unit::Days(_));
@@ -479,16 +452,7 @@ mod tests {
             ("2200-12-31", Qualifier::Exact, 2200, Some(12), Some(31)),
         ];
         for (s, qualifier, year, month, day) in cases {
-            assert_eq!(
-                p(s),
-                PartialDate {
-                    qualifier,
-                    year,
-                    month,
-                    day
-                },
-                "{s}"
-            );
+            assert_eq!(p(s), PartialDate { qualifier, year, month, day }, "{s}");
         }
         assert_eq!(p("2019").precision(), Precision::Year);
         assert_eq!(p(">2019-09").precision(), Precision::Month);
@@ -540,12 +504,7 @@ mod tests {
         assert!(PartialDate::from_ymd(2019, 1, -1).is_err());
         assert_eq!(
             PartialDate::from_ymd(2025, 2, 5),
-            Ok(PartialDate {
-                qualifier: Qualifier::Exact,
-                year: 2025,
-                month: Some(2),
-                day: Some(5)
-            })
+            Ok(PartialDate { qualifier: Qualifier::Exact, year: 2025, month: Some(2), day: Some(5) })
         );
     }
 
@@ -570,11 +529,7 @@ mod tests {
         assert!(PartialDate::from_toml_datetime(&dt).is_err());
         // toml itself rejects this one; a hand-built value must not slip through.
         let dt = toml::value::Datetime {
-            date: Some(toml::value::Date {
-                year: 2023,
-                month: 2,
-                day: 29,
-            }),
+            date: Some(toml::value::Date { year: 2023, month: 2, day: 29 }),
             time: None,
             offset: None,
         };
@@ -583,14 +538,7 @@ mod tests {
 
     #[test]
     fn iso_round_trips() {
-        for s in [
-            "2019",
-            "2019-09",
-            "2025-02-05",
-            "~2019",
-            ">2019-09",
-            "<2019-09-14",
-        ] {
+        for s in ["2019", "2019-09", "2025-02-05", "~2019", ">2019-09", "<2019-09-14"] {
             assert_eq!(p(s).to_iso(), s);
             assert_eq!(p(&p(s).to_iso()), p(s));
         }
@@ -696,22 +644,12 @@ mod tests {
 
     #[test]
     fn out_of_range_fields_do_not_panic() {
-        let odd = PartialDate {
-            qualifier: Qualifier::After,
-            year: i16::MAX,
-            month: Some(13),
-            day: Some(-4),
-        };
+        let odd = PartialDate { qualifier: Qualifier::After, year: i16::MAX, month: Some(13), day: Some(-4) };
         let _ = odd.sort_date();
         let _ = odd.display("en");
         let _ = odd.display("ja");
         let _ = odd.to_iso();
-        let other = PartialDate {
-            qualifier: Qualifier::Before,
-            year: i16::MIN,
-            month: None,
-            day: Some(3),
-        };
+        let other = PartialDate { qualifier: Qualifier::Before, year: i16::MIN, month: None, day: Some(3) };
         let _ = other.sort_date();
         let _ = Span::between(&other, &odd);
         assert_ne!(odd.sort_cmp(&other), Ordering::Equal);
@@ -745,22 +683,13 @@ mod tests {
     #[test]
     fn about_spans() {
         let s = span("2019-09", "2020-05-26").expect("span");
-        assert_eq!(
-            (s.days, s.bound, s.precision),
-            (268, Bound::About, Precision::Month)
-        );
+        assert_eq!((s.days, s.bound, s.precision), (268, Bound::About, Precision::Month));
         let s = span("~2019-09-14", "2020-05-26").expect("span");
-        assert_eq!(
-            (s.days, s.bound, s.precision),
-            (255, Bound::About, Precision::Day)
-        );
+        assert_eq!((s.days, s.bound, s.precision), (255, Bound::About, Precision::Day));
         let s = span("2019-09-14", "~2020-05-26").expect("span");
         assert_eq!((s.days, s.bound), (255, Bound::About));
         let s = span("2019-09-14", "2020-05").expect("span");
-        assert_eq!(
-            (s.days, s.bound, s.precision),
-            (230, Bound::About, Precision::Month)
-        );
+        assert_eq!((s.days, s.bound, s.precision), (230, Bound::About, Precision::Month));
         let s = span("2019-09", "2019-09-20").expect("span");
         assert_eq!((s.days, s.bound), (19, Bound::About));
     }
@@ -769,24 +698,15 @@ mod tests {
     fn one_sided_spans() {
         // After September 2019, so on or after 1 October: at most 238 days.
         let s = span(">2019-09", "2020-05-26").expect("span");
-        assert_eq!(
-            (s.days, s.bound, s.precision),
-            (238, Bound::AtMost, Precision::Month)
-        );
+        assert_eq!((s.days, s.bound, s.precision), (238, Bound::AtMost, Precision::Month));
         let s = span(">2019-09-14", "2020-05-26").expect("span");
-        assert_eq!(
-            (s.days, s.bound, s.precision),
-            (254, Bound::AtMost, Precision::Day)
-        );
+        assert_eq!((s.days, s.bound, s.precision), (254, Bound::AtMost, Precision::Day));
         // A month end is measured to its last day, or it would not bound anything.
         let s = span(">2019-09", "2020-05").expect("span");
         assert_eq!((s.days, s.bound), (243, Bound::AtMost));
         // Before September 2019, so on or before 31 August: at least 269 days.
         let s = span("<2019-09", "2020-05-26").expect("span");
-        assert_eq!(
-            (s.days, s.bound, s.precision),
-            (269, Bound::AtLeast, Precision::Month)
-        );
+        assert_eq!((s.days, s.bound, s.precision), (269, Bound::AtLeast, Precision::Month));
         // A month end is measured from its first day, the earliest it can be.
         let s = span("<2019-09", "2020-05").expect("span");
         assert_eq!((s.days, s.bound), (244, Bound::AtLeast));
@@ -794,11 +714,7 @@ mod tests {
     }
 
     fn sp(days: i32, bound: Bound) -> Span {
-        Span {
-            days,
-            bound,
-            precision: Precision::Day,
-        }
+        Span { days, bound, precision: Precision::Day }
     }
 
     #[test]
@@ -816,14 +732,8 @@ mod tests {
         assert_eq!(sp(244, Bound::About).display("en"), "about 8 months");
         assert_eq!(sp(840, Bound::About).display("en"), "about 2.3 years");
         assert_eq!(sp(37, Bound::AtMost).display("en"), "at most 37 days");
-        assert_eq!(
-            sp(244, Bound::AtMost).display("en"),
-            "at most about 8 months"
-        );
-        assert_eq!(
-            sp(840, Bound::AtLeast).display("en"),
-            "at least about 2.3 years"
-        );
+        assert_eq!(sp(244, Bound::AtMost).display("en"), "at most about 8 months");
+        assert_eq!(sp(840, Bound::AtLeast).display("en"), "at least about 2.3 years");
         assert_eq!(sp(1, Bound::AtLeast).display("de"), "at least 1 day");
     }
 

@@ -39,9 +39,7 @@ pub fn highlight(code: &str, lang: &str) -> Option<String> {
     catch_unwind(AssertUnwindSafe(|| {
         let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, set, CLASS_STYLE);
         for line in LinesWithEndings::from(code) {
-            generator
-                .parse_html_for_line_which_includes_newline(line)
-                .ok()?;
+            generator.parse_html_for_line_which_includes_newline(line).ok()?;
         }
         Some(generator.finalize())
     }))
@@ -63,12 +61,8 @@ fn alias(lang: &str) -> &str {
 pub fn theme_names() -> Vec<String> {
     let defaults = ThemeSet::load_defaults();
     let extra = LazyThemeSet::from(two_face::theme::extra());
-    let mut names: Vec<String> = defaults
-        .themes
-        .keys()
-        .cloned()
-        .chain(extra.theme_names().map(str::to_owned))
-        .collect();
+    let mut names: Vec<String> =
+        defaults.themes.keys().cloned().chain(extra.theme_names().map(str::to_owned)).collect();
     names.sort();
     names.dedup();
     names
@@ -79,23 +73,15 @@ pub fn theme_names() -> Vec<String> {
 pub fn css(light: &str, dark: &str) -> Result<String, String> {
     let defaults = ThemeSet::load_defaults();
     let extra = LazyThemeSet::from(two_face::theme::extra());
-    let find = |name: &str| -> Result<&Theme, String> {
-        defaults
-            .themes
-            .get(name)
-            .or_else(|| extra.get(name))
-            .ok_or_else(|| {
-                format!(
-                    "unknown highlight theme `{name}`; available themes: {}",
-                    theme_names().join(", ")
-                )
+    let find =
+        |name: &str| -> Result<&Theme, String> {
+            defaults.themes.get(name).or_else(|| extra.get(name)).ok_or_else(|| {
+                format!("unknown highlight theme `{name}`; available themes: {}", theme_names().join(", "))
             })
-    };
+        };
     let light_css = theme_css(find(light)?)?;
     let dark_css = theme_css(find(dark)?)?;
-    Ok(format!(
-        "{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}}}\n"
-    ))
+    Ok(format!("{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}}}\n"))
 }
 
 fn theme_css(theme: &Theme) -> Result<String, String> {

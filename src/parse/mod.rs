@@ -30,12 +30,9 @@ pub struct Split<'a> {
 pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnostic> {
     let text = file.text.as_str();
     let missing = || {
-        Diagnostic::error(
-            "front-matter-missing",
-            "the file must start with TOML front matter between two `+++` lines",
-        )
-        .at(file, 0..text.lines().next().map_or(0, str::len))
-        .hint("begin the file with a line `+++`, the TOML keys, and another line `+++`")
+        Diagnostic::error("front-matter-missing", "the file must start with TOML front matter between two `+++` lines")
+            .at(file, 0..text.lines().next().map_or(0, str::len))
+            .hint("begin the file with a line `+++`, the TOML keys, and another line `+++`")
     };
     let first_len = text.find('\n').map_or(text.len(), |i| i + 1);
     if text[..first_len].trim_end() != "+++" {
@@ -54,21 +51,13 @@ pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnosti
         }
         pos = end;
     }
-    Err(Diagnostic::error(
-        "front-matter-unclosed",
-        "the front matter is not closed by a `+++` line",
-    )
-    .at(file, 0..first_len.saturating_sub(1))
-    .hint("add a line `+++` after the last TOML key"))
+    Err(Diagnostic::error("front-matter-unclosed", "the front matter is not closed by a `+++` line")
+        .at(file, 0..first_len.saturating_sub(1))
+        .hint("add a line `+++` after the last TOML key"))
 }
 
 /// A TOML or serde error as a diagnostic at its place in the file.
-pub fn toml_error(
-    file: &Arc<SourceFile>,
-    offset: usize,
-    e: &toml::de::Error,
-    code: &'static str,
-) -> Diagnostic {
+pub fn toml_error(file: &Arc<SourceFile>, offset: usize, e: &toml::de::Error, code: &'static str) -> Diagnostic {
     let message = e.message().trim_end().replace('\n', " ");
     let hint = if message.starts_with("unknown field") {
         Some("check the spelling; the keys a file may have are listed in FORMAT.md".to_string())
@@ -104,23 +93,13 @@ pub struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     pub fn new(file: &'a Arc<SourceFile>, offset: usize) -> Self {
-        Checker {
-            file,
-            offset,
-            diags: Vec::new(),
-        }
+        Checker { file, offset, diags: Vec::new() }
     }
     /// A span of the TOML as a span of the file.
     pub fn span(&self, r: Range<usize>) -> Range<usize> {
         self.offset + r.start..self.offset + r.end
     }
-    pub fn error(
-        &mut self,
-        code: &'static str,
-        span: Range<usize>,
-        message: impl Into<String>,
-        hint: Option<&str>,
-    ) {
+    pub fn error(&mut self, code: &'static str, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
         let mut d = Diagnostic::error(code, message).at(self.file, self.span(span));
         if let Some(h) = hint {
             d = d.hint(h);
@@ -130,10 +109,7 @@ impl<'a> Checker<'a> {
     /// A string with its span made absolute in the file.
     pub fn located(&self, s: toml::Spanned<String>) -> case::Located {
         let span = self.span(s.span());
-        case::Located {
-            value: s.into_inner().trim().to_string(),
-            span,
-        }
+        case::Located { value: s.into_inner().trim().to_string(), span }
     }
 
     /// A required text: trimmed, and an error when empty.
@@ -153,10 +129,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let l = self.located(s);
-            if !out
-                .iter()
-                .any(|o| o.value.to_lowercase() == l.value.to_lowercase())
-            {
+            if !out.iter().any(|o| o.value.to_lowercase() == l.value.to_lowercase()) {
                 out.push(l);
             }
         }
@@ -169,10 +142,7 @@ impl<'a> Checker<'a> {
         for cc in items {
             let code = cc.get_ref().trim().to_ascii_uppercase();
             if crate::countries::country_name(&code).is_none() {
-                let msg = format!(
-                    "{:?} is not an ISO 3166-1 alpha-2 country code",
-                    cc.get_ref()
-                );
+                let msg = format!("{:?} is not an ISO 3166-1 alpha-2 country code", cc.get_ref());
                 self.error(
                     "country-invalid",
                     cc.span(),
@@ -180,10 +150,7 @@ impl<'a> Checker<'a> {
                     Some("use two letters, e.g. \"JP\" for Japan or \"US\" for the United States"),
                 );
             } else if !out.iter().any(|o: &case::Located| o.value == code) {
-                out.push(case::Located {
-                    value: code,
-                    span: self.span(cc.span()),
-                });
+                out.push(case::Located { value: code, span: self.span(cc.span()) });
             }
         }
         out
@@ -202,9 +169,7 @@ impl<'a> Checker<'a> {
     }
 
     pub fn has_errors(&self) -> bool {
-        self.diags
-            .iter()
-            .any(|d| d.severity == crate::diagnostics::Severity::Error)
+        self.diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error)
     }
 }
 
@@ -218,14 +183,9 @@ pub struct Parsed {
 
 /// Parses every file in parallel. A file whose front matter could not be read at all
 /// is left out; others go on with their errors, so later stages can add theirs.
-pub fn parse_all(
-    sources: &crate::load::Sources,
-    config: &crate::config::Config,
-) -> (Parsed, Vec<Diagnostic>) {
+pub fn parse_all(sources: &crate::load::Sources, config: &crate::config::Config) -> (Parsed, Vec<Diagnostic>) {
     use rayon::prelude::*;
-    let md = markdown::Options {
-        unsafe_html: config.markdown.unsafe_html,
-    };
+    let md = markdown::Options { unsafe_html: config.markdown.unsafe_html };
     fn split<T>(results: Vec<(Option<T>, Vec<Diagnostic>)>, diags: &mut Vec<Diagnostic>) -> Vec<T> {
         let mut ok = Vec::with_capacity(results.len());
         for (value, d) in results {
@@ -235,21 +195,9 @@ pub fn parse_all(
         ok
     }
     let mut diags = Vec::new();
-    let cases = sources
-        .cases
-        .par_iter()
-        .map(|f| case::parse(f, &md))
-        .collect();
-    let organizations = sources
-        .organizations
-        .par_iter()
-        .map(|f| org::parse(f, &md))
-        .collect();
-    let pages = sources
-        .pages
-        .par_iter()
-        .map(|f| page::parse(f, &md))
-        .collect();
+    let cases = sources.cases.par_iter().map(|f| case::parse(f, &md)).collect();
+    let organizations = sources.organizations.par_iter().map(|f| org::parse(f, &md)).collect();
+    let pages = sources.pages.par_iter().map(|f| page::parse(f, &md)).collect();
     let parsed = Parsed {
         cases: split(cases, &mut diags),
         organizations: split(organizations, &mut diags),

@@ -39,10 +39,7 @@ pub struct OrgProfile {
     pub body_offset: usize,
 }
 
-pub fn parse(
-    content: &ContentFile,
-    md: &markdown::Options,
-) -> (Option<OrgProfile>, Vec<Diagnostic>) {
+pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<OrgProfile>, Vec<Diagnostic>) {
     let file = &content.file;
     let split = match split_front_matter(file) {
         Ok(s) => s,
@@ -54,12 +51,7 @@ pub fn parse(
     };
     let mut c = Checker::new(file, split.toml_offset);
     if raw.name.get_ref().trim().is_empty() {
-        c.error(
-            "value-empty",
-            raw.name.span(),
-            "organization name is empty",
-            None,
-        );
+        c.error("value-empty", raw.name.span(), "organization name is empty", None);
     }
     let name = c.located(raw.name);
     let aliases = c.names(raw.aliases, "alias");
@@ -69,12 +61,7 @@ pub fn parse(
         if is_http_url(w.get_ref().trim()) {
             Some(w.into_inner().trim().to_string())
         } else {
-            c.error(
-                "website-invalid",
-                w.span(),
-                "website must be an http or https URL",
-                None,
-            );
+            c.error("website-invalid", w.span(), "website must be an http or https URL", None);
             None
         }
     });

@@ -4,9 +4,7 @@ use crate::parse::case::IndicatorType;
 
 pub fn defang(kind: IndicatorType, value: &str) -> String {
     match kind {
-        IndicatorType::Ip if value.contains(':') && !value.contains('.') => {
-            value.replacen(':', "[:]", 1)
-        }
+        IndicatorType::Ip if value.contains(':') && !value.contains('.') => value.replacen(':', "[:]", 1),
         IndicatorType::Ip | IndicatorType::Domain => bracket_last_dot(value),
         IndicatorType::Email => match value.rsplit_once('@') {
             Some((user, host)) => format!("{user}[@]{}", bracket_last_dot(host)),
@@ -29,9 +27,7 @@ pub fn defang(kind: IndicatorType, value: &str) -> String {
             let sep = if scheme.is_empty() { "" } else { "://" };
             format!("{scheme}{sep}{host}{}", &rest[host_end..])
         }
-        IndicatorType::Sha256 | IndicatorType::Sha1 | IndicatorType::Md5 | IndicatorType::File => {
-            value.to_string()
-        }
+        IndicatorType::Sha256 | IndicatorType::Sha1 | IndicatorType::Md5 | IndicatorType::File => value.to_string(),
     }
 }
 
@@ -49,22 +45,13 @@ mod tests {
     #[test]
     fn defangs_each_type() {
         assert_eq!(defang(IndicatorType::Ip, "203.0.113.7"), "203.0.113[.]7");
-        assert_eq!(
-            defang(IndicatorType::Domain, "evil.example.com"),
-            "evil.example[.]com"
-        );
+        assert_eq!(defang(IndicatorType::Domain, "evil.example.com"), "evil.example[.]com");
         assert_eq!(
             defang(IndicatorType::Url, "https://evil.example.com/a.php?x=1"),
             "hxxps://evil.example[.]com/a.php?x=1"
         );
-        assert_eq!(
-            defang(IndicatorType::Url, "http://203.0.113.7/"),
-            "hxxp://203.0.113[.]7/"
-        );
-        assert_eq!(
-            defang(IndicatorType::Email, "ops@example.org"),
-            "ops[@]example[.]org"
-        );
+        assert_eq!(defang(IndicatorType::Url, "http://203.0.113.7/"), "hxxp://203.0.113[.]7/");
+        assert_eq!(defang(IndicatorType::Email, "ops@example.org"), "ops[@]example[.]org");
         assert_eq!(defang(IndicatorType::Ip, "2001:db8::1"), "2001[:]db8::1");
         assert_eq!(defang(IndicatorType::Sha256, "abc"), "abc");
     }

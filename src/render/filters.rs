@@ -8,10 +8,7 @@ use tera::{Result, Value};
 /// `17891` -> `17,891`.
 pub fn number(value: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let n = match value {
-        Value::Number(n) => n
-            .as_u64()
-            .map(|v| v as i128)
-            .or(n.as_i64().map(|v| v as i128)),
+        Value::Number(n) => n.as_u64().map(|v| v as i128).or(n.as_i64().map(|v| v as i128)),
         Value::String(s) => s.parse::<i128>().ok(),
         _ => None,
     };
@@ -41,11 +38,7 @@ pub fn confidence_label(value: &Value, _: &HashMap<String, Value>) -> Result<Val
     Ok(match value.as_str() {
         Some(s) => {
             let mut c = s.chars();
-            Value::String(
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect())
-                    .unwrap_or_default(),
-            )
+            Value::String(c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default())
         }
         None => value.clone(),
     })

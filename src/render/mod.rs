@@ -41,10 +41,7 @@ pub enum Job {
 /// Templates compiled once, with the theme's filters.
 pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
     let mut tera = Tera::default();
-    let raw: Vec<(&str, &str)> = templates
-        .iter()
-        .map(|t| (t.name.as_str(), t.file.text.as_str()))
-        .collect();
+    let raw: Vec<(&str, &str)> = templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())).collect();
     if let Err(e) = tera.add_raw_templates(raw) {
         let (file, message) = tera_error(&e, templates);
         let d = Diagnostic::error("template-invalid", message)
@@ -61,11 +58,8 @@ pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
         .iter()
         .filter(|name| !tera.get_template_names().any(|n| n == **name))
         .map(|name| {
-            Diagnostic::error(
-                "template-missing",
-                format!("the theme has no template {name}"),
-            )
-            .in_path(format!("templates/{name}"))
+            Diagnostic::error("template-missing", format!("the theme has no template {name}"))
+                .in_path(format!("templates/{name}"))
         })
         .collect();
     if missing.is_empty() {
@@ -119,9 +113,7 @@ fn tera_error<'a>(e: &tera::Error, templates: &'a [Template]) -> (Option<&'a Tem
         message.push_str(&s.to_string());
         source = s.source();
     }
-    let file = templates
-        .iter()
-        .find(|t| message.contains(&format!("'{}'", t.name)));
+    let file = templates.iter().find(|t| message.contains(&format!("'{}'", t.name)));
     (file, message.replace('\n', " "))
 }
 
@@ -139,11 +131,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
             jobs.push(Job::TermIndex(kind));
         }
         let tax = site.taxonomy(kind);
-        jobs.extend(
-            (0..tax.terms.len())
-                .filter(|&t| views::shown(site, kind, t))
-                .map(|t| Job::Term(kind, t)),
-        );
+        jobs.extend((0..tax.terms.len()).filter(|&t| views::shown(site, kind, t)).map(|t| Job::Term(kind, t)));
     }
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.push(Job::NotFound);
@@ -181,17 +169,11 @@ pub fn shared(site: &Site) -> Shared {
         json!({"url": urls::term_index(Kind::Countries), "title": "Countries"}),
         json!({"url": urls::term_index(Kind::Years), "title": "Years"}),
     ];
-    nav.extend(
-        site.pages
-            .iter()
-            .map(|p| json!({"url": p.url, "title": p.page.title})),
-    );
+    nav.extend(site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})));
     let taxonomies: Vec<Value> = Kind::ALL
         .iter()
         .map(|&k| {
-            let count = (0..site.taxonomy(k).terms.len())
-                .filter(|&t| views::shown(site, k, t))
-                .count();
+            let count = (0..site.taxonomy(k).terms.len()).filter(|&t| views::shown(site, k, t)).count();
             json!({"key": k.key(), "title": k.title(), "url": urls::term_index(k), "count": count})
         })
         .filter(|v| v["count"].as_u64() > Some(0))
@@ -208,9 +190,7 @@ pub fn shared(site: &Site) -> Shared {
             "nav": nav,
             "taxonomies": taxonomies,
         }),
-        cards: (0..site.cases.len())
-            .map(|i| views::card(site, i))
-            .collect(),
+        cards: (0..site.cases.len()).map(|i| views::card(site, i)).collect(),
         matrix_counts: views::matrix_counts(site),
     }
 }
@@ -219,10 +199,8 @@ pub fn shared(site: &Site) -> Shared {
 pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let shared = shared(site);
     let jobs = jobs(site);
-    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
-        .par_iter()
-        .map(|job| render_job(site, tera, &shared, job))
-        .collect();
+    let results: Vec<Result<OutputFile, Diagnostic>> =
+        jobs.par_iter().map(|job| render_job(site, tera, &shared, job)).collect();
     let mut files = Vec::with_capacity(results.len() + 4);
     let mut diags = Vec::new();
     for r in results {
@@ -231,11 +209,7 @@ pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             Err(d) => diags.push(d),
         }
     }
-    let feeds = [
-        feed(site, tera, &shared),
-        sitemap(site, tera, &shared, &jobs),
-        robots(tera, &shared),
-    ];
+    let feeds = [feed(site, tera, &shared), sitemap(site, tera, &shared, &jobs), robots(tera, &shared)];
     for r in feeds {
         match r {
             Ok(f) => files.push(f),
@@ -246,23 +220,13 @@ pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
         &site.config.markdown.highlight_theme,
         &site.config.markdown.highlight_theme_dark,
     ) {
-        Ok(css) => files.push(OutputFile {
-            path: "syntax.css".into(),
-            bytes: css.into_bytes(),
-        }),
+        Ok(css) => files.push(OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() }),
         Err(e) => diags.push(Diagnostic::error("config-invalid", e).in_path("site.toml")),
     }
     (files, diags)
 }
 
-fn page_meta(
-    site: &Site,
-    url: &str,
-    kind: &str,
-    title: &str,
-    description: Option<&str>,
-    lang: Option<&str>,
-) -> Value {
+fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
     json!({
         "url": url,
         "permalink": urls::permalink(&site.config.base_url, url),
@@ -273,12 +237,7 @@ fn page_meta(
     })
 }
 
-fn render_job(
-    site: &Site,
-    tera: &Tera,
-    shared: &Shared,
-    job: &Job,
-) -> Result<OutputFile, Diagnostic> {
+fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<OutputFile, Diagnostic> {
     let url = job.url(site);
     let mut ctx = Context::new();
     ctx.insert("site", &shared.site);
@@ -294,16 +253,9 @@ fn render_job(
                 .collect();
             top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
             top.truncate(10);
-            ctx.insert(
-                "page",
-                &page_meta(site, &url, "home", &site.config.title, None, None),
-            );
+            ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
             ctx.insert("latest", &shared.cards.iter().take(10).collect::<Vec<_>>());
-            let count = |k: Kind| {
-                (0..site.taxonomy(k).terms.len())
-                    .filter(|&t| views::shown(site, k, t))
-                    .count()
-            };
+            let count = |k: Kind| (0..site.taxonomy(k).terms.len()).filter(|&t| views::shown(site, k, t)).count();
             ctx.insert(
                 "counts",
                 &json!({
@@ -325,21 +277,9 @@ fn render_job(
         Job::Cases(n) => {
             let per = site.config.pagination.per_page.max(1);
             let total = site.cases.len().div_ceil(per).max(1);
-            let title = if n > 1 {
-                format!("Cases, page {n}")
-            } else {
-                "Cases".to_string()
-            };
+            let title = if n > 1 { format!("Cases, page {n}") } else { "Cases".to_string() };
             ctx.insert("page", &page_meta(site, &url, "cases", &title, None, None));
-            ctx.insert(
-                "cases",
-                &shared
-                    .cards
-                    .iter()
-                    .skip((n - 1) * per)
-                    .take(per)
-                    .collect::<Vec<_>>(),
-            );
+            ctx.insert("cases", &shared.cards.iter().skip((n - 1) * per).take(per).collect::<Vec<_>>());
             ctx.insert(
                 "pagination",
                 &json!({
@@ -354,25 +294,12 @@ fn render_job(
         }
         Job::Case(i) => {
             let c = &site.cases[i].case;
-            ctx.insert(
-                "page",
-                &page_meta(
-                    site,
-                    &url,
-                    "case",
-                    &c.title,
-                    c.summary.as_deref(),
-                    c.lang.as_deref(),
-                ),
-            );
+            ctx.insert("page", &page_meta(site, &url, "case", &c.title, c.summary.as_deref(), c.lang.as_deref()));
             ctx.insert("case", &views::case_page(site, i, &shared.cards));
             "case.html"
         }
         Job::TermIndex(kind) => {
-            ctx.insert(
-                "page",
-                &page_meta(site, &url, "terms", kind.title(), None, None),
-            );
+            ctx.insert("page", &page_meta(site, &url, "terms", kind.title(), None, None));
             ctx.insert("taxonomy", &views::taxonomy(kind));
             ctx.insert("terms", &views::terms(site, kind));
             "terms.html"
@@ -389,10 +316,7 @@ fn render_job(
                     })
                 })
                 .collect();
-            ctx.insert(
-                "page",
-                &page_meta(site, &url, "techniques", "ATT&CK matrix", None, None),
-            );
+            ctx.insert("page", &page_meta(site, &url, "techniques", "ATT&CK matrix", None, None));
             ctx.insert("taxonomy", &views::taxonomy(Kind::Techniques));
             ctx.insert("matrix", &json!({"columns": columns}));
             "techniques.html"
@@ -402,14 +326,7 @@ fn render_job(
             let p = &site.pages[i];
             ctx.insert(
                 "page",
-                &page_meta(
-                    site,
-                    &url,
-                    "page",
-                    &p.page.title,
-                    p.page.description.as_deref(),
-                    p.page.lang.as_deref(),
-                ),
+                &page_meta(site, &url, "page", &p.page.title, p.page.description.as_deref(), p.page.lang.as_deref()),
             );
             ctx.insert("body", &p.body_html);
             "page.html"
@@ -417,16 +334,10 @@ fn render_job(
         Job::NotFound => {
             // Served at any depth, so links must be absolute from the site's base path.
             let base_path = site.config.base_url.splitn(4, '/').nth(3).unwrap_or("");
-            let root = if base_path.is_empty() {
-                "/".to_string()
-            } else {
-                format!("/{}/", base_path.trim_matches('/'))
-            };
+            let root =
+                if base_path.is_empty() { "/".to_string() } else { format!("/{}/", base_path.trim_matches('/')) };
             ctx.insert("root", &root);
-            ctx.insert(
-                "page",
-                &page_meta(site, &url, "404", "Page not found", None, None),
-            );
+            ctx.insert("page", &page_meta(site, &url, "404", "Page not found", None, None));
             "404.html"
         }
     };
@@ -449,9 +360,7 @@ fn render_term(
         Kind::Organizations => {
             let info = &site.orgs[t];
             let profile = info.profile.as_ref();
-            let refs = |kind: Kind,
-                        list: Option<&Vec<crate::parse::case::Located>>|
-             -> Vec<Value> {
+            let refs = |kind: Kind, list: Option<&Vec<crate::parse::case::Located>>| -> Vec<Value> {
                 list.into_iter()
                     .flatten()
                     .map(|l| {
@@ -462,7 +371,10 @@ fn render_term(
                             ),
                             _ => (crate::slug::slugify(&l.value), l.value.clone()),
                         };
-                        let linked = site.taxonomy(kind).get(&slug).is_some_and(|t| !site.taxonomy(kind).terms[t].cases.is_empty());
+                        let linked = site
+                            .taxonomy(kind)
+                            .get(&slug)
+                            .is_some_and(|t| !site.taxonomy(kind).terms[t].cases.is_empty());
                         json!({"name": name, "url": if linked { Some(urls::term(kind, &slug)) } else { None }})
                     })
                     .collect()
@@ -470,10 +382,7 @@ fn render_term(
             // Cases in time order: oldest incident first.
             let mut cases = term.cases.clone();
             cases.reverse();
-            ctx.insert(
-                "page",
-                &page_meta(site, url, "organization", &term.name, None, None),
-            );
+            ctx.insert("page", &page_meta(site, url, "organization", &term.name, None, None));
             ctx.insert(
                 "org",
                 &json!({
@@ -540,14 +449,7 @@ fn render_term(
             });
             ctx.insert(
                 "page",
-                &page_meta(
-                    site,
-                    url,
-                    "technique",
-                    &format!("{}: {}", term.slug, term.name),
-                    None,
-                    None,
-                ),
+                &page_meta(site, url, "technique", &format!("{}: {}", term.slug, term.name), None, None),
             );
             ctx.insert("technique", &tech_view);
             ctx.insert("uses", &uses);
@@ -555,47 +457,42 @@ fn render_term(
         }
         Kind::Tactics => {
             let tactic = catalog.tactic(&term.slug);
-            let techniques: Vec<Value> =
-                views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
-                    .into_iter()
-                    .flat_map(|mut parent| {
-                        let subs = parent
-                            .get_mut("subtechniques")
-                            .map(Value::take)
-                            .unwrap_or_default();
-                        let mut rows = Vec::new();
-                        if parent["count"].as_u64() > Some(0) {
-                            rows.push(parent);
-                        }
-                        rows.extend(subs.as_array().cloned().unwrap_or_default());
-                        rows
-                    })
-                    .map(|mut row| {
-                        let id = row["id"].as_str().unwrap_or("").to_string();
-                        let cases: Vec<Value> = term
-                            .cases
-                            .iter()
-                            .filter(|&&i| {
-                                let c = &site.cases[i];
-                                c.case
-                                    .techniques
-                                    .iter()
-                                    .zip(&c.tactics)
-                                    .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
-                            })
-                            .map(|&i| shared.cards[i].clone())
-                            .collect();
-                        row["cases"] = Value::Array(cases);
-                        row
-                    })
-                    .collect();
-            ctx.insert(
-                "page",
-                &page_meta(site, url, "tactic", &term.name, None, None),
-            );
+            let techniques: Vec<Value> = views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
+                .into_iter()
+                .flat_map(|mut parent| {
+                    let subs = parent.get_mut("subtechniques").map(Value::take).unwrap_or_default();
+                    let mut rows = Vec::new();
+                    if parent["count"].as_u64() > Some(0) {
+                        rows.push(parent);
+                    }
+                    rows.extend(subs.as_array().cloned().unwrap_or_default());
+                    rows
+                })
+                .map(|mut row| {
+                    let id = row["id"].as_str().unwrap_or("").to_string();
+                    let cases: Vec<Value> = term
+                        .cases
+                        .iter()
+                        .filter(|&&i| {
+                            let c = &site.cases[i];
+                            c.case
+                                .techniques
+                                .iter()
+                                .zip(&c.tactics)
+                                .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
+                        })
+                        .map(|&i| shared.cards[i].clone())
+                        .collect();
+                    row["cases"] = Value::Array(cases);
+                    row
+                })
+                .collect();
+            ctx.insert("page", &page_meta(site, url, "tactic", &term.name, None, None));
             ctx.insert(
                 "tactic",
-                &tactic.map(|t| json!({"id": t.id, "shortname": t.shortname, "name": t.name, "url": url, "mitre_url": t.url})),
+                &tactic.map(
+                    |t| json!({"id": t.id, "shortname": t.shortname, "name": t.name, "url": url, "mitre_url": t.url}),
+                ),
             );
             ctx.insert("techniques", &techniques);
             "tactic.html"
@@ -603,19 +500,9 @@ fn render_term(
         _ => {
             ctx.insert(
                 "page",
-                &page_meta(
-                    site,
-                    url,
-                    "term",
-                    &format!("{}: {}", kind.singular(), term.name),
-                    None,
-                    None,
-                ),
+                &page_meta(site, url, "term", &format!("{}: {}", kind.singular(), term.name), None, None),
             );
-            ctx.insert(
-                "term",
-                &json!({"name": term.name, "url": url, "count": term.cases.len()}),
-            );
+            ctx.insert("term", &json!({"name": term.name, "url": url, "count": term.cases.len()}));
             ctx.insert("cases", &views::cards_of(&shared.cards, &term.cases));
             "term.html"
         }
@@ -642,17 +529,11 @@ fn strip_citations(s: &str) -> String {
 
 fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFile, Diagnostic> {
     match tera.render(template, ctx) {
-        Ok(s) => Ok(OutputFile {
-            path: urls::output_path(url),
-            bytes: s.into_bytes(),
-        }),
+        Ok(s) => Ok(OutputFile { path: urls::output_path(url), bytes: s.into_bytes() }),
         Err(e) => {
             let (_, message) = tera_error(&e, &[]);
-            Err(Diagnostic::error(
-                "template-render",
-                format!("rendering /{url} with {template}: {message}"),
-            )
-            .in_path(format!("templates/{template}")))
+            Err(Diagnostic::error("template-render", format!("rendering /{url} with {template}: {message}"))
+                .in_path(format!("templates/{template}")))
         }
     }
 }
@@ -662,10 +543,7 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
     // A feed is about what was published, newest write-up first.
     order.sort_by(|&a, &b| {
         let (a, b) = (&site.cases[a].case, &site.cases[b].case);
-        b.updated
-            .unwrap_or(b.date)
-            .cmp(&a.updated.unwrap_or(a.date))
-            .then(a.slug.cmp(&b.slug))
+        b.updated.unwrap_or(b.date).cmp(&a.updated.unwrap_or(a.date)).then(a.slug.cmp(&b.slug))
     });
     order.truncate(20);
     let rfc = |d: jiff::civil::Date| format!("{d}T00:00:00Z");
@@ -681,31 +559,18 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
         .collect();
     let updated = order
         .first()
-        .map(|&i| {
-            rfc(site.cases[i]
-                .case
-                .updated
-                .unwrap_or(site.cases[i].case.date))
-        })
+        .map(|&i| rfc(site.cases[i].case.updated.unwrap_or(site.cases[i].case.date)))
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
     let mut ctx = Context::new();
     ctx.insert("site", &shared.site);
     ctx.insert("root", "");
-    ctx.insert(
-        "page",
-        &page_meta(site, "atom.xml", "feed", &site.config.title, None, None),
-    );
+    ctx.insert("page", &page_meta(site, "atom.xml", "feed", &site.config.title, None, None));
     ctx.insert("cases", &cases);
     ctx.insert("updated", &updated);
     run(tera, "atom.xml", &ctx, "atom.xml")
 }
 
-fn sitemap(
-    site: &Site,
-    tera: &Tera,
-    shared: &Shared,
-    jobs: &[Job],
-) -> Result<OutputFile, Diagnostic> {
+fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Result<OutputFile, Diagnostic> {
     let urls: Vec<Value> = jobs
         .iter()
         .filter(|j| !matches!(j, Job::NotFound))

@@ -31,10 +31,7 @@ pub fn term_ref(site: &Site, kind: Kind, t: usize) -> Value {
 }
 
 fn term_refs(site: &Site, case: &SiteCase, kind: Kind) -> Vec<Value> {
-    case.terms[kind.index()]
-        .iter()
-        .map(|&t| term_ref(site, kind, t))
-        .collect()
+    case.terms[kind.index()].iter().map(|&t| term_ref(site, kind, t)).collect()
 }
 
 /// The UI language dates are written in.
@@ -127,13 +124,8 @@ pub fn case_page(site: &Site, i: usize, cards: &[Value]) -> Value {
             continue;
         };
         for m in &tech.mitigations {
-            if let Some(obj) = catalog
-                .mitigation(m)
-                .filter(|o| !o.deprecated && !o.revoked)
-            {
-                let entry = mitigations
-                    .entry(obj.id.as_str())
-                    .or_insert((obj, Vec::new()));
+            if let Some(obj) = catalog.mitigation(m).filter(|o| !o.deprecated && !o.revoked) {
+                let entry = mitigations.entry(obj.id.as_str()).or_insert((obj, Vec::new()));
                 if !entry.1.contains(&tech.id.as_str()) {
                     entry.1.push(tech.id.as_str());
                 }
@@ -202,20 +194,14 @@ pub fn taxonomy(kind: Kind) -> Value {
 /// the order a reader expects: matrix order for tactics, newest first for years.
 pub fn terms(site: &Site, kind: Kind) -> Vec<Value> {
     let tax = site.taxonomy(kind);
-    let mut idx: Vec<usize> = (0..tax.terms.len())
-        .filter(|&t| shown(site, kind, t))
-        .collect();
+    let mut idx: Vec<usize> = (0..tax.terms.len()).filter(|&t| shown(site, kind, t)).collect();
     match kind {
-        Kind::Tactics => idx.sort_by_key(|&t| {
-            site.catalog
-                .tactics
-                .iter()
-                .position(|x| x.shortname == tax.terms[t].slug)
-        }),
+        Kind::Tactics => {
+            idx.sort_by_key(|&t| site.catalog.tactics.iter().position(|x| x.shortname == tax.terms[t].slug))
+        }
         Kind::Years => idx.sort_by(|&a, &b| tax.terms[b].slug.cmp(&tax.terms[a].slug)),
         Kind::Techniques => idx.sort_by(|&a, &b| tax.terms[a].slug.cmp(&tax.terms[b].slug)),
-        _ => idx
-            .sort_by_cached_key(|&t| (tax.terms[t].name.to_lowercase(), tax.terms[t].slug.clone())),
+        _ => idx.sort_by_cached_key(|&t| (tax.terms[t].name.to_lowercase(), tax.terms[t].slug.clone())),
     }
     idx.into_iter()
         .map(|t| {
@@ -229,8 +215,7 @@ pub fn terms(site: &Site, kind: Kind) -> Vec<Value> {
 /// profile or with children.
 pub fn shown(site: &Site, kind: Kind, t: usize) -> bool {
     !site.taxonomy(kind).terms[t].cases.is_empty()
-        || (kind == Kind::Organizations
-            && (site.orgs[t].profile.is_some() || !site.orgs[t].children.is_empty()))
+        || (kind == Kind::Organizations && (site.orgs[t].profile.is_some() || !site.orgs[t].children.is_empty()))
 }
 
 /// (tactic shortname, technique id) -> number of counted cases.
@@ -250,11 +235,7 @@ pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
 }
 
 /// Techniques used under one tactic, sub-techniques under their parent.
-pub fn tactic_techniques(
-    site: &Site,
-    shortname: &str,
-    counts: &BTreeMap<(String, String), usize>,
-) -> Vec<Value> {
+pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String, String), usize>) -> Vec<Value> {
     let catalog = site.catalog;
     let mut parents: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     for ((tactic, id), &n) in counts.range((shortname.to_string(), String::new())..) {
@@ -264,10 +245,7 @@ pub fn tactic_techniques(
         let Some(tech) = catalog.technique(id) else {
             continue;
         };
-        let parent = tech
-            .subtechnique_of
-            .clone()
-            .unwrap_or_else(|| tech.id.clone());
+        let parent = tech.subtechnique_of.clone().unwrap_or_else(|| tech.id.clone());
         let entry = parents.entry(parent).or_default();
         entry.push((id.clone(), n));
     }

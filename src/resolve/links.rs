@@ -30,16 +30,7 @@ pub fn fill_bodies(
         .par_iter()
         .map(|c| {
             let mut d = Vec::new();
-            let html = fill(
-                &c.case.body,
-                &c.case.file,
-                c.case.body_offset,
-                &c.url,
-                site_ref,
-                slugs,
-                org_names,
-                &mut d,
-            );
+            let html = fill(&c.case.body, &c.case.file, c.case.body_offset, &c.url, site_ref, slugs, org_names, &mut d);
             (html, d)
         })
         .collect();
@@ -50,23 +41,8 @@ pub fn fill_bodies(
         .map(|(t, o)| match &o.profile {
             Some(p) => {
                 let mut d = Vec::new();
-                let url = urls::term(
-                    Kind::Organizations,
-                    &site_ref.taxonomy(Kind::Organizations).terms[t].slug,
-                );
-                (
-                    fill(
-                        &p.body,
-                        &p.file,
-                        p.body_offset,
-                        &url,
-                        site_ref,
-                        slugs,
-                        org_names,
-                        &mut d,
-                    ),
-                    d,
-                )
+                let url = urls::term(Kind::Organizations, &site_ref.taxonomy(Kind::Organizations).terms[t].slug);
+                (fill(&p.body, &p.file, p.body_offset, &url, site_ref, slugs, org_names, &mut d), d)
             }
             None => (String::new(), Vec::new()),
         })
@@ -102,11 +78,7 @@ pub fn fill(
         .map(|link| {
             let at = body_offset + link.range.start..body_offset + link.range.end;
             match target_url(&link.target, site, slugs, org_names) {
-                Ok(url) => Some(if url.starts_with("https://") {
-                    url
-                } else {
-                    format!("{root}{url}")
-                }),
+                Ok(url) => Some(if url.starts_with("https://") { url } else { format!("{root}{url}") }),
                 Err(d) => {
                     diags.push(d.at(file, at));
                     None
@@ -130,22 +102,14 @@ fn target_url(
                 let case = &site.cases[i];
                 match anchor {
                     None => Ok(case.url.clone()),
-                    Some(a) if case.case.body.headings.iter().any(|h| &h.id == a) => {
-                        Ok(format!("{}#{a}", case.url))
-                    }
+                    Some(a) if case.case.body.headings.iter().any(|h| &h.id == a) => Ok(format!("{}#{a}", case.url)),
                     Some(a) => Err(Diagnostic::error(
                         "link-anchor-unknown",
                         format!("case {slug:?} has no heading with id {a:?}"),
                     )
                     .hint(format!(
                         "its headings are: {}",
-                        case.case
-                            .body
-                            .headings
-                            .iter()
-                            .map(|h| h.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        case.case.body.headings.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
                     ))),
                 }
             } else if slugs.unpublished.contains(slug) {
@@ -154,18 +118,13 @@ fn target_url(
                     format!("case {slug:?} is not published; the link is shown as plain text"),
                 ))
             } else {
-                Err(
-                    Diagnostic::error("link-case-unknown", format!("no case with slug {slug:?}"))
-                        .hint("link to a case as @/cases/SLUG.md, where SLUG is its file name"),
-                )
+                Err(Diagnostic::error("link-case-unknown", format!("no case with slug {slug:?}"))
+                    .hint("link to a case as @/cases/SLUG.md, where SLUG is its file name"))
             }
         }
         LinkTarget::Org(name) => {
             let tax = site.taxonomy(Kind::Organizations);
-            let term = org_names
-                .get(&name.to_lowercase())
-                .copied()
-                .or_else(|| tax.get(&slugify(name)));
+            let term = org_names.get(&name.to_lowercase()).copied().or_else(|| tax.get(&slugify(name)));
             match term {
                 Some(t) => Ok(urls::term(Kind::Organizations, &tax.terms[t].slug)),
                 None => Err(Diagnostic::error("link-org-unknown", format!("no organization named {name:?}"))

@@ -86,10 +86,7 @@ fn unpublished_reason(case: &Case, config: &Config, now: jiff::Timestamp) -> Opt
         return Some("draft (build with --drafts to include it)".into());
     }
     if !config.publishes(case.tlp) {
-        return Some(format!(
-            "TLP:{} is not in [publish] tlp",
-            case.tlp.as_str().to_uppercase()
-        ));
+        return Some(format!("TLP:{} is not in [publish] tlp", case.tlp.as_str().to_uppercase()));
     }
     match case.publish_after {
         Some(t) if t > now => Some(format!("embargoed until {t}")),
@@ -104,19 +101,12 @@ pub fn resolve<'c>(
     now: jiff::Timestamp,
 ) -> (Site<'c>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let Parsed {
-        cases: all_cases,
-        organizations: profiles,
-        pages,
-    } = parsed;
+    let Parsed { cases: all_cases, organizations: profiles, pages } = parsed;
 
     // Checks that hold for every case, published or not: `check` must see them all.
     let mut tactics_of: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for case in &all_cases {
-        tactics_of.insert(
-            case.slug.clone(),
-            check_techniques(case, catalog, &config, &mut diags),
-        );
+        tactics_of.insert(case.slug.clone(), check_techniques(case, catalog, &config, &mut diags));
         check_actors(case, catalog, &mut diags);
     }
     let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), c)).collect();
@@ -130,8 +120,7 @@ pub fn resolve<'c>(
                 );
             } else if r.value == case.slug {
                 diags.push(
-                    Diagnostic::error("case-self", "a case cannot refer to itself")
-                        .at(&case.file, r.span.clone()),
+                    Diagnostic::error("case-self", "a case cannot refer to itself").at(&case.file, r.span.clone()),
                 );
             }
         }
@@ -144,30 +133,15 @@ pub fn resolve<'c>(
     for case in all_cases {
         match unpublished_reason(&case, &config, now) {
             Some(reason) => {
-                diags.push(
-                    Diagnostic::note("case-left-out", format!("left out: {reason}"))
-                        .in_file(&case.file),
-                );
+                diags.push(Diagnostic::note("case-left-out", format!("left out: {reason}")).in_file(&case.file));
                 unpublished_slugs.insert(case.slug.clone());
-                left_out.push(LeftOut {
-                    slug: case.slug.clone(),
-                    reason,
-                });
+                left_out.push(LeftOut { slug: case.slug.clone(), reason });
             }
             None => published.push(case),
         }
     }
-    published.sort_by(|a, b| {
-        b.happened()
-            .sort_cmp(&a.happened())
-            .then(b.date.cmp(&a.date))
-            .then(a.slug.cmp(&b.slug))
-    });
-    let index_of: HashMap<String, usize> = published
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.slug.clone(), i))
-        .collect();
+    published.sort_by(|a, b| b.happened().sort_cmp(&a.happened()).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug)));
+    let index_of: HashMap<String, usize> = published.iter().enumerate().map(|(i, c)| (c.slug.clone(), i)).collect();
 
     // Translation groups: the root is the case nothing is a translation of.
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -175,18 +149,11 @@ pub fn resolve<'c>(
     for (i, case) in published.iter().enumerate() {
         let mut root = i;
         let mut seen = 0;
-        while let Some(next) = published[root]
-            .translation_of
-            .as_ref()
-            .and_then(|t| index_of.get(&t.value))
-        {
+        while let Some(next) = published[root].translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
             root = *next;
             seen += 1;
             if seen > published.len() {
-                diags.push(
-                    Diagnostic::error("translation-cycle", "translation_of forms a cycle")
-                        .in_file(&case.file),
-                );
+                diags.push(Diagnostic::error("translation-cycle", "translation_of forms a cycle").in_file(&case.file));
                 root = i;
                 break;
             }
@@ -198,8 +165,7 @@ pub fn resolve<'c>(
     let counted: Vec<bool> = (0..published.len())
         .map(|i| {
             let group = &groups[&root_of[i]];
-            let in_site_lang =
-                |j: usize| published[j].lang.as_deref().unwrap_or(site_lang) == site_lang;
+            let in_site_lang = |j: usize| published[j].lang.as_deref().unwrap_or(site_lang) == site_lang;
             match group.iter().copied().find(|&j| in_site_lang(j)) {
                 Some(rep) => rep == i,
                 None => root_of[i] == i,
@@ -255,62 +221,43 @@ pub fn resolve<'c>(
                     let term = &taxonomies[Kind::Organizations.index()].terms[t];
                     (term.slug.clone(), term.name.clone(), None)
                 }
-                None => (
-                    slugify(&org.value),
-                    org.value.clone(),
-                    Some(org.span.clone()),
-                ),
+                None => (slugify(&org.value), org.value.clone(), Some(org.span.clone())),
             })
             .collect();
-        let mut add = |kind: Kind,
-                       slug: String,
-                       name: &str,
-                       at: Option<std::ops::Range<usize>>,
-                       diags: &mut Vec<Diagnostic>| {
-            if slug.is_empty() {
-                if let Some(r) = at.clone() {
-                    diags.push(
-                        Diagnostic::error(
-                            "slug-empty",
-                            format!("{:?} has no letter or digit to make a URL from", name),
-                        )
-                        .at(&case.file, r),
-                    );
+        let mut add =
+            |kind: Kind, slug: String, name: &str, at: Option<std::ops::Range<usize>>, diags: &mut Vec<Diagnostic>| {
+                if slug.is_empty() {
+                    if let Some(r) = at.clone() {
+                        diags.push(
+                            Diagnostic::error(
+                                "slug-empty",
+                                format!("{:?} has no letter or digit to make a URL from", name),
+                            )
+                            .at(&case.file, r),
+                        );
+                    }
+                    return;
                 }
-                return;
-            }
-            let tax = &mut taxonomies[kind.index()];
-            if let Some(t) = tax.intern(slug, name, at.map(|r| (&case.file, r)), diags) {
-                if !terms[kind.index()].contains(&t) {
-                    terms[kind.index()].push(t);
-                    if counted[i] {
-                        tax.terms[t].cases.push(i);
+                let tax = &mut taxonomies[kind.index()];
+                if let Some(t) = tax.intern(slug, name, at.map(|r| (&case.file, r)), diags) {
+                    if !terms[kind.index()].contains(&t) {
+                        terms[kind.index()].push(t);
+                        if counted[i] {
+                            tax.terms[t].cases.push(i);
+                        }
                     }
                 }
-            }
-        };
+            };
         for (slug, name, at) in org_terms {
             add(Kind::Organizations, slug, &name, at, &mut diags);
         }
         for (t, tactics) in case.techniques.iter().zip(&tactics) {
             if let Some(tech) = catalog.technique(&t.id.value) {
-                add(
-                    Kind::Techniques,
-                    tech.id.clone(),
-                    &tech.name,
-                    None,
-                    &mut diags,
-                );
+                add(Kind::Techniques, tech.id.clone(), &tech.name, None, &mut diags);
             }
             for shortname in tactics {
                 if let Some(tactic) = catalog.tactic(shortname) {
-                    add(
-                        Kind::Tactics,
-                        tactic.shortname.clone(),
-                        &tactic.name,
-                        None,
-                        &mut diags,
-                    );
+                    add(Kind::Tactics, tactic.shortname.clone(), &tactic.name, None, &mut diags);
                 }
             }
         }
@@ -320,47 +267,21 @@ pub fn resolve<'c>(
             (Kind::Tags, &case.tags),
         ] {
             for s in list {
-                add(
-                    kind,
-                    slugify(&s.value),
-                    &s.value,
-                    Some(s.span.clone()),
-                    &mut diags,
-                );
+                add(kind, slugify(&s.value), &s.value, Some(s.span.clone()), &mut diags);
             }
         }
         for cc in &case.incident.countries {
-            let name = crate::countries::country_name(&cc.value)
-                .unwrap_or(&cc.value)
-                .to_string();
-            add(
-                Kind::Countries,
-                cc.value.to_ascii_lowercase(),
-                &name,
-                None,
-                &mut diags,
-            );
+            let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value).to_string();
+            add(Kind::Countries, cc.value.to_ascii_lowercase(), &name, None, &mut diags);
         }
         for a in &case.incident.actors {
             let name = match catalog.group(&a.value) {
                 Some(g) => g.name.clone(),
                 None => a.value.clone(),
             };
-            add(
-                Kind::Actors,
-                slugify(&name),
-                &name,
-                Some(a.span.clone()),
-                &mut diags,
-            );
+            add(Kind::Actors, slugify(&name), &name, Some(a.span.clone()), &mut diags);
         }
-        add(
-            Kind::Years,
-            happened.year.to_string(),
-            &happened.year.to_string(),
-            None,
-            &mut diags,
-        );
+        add(Kind::Years, happened.year.to_string(), &happened.year.to_string(), None, &mut diags);
         site_cases.push(SiteCase {
             url: urls::case(&case.slug),
             happened,
@@ -368,11 +289,7 @@ pub fn resolve<'c>(
             tactics,
             counted: counted[i],
             related: Vec::new(),
-            translations: groups[&root_of[i]]
-                .iter()
-                .copied()
-                .filter(|&j| j != i)
-                .collect(),
+            translations: groups[&root_of[i]].iter().copied().filter(|&j| j != i).collect(),
             body_html: String::new(),
             case,
         });
@@ -402,11 +319,8 @@ pub fn resolve<'c>(
         if let Some(p) = p {
             if p == t {
                 diags.push(
-                    Diagnostic::error(
-                        "organization-parent",
-                        "an organization cannot be its own parent",
-                    )
-                    .at(&file, parent.span),
+                    Diagnostic::error("organization-parent", "an organization cannot be its own parent")
+                        .at(&file, parent.span),
                 );
             } else {
                 orgs[t].parent = Some(p);
@@ -415,42 +329,13 @@ pub fn resolve<'c>(
         }
     }
 
-    related::compute(&mut site_cases, &taxonomies, &index_of, &unpublished_slugs);
+    related::compute(&mut site_cases, &taxonomies, &index_of);
 
-    let mut site = Site {
-        config,
-        catalog,
-        cases: site_cases,
-        taxonomies,
-        orgs,
-        pages: Vec::new(),
-        left_out,
-    };
-    links::fill_bodies(
-        &mut site,
-        &all_slugs_owned(&index_of, &unpublished_slugs),
-        &org_names,
-        &mut diags,
-    );
-    site.pages = resolve_pages(
-        pages,
-        &site,
-        &org_names,
-        &index_of,
-        &unpublished_slugs,
-        &mut diags,
-    );
+    let mut site = Site { config, catalog, cases: site_cases, taxonomies, orgs, pages: Vec::new(), left_out };
+    let slugs = links::CaseSlugs { published: index_of, unpublished: unpublished_slugs };
+    links::fill_bodies(&mut site, &slugs, &org_names, &mut diags);
+    site.pages = resolve_pages(pages, &site, &org_names, &slugs, &mut diags);
     (site, diags)
-}
-
-fn all_slugs_owned(
-    index_of: &HashMap<String, usize>,
-    unpublished: &std::collections::HashSet<String>,
-) -> links::CaseSlugs {
-    links::CaseSlugs {
-        published: index_of.clone(),
-        unpublished: unpublished.clone(),
-    }
 }
 
 fn resolve_pages(
@@ -469,10 +354,7 @@ fn resolve_pages(
             diags.push(
                 Diagnostic::error(
                     "page-reserved",
-                    format!(
-                        "a page cannot be named {:?}: the site uses /{}/ itself",
-                        page.slug, page.slug
-                    ),
+                    format!("a page cannot be named {:?}: the site uses /{}/ itself", page.slug, page.slug),
                 )
                 .in_file(&page.file)
                 .hint("rename the file"),
@@ -480,47 +362,22 @@ fn resolve_pages(
             continue;
         }
         let url = urls::page(&page.slug);
-        let body_html = links::fill(
-            &page.body,
-            &page.file,
-            page.body_offset,
-            &url,
-            site,
-            &slugs,
-            org_names,
-            diags,
-        );
-        out.push(SitePage {
-            page,
-            url,
-            body_html,
-        });
+        let body_html = links::fill(&page.body, &page.file, page.body_offset, &url, site, &slugs, org_names, diags);
+        out.push(SitePage { page, url, body_html });
     }
     out
 }
 
 /// Technique checks (FORMAT.md section 2), and the tactics each use counts under.
-fn check_techniques(
-    case: &Case,
-    catalog: &Catalog,
-    config: &Config,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Vec<String>> {
-    let english = case
-        .lang
-        .as_deref()
-        .unwrap_or(&config.language)
-        .starts_with("en");
+fn check_techniques(case: &Case, catalog: &Catalog, config: &Config, diags: &mut Vec<Diagnostic>) -> Vec<Vec<String>> {
+    let english = case.lang.as_deref().unwrap_or(&config.language).starts_with("en");
     let mut out = Vec::new();
     for t in &case.techniques {
         let Some(tech) = catalog.technique(&t.id.value) else {
             diags.push(
                 Diagnostic::error(
                     "technique-unknown",
-                    format!(
-                        "{} is not an ATT&CK Enterprise technique (catalog v{})",
-                        t.id.value, catalog.version
-                    ),
+                    format!("{} is not an ATT&CK Enterprise technique (catalog v{})", t.id.value, catalog.version),
                 )
                 .at(&case.file, t.id.span.clone())
                 .hint("look the id up at https://attack.mitre.org/techniques/enterprise/"),
@@ -529,20 +386,14 @@ fn check_techniques(
             continue;
         };
         if tech.revoked {
-            let by = tech
-                .revoked_by
-                .as_deref()
-                .and_then(|r| catalog.technique(r));
+            let by = tech.revoked_by.as_deref().and_then(|r| catalog.technique(r));
             let msg = match by {
-                Some(r) => format!(
-                    "{} ({}) is revoked in ATT&CK; use {} ({}) instead",
-                    tech.id, tech.name, r.id, r.name
-                ),
+                Some(r) => {
+                    format!("{} ({}) is revoked in ATT&CK; use {} ({}) instead", tech.id, tech.name, r.id, r.name)
+                }
                 None => format!("{} ({}) is revoked in ATT&CK", tech.id, tech.name),
             };
-            diags.push(
-                Diagnostic::error("technique-revoked", msg).at(&case.file, t.id.span.clone()),
-            );
+            diags.push(Diagnostic::error("technique-revoked", msg).at(&case.file, t.id.span.clone()));
         } else if tech.deprecated {
             diags.push(
                 Diagnostic::warning(
@@ -562,10 +413,7 @@ fn check_techniques(
                     diags.push(
                         Diagnostic::error(
                             "tactic-mismatch",
-                            format!(
-                                "{} ({}) does not belong to tactic {:?}",
-                                tech.id, tech.name, tactic.value
-                            ),
+                            format!("{} ({}) does not belong to tactic {:?}", tech.id, tech.name, tactic.value),
                         )
                         .at(&case.file, tactic.span.clone())
                         .hint(format!("its tactics are: {}", tech.tactics.join(", "))),
@@ -580,10 +428,7 @@ fn check_techniques(
                 diags.push(
                     Diagnostic::warning(
                         "technique-name",
-                        format!(
-                            "{} is named {:?} in ATT&CK, not {:?}",
-                            tech.id, tech.name, name.value
-                        ),
+                        format!("{} is named {:?} in ATT&CK, not {:?}", tech.id, tech.name, name.value),
                     )
                     .at(&case.file, name.span.clone())
                     .hint("the catalog's name is what the site shows; fix the name or the id"),

@@ -12,19 +12,12 @@ pub const MAX_RELATED: usize = 6;
 /// Neighbours looked at on each side in one term's case list.
 const WINDOW: usize = 25;
 
-pub fn compute(
-    cases: &mut [SiteCase],
-    taxonomies: &[Taxonomy],
-    index_of: &HashMap<String, usize>,
-    _unpublished: &HashSet<String>,
-) {
+pub fn compute(cases: &mut [SiteCase], taxonomies: &[Taxonomy], index_of: &HashMap<String, usize>) {
     let related: Vec<Vec<usize>> = (0..cases.len())
         .map(|i| {
             let case = &cases[i];
             let mut out: Vec<usize> = Vec::new();
-            let skip = |j: usize, out: &Vec<usize>| {
-                j == i || out.contains(&j) || case.translations.contains(&j)
-            };
+            let skip = |j: usize, out: &Vec<usize>| j == i || out.contains(&j) || case.translations.contains(&j);
             // Listed ones first; unpublished ones silently drop out (never leaked).
             for r in &case.case.related {
                 if let Some(&j) = index_of.get(&r.value) {
@@ -49,11 +42,7 @@ pub fn compute(
                 }
             }
             let mut ranked: Vec<(usize, u32)> = scores.into_iter().collect();
-            ranked.sort_by(|a, b| {
-                b.1.cmp(&a.1)
-                    .then(a.0.abs_diff(i).cmp(&b.0.abs_diff(i)))
-                    .then(a.0.cmp(&b.0))
-            });
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs_diff(i).cmp(&b.0.abs_diff(i))).then(a.0.cmp(&b.0)));
             out.extend(ranked.into_iter().map(|(j, _)| j));
             out.truncate(MAX_RELATED.max(case.case.related.len()));
             out

@@ -26,12 +26,7 @@ pub struct Taxonomy {
 
 impl Taxonomy {
     pub fn new(kind: Kind) -> Self {
-        Taxonomy {
-            kind,
-            terms: Vec::new(),
-            by_slug: HashMap::new(),
-            first_seen: Vec::new(),
-        }
+        Taxonomy { kind, terms: Vec::new(), by_slug: HashMap::new(), first_seen: Vec::new() }
     }
 
     pub fn get(&self, slug: &str) -> Option<usize> {
@@ -61,10 +56,7 @@ impl Taxonomy {
                 .hint(match &self.first_seen[i] {
                     Some((f, r)) => {
                         let (l, c) = f.line_col(r.start);
-                        format!(
-                            "{existing:?} is written at {}:{l}:{c}; use one spelling for both",
-                            f.path
-                        )
+                        format!("{existing:?} is written at {}:{l}:{c}; use one spelling for both", f.path)
                     }
                     None => "use one spelling for both".to_string(),
                 });
@@ -76,20 +68,14 @@ impl Taxonomy {
             }
             // Spellings that differ by case: keep the capitalised one, whatever the order.
             let caps = |s: &str| s.chars().filter(|c| c.is_uppercase()).count();
-            if (caps(name), std::cmp::Reverse(name))
-                > (caps(existing), std::cmp::Reverse(existing.as_str()))
-            {
+            if (caps(name), std::cmp::Reverse(name)) > (caps(existing), std::cmp::Reverse(existing.as_str())) {
                 self.terms[i].name = name.to_string();
             }
             return Some(i);
         }
         let i = self.terms.len();
         self.by_slug.insert(slug.clone(), i);
-        self.terms.push(Term {
-            slug,
-            name: name.to_string(),
-            cases: Vec::new(),
-        });
+        self.terms.push(Term { slug, name: name.to_string(), cases: Vec::new() });
         self.first_seen.push(at.map(|(f, r)| (f.clone(), r)));
         Some(i)
     }

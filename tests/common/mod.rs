@@ -21,13 +21,8 @@ pub struct Run {
 impl Fixture {
     /// A site with a one-line site.toml.
     pub fn new() -> Self {
-        let f = Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        f.write(
-            "site.toml",
-            "title = \"Test Casebook\"\nbase_url = \"https://cases.test\"\n",
-        );
+        let f = Fixture { dir: tempfile::tempdir().unwrap() };
+        f.write("site.toml", "title = \"Test Casebook\"\nbase_url = \"https://cases.test\"\n");
         f
     }
 
@@ -81,11 +76,7 @@ impl Fixture {
 
     /// A page of the built site by URL path (`cases/x/`), parsed as a browser would.
     pub fn page(&self, url: &str) -> Html {
-        let rel = if url.is_empty() || url.ends_with('/') {
-            format!("{url}index.html")
-        } else {
-            url.to_string()
-        };
+        let rel = if url.is_empty() || url.ends_with('/') { format!("{url}index.html") } else { url.to_string() };
         Html::parse_document(&self.read(&rel))
     }
 
@@ -99,12 +90,7 @@ impl Fixture {
         for e in walkdir::WalkDir::new(self.out()).sort_by_file_name() {
             let e = e.unwrap();
             if e.file_type().is_file() {
-                let rel = e
-                    .path()
-                    .strip_prefix(self.out())
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let rel = e.path().strip_prefix(self.out()).unwrap().to_string_lossy().replace('\\', "/");
                 files.insert(rel, fs::read(e.path()).unwrap());
             }
         }
@@ -119,14 +105,7 @@ pub fn sel(s: &str) -> Selector {
 /// Text of every element matching `selector`, whitespace collapsed.
 pub fn texts(doc: &Html, selector: &str) -> Vec<String> {
     doc.select(&sel(selector))
-        .map(|e| {
-            e.text()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
         .collect()
 }
 
@@ -137,9 +116,7 @@ pub fn text(doc: &Html) -> String {
 
 /// Every `href` on the page.
 pub fn hrefs(doc: &Html) -> Vec<String> {
-    doc.select(&sel("a[href]"))
-        .filter_map(|a| a.value().attr("href").map(str::to_string))
-        .collect()
+    doc.select(&sel("a[href]")).filter_map(|a| a.value().attr("href").map(str::to_string)).collect()
 }
 
 /// Resolves a relative href of the page at `url` to a site-relative path, or None for
@@ -153,11 +130,7 @@ pub fn resolve_href(url: &str, href: &str) -> Option<String> {
         return None;
     }
     let href = href.split('#').next().unwrap_or("");
-    let mut parts: Vec<&str> = if href.starts_with('/') {
-        Vec::new()
-    } else {
-        url.split('/').collect()
-    };
+    let mut parts: Vec<&str> = if href.starts_with('/') { Vec::new() } else { url.split('/').collect() };
     parts.pop(); // the page's own file name (empty for folder URLs)
     for seg in href.trim_start_matches('/').split('/') {
         match seg {
@@ -173,7 +146,5 @@ pub fn resolve_href(url: &str, href: &str) -> Option<String> {
 
 /// Hrefs of the page at `url` that point to a given site-relative path.
 pub fn links_to(doc: &Html, url: &str, target: &str) -> bool {
-    hrefs(doc)
-        .iter()
-        .any(|h| resolve_href(url, h).as_deref() == Some(target))
+    hrefs(doc).iter().any(|h| resolve_href(url, h).as_deref() == Some(target))
 }
