@@ -5,21 +5,14 @@ use std::fs;
 use std::path::Path;
 
 fn collect(dir: &Path, base: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = fs::read_dir(dir)
-        .expect("themes/default is readable")
-        .flatten()
-        .collect();
+    let mut entries: Vec<_> = fs::read_dir(dir).expect("themes/default is readable").flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, base, out);
         } else if !entry.file_name().to_string_lossy().starts_with('.') {
-            let rel = path
-                .strip_prefix(base)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
             out.push(rel);
         }
     }
@@ -32,9 +25,7 @@ fn main() {
     if base.is_dir() {
         collect(&base, &base, &mut files);
     }
-    let mut code = String::from(
-        "/// (path under themes/default, contents)\npub static FILES: &[(&str, &[u8])] = &[\n",
-    );
+    let mut code = String::from("/// (path under themes/default, contents)\npub static FILES: &[(&str, &[u8])] = &[\n");
     for rel in &files {
         println!("cargo:rerun-if-changed=themes/default/{rel}");
         code.push_str(&format!(

@@ -362,7 +362,7 @@ fn resolve_pages(
             continue;
         }
         let url = urls::page(&page.slug);
-        let body_html = links::fill(&page.body, &page.file, page.body_offset, &url, site, &slugs, org_names, diags);
+        let body_html = links::fill(&page.body, &page.file, page.body_offset, &url, site, slugs, org_names, diags);
         out.push(SitePage { page, url, body_html });
     }
     out
