@@ -621,3 +621,67 @@ fn instant(c: &mut Checker, v: &Spanned<toml::Value>) -> Option<jiff::Timestamp>
     }
     parsed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse_text(text: &str) -> (Option<Case>, Vec<Diagnostic>) {
+        let content = ContentFile { slug: "x".into(), file: SourceFile::new("content/cases/x.md", text) };
+        parse(&content, &markdown::Options::default())
+    }
+
+    const KEYS: &[&str] = &[
+        "title = \"t\"",
+        "date = 2025-01-01",
+        "organizations = [\"A\"]",
+        "tlp = \"amber\"",
+        "[incident]",
+        "started = \">2019-09\"",
+        "detected = \"2019-13\"",
+        "countries = [\"JP\", \"zz\"]",
+        "[[techniques]]",
+        "id = \"T1078\"",
+        "id = \"x\"",
+        "[[references]]",
+        "url = \"https://a.example\"",
+        "url = 3",
+        "[impact]",
+        "people = -1",
+        "records = 5",
+        "[[timeline]]",
+        "date = 2020",
+        "event = \"\"",
+        "publish_after = 2999-01-01",
+    ];
+
+    proptest! {
+        /// Any text: a case or diagnostics, never a panic, and every span inside the file.
+        #[test]
+        fn any_text_gives_a_result(text in "\\PC{0,300}") {
+            let (_, diags) = parse_text(&text);
+            for d in diags {
+                if let Some(loc) = d.location {
+                    if let Some(r) = loc.range { prop_assert!(r.end <= text.len()); }
+                }
+            }
+        }
+
+        /// Front matter made of real keys in any order and combination.
+        #[test]
+        fn any_front_matter_gives_a_result(lines in proptest::collection::vec(proptest::sample::select(KEYS), 0..20), body in "\\PC{0,100}") {
+            let text = format!("+++\n{}\n+++\n{body}", lines.join("\n"));
+            let (case, diags) = parse_text(&text);
+            prop_assert!(case.is_some() || !diags.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_tlp_is_never_published() {
+        let (case, diags) =
+            parse_text("+++\ntitle = \"t\"\ndate = 2025-01-01\norganizations = [\"A\"]\ntlp = \"purple\"\n+++\n");
+        assert_eq!(case.unwrap().tlp, Tlp::Red);
+        assert_eq!(diags[0].code, "tlp-invalid");
+    }
+}
