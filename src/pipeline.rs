@@ -140,6 +140,7 @@ pub fn build(options: &Options) -> (Report, Option<Built>) {
     };
     let (files, diags) = render::render(&site, &tera);
     report.diagnostics.extend(diags);
+    report.diagnostics.extend(render::check::local_links(&site, &files, &sources.assets));
     report.pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
     report.files = files.len() + sources.assets.len();
     lap(&mut report, "render");

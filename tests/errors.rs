@@ -173,3 +173,23 @@ fn machine_formats() {
         g.stdout
     );
 }
+
+#[test]
+fn relative_links_and_anchors_are_checked_against_the_built_site() {
+    let f = Fixture::new();
+    f.case("a", "A", OK, "## Details\n\n[same page](#details) [other](../b/#background) [tech](../../techniques/T1078/) [theme id](#main)");
+    f.case("b", "B", &format!("{OK}\n[[techniques]]\nid = \"T1078\""), "## Background\n\nx");
+    check(&f, 0);
+    f.case(
+        "a",
+        "A",
+        OK,
+        "## Details\n\n[gone](../nope/) [bad anchor](../b/#nothing) [here](#nowhere) ![pic](missing.png) [up](../../../../etc/passwd)",
+    );
+    let out = check(&f, 1);
+    has(&out, "content/cases/a.md:8:", "`../nope/` leads to /cases/nope/, which the site does not have");
+    has(&out, "content/cases/a.md:8:", "has no element with id \"nothing\"");
+    has(&out, "content/cases/a.md:8:", "has no element with id \"nowhere\"");
+    has(&out, "content/cases/a.md:8:", "`missing.png` leads to /cases/a/missing.png");
+    has(&out, "content/cases/a.md:8:", "leads outside the site");
+}

@@ -72,6 +72,23 @@ pub struct Rendered {
     /// Plain text of the body (for search, summaries), whitespace-collapsed.
     pub text: String,
     pub problems: Vec<Problem>,
+    /// Relative links and images (`../x/`, `#anchor`, `diagram.png`): checked against
+    /// the built site once it exists.
+    pub local: Vec<LocalLink>,
+}
+
+/// A link to a path of this site, written as a relative URL.
+#[derive(Debug, Clone)]
+pub struct LocalLink {
+    pub dest: String,
+    pub range: Range<usize>,
+}
+
+/// No scheme and no host: a path relative to the page, or a fragment.
+fn is_local(dest: &str) -> bool {
+    let d = dest.trim();
+    let end = d.find(['/', '?', '#']).unwrap_or(d.len());
+    !d.is_empty() && !d.starts_with("//") && !d[..end].contains(':')
 }
 
 /// Problem code: an `@/...` (or `org:`/`attack:`) link Casebook cannot read.
@@ -87,6 +104,7 @@ pub fn slot(i: usize) -> String {
 pub fn render(body: &str, options: &Options) -> Rendered {
     let (clean, nuls) = replace_nul(body);
     let mut links = Vec::new();
+    let mut local = Vec::new();
     let mut problems = Vec::new();
     let mut headings = Vec::new();
     let mut text = String::new();
@@ -96,8 +114,15 @@ pub fn render(body: &str, options: &Options) -> Rendered {
         .into_offset_iter()
         .map(|(event, range)| (event, to_body_range(&nuls, range)));
     let events = RawHtml { inner: events, unsafe_html: options.unsafe_html };
-    let events =
-        Links { inner: events, body, links: &mut links, problems: &mut problems, stack: Vec::new(), image_depth: 0 };
+    let events = Links {
+        inner: events,
+        body,
+        links: &mut links,
+        local: &mut local,
+        problems: &mut problems,
+        stack: Vec::new(),
+        image_depth: 0,
+    };
     let events = Headings {
         inner: events,
         headings: &mut headings,
@@ -112,7 +137,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
     pulldown_cmark::html::push_html(&mut html, events);
 
     text.truncate(text.trim_end().len());
-    Rendered { html, links, headings, text, problems }
+    Rendered { html, links, headings, text, problems, local }
 }
 
 /// Replaces each slot with its URL (attribute-escaped); `urls[i]` for link i.
@@ -300,6 +325,7 @@ struct Links<'b, I> {
     inner: I,
     body: &'b str,
     links: &'b mut Vec<InternalLink>,
+    local: &'b mut Vec<LocalLink>,
     problems: &'b mut Vec<Problem>,
     stack: Vec<Action>,
     /// Inside a kept image, only text reaches the alt attribute.
@@ -358,6 +384,9 @@ impl<'a, I> Links<'_, I> {
         let dest_range = dest_range(self.body, &range, link_type, &dest_url, title.len());
         match classify(&dest_url) {
             Dest::External => {
+                if is_local(&dest_url) {
+                    self.local.push(LocalLink { dest: dest_url.to_string(), range: dest_range });
+                }
                 self.stack.push(Action::Keep { image: false });
                 Some(Event::Start(Tag::Link { link_type, dest_url, title, id }))
             }
@@ -403,6 +432,9 @@ impl<'a, I> Links<'_, I> {
         // Dropping the image leaves its alt text as inline content.
         match classify(&dest_url) {
             Dest::External => {
+                if is_local(&dest_url) {
+                    self.local.push(LocalLink { dest: dest_url.to_string(), range: dest_range });
+                }
                 self.stack.push(Action::Keep { image: true });
                 self.image_depth += 1;
                 return Some(Event::Start(Tag::Image { link_type, dest_url, title, id }));

@@ -4,6 +4,7 @@
 //! with rayon; the output is a list of files in a fixed order, so two builds of the
 //! same input give the same bytes.
 
+pub mod check;
 pub mod defang;
 pub mod filters;
 pub mod views;
