@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod countries;
 pub mod diagnostics;
+pub mod external;
 pub mod load;
 pub mod parse;
 pub mod pipeline;

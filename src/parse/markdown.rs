@@ -75,9 +75,11 @@ pub struct Rendered {
     /// Relative links and images (`../x/`, `#anchor`, `diagram.png`): checked against
     /// the built site once it exists.
     pub local: Vec<LocalLink>,
+    /// Absolute `http(s)` links and images, for `check --external`.
+    pub external: Vec<LocalLink>,
 }
 
-/// A link to a path of this site, written as a relative URL.
+/// A link as written, with its place in the body.
 #[derive(Debug, Clone)]
 pub struct LocalLink {
     pub dest: String,
@@ -105,6 +107,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
     let (clean, nuls) = replace_nul(body);
     let mut links = Vec::new();
     let mut local = Vec::new();
+    let mut external = Vec::new();
     let mut problems = Vec::new();
     let mut headings = Vec::new();
     let mut text = String::new();
@@ -119,6 +122,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
         body,
         links: &mut links,
         local: &mut local,
+        external: &mut external,
         problems: &mut problems,
         stack: Vec::new(),
         image_depth: 0,
@@ -137,7 +141,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
     pulldown_cmark::html::push_html(&mut html, events);
 
     text.truncate(text.trim_end().len());
-    Rendered { html, links, headings, text, problems, local }
+    Rendered { html, links, headings, text, problems, local, external }
 }
 
 /// Replaces each slot with its URL (attribute-escaped); `urls[i]` for link i.
@@ -326,6 +330,7 @@ struct Links<'b, I> {
     body: &'b str,
     links: &'b mut Vec<InternalLink>,
     local: &'b mut Vec<LocalLink>,
+    external: &'b mut Vec<LocalLink>,
     problems: &'b mut Vec<Problem>,
     stack: Vec<Action>,
     /// Inside a kept image, only text reaches the alt attribute.
@@ -368,6 +373,15 @@ where
 }
 
 impl<'a, I> Links<'_, I> {
+    fn record(&mut self, dest: &str, range: Range<usize>) {
+        let link = LocalLink { dest: dest.to_string(), range };
+        if is_local(dest) {
+            self.local.push(link);
+        } else if crate::parse::case::is_http_url(dest.trim()) {
+            self.external.push(link);
+        }
+    }
+
     fn start_link(
         &mut self,
         link_type: LinkType,
@@ -384,9 +398,7 @@ impl<'a, I> Links<'_, I> {
         let dest_range = dest_range(self.body, &range, link_type, &dest_url, title.len());
         match classify(&dest_url) {
             Dest::External => {
-                if is_local(&dest_url) {
-                    self.local.push(LocalLink { dest: dest_url.to_string(), range: dest_range });
-                }
+                self.record(&dest_url, dest_range);
                 self.stack.push(Action::Keep { image: false });
                 Some(Event::Start(Tag::Link { link_type, dest_url, title, id }))
             }
@@ -432,9 +444,7 @@ impl<'a, I> Links<'_, I> {
         // Dropping the image leaves its alt text as inline content.
         match classify(&dest_url) {
             Dest::External => {
-                if is_local(&dest_url) {
-                    self.local.push(LocalLink { dest: dest_url.to_string(), range: dest_range });
-                }
+                self.record(&dest_url, dest_range);
                 self.stack.push(Action::Keep { image: true });
                 self.image_depth += 1;
                 return Some(Event::Start(Tag::Image { link_type, dest_url, title, id }));
