@@ -5,6 +5,7 @@
 //! same input give the same bytes.
 
 pub mod defang;
+pub mod exports;
 pub mod filters;
 pub mod views;
 
@@ -231,6 +232,7 @@ pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             Err(d) => diags.push(d),
         }
     }
+    files.extend(exports::render(site));
     let feeds = [
         feed(site, tera, &shared),
         sitemap(site, tera, &shared, &jobs),
