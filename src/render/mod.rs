@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod defang;
+pub mod exports;
 pub mod filters;
 pub mod views;
 
@@ -210,6 +211,7 @@ pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             Err(d) => diags.push(d),
         }
     }
+    files.extend(exports::render(site));
     let feeds = [feed(site, tera, &shared), sitemap(site, tera, &shared, &jobs), robots(tera, &shared)];
     for r in feeds {
         match r {

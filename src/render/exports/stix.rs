@@ -1,0 +1,776 @@
+//! STIX 2.1 bundles: one per case (`cases/SLUG/stix.json`) and one for the whole site
+//! (`stix-bundle.json`). They validate with the OASIS `stix2-validator` 3.2.0 as
+//! `stix2_validator --strict --disable 302`.
+//!
+//! The model, per case:
+//! - a `report` for the write-up (`published` = the write-up's date), whose
+//!   `object_refs` name everything below;
+//! - a `campaign` for the incident itself, which `targets` an `identity` per victim
+//!   organization, is `attributed-to` an `intrusion-set` per named actor, and `uses`
+//!   an `attack-pattern` per technique (the relationship carries the evidence as
+//!   `description` and the confidence as a number);
+//! - an `indicator` per indicator (fanged, as written), which `indicates` the campaign;
+//! - an `identity` for the site itself, the `created_by_ref` of every object;
+//! - the TLP 2.0 `marking-definition`s in use, exactly as OASIS publishes them, and
+//!   `object_marking_refs` on every other object.
+//!
+//! **Ids** are stable: the SHA-1 name-based derivation of UUIDv5 over a fixed namespace
+//! and `TYPE` + key (the case slug and what the object is within the case; the
+//! organization slug, technique id or actor slug for objects shared between cases), with
+//! the version nibble set to 4. STIX 2.1 asks for UUIDv4 in the ids of SDOs, SROs and
+//! bundles (v5 is for observables), and the validator's `uuid-check` enforces it under
+//! `--strict`; the bits are still a hash of the key, so the same input gives the same id.
+//!
+//! **Attack patterns** get our own ids, not MITRE's: an object with MITRE's id but our
+//! `created_by_ref` and timestamps would be a new version of MITRE's object by someone
+//! else, which STIX forbids. They carry the `mitre-attack` external reference
+//! (`external_id`, `url`), which is how ATT&CK-aware tools match them.
+//!
+//! **Timestamps** come from the write-ups' dates, never from the build: an object of
+//! one case is `created` on the write-up's `date` and `modified` on its `updated`; an
+//! object shared between cases on the earliest `date` and the latest `updated` of the
+//! cases that use it.
+//!
+//! **Markings**: a case's own objects carry the case's TLP; ATT&CK techniques and the
+//! site's identity are public (`TLP:CLEAR`); a victim or actor shared between cases
+//! carries the least restrictive TLP of the published cases that name it (they name it
+//! at that level already).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::permalink;
+use crate::parse::case::{Confidence, IndicatorType, Tlp};
+use crate::parse::date::{PartialDate, Qualifier};
+use crate::resolve::Site;
+use crate::slug::slugify;
+use crate::urls::Kind;
+
+/// Namespace of every id this site generator makes (random, fixed forever).
+const NAMESPACE: Uuid = Uuid::from_u128(0x2204e42a_e127_4f27_9286_dd15307042c9);
+
+/// The TLP 2.0 marking-definition extension (OASIS cti-stix-common-objects).
+const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
+
+/// OASIS's fixed TLP 2.0 marking-definition id of a level.
+pub fn tlp_marking_id(tlp: Tlp) -> &'static str {
+    match tlp {
+        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    }
+}
+
+/// The marking-definition object of a level, exactly as OASIS publishes it.
+fn tlp_marking(tlp: Tlp) -> Value {
+    let mut ext = Map::new();
+    ext.insert(
+        TLP_EXTENSION.to_string(),
+        json!({"extension_type": "property-extension", "tlp_2_0": tlp.as_str()}),
+    );
+    json!({
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": tlp_marking_id(tlp),
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": format!("TLP:{}", tlp.as_str().to_uppercase()),
+        "extensions": ext,
+    })
+}
+
+/// Numeric STIX confidence (0-100) of a confidence level.
+pub fn confidence(c: Confidence) -> u64 {
+    match c {
+        Confidence::Confirmed => 95,
+        Confidence::Likely => 75,
+        Confidence::Possible => 50,
+        Confidence::Unconfirmed => 15,
+    }
+}
+
+/// A stable id: SHA-1 name-based (the UUIDv5 derivation), stamped as version 4.
+pub fn stable_id(kind: &str, key: &str) -> String {
+    let hashed = Uuid::new_v5(&NAMESPACE, format!("{kind}\n{key}").as_bytes());
+    let v4 = uuid::Builder::from_random_bytes(*hashed.as_bytes()).into_uuid();
+    format!("{kind}--{v4}")
+}
+
+/// A STIX timestamp at midnight UTC of a day, to the millisecond.
+fn ts(d: Date) -> String {
+    format!("{d}T00:00:00.000Z")
+}
+
+/// A timestamp for a partial date, only when it names an exact day.
+fn exact_ts(d: Option<PartialDate>) -> Option<(Date, String)> {
+    let d = d?;
+    if d.qualifier != Qualifier::Exact {
+        return None;
+    }
+    let date = Date::new(d.year, d.month?, d.day?).ok()?;
+    Some((date, ts(date)))
+}
+
+/// A sector name as written -> the STIX 2.1 `industry-sector-ov` value, if one fits.
+/// Matching ignores case, `-`/`_` and `&` vs `and`; sectors with no match are left out
+/// (`--strict` accepts vocabulary values only).
+pub fn industry_sector(name: &str) -> Option<&'static str> {
+    let norm: String = name
+        .to_lowercase()
+        .replace('&', " and ")
+        .replace(['-', '_', '/', ','], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(match norm.as_str() {
+        "agriculture" | "farming" | "food and agriculture" => "agriculture",
+        "aerospace" | "space" => "aerospace",
+        "automotive" | "automobile" | "automobiles" | "cars" => "automotive",
+        "chemical" | "chemicals" => "chemical",
+        "commercial" | "commercial facilities" => "commercial",
+        "communications" | "media and communications" => "communications",
+        "construction" | "real estate" => "construction",
+        "defense" | "defence" | "military" | "defense industrial base" => "defense",
+        "education"
+        | "higher education"
+        | "university"
+        | "universities"
+        | "schools"
+        | "academia"
+        | "research and education" => "education",
+        "energy" | "oil and gas" | "oil" | "gas" | "electricity" | "power" => "energy",
+        "entertainment" | "media" | "gaming" | "video games" | "media and entertainment" => {
+            "entertainment"
+        }
+        "financial services" | "finance" | "financial" | "banking" | "bank" | "banks"
+        | "fintech" | "payments" | "cryptocurrency" | "investment" | "securities" => {
+            "financial-services"
+        }
+        "government" | "public sector" | "public administration" => "government",
+        "emergency services" => "emergency-services",
+        "government local" | "local government" | "municipal" | "municipality"
+        | "municipalities" | "city government" => "government-local",
+        "government national"
+        | "national government"
+        | "federal government"
+        | "central government" => "government-national",
+        "government public services" | "public services" | "government services" => {
+            "government-public-services"
+        }
+        "government regional"
+        | "regional government"
+        | "state government"
+        | "provincial government" => "government-regional",
+        "healthcare"
+        | "health care"
+        | "health"
+        | "hospital"
+        | "hospitals"
+        | "medical"
+        | "healthcare and public health" => "healthcare",
+        "hospitality leisure"
+        | "hospitality and leisure"
+        | "hospitality"
+        | "leisure"
+        | "hotels"
+        | "travel"
+        | "tourism" => "hospitality-leisure",
+        "infrastructure" | "critical infrastructure" => "infrastructure",
+        "dams" => "dams",
+        "nuclear" => "nuclear",
+        "water" | "water and wastewater" => "water",
+        "insurance" => "insurance",
+        "manufacturing" | "industrial" => "manufacturing",
+        "mining" => "mining",
+        "non profit" | "nonprofit" | "ngo" | "charity" | "non governmental organization" => {
+            "non-profit"
+        }
+        "pharmaceuticals" | "pharmaceutical" | "pharma" | "biotechnology" => "pharmaceuticals",
+        "retail" | "e commerce" | "ecommerce" | "online retail" => "retail",
+        "technology"
+        | "information technology"
+        | "it"
+        | "software"
+        | "it services"
+        | "cloud"
+        | "saas"
+        | "tech" => "technology",
+        "telecommunications" | "telecommunication" | "telecom" | "telecoms" | "telco" => {
+            "telecommunications"
+        }
+        "transportation" | "transport" | "aviation" | "airline" | "airlines" | "airport"
+        | "airports" | "logistics" | "shipping" | "maritime" | "rail" | "railway" | "railways" => {
+            "transportation"
+        }
+        "utilities" | "utility" => "utilities",
+        _ => return None,
+    })
+}
+
+/// Actor names that say nobody is named.
+fn is_unnamed_actor(name: &str) -> bool {
+    matches!(
+        name.trim().to_lowercase().as_str(),
+        "" | "unknown" | "unknown actor" | "unattributed" | "unidentified" | "n/a" | "none"
+    )
+}
+
+/// A STIX object shared between cases, with what the cases that use it add up to.
+struct Shared {
+    body: Value,
+    created: Date,
+    modified: Date,
+    tlp: Tlp,
+    /// Victims only: the profile's sectors, or those of every case naming it.
+    sectors: Vec<&'static str>,
+}
+
+/// What one case refers to among the shared objects.
+#[derive(Default)]
+struct CaseRefs {
+    victims: Vec<String>,
+    actors: Vec<String>,
+    /// Per technique use: the attack-pattern id (None when not in the catalog).
+    techniques: Vec<Option<String>>,
+}
+
+/// Every STIX object of the site, computed once for all bundles.
+pub struct Graph<'s, 'c> {
+    site: &'s Site<'c>,
+    site_identity: Option<String>,
+    shared: BTreeMap<String, Shared>,
+    /// Shared ids in first-seen order (cases newest first).
+    order: Vec<String>,
+    refs: Vec<CaseRefs>,
+}
+
+impl<'s, 'c> Graph<'s, 'c> {
+    pub fn new(site: &'s Site<'c>) -> Self {
+        let mut g = Graph {
+            site,
+            site_identity: None,
+            shared: BTreeMap::new(),
+            order: Vec::new(),
+            refs: Vec::new(),
+        };
+        for i in 0..site.cases.len() {
+            let refs = g.scan(i);
+            g.refs.push(refs);
+        }
+        if !site.cases.is_empty() {
+            g.site_identity = Some(stable_id("identity", &format!("site:{}", site_url(site))));
+        }
+        g
+    }
+
+    /// Adds (or widens) a shared object for case `i`; returns its id.
+    fn share(&mut self, i: usize, id: String, tlp: Tlp, body: impl FnOnce() -> Value) -> String {
+        let c = &self.site.cases[i].case;
+        let modified = modified_date(c);
+        match self.shared.get_mut(&id) {
+            Some(s) => {
+                s.created = s.created.min(c.date);
+                s.modified = s.modified.max(modified);
+                s.tlp = s.tlp.min(tlp);
+            }
+            None => {
+                self.shared.insert(
+                    id.clone(),
+                    Shared {
+                        body: body(),
+                        created: c.date,
+                        modified,
+                        tlp,
+                        sectors: Vec::new(),
+                    },
+                );
+                self.order.push(id.clone());
+            }
+        }
+        id
+    }
+
+    fn scan(&mut self, i: usize) -> CaseRefs {
+        let site = self.site;
+        let sc = &site.cases[i];
+        let c = &sc.case;
+        let mut refs = CaseRefs::default();
+        let orgs = site.taxonomy(Kind::Organizations);
+        for &t in &sc.terms[Kind::Organizations.index()] {
+            let term = &orgs.terms[t];
+            let id = stable_id("identity", &format!("organization:{}", term.slug));
+            let id = self.share(i, id, c.tlp, || {
+                json!({
+                    "type": "identity",
+                    "name": term.name,
+                    "identity_class": "organization",
+                })
+            });
+            let profile_sectors = site
+                .orgs
+                .get(t)
+                .and_then(|o| o.profile.as_ref())
+                .map(|p| p.sectors.as_slice())
+                .unwrap_or_default();
+            // A profile says which sectors the organization is in; without one, the
+            // sectors of the cases that name it are the best we know.
+            let sectors = if profile_sectors.is_empty() {
+                c.incident.sectors.as_slice()
+            } else {
+                profile_sectors
+            };
+            let Some(s) = self.shared.get_mut(&id) else {
+                continue;
+            };
+            for name in sectors {
+                if let Some(v) = industry_sector(&name.value) {
+                    if !s.sectors.contains(&v) {
+                        s.sectors.push(v);
+                    }
+                }
+            }
+            if !refs.victims.contains(&id) {
+                refs.victims.push(id);
+            }
+        }
+        for a in &c.incident.actors {
+            if is_unnamed_actor(&a.value) {
+                continue;
+            }
+            let group = site.catalog.group(&a.value);
+            let name = group.map_or(a.value.clone(), |g| g.name.clone());
+            let id = stable_id("intrusion-set", &format!("actor:{}", slugify(&name)));
+            let id = self.share(i, id, c.tlp, || {
+                let mut v = json!({"type": "intrusion-set", "name": name});
+                if let Some(g) = group {
+                    if !g.aliases.is_empty() {
+                        v["aliases"] = json!(g.aliases);
+                    }
+                    v["external_references"] = json!([{
+                        "source_name": "mitre-attack",
+                        "external_id": g.id,
+                        "url": g.url,
+                    }]);
+                }
+                v
+            });
+            if !refs.actors.contains(&id) {
+                refs.actors.push(id);
+            }
+        }
+        for t in &c.techniques {
+            let Some(tech) = site.catalog.technique(&t.id.value) else {
+                refs.techniques.push(None);
+                continue;
+            };
+            let id = stable_id("attack-pattern", &format!("mitre-attack:{}", tech.id));
+            let id = self.share(i, id, Tlp::Clear, || {
+                let phases: Vec<Value> = tech
+                    .tactics
+                    .iter()
+                    .map(|p| json!({"kill_chain_name": "mitre-attack", "phase_name": p}))
+                    .collect();
+                let mut v = json!({
+                    "type": "attack-pattern",
+                    "name": tech.name,
+                    "external_references": [{
+                        "source_name": "mitre-attack",
+                        "external_id": tech.id,
+                        "url": tech.url,
+                    }],
+                });
+                if !phases.is_empty() {
+                    v["kill_chain_phases"] = json!(phases);
+                }
+                if !tech.summary.is_empty() {
+                    v["description"] = json!(tech.summary);
+                }
+                v
+            });
+            refs.techniques.push(Some(id));
+        }
+        refs
+    }
+
+    /// The site's identity, the creator of every object (None for a site without cases).
+    fn site_identity_object(&self) -> Option<Value> {
+        let id = self.site_identity.as_ref()?;
+        let site = self.site;
+        let created = site.cases.iter().map(|c| c.case.date).min()?;
+        let modified = site.cases.iter().map(|c| modified_date(&c.case)).max()?;
+        let mut v = json!({
+            "type": "identity",
+            "spec_version": "2.1",
+            "id": id,
+            "created": ts(created),
+            "modified": ts(modified.max(created)),
+            "name": site.config.title,
+            "identity_class": "organization",
+            "contact_information": site_url(site),
+            "object_marking_refs": [tlp_marking_id(Tlp::Clear)],
+        });
+        if !site.config.description.is_empty() {
+            v["description"] = json!(site.config.description);
+        }
+        Some(v)
+    }
+
+    fn shared_object(&self, id: &str) -> Value {
+        let s = &self.shared[id];
+        let mut v = s.body.clone();
+        v["spec_version"] = json!("2.1");
+        v["id"] = json!(id);
+        v["created"] = json!(ts(s.created));
+        v["modified"] = json!(ts(s.modified.max(s.created)));
+        v["created_by_ref"] = json!(self.site_identity);
+        v["object_marking_refs"] = json!([tlp_marking_id(s.tlp)]);
+        if !s.sectors.is_empty() {
+            v["sectors"] = json!(s.sectors);
+        }
+        v
+    }
+
+    /// The objects of case `i` that belong to it alone, report first.
+    fn own_objects(&self, i: usize) -> Vec<Value> {
+        let site = self.site;
+        let sc = &site.cases[i];
+        let c = &sc.case;
+        let refs = &self.refs[i];
+        let slug = &c.slug;
+        let created = ts(c.date);
+        let modified = ts(modified_date(c).max(c.date));
+        let marking = json!([tlp_marking_id(c.tlp)]);
+        let common = |kind: &str, key: &str| -> Value {
+            json!({
+                "type": kind,
+                "spec_version": "2.1",
+                "id": stable_id(kind, &format!("case:{slug}:{key}")),
+                "created": created,
+                "modified": modified,
+                "created_by_ref": self.site_identity,
+                "object_marking_refs": marking,
+            })
+        };
+        let mut relationships = Vec::new();
+        let mut seen_keys = BTreeSet::new();
+        let mut relationship = |key: String, rtype: &str, source: &str, target: &str| {
+            // The same pair twice (a technique under two tactics): one id each.
+            let mut key = key;
+            let mut n = 2;
+            while !seen_keys.insert(key.clone()) {
+                key = format!("{key}#{n}");
+                n += 1;
+            }
+            let mut r = common("relationship", &key);
+            r["relationship_type"] = json!(rtype);
+            r["source_ref"] = json!(source);
+            r["target_ref"] = json!(target);
+            r
+        };
+
+        let mut campaign = common("campaign", "campaign");
+        campaign["name"] = json!(c.title);
+        if let Some(s) = &c.summary {
+            campaign["description"] = json!(s);
+        }
+        let first = exact_ts(c.incident.started);
+        let last = exact_ts(c.incident.contained);
+        if let Some((d, t)) = &first {
+            campaign["first_seen"] = json!(t);
+            if let Some((d2, t2)) = &last {
+                if d2 >= d {
+                    campaign["last_seen"] = json!(t2);
+                }
+            }
+        }
+        let campaign_id = campaign["id"].as_str().unwrap_or_default().to_string();
+
+        for v in &refs.victims {
+            relationships.push(relationship(
+                format!("targets:{v}"),
+                "targets",
+                &campaign_id,
+                v,
+            ));
+        }
+        for a in &refs.actors {
+            relationships.push(relationship(
+                format!("attributed-to:{a}"),
+                "attributed-to",
+                &campaign_id,
+                a,
+            ));
+        }
+        for ((t, ap), tactics) in c.techniques.iter().zip(&refs.techniques).zip(&sc.tactics) {
+            let Some(ap) = ap else { continue };
+            let tactic = t
+                .tactic
+                .as_ref()
+                .map(|x| x.value.to_ascii_lowercase())
+                .unwrap_or_default();
+            let mut r = relationship(format!("uses:{ap}:{tactic}"), "uses", &campaign_id, ap);
+            r["confidence"] = json!(confidence(t.confidence));
+            let mut description = format!(
+                "Confidence: {}. Tactic{}: {}.",
+                t.confidence.as_str(),
+                if tactics.len() == 1 { "" } else { "s" },
+                tactics.join(", ")
+            );
+            if let Some(ev) = &t.evidence {
+                description.push(' ');
+                description.push_str(ev);
+            }
+            r["description"] = json!(description);
+            relationships.push(r);
+        }
+
+        let mut indicators = Vec::new();
+        for x in &c.indicators {
+            let mut ind = common(
+                "indicator",
+                &format!(
+                    "indicator:{}:{}",
+                    super::api::indicator_type(x.kind),
+                    x.value
+                ),
+            );
+            if indicators.iter().any(|o: &Value| o["id"] == ind["id"]) {
+                continue;
+            }
+            ind["name"] = json!(format!("{} {}", indicator_label(x.kind), x.value));
+            ind["description"] = json!(x.note.clone().unwrap_or_else(|| format!(
+                "Indicator published in the case study \"{}\".",
+                c.title
+            )));
+            ind["pattern"] = json!(pattern(x.kind, &x.value));
+            ind["pattern_type"] = json!("stix");
+            ind["valid_from"] = json!(created);
+            let ind_id = ind["id"].as_str().unwrap_or_default().to_string();
+            relationships.push(relationship(
+                format!("indicates:{ind_id}"),
+                "indicates",
+                &ind_id,
+                &campaign_id,
+            ));
+            indicators.push(ind);
+        }
+
+        let mut object_refs: Vec<Value> = vec![json!(campaign_id)];
+        object_refs.extend(refs.victims.iter().map(|v| json!(v)));
+        object_refs.extend(refs.actors.iter().map(|v| json!(v)));
+        let mut aps: Vec<&String> = Vec::new();
+        for ap in refs.techniques.iter().flatten() {
+            if !aps.contains(&ap) {
+                aps.push(ap);
+            }
+        }
+        object_refs.extend(aps.iter().map(|v| json!(v)));
+        object_refs.extend(indicators.iter().map(|o| o["id"].clone()));
+        object_refs.extend(relationships.iter().map(|o| o["id"].clone()));
+
+        let mut external = vec![json!({
+            "source_name": site.config.title,
+            "external_id": slug,
+            "url": permalink(site, &sc.url),
+            "description": "The case study on the site that published this report.",
+        })];
+        for r in &c.references {
+            let source = r
+                .publisher
+                .clone()
+                .unwrap_or_else(|| host(&r.url).to_string());
+            let mut e = json!({"source_name": source, "url": r.url});
+            if let Some(t) = &r.title {
+                e["description"] = json!(t);
+            }
+            external.push(e);
+        }
+
+        let mut report = common("report", "report");
+        report["name"] = json!(c.title);
+        if let Some(s) = &c.summary {
+            report["description"] = json!(s);
+        }
+        report["published"] = json!(created);
+        report["report_types"] = json!(["threat-report"]);
+        report["object_refs"] = json!(object_refs);
+        report["external_references"] = json!(external);
+        report["lang"] = json!(c.lang.as_deref().unwrap_or(&site.config.language));
+        if !c.tags.is_empty() {
+            report["labels"] = json!(c.tags.iter().map(|t| &t.value).collect::<Vec<_>>());
+        }
+
+        let mut out = vec![report, campaign];
+        out.extend(indicators);
+        out.extend(relationships);
+        out
+    }
+
+    /// The shared objects case `i` refers to, in a fixed order.
+    fn case_shared_ids(&self, i: usize) -> Vec<&String> {
+        let refs = &self.refs[i];
+        let mut ids: Vec<&String> = Vec::new();
+        for id in refs
+            .victims
+            .iter()
+            .chain(&refs.actors)
+            .chain(refs.techniques.iter().flatten())
+        {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    fn bundle(&self, key: &str, mut objects: Vec<Value>) -> Value {
+        let mut front: Vec<Value> = Vec::new();
+        let used: BTreeSet<&str> = objects
+            .iter()
+            .filter_map(|o| o["object_marking_refs"].as_array())
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for tlp in [
+            Tlp::Clear,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::AmberStrict,
+            Tlp::Red,
+        ] {
+            if used.contains(tlp_marking_id(tlp)) {
+                front.push(tlp_marking(tlp));
+            }
+        }
+        front.append(&mut objects);
+        let mut b = json!({"type": "bundle", "id": stable_id("bundle", key)});
+        if !front.is_empty() {
+            b["objects"] = json!(front);
+        }
+        b
+    }
+
+    /// `cases/SLUG/stix.json`.
+    pub fn case_bundle(&self, i: usize) -> Value {
+        let mut objects: Vec<Value> = self.site_identity_object().into_iter().collect();
+        let own = self.own_objects(i);
+        let mut own = own.into_iter();
+        objects.extend(own.next()); // the report first
+        objects.extend(
+            self.case_shared_ids(i)
+                .into_iter()
+                .map(|id| self.shared_object(id)),
+        );
+        objects.extend(own);
+        self.bundle(&format!("case:{}", self.site.cases[i].case.slug), objects)
+    }
+
+    /// `stix-bundle.json`: every case, each shared object once.
+    pub fn site_bundle(&self) -> Value {
+        let mut objects: Vec<Value> = self.site_identity_object().into_iter().collect();
+        objects.extend(self.order.iter().map(|id| self.shared_object(id)));
+        for i in 0..self.site.cases.len() {
+            objects.extend(self.own_objects(i));
+        }
+        self.bundle("site", objects)
+    }
+}
+
+fn modified_date(c: &crate::parse::case::Case) -> Date {
+    c.updated.map_or(c.date, |u| u.max(c.date))
+}
+
+fn site_url(site: &Site) -> String {
+    site.config.base_url.trim_end_matches('/').to_string()
+}
+
+/// The host of a URL, for a reference without a publisher.
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let h = &rest[..end];
+    if h.is_empty() {
+        "reference"
+    } else {
+        h
+    }
+}
+
+fn indicator_label(t: IndicatorType) -> &'static str {
+    match t {
+        IndicatorType::Domain => "Domain",
+        IndicatorType::Ip => "IP address",
+        IndicatorType::Url => "URL",
+        IndicatorType::Email => "Email address",
+        IndicatorType::Sha256 => "SHA-256",
+        IndicatorType::Sha1 => "SHA-1",
+        IndicatorType::Md5 => "MD5",
+        IndicatorType::File => "File name",
+    }
+}
+
+/// A STIX pattern string literal: quotes and backslashes escaped.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The STIX pattern of an indicator, fanged (as written).
+pub fn pattern(t: IndicatorType, value: &str) -> String {
+    let v = literal(value.trim());
+    match t {
+        IndicatorType::Domain => format!("[domain-name:value = {v}]"),
+        IndicatorType::Ip if value.contains(':') => format!("[ipv6-addr:value = {v}]"),
+        IndicatorType::Ip => format!("[ipv4-addr:value = {v}]"),
+        IndicatorType::Url => format!("[url:value = {v}]"),
+        IndicatorType::Email => format!("[email-addr:value = {v}]"),
+        IndicatorType::Sha256 => format!("[file:hashes.'SHA-256' = {v}]"),
+        IndicatorType::Sha1 => format!("[file:hashes.'SHA-1' = {v}]"),
+        IndicatorType::Md5 => format!("[file:hashes.MD5 = {v}]"),
+        IndicatorType::File => format!("[file:name = {v}]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_v4_shaped() {
+        let a = stable_id("report", "case:x:report");
+        assert_eq!(a, stable_id("report", "case:x:report"));
+        assert_ne!(a, stable_id("report", "case:y:report"));
+        let u = Uuid::parse_str(a.trim_start_matches("report--")).unwrap();
+        assert_eq!(u.get_version_num(), 4);
+    }
+
+    #[test]
+    fn patterns_escape() {
+        assert_eq!(
+            pattern(IndicatorType::File, r"a'b\c.exe"),
+            r"[file:name = 'a\'b\\c.exe']"
+        );
+        assert_eq!(
+            pattern(IndicatorType::Ip, "2001:db8::1"),
+            "[ipv6-addr:value = '2001:db8::1']"
+        );
+    }
+
+    #[test]
+    fn sectors_map() {
+        assert_eq!(
+            industry_sector("Telecommunications"),
+            Some("telecommunications")
+        );
+        assert_eq!(
+            industry_sector("Financial Services"),
+            Some("financial-services")
+        );
+        assert_eq!(industry_sector("aviation"), Some("transportation"));
+        assert_eq!(industry_sector("Government"), Some("government"));
+        assert_eq!(industry_sector("Basket weaving"), None);
+    }
+}

@@ -1,0 +1,545 @@
+//! The machine-readable exports (FORMAT.md section 4): `/api/cases.json` against its
+//! schema, the ATT&CK Navigator layers, and the STIX 2.1 bundles through the OASIS
+//! validator. The fixture site has published cases (one a translation) and three that
+//! must never appear anywhere: a TLP:AMBER case, a draft and an embargoed case.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use casebook::config::Overrides;
+use casebook::pipeline::{self, Options};
+use serde_json::Value;
+
+const SKIP_VALIDATOR: &str = "CASEBOOK_SKIP_STIX_VALIDATOR";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports")
+}
+
+/// Builds the fixture into `out`; panics with the diagnostics on any error.
+fn build(out: &Path) {
+    let report = pipeline::run(
+        &Options {
+            root: fixture(),
+            overrides: Overrides {
+                output: Some(out.to_path_buf()),
+                ..Default::default()
+            },
+            write: true,
+            now: None,
+        },
+        false,
+    );
+    assert!(
+        !report.diagnostics.has_errors(),
+        "the fixture must build: {:#?}",
+        report.diagnostics.items
+    );
+}
+
+/// Every file under `dir`, by path relative to it.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn json(out: &Path, path: &str) -> Value {
+    let text = std::fs::read_to_string(out.join(path))
+        .unwrap_or_else(|e| panic!("{path} must exist: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} must be JSON: {e}"))
+}
+
+struct Built {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+fn built() -> Built {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    build(&out);
+    Built { _dir: dir, out }
+}
+
+const PUBLISHED: &[&str] = &[
+    "ntt-communications-2025",
+    "ntt-communications-2025-zh",
+    "harbor-bank-2023",
+];
+
+// ---------------------------------------------------------------- cases.json
+
+fn schema() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/cases.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Follows `$ref` (`#/$defs/NAME`) until a node without one.
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    while let Some(r) = node.get("$ref").and_then(Value::as_str) {
+        let name = r.strip_prefix("#/$defs/").expect("only local $refs");
+        node = &root["$defs"][name];
+        assert!(!node.is_null(), "schema: {r} is not defined");
+    }
+    node
+}
+
+/// The node itself and its `anyOf` branches, resolved.
+fn branches<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
+    let node = resolve(root, node);
+    let mut out = vec![node];
+    if let Some(any) = node.get("anyOf").and_then(Value::as_array) {
+        out.extend(any.iter().map(|b| resolve(root, b)));
+    }
+    out
+}
+
+/// Every key of `value` is described by the schema, and every `required` key is present.
+fn check_against_schema(root: &Value, node: &Value, value: &Value, at: &str) {
+    let nodes = branches(root, node);
+    match value {
+        Value::Object(map) => {
+            let props: Vec<&serde_json::Map<String, Value>> = nodes
+                .iter()
+                .filter_map(|n| n.get("properties").and_then(Value::as_object))
+                .collect();
+            assert!(
+                !props.is_empty(),
+                "{at}: the schema describes no object here"
+            );
+            for n in &nodes {
+                for req in n
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let req = req.as_str().unwrap();
+                    assert!(
+                        map.contains_key(req),
+                        "{at}: required key {req:?} is missing"
+                    );
+                }
+            }
+            for (k, v) in map {
+                let sub = props
+                    .iter()
+                    .find_map(|p| p.get(k))
+                    .unwrap_or_else(|| panic!("{at}: key {k:?} is not described in the schema"));
+                let desc = resolve(root, sub);
+                assert!(
+                    sub.get("description").is_some() || desc.get("description").is_some(),
+                    "{at}.{k}: the schema gives no description"
+                );
+                check_against_schema(root, sub, v, &format!("{at}.{k}"));
+            }
+        }
+        Value::Array(items) => {
+            let item = nodes
+                .iter()
+                .find_map(|n| n.get("items"))
+                .unwrap_or_else(|| panic!("{at}: the schema describes no array here"));
+            for (i, v) in items.iter().enumerate() {
+                check_against_schema(root, item, v, &format!("{at}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn cases_json_matches_its_schema_and_lists_the_published_cases() {
+    let b = built();
+    let api = json(&b.out, "api/cases.json");
+    let schema = schema();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    check_against_schema(&schema, &schema, &api, "$");
+
+    assert_eq!(api["version"], 1);
+    assert_eq!(api["generator"], "casebook");
+    assert_eq!(api["attack_version"], "18.1");
+    let mut slugs: Vec<&str> = api["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap())
+        .collect();
+    slugs.sort();
+    let mut expected = PUBLISHED.to_vec();
+    expected.sort();
+    assert_eq!(slugs, expected);
+
+    let ntt = api["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "ntt-communications-2025")
+        .unwrap();
+    assert_eq!(ntt["incident"]["started"], ">2019-09");
+    assert_eq!(ntt["happened"], "2025-02-05");
+    assert_eq!(ntt["url"], "cases/ntt-communications-2025/");
+    assert_eq!(
+        ntt["permalink"],
+        "https://cases.example.org/cases/ntt-communications-2025/"
+    );
+    assert_eq!(
+        ntt["translations"],
+        serde_json::json!(["ntt-communications-2025-zh"])
+    );
+    assert!(ntt["related"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("harbor-bank-2023")));
+    assert_eq!(ntt["organizations"][0]["slug"], "ntt-communications");
+    // Indicators are exported fanged, exactly as written.
+    let values: Vec<&str> = ntt["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["value"].as_str().unwrap())
+        .collect();
+    assert!(values.contains(&"203.0.113.7"));
+    assert!(values.contains(&"evil.example.com"));
+    assert!(values.contains(&"http://evil.example.com/a?b=c&d='e'"));
+}
+
+// ---------------------------------------------------------------- layers
+
+fn check_layer_header(layer: &Value, path: &str) {
+    assert_eq!(layer["domain"], "enterprise-attack", "{path}");
+    assert_eq!(layer["versions"]["attack"], "18.1", "{path}");
+    assert_eq!(layer["versions"]["navigator"], "5.1.0", "{path}");
+    assert_eq!(layer["versions"]["layer"], "4.5", "{path}");
+    for key in [
+        "name",
+        "description",
+        "filters",
+        "sorting",
+        "layout",
+        "hideDisabled",
+        "techniques",
+        "gradient",
+        "legendItems",
+        "metadata",
+        "links",
+        "showTacticRowBackground",
+        "selectTechniquesAcrossTactics",
+        "selectSubtechniquesWithParent",
+        "selectVisibleTechniques",
+    ] {
+        assert!(layer.get(key).is_some(), "{path}: no {key}");
+    }
+    let g = &layer["gradient"];
+    assert!(g["colors"].as_array().unwrap().len() >= 2, "{path}");
+    assert!(g["maxValue"].as_f64() > g["minValue"].as_f64(), "{path}");
+    for t in layer["techniques"].as_array().unwrap() {
+        assert!(
+            t["techniqueID"].as_str().unwrap().starts_with('T'),
+            "{path}"
+        );
+        assert!(
+            t["tactic"].is_string(),
+            "{path}: every entry names its tactic"
+        );
+    }
+}
+
+/// (techniqueID, tactic) -> entry.
+fn entries(layer: &Value) -> BTreeMap<(String, String), Value> {
+    let mut out = BTreeMap::new();
+    for t in layer["techniques"].as_array().unwrap() {
+        let key = (
+            t["techniqueID"].as_str().unwrap().to_string(),
+            t["tactic"].as_str().unwrap().to_string(),
+        );
+        assert!(
+            out.insert(key.clone(), t.clone()).is_none(),
+            "{key:?} twice"
+        );
+    }
+    out
+}
+
+fn key(id: &str, tactic: &str) -> (String, String) {
+    (id.to_string(), tactic.to_string())
+}
+
+#[test]
+fn case_layer_scores_confidence_and_splits_tactics() {
+    let b = built();
+    let path = "cases/ntt-communications-2025/attack-layer.json";
+    let layer = json(&b.out, path);
+    check_layer_header(&layer, path);
+    let e = entries(&layer);
+    // possible = 2, with the tactic the case gives.
+    assert_eq!(e[&key("T1566.001", "initial-access")]["score"], 2);
+    assert!(e[&key("T1566.001", "initial-access")]["comment"]
+        .as_str()
+        .unwrap()
+        .contains("phishing is a common first step"));
+    // The parent of a used sub-technique shows its sub-techniques.
+    assert_eq!(
+        e[&key("T1566", "initial-access")]["showSubtechniques"],
+        true
+    );
+    // likely = 3, no tactic given: one entry per tactic of T1078.
+    let t1078: Vec<&String> = e
+        .keys()
+        .filter(|(id, _)| id == "T1078")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        t1078.len(),
+        4,
+        "T1078 counts under each of its tactics: {t1078:?}"
+    );
+    for (k, v) in &e {
+        if k.0 == "T1078" {
+            assert_eq!(v["score"], 3);
+        }
+    }
+    // confirmed = 4, unconfirmed = 1.
+    assert_eq!(e[&key("T1021", "lateral-movement")]["score"], 4);
+    assert_eq!(e[&key("T1005", "collection")]["score"], 1);
+    assert_eq!(
+        layer["links"][0]["url"],
+        "https://cases.example.org/cases/ntt-communications-2025/"
+    );
+    let labels: Vec<&str> = layer["legendItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Confirmed", "Likely", "Possible", "Unconfirmed"]);
+}
+
+#[test]
+fn site_layer_counts_cases() {
+    let b = built();
+    let layer = json(&b.out, "attack-layer.json");
+    check_layer_header(&layer, "attack-layer.json");
+    let e = entries(&layer);
+    // Both counted cases use T1566.001 under initial-access and T1078 under persistence;
+    // the Chinese translation is not counted again.
+    assert_eq!(e[&key("T1566.001", "initial-access")]["score"], 2);
+    assert_eq!(e[&key("T1078", "persistence")]["score"], 2);
+    assert_eq!(e[&key("T1078", "defense-evasion")]["score"], 1);
+    assert_eq!(e[&key("T1190", "initial-access")]["score"], 1);
+    assert_eq!(layer["gradient"]["minValue"], 0);
+    assert_eq!(layer["gradient"]["maxValue"], 2);
+    assert!(e[&key("T1078", "persistence")]["comment"]
+        .as_str()
+        .unwrap()
+        .contains("harbor-bank-2023"));
+    for layer in PUBLISHED {
+        let path = format!("cases/{layer}/attack-layer.json");
+        check_layer_header(&json(&b.out, &path), &path);
+    }
+}
+
+// ---------------------------------------------------------------- STIX
+
+fn stix_files(out: &Path) -> Vec<PathBuf> {
+    let mut v = vec![out.join("stix-bundle.json")];
+    v.extend(
+        PUBLISHED
+            .iter()
+            .map(|s| out.join(format!("cases/{s}/stix.json"))),
+    );
+    v
+}
+
+#[test]
+fn stix_bundles_are_well_formed() {
+    let b = built();
+    for path in stix_files(&b.out) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let bundle: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(bundle["type"], "bundle");
+        let objects = bundle["objects"].as_array().unwrap();
+        let ids: Vec<&str> = objects.iter().map(|o| o["id"].as_str().unwrap()).collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{}: duplicate ids", path.display());
+        for o in objects {
+            let t = o["type"].as_str().unwrap();
+            if t == "marking-definition" {
+                assert!(o["extensions"]
+                    ["extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"]["tlp_2_0"]
+                    .is_string());
+                continue;
+            }
+            assert!(
+                !o["object_marking_refs"].as_array().unwrap().is_empty(),
+                "{} has no marking",
+                o["id"]
+            );
+            // Every referenced object is in the bundle.
+            for r in o["object_refs"].as_array().into_iter().flatten() {
+                assert!(ids.contains(&r.as_str().unwrap()), "{r} not in the bundle");
+            }
+            for k in ["source_ref", "target_ref", "created_by_ref"] {
+                if let Some(r) = o.get(k) {
+                    assert!(
+                        ids.contains(&r.as_str().unwrap()),
+                        "{k} {r} not in the bundle"
+                    );
+                }
+            }
+        }
+    }
+    let case: Value = json(&b.out, "cases/harbor-bank-2023/stix.json");
+    let objects = case["objects"].as_array().unwrap();
+    let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let report = objects.iter().find(|o| o["type"] == "report").unwrap();
+    assert_eq!(report["object_marking_refs"][0], green);
+    assert_eq!(report["published"], "2023-11-02T00:00:00.000Z");
+    assert!(objects.iter().any(|o| o["id"] == green));
+    let bank = objects
+        .iter()
+        .find(|o| o["type"] == "identity" && o["name"] == "Harbor Bank")
+        .unwrap();
+    assert_eq!(
+        bank["sectors"],
+        serde_json::json!(["financial-services", "insurance", "transportation"])
+    );
+    let uses: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["relationship_type"] == "uses")
+        .collect();
+    assert!(uses.iter().any(|u| u["confidence"] == 95
+        && u["description"]
+            .as_str()
+            .unwrap()
+            .contains("The vendor confirmed")));
+    let apt29 = objects
+        .iter()
+        .find(|o| o["type"] == "intrusion-set" && o["name"] == "APT29")
+        .unwrap();
+    assert_eq!(apt29["external_references"][0]["external_id"], "G0016");
+    let ap = objects
+        .iter()
+        .find(|o| o["type"] == "attack-pattern" && o["name"] == "Exploit Public-Facing Application")
+        .unwrap();
+    assert_eq!(ap["external_references"][0]["source_name"], "mitre-attack");
+    assert_eq!(ap["external_references"][0]["external_id"], "T1190");
+
+    let ntt: Value = json(&b.out, "cases/ntt-communications-2025/stix.json");
+    let patterns: Vec<&str> = ntt["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["pattern"].as_str())
+        .collect();
+    for p in [
+        "[ipv4-addr:value = '203.0.113.7']",
+        "[domain-name:value = 'evil.example.com']",
+        r"[url:value = 'http://evil.example.com/a?b=c&d=\'e\'']",
+        "[email-addr:value = 'attacker@example.net']",
+        "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+        r"[file:name = 'C:\\Users\\o\'brien\\drop.exe']",
+    ] {
+        assert!(patterns.contains(&p), "missing pattern {p}; have {patterns:?}");
+    }
+}
+
+#[test]
+fn stix_bundles_pass_the_oasis_validator() {
+    let b = built();
+    let found = Command::new("stix2_validator").arg("--help").output();
+    if found.as_ref().map_or(true, |o| !o.status.success()) {
+        if std::env::var(SKIP_VALIDATOR).as_deref() == Ok("1") {
+            eprintln!("stix2_validator not found; skipped because {SKIP_VALIDATOR}=1");
+            return;
+        }
+        panic!(
+            "stix2_validator is not on PATH. Install it with \
+             `pip install stix2-validator==3.2.0` (not 3.3.x), or set \
+             {SKIP_VALIDATOR}=1 to skip this check."
+        );
+    }
+    for path in stix_files(&b.out) {
+        let out = Command::new("stix2_validator")
+            .args(["--strict", "--disable", "302"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("STIX JSON: Valid"),
+            "{} does not validate:\n{stdout}\n{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+// ---------------------------------------------------------------- publishing
+
+#[test]
+fn unpublished_cases_appear_in_no_export() {
+    let b = built();
+    let all = files(&b.out);
+    let exports: Vec<&String> = all.keys().filter(|p| p.ends_with(".json")).collect();
+    assert!(exports.iter().any(|p| *p == "api/cases.json"));
+    assert!(exports.iter().any(|p| *p == "stix-bundle.json"));
+    assert!(exports.iter().any(|p| *p == "attack-layer.json"));
+    for (path, bytes) in &all {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in [
+            "zebra-amberline",
+            "Zebra Amberline",
+            "amberline-secret.example",
+            "quokka-draftington",
+            "Quokka Draftington",
+            "narwhal-embargoville",
+            "Narwhal Embargoville",
+        ] {
+            assert!(!text.contains(secret), "{path} mentions {secret:?}");
+        }
+        // No amber (or stricter) marking is ever needed.
+        for marking in [
+            "55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+            "939a9414-2ddd-4d32-a0cd-375ea402b003",
+            "e828b379-4e03-4974-9ac4-e53a884c97c1",
+        ] {
+            assert!(!text.contains(marking), "{path} carries {marking}");
+        }
+    }
+}
+
+#[test]
+fn rebuilds_are_byte_identical() {
+    let a = built();
+    let b = built();
+    let fa = files(&a.out);
+    let fb = files(&b.out);
+    let json_a: Vec<&String> = fa.keys().filter(|p| p.ends_with(".json")).collect();
+    let json_b: Vec<&String> = fb.keys().filter(|p| p.ends_with(".json")).collect();
+    assert_eq!(json_a, json_b);
+    for p in json_a {
+        assert!(fa[p] == fb[p], "{p} differs between two builds");
+    }
+}
