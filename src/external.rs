@@ -97,11 +97,12 @@ pub fn check(site: &Site, options: &Options) -> Vec<Diagnostic> {
     let results: Mutex<BTreeMap<&String, Outcome>> = Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
         for _ in 0..options.concurrency.clamp(1, 64).min(urls.len().max(1)) {
-            s.spawn(|| loop {
-                let Some(url) = queue.lock().ok().and_then(|mut q| q.pop()) else { break };
-                let outcome = fetch(&agent, url, options.retries);
-                if let Ok(mut r) = results.lock() {
-                    r.insert(url, outcome);
+            s.spawn(|| {
+                while let Some(url) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                    let outcome = fetch(&agent, url, options.retries);
+                    if let Ok(mut r) = results.lock() {
+                        r.insert(url, outcome);
+                    }
                 }
             });
         }
@@ -126,7 +127,10 @@ pub fn check(site: &Site, options: &Options) -> Vec<Diagnostic> {
             Outcome::Unreachable(e) => {
                 unreachable += 1;
                 let (file, range) = &places[0];
-                diags.push(Diagnostic::note("external-unreachable", format!("{url} could not be reached: {e}")).at(file, range.clone()));
+                diags.push(
+                    Diagnostic::note("external-unreachable", format!("{url} could not be reached: {e}"))
+                        .at(file, range.clone()),
+                );
             }
         }
     }

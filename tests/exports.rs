@@ -22,20 +22,13 @@ fn build(out: &Path) {
     let report = pipeline::run(
         &Options {
             root: fixture(),
-            overrides: Overrides {
-                output: Some(out.to_path_buf()),
-                ..Default::default()
-            },
+            overrides: Overrides { output: Some(out.to_path_buf()), ..Default::default() },
             write: true,
             now: None,
         },
         false,
     );
-    assert!(
-        !report.diagnostics.has_errors(),
-        "the fixture must build: {:#?}",
-        report.diagnostics.items
-    );
+    assert!(!report.diagnostics.has_errors(), "the fixture must build: {:#?}", report.diagnostics.items);
 }
 
 /// Every file under `dir`, by path relative to it.
@@ -48,11 +41,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
                 out.insert(rel, std::fs::read(&p).unwrap());
             }
         }
@@ -61,8 +50,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn json(out: &Path, path: &str) -> Value {
-    let text = std::fs::read_to_string(out.join(path))
-        .unwrap_or_else(|e| panic!("{path} must exist: {e}"));
+    let text = std::fs::read_to_string(out.join(path)).unwrap_or_else(|e| panic!("{path} must exist: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} must be JSON: {e}"))
 }
 
@@ -78,11 +66,7 @@ fn built() -> Built {
     Built { _dir: dir, out }
 }
 
-const PUBLISHED: &[&str] = &[
-    "ntt-communications-2025",
-    "ntt-communications-2025-zh",
-    "harbor-bank-2023",
-];
+const PUBLISHED: &[&str] = &["ntt-communications-2025", "ntt-communications-2025-zh", "harbor-bank-2023"];
 
 // ---------------------------------------------------------------- cases.json
 
@@ -116,26 +100,13 @@ fn check_against_schema(root: &Value, node: &Value, value: &Value, at: &str) {
     let nodes = branches(root, node);
     match value {
         Value::Object(map) => {
-            let props: Vec<&serde_json::Map<String, Value>> = nodes
-                .iter()
-                .filter_map(|n| n.get("properties").and_then(Value::as_object))
-                .collect();
-            assert!(
-                !props.is_empty(),
-                "{at}: the schema describes no object here"
-            );
+            let props: Vec<&serde_json::Map<String, Value>> =
+                nodes.iter().filter_map(|n| n.get("properties").and_then(Value::as_object)).collect();
+            assert!(!props.is_empty(), "{at}: the schema describes no object here");
             for n in &nodes {
-                for req in n
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for req in n.get("required").and_then(Value::as_array).into_iter().flatten() {
                     let req = req.as_str().unwrap();
-                    assert!(
-                        map.contains_key(req),
-                        "{at}: required key {req:?} is missing"
-                    );
+                    assert!(map.contains_key(req), "{at}: required key {req:?} is missing");
                 }
             }
             for (k, v) in map {
@@ -169,55 +140,29 @@ fn cases_json_matches_its_schema_and_lists_the_published_cases() {
     let b = built();
     let api = json(&b.out, "api/cases.json");
     let schema = schema();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     check_against_schema(&schema, &schema, &api, "$");
 
     assert_eq!(api["version"], 1);
     assert_eq!(api["generator"], "casebook");
     assert_eq!(api["attack_version"], "18.1");
-    let mut slugs: Vec<&str> = api["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["slug"].as_str().unwrap())
-        .collect();
+    let mut slugs: Vec<&str> = api["cases"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
     slugs.sort();
     let mut expected = PUBLISHED.to_vec();
     expected.sort();
     assert_eq!(slugs, expected);
 
-    let ntt = api["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["slug"] == "ntt-communications-2025")
-        .unwrap();
+    let ntt = api["cases"].as_array().unwrap().iter().find(|c| c["slug"] == "ntt-communications-2025").unwrap();
     assert_eq!(ntt["incident"]["started"], ">2019-09");
     assert_eq!(ntt["happened"], "2025-02-05");
     assert_eq!(ntt["url"], "cases/ntt-communications-2025/");
-    assert_eq!(
-        ntt["permalink"],
-        "https://cases.example.org/cases/ntt-communications-2025/"
-    );
-    assert_eq!(
-        ntt["translations"],
-        serde_json::json!(["ntt-communications-2025-zh"])
-    );
-    assert!(ntt["related"]
-        .as_array()
-        .unwrap()
-        .contains(&Value::from("harbor-bank-2023")));
+    assert_eq!(ntt["permalink"], "https://cases.example.org/cases/ntt-communications-2025/");
+    assert_eq!(ntt["translations"], serde_json::json!(["ntt-communications-2025-zh"]));
+    assert!(ntt["related"].as_array().unwrap().contains(&Value::from("harbor-bank-2023")));
     assert_eq!(ntt["organizations"][0]["slug"], "ntt-communications");
     // Indicators are exported fanged, exactly as written.
-    let values: Vec<&str> = ntt["indicators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["value"].as_str().unwrap())
-        .collect();
+    let values: Vec<&str> =
+        ntt["indicators"].as_array().unwrap().iter().map(|i| i["value"].as_str().unwrap()).collect();
     assert!(values.contains(&"203.0.113.7"));
     assert!(values.contains(&"evil.example.com"));
     assert!(values.contains(&"http://evil.example.com/a?b=c&d='e'"));
@@ -253,14 +198,8 @@ fn check_layer_header(layer: &Value, path: &str) {
     assert!(g["colors"].as_array().unwrap().len() >= 2, "{path}");
     assert!(g["maxValue"].as_f64() > g["minValue"].as_f64(), "{path}");
     for t in layer["techniques"].as_array().unwrap() {
-        assert!(
-            t["techniqueID"].as_str().unwrap().starts_with('T'),
-            "{path}"
-        );
-        assert!(
-            t["tactic"].is_string(),
-            "{path}: every entry names its tactic"
-        );
+        assert!(t["techniqueID"].as_str().unwrap().starts_with('T'), "{path}");
+        assert!(t["tactic"].is_string(), "{path}: every entry names its tactic");
     }
 }
 
@@ -268,14 +207,8 @@ fn check_layer_header(layer: &Value, path: &str) {
 fn entries(layer: &Value) -> BTreeMap<(String, String), Value> {
     let mut out = BTreeMap::new();
     for t in layer["techniques"].as_array().unwrap() {
-        let key = (
-            t["techniqueID"].as_str().unwrap().to_string(),
-            t["tactic"].as_str().unwrap().to_string(),
-        );
-        assert!(
-            out.insert(key.clone(), t.clone()).is_none(),
-            "{key:?} twice"
-        );
+        let key = (t["techniqueID"].as_str().unwrap().to_string(), t["tactic"].as_str().unwrap().to_string());
+        assert!(out.insert(key.clone(), t.clone()).is_none(), "{key:?} twice");
     }
     out
 }
@@ -298,21 +231,10 @@ fn case_layer_scores_confidence_and_splits_tactics() {
         .unwrap()
         .contains("phishing is a common first step"));
     // The parent of a used sub-technique shows its sub-techniques.
-    assert_eq!(
-        e[&key("T1566", "initial-access")]["showSubtechniques"],
-        true
-    );
+    assert_eq!(e[&key("T1566", "initial-access")]["showSubtechniques"], true);
     // likely = 3, no tactic given: one entry per tactic of T1078.
-    let t1078: Vec<&String> = e
-        .keys()
-        .filter(|(id, _)| id == "T1078")
-        .map(|(_, t)| t)
-        .collect();
-    assert_eq!(
-        t1078.len(),
-        4,
-        "T1078 counts under each of its tactics: {t1078:?}"
-    );
+    let t1078: Vec<&String> = e.keys().filter(|(id, _)| id == "T1078").map(|(_, t)| t).collect();
+    assert_eq!(t1078.len(), 4, "T1078 counts under each of its tactics: {t1078:?}");
     for (k, v) in &e {
         if k.0 == "T1078" {
             assert_eq!(v["score"], 3);
@@ -321,16 +243,9 @@ fn case_layer_scores_confidence_and_splits_tactics() {
     // confirmed = 4, unconfirmed = 1.
     assert_eq!(e[&key("T1021", "lateral-movement")]["score"], 4);
     assert_eq!(e[&key("T1005", "collection")]["score"], 1);
-    assert_eq!(
-        layer["links"][0]["url"],
-        "https://cases.example.org/cases/ntt-communications-2025/"
-    );
-    let labels: Vec<&str> = layer["legendItems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["label"].as_str().unwrap())
-        .collect();
+    assert_eq!(layer["links"][0]["url"], "https://cases.example.org/cases/ntt-communications-2025/");
+    let labels: Vec<&str> =
+        layer["legendItems"].as_array().unwrap().iter().map(|l| l["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["Confirmed", "Likely", "Possible", "Unconfirmed"]);
 }
 
@@ -348,10 +263,7 @@ fn site_layer_counts_cases() {
     assert_eq!(e[&key("T1190", "initial-access")]["score"], 1);
     assert_eq!(layer["gradient"]["minValue"], 0);
     assert_eq!(layer["gradient"]["maxValue"], 2);
-    assert!(e[&key("T1078", "persistence")]["comment"]
-        .as_str()
-        .unwrap()
-        .contains("harbor-bank-2023"));
+    assert!(e[&key("T1078", "persistence")]["comment"].as_str().unwrap().contains("harbor-bank-2023"));
     for layer in PUBLISHED {
         let path = format!("cases/{layer}/attack-layer.json");
         check_layer_header(&json(&b.out, &path), &path);
@@ -362,11 +274,7 @@ fn site_layer_counts_cases() {
 
 fn stix_files(out: &Path) -> Vec<PathBuf> {
     let mut v = vec![out.join("stix-bundle.json")];
-    v.extend(
-        PUBLISHED
-            .iter()
-            .map(|s| out.join(format!("cases/{s}/stix.json"))),
-    );
+    v.extend(PUBLISHED.iter().map(|s| out.join(format!("cases/{s}/stix.json"))));
     v
 }
 
@@ -386,26 +294,18 @@ fn stix_bundles_are_well_formed() {
         for o in objects {
             let t = o["type"].as_str().unwrap();
             if t == "marking-definition" {
-                assert!(o["extensions"]
-                    ["extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"]["tlp_2_0"]
+                assert!(o["extensions"]["extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"]["tlp_2_0"]
                     .is_string());
                 continue;
             }
-            assert!(
-                !o["object_marking_refs"].as_array().unwrap().is_empty(),
-                "{} has no marking",
-                o["id"]
-            );
+            assert!(!o["object_marking_refs"].as_array().unwrap().is_empty(), "{} has no marking", o["id"]);
             // Every referenced object is in the bundle.
             for r in o["object_refs"].as_array().into_iter().flatten() {
                 assert!(ids.contains(&r.as_str().unwrap()), "{r} not in the bundle");
             }
             for k in ["source_ref", "target_ref", "created_by_ref"] {
                 if let Some(r) = o.get(k) {
-                    assert!(
-                        ids.contains(&r.as_str().unwrap()),
-                        "{k} {r} not in the bundle"
-                    );
+                    assert!(ids.contains(&r.as_str().unwrap()), "{k} {r} not in the bundle");
                 }
             }
         }
@@ -417,27 +317,13 @@ fn stix_bundles_are_well_formed() {
     assert_eq!(report["object_marking_refs"][0], green);
     assert_eq!(report["published"], "2023-11-02T00:00:00.000Z");
     assert!(objects.iter().any(|o| o["id"] == green));
-    let bank = objects
+    let bank = objects.iter().find(|o| o["type"] == "identity" && o["name"] == "Harbor Bank").unwrap();
+    assert_eq!(bank["sectors"], serde_json::json!(["financial-services", "insurance", "transportation"]));
+    let uses: Vec<&Value> = objects.iter().filter(|o| o["relationship_type"] == "uses").collect();
+    assert!(uses
         .iter()
-        .find(|o| o["type"] == "identity" && o["name"] == "Harbor Bank")
-        .unwrap();
-    assert_eq!(
-        bank["sectors"],
-        serde_json::json!(["financial-services", "insurance", "transportation"])
-    );
-    let uses: Vec<&Value> = objects
-        .iter()
-        .filter(|o| o["relationship_type"] == "uses")
-        .collect();
-    assert!(uses.iter().any(|u| u["confidence"] == 95
-        && u["description"]
-            .as_str()
-            .unwrap()
-            .contains("The vendor confirmed")));
-    let apt29 = objects
-        .iter()
-        .find(|o| o["type"] == "intrusion-set" && o["name"] == "APT29")
-        .unwrap();
+        .any(|u| u["confidence"] == 95 && u["description"].as_str().unwrap().contains("The vendor confirmed")));
+    let apt29 = objects.iter().find(|o| o["type"] == "intrusion-set" && o["name"] == "APT29").unwrap();
     assert_eq!(apt29["external_references"][0]["external_id"], "G0016");
     let ap = objects
         .iter()
@@ -447,12 +333,7 @@ fn stix_bundles_are_well_formed() {
     assert_eq!(ap["external_references"][0]["external_id"], "T1190");
 
     let ntt: Value = json(&b.out, "cases/ntt-communications-2025/stix.json");
-    let patterns: Vec<&str> = ntt["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|o| o["pattern"].as_str())
-        .collect();
+    let patterns: Vec<&str> = ntt["objects"].as_array().unwrap().iter().filter_map(|o| o["pattern"].as_str()).collect();
     for p in [
         "[ipv4-addr:value = '203.0.113.7']",
         "[domain-name:value = 'evil.example.com']",
@@ -481,11 +362,7 @@ fn stix_bundles_pass_the_oasis_validator() {
         );
     }
     for path in stix_files(&b.out) {
-        let out = Command::new("stix2_validator")
-            .args(["--strict", "--disable", "302"])
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = Command::new("stix2_validator").args(["--strict", "--disable", "302"]).arg(&path).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success() && stdout.contains("STIX JSON: Valid"),

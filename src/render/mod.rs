@@ -314,7 +314,11 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                 .iter()
                 .map(|t| {
                     json!({
-                        "tactic": {"id": t.id, "shortname": t.shortname, "name": t.name, "url": urls::term(Kind::Tactics, &t.shortname)},
+                        // A tactic no case uses has no page here: its column links to MITRE.
+                        "tactic": {"id": t.id, "shortname": t.shortname, "name": t.name, "url": match site.taxonomy(Kind::Tactics).get(&t.shortname) {
+                            Some(_) => urls::term(Kind::Tactics, &t.shortname),
+                            None => t.url.clone(),
+                        }},
                         "techniques": views::tactic_techniques(site, &t.shortname, &shared.matrix_counts),
                     })
                 })

@@ -214,7 +214,9 @@ pub fn terms(site: &Site, kind: Kind) -> Vec<Value> {
 /// Whether a term gets a page: it has published cases, or it is an organization with a
 /// profile or with children.
 pub fn shown(site: &Site, kind: Kind, t: usize) -> bool {
-    !site.taxonomy(kind).terms[t].cases.is_empty()
+    // Every technique term is used, or the parent of a used sub-technique.
+    kind == Kind::Techniques
+        || !site.taxonomy(kind).terms[t].cases.is_empty()
         || (kind == Kind::Organizations && (site.orgs[t].profile.is_some() || !site.orgs[t].children.is_empty()))
 }
 
@@ -262,11 +264,7 @@ pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String
                     Some(json!({"id": t.id, "name": t.name, "url": urls::term(Kind::Techniques, &t.id), "count": n}))
                 })
                 .collect();
-            let url = if own > 0 || site.taxonomy(Kind::Techniques).get(&p.id).is_some() {
-                urls::term(Kind::Techniques, &p.id)
-            } else {
-                p.url.clone()
-            };
+            let url = urls::term(Kind::Techniques, &p.id);
             Some(json!({"id": p.id, "name": p.name, "url": url, "count": own, "subtechniques": subs}))
         })
         .collect()

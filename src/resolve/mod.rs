@@ -209,6 +209,7 @@ pub fn resolve<'c>(
 
     // The cross-link index: every published case under each of its terms, in one pass.
     let mut site_cases = Vec::with_capacity(published.len());
+    let mut parents = Vec::new();
     for (i, case) in published.into_iter().enumerate() {
         let mut terms: [Vec<usize>; 9] = Default::default();
         let tactics = tactics_of.remove(&case.slug).unwrap_or_default();
@@ -254,6 +255,9 @@ pub fn resolve<'c>(
         for (t, tactics) in case.techniques.iter().zip(&tactics) {
             if let Some(tech) = catalog.technique(&t.id.value) {
                 add(Kind::Techniques, tech.id.clone(), &tech.name, None, &mut diags);
+                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
+                    parents.push(parent);
+                }
             }
             for shortname in tactics {
                 if let Some(tactic) = catalog.tactic(shortname) {
@@ -293,6 +297,10 @@ pub fn resolve<'c>(
             body_html: String::new(),
             case,
         });
+    }
+    // The parent of a used sub-technique gets a page too: the matrix links it.
+    for parent in parents {
+        taxonomies[Kind::Techniques.index()].intern(parent.id.clone(), &parent.name, None, &mut diags);
     }
     orgs.resize_with(taxonomies[0].terms.len(), OrgInfo::default);
 

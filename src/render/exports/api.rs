@@ -70,15 +70,9 @@ fn terms(site: &Site, sc: &SiteCase, kind: Kind) -> Vec<Value> {
 fn case(site: &Site, i: usize) -> Value {
     let sc = &site.cases[i];
     let c = &sc.case;
-    let slugs = |list: &[usize]| -> Vec<String> {
-        list.iter()
-            .map(|&j| site.cases[j].case.slug.clone())
-            .collect()
-    };
-    let all_terms: serde_json::Map<String, Value> = Kind::ALL
-        .iter()
-        .map(|&k| (k.key().to_string(), Value::from(terms(site, sc, k))))
-        .collect();
+    let slugs = |list: &[usize]| -> Vec<String> { list.iter().map(|&j| site.cases[j].case.slug.clone()).collect() };
+    let all_terms: serde_json::Map<String, Value> =
+        Kind::ALL.iter().map(|&k| (k.key().to_string(), Value::from(terms(site, sc, k)))).collect();
     let techniques: Vec<Value> = c
         .techniques
         .iter()

@@ -55,10 +55,7 @@ pub fn render(site: &Site) -> Vec<OutputFile> {
     let mut files = vec![json_file(api_url(), &api::cases(site))];
     for i in 0..site.cases.len() {
         let slug = &site.cases[i].case.slug;
-        files.push(json_file(
-            case_layer_url(slug),
-            &navigator::case_layer(site, i),
-        ));
+        files.push(json_file(case_layer_url(slug), &navigator::case_layer(site, i)));
         files.push(json_file(case_stix_url(slug), &graph.case_bundle(i)));
     }
     files.push(json_file(site_layer_url(), &navigator::site_layer(site)));

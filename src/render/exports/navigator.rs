@@ -43,12 +43,8 @@ fn label(c: Confidence) -> &'static str {
 
 /// Every platform of the catalog, sorted: the filter shows the whole matrix.
 fn platforms(site: &Site) -> Vec<String> {
-    let set: BTreeSet<&str> = site
-        .catalog
-        .techniques
-        .iter()
-        .flat_map(|t| t.platforms.iter().map(String::as_str))
-        .collect();
+    let set: BTreeSet<&str> =
+        site.catalog.techniques.iter().flat_map(|t| t.platforms.iter().map(String::as_str)).collect();
     set.into_iter().map(str::to_string).collect()
 }
 
@@ -92,16 +88,9 @@ impl Entries {
     }
 
     fn finish(mut self, site: &Site, links: &[Value]) -> Vec<Value> {
-        let used: Vec<(String, String)> = self
-            .list
-            .iter()
-            .map(|e| (e.id.clone(), e.tactic.clone()))
-            .collect();
+        let used: Vec<(String, String)> = self.list.iter().map(|e| (e.id.clone(), e.tactic.clone())).collect();
         for (id, tactic) in used {
-            let parent = site
-                .catalog
-                .technique(&id)
-                .and_then(|t| t.subtechnique_of.clone());
+            let parent = site.catalog.technique(&id).and_then(|t| t.subtechnique_of.clone());
             if let Some(parent) = parent {
                 self.get_or_add(&parent, &tactic).show_subtechniques = true;
             }
@@ -202,15 +191,10 @@ pub fn case_layer(site: &Site, i: usize) -> Value {
             e.comment.push_str(&text);
         }
     }
-    let legend = [
-        Confidence::Confirmed,
-        Confidence::Likely,
-        Confidence::Possible,
-        Confidence::Unconfirmed,
-    ]
-    .iter()
-    .map(|&c| json!({"label": label(c), "color": CASE_COLORS[score(c) as usize]}))
-    .collect();
+    let legend = [Confidence::Confirmed, Confidence::Likely, Confidence::Possible, Confidence::Unconfirmed]
+        .iter()
+        .map(|&c| json!({"label": label(c), "color": CASE_COLORS[score(c) as usize]}))
+        .collect();
     let orgs: Vec<&str> = c.organizations.iter().map(|o| o.value.as_str()).collect();
     let metadata = vec![
         json!({"name": "Case", "value": c.slug}),
@@ -267,11 +251,7 @@ pub fn site_layer(site: &Site) -> Value {
             n,
             if n == 1 { "" } else { "s" },
             shown.join(", "),
-            if n > COMMENT_CASES {
-                format!(" and {} more", n - COMMENT_CASES)
-            } else {
-                String::new()
-            }
+            if n > COMMENT_CASES { format!(" and {} more", n - COMMENT_CASES) } else { String::new() }
         );
         e.metadata = vec![json!({"name": "Cases", "value": n.to_string()})];
     }

@@ -69,10 +69,7 @@ pub fn tlp_marking_id(tlp: Tlp) -> &'static str {
 /// The marking-definition object of a level, exactly as OASIS publishes it.
 fn tlp_marking(tlp: Tlp) -> Value {
     let mut ext = Map::new();
-    ext.insert(
-        TLP_EXTENSION.to_string(),
-        json!({"extension_type": "property-extension", "tlp_2_0": tlp.as_str()}),
-    );
+    ext.insert(TLP_EXTENSION.to_string(), json!({"extension_type": "property-extension", "tlp_2_0": tlp.as_str()}));
     json!({
         "type": "marking-definition",
         "spec_version": "2.1",
@@ -143,28 +140,20 @@ pub fn industry_sector(name: &str) -> Option<&'static str> {
         | "academia"
         | "research and education" => "education",
         "energy" | "oil and gas" | "oil" | "gas" | "electricity" | "power" => "energy",
-        "entertainment" | "media" | "gaming" | "video games" | "media and entertainment" => {
-            "entertainment"
-        }
-        "financial services" | "finance" | "financial" | "banking" | "bank" | "banks"
-        | "fintech" | "payments" | "cryptocurrency" | "investment" | "securities" => {
-            "financial-services"
-        }
+        "entertainment" | "media" | "gaming" | "video games" | "media and entertainment" => "entertainment",
+        "financial services" | "finance" | "financial" | "banking" | "bank" | "banks" | "fintech" | "payments"
+        | "cryptocurrency" | "investment" | "securities" => "financial-services",
         "government" | "public sector" | "public administration" => "government",
         "emergency services" => "emergency-services",
-        "government local" | "local government" | "municipal" | "municipality"
-        | "municipalities" | "city government" => "government-local",
-        "government national"
-        | "national government"
-        | "federal government"
-        | "central government" => "government-national",
-        "government public services" | "public services" | "government services" => {
-            "government-public-services"
+        "government local" | "local government" | "municipal" | "municipality" | "municipalities"
+        | "city government" => "government-local",
+        "government national" | "national government" | "federal government" | "central government" => {
+            "government-national"
         }
-        "government regional"
-        | "regional government"
-        | "state government"
-        | "provincial government" => "government-regional",
+        "government public services" | "public services" | "government services" => "government-public-services",
+        "government regional" | "regional government" | "state government" | "provincial government" => {
+            "government-regional"
+        }
         "healthcare"
         | "health care"
         | "health"
@@ -186,26 +175,15 @@ pub fn industry_sector(name: &str) -> Option<&'static str> {
         "insurance" => "insurance",
         "manufacturing" | "industrial" => "manufacturing",
         "mining" => "mining",
-        "non profit" | "nonprofit" | "ngo" | "charity" | "non governmental organization" => {
-            "non-profit"
-        }
+        "non profit" | "nonprofit" | "ngo" | "charity" | "non governmental organization" => "non-profit",
         "pharmaceuticals" | "pharmaceutical" | "pharma" | "biotechnology" => "pharmaceuticals",
         "retail" | "e commerce" | "ecommerce" | "online retail" => "retail",
-        "technology"
-        | "information technology"
-        | "it"
-        | "software"
-        | "it services"
-        | "cloud"
-        | "saas"
-        | "tech" => "technology",
-        "telecommunications" | "telecommunication" | "telecom" | "telecoms" | "telco" => {
-            "telecommunications"
+        "technology" | "information technology" | "it" | "software" | "it services" | "cloud" | "saas" | "tech" => {
+            "technology"
         }
-        "transportation" | "transport" | "aviation" | "airline" | "airlines" | "airport"
-        | "airports" | "logistics" | "shipping" | "maritime" | "rail" | "railway" | "railways" => {
-            "transportation"
-        }
+        "telecommunications" | "telecommunication" | "telecom" | "telecoms" | "telco" => "telecommunications",
+        "transportation" | "transport" | "aviation" | "airline" | "airlines" | "airport" | "airports" | "logistics"
+        | "shipping" | "maritime" | "rail" | "railway" | "railways" => "transportation",
         "utilities" | "utility" => "utilities",
         _ => return None,
     })
@@ -250,13 +228,7 @@ pub struct Graph<'s, 'c> {
 
 impl<'s, 'c> Graph<'s, 'c> {
     pub fn new(site: &'s Site<'c>) -> Self {
-        let mut g = Graph {
-            site,
-            site_identity: None,
-            shared: BTreeMap::new(),
-            order: Vec::new(),
-            refs: Vec::new(),
-        };
+        let mut g = Graph { site, site_identity: None, shared: BTreeMap::new(), order: Vec::new(), refs: Vec::new() };
         for i in 0..site.cases.len() {
             let refs = g.scan(i);
             g.refs.push(refs);
@@ -278,16 +250,8 @@ impl<'s, 'c> Graph<'s, 'c> {
                 s.tlp = s.tlp.min(tlp);
             }
             None => {
-                self.shared.insert(
-                    id.clone(),
-                    Shared {
-                        body: body(),
-                        created: c.date,
-                        modified,
-                        tlp,
-                        sectors: Vec::new(),
-                    },
-                );
+                self.shared
+                    .insert(id.clone(), Shared { body: body(), created: c.date, modified, tlp, sectors: Vec::new() });
                 self.order.push(id.clone());
             }
         }
@@ -310,19 +274,11 @@ impl<'s, 'c> Graph<'s, 'c> {
                     "identity_class": "organization",
                 })
             });
-            let profile_sectors = site
-                .orgs
-                .get(t)
-                .and_then(|o| o.profile.as_ref())
-                .map(|p| p.sectors.as_slice())
-                .unwrap_or_default();
+            let profile_sectors =
+                site.orgs.get(t).and_then(|o| o.profile.as_ref()).map(|p| p.sectors.as_slice()).unwrap_or_default();
             // A profile says which sectors the organization is in; without one, the
             // sectors of the cases that name it are the best we know.
-            let sectors = if profile_sectors.is_empty() {
-                c.incident.sectors.as_slice()
-            } else {
-                profile_sectors
-            };
+            let sectors = if profile_sectors.is_empty() { c.incident.sectors.as_slice() } else { profile_sectors };
             let Some(s) = self.shared.get_mut(&id) else {
                 continue;
             };
@@ -369,11 +325,8 @@ impl<'s, 'c> Graph<'s, 'c> {
             };
             let id = stable_id("attack-pattern", &format!("mitre-attack:{}", tech.id));
             let id = self.share(i, id, Tlp::Clear, || {
-                let phases: Vec<Value> = tech
-                    .tactics
-                    .iter()
-                    .map(|p| json!({"kill_chain_name": "mitre-attack", "phase_name": p}))
-                    .collect();
+                let phases: Vec<Value> =
+                    tech.tactics.iter().map(|p| json!({"kill_chain_name": "mitre-attack", "phase_name": p})).collect();
                 let mut v = json!({
                     "type": "attack-pattern",
                     "name": tech.name,
@@ -490,28 +443,14 @@ impl<'s, 'c> Graph<'s, 'c> {
         let campaign_id = campaign["id"].as_str().unwrap_or_default().to_string();
 
         for v in &refs.victims {
-            relationships.push(relationship(
-                format!("targets:{v}"),
-                "targets",
-                &campaign_id,
-                v,
-            ));
+            relationships.push(relationship(format!("targets:{v}"), "targets", &campaign_id, v));
         }
         for a in &refs.actors {
-            relationships.push(relationship(
-                format!("attributed-to:{a}"),
-                "attributed-to",
-                &campaign_id,
-                a,
-            ));
+            relationships.push(relationship(format!("attributed-to:{a}"), "attributed-to", &campaign_id, a));
         }
         for ((t, ap), tactics) in c.techniques.iter().zip(&refs.techniques).zip(&sc.tactics) {
             let Some(ap) = ap else { continue };
-            let tactic = t
-                .tactic
-                .as_ref()
-                .map(|x| x.value.to_ascii_lowercase())
-                .unwrap_or_default();
+            let tactic = t.tactic.as_ref().map(|x| x.value.to_ascii_lowercase()).unwrap_or_default();
             let mut r = relationship(format!("uses:{ap}:{tactic}"), "uses", &campaign_id, ap);
             r["confidence"] = json!(confidence(t.confidence));
             let mut description = format!(
@@ -530,32 +469,20 @@ impl<'s, 'c> Graph<'s, 'c> {
 
         let mut indicators = Vec::new();
         for x in &c.indicators {
-            let mut ind = common(
-                "indicator",
-                &format!(
-                    "indicator:{}:{}",
-                    super::api::indicator_type(x.kind),
-                    x.value
-                ),
-            );
+            let mut ind = common("indicator", &format!("indicator:{}:{}", super::api::indicator_type(x.kind), x.value));
             if indicators.iter().any(|o: &Value| o["id"] == ind["id"]) {
                 continue;
             }
             ind["name"] = json!(format!("{} {}", indicator_label(x.kind), x.value));
-            ind["description"] = json!(x.note.clone().unwrap_or_else(|| format!(
-                "Indicator published in the case study \"{}\".",
-                c.title
-            )));
+            ind["description"] = json!(x
+                .note
+                .clone()
+                .unwrap_or_else(|| format!("Indicator published in the case study \"{}\".", c.title)));
             ind["pattern"] = json!(pattern(x.kind, &x.value));
             ind["pattern_type"] = json!("stix");
             ind["valid_from"] = json!(created);
             let ind_id = ind["id"].as_str().unwrap_or_default().to_string();
-            relationships.push(relationship(
-                format!("indicates:{ind_id}"),
-                "indicates",
-                &ind_id,
-                &campaign_id,
-            ));
+            relationships.push(relationship(format!("indicates:{ind_id}"), "indicates", &ind_id, &campaign_id));
             indicators.push(ind);
         }
 
@@ -579,10 +506,7 @@ impl<'s, 'c> Graph<'s, 'c> {
             "description": "The case study on the site that published this report.",
         })];
         for r in &c.references {
-            let source = r
-                .publisher
-                .clone()
-                .unwrap_or_else(|| host(&r.url).to_string());
+            let source = r.publisher.clone().unwrap_or_else(|| host(&r.url).to_string());
             let mut e = json!({"source_name": source, "url": r.url});
             if let Some(t) = &r.title {
                 e["description"] = json!(t);
@@ -614,12 +538,7 @@ impl<'s, 'c> Graph<'s, 'c> {
     fn case_shared_ids(&self, i: usize) -> Vec<&String> {
         let refs = &self.refs[i];
         let mut ids: Vec<&String> = Vec::new();
-        for id in refs
-            .victims
-            .iter()
-            .chain(&refs.actors)
-            .chain(refs.techniques.iter().flatten())
-        {
+        for id in refs.victims.iter().chain(&refs.actors).chain(refs.techniques.iter().flatten()) {
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -635,13 +554,7 @@ impl<'s, 'c> Graph<'s, 'c> {
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        for tlp in [
-            Tlp::Clear,
-            Tlp::Green,
-            Tlp::Amber,
-            Tlp::AmberStrict,
-            Tlp::Red,
-        ] {
+        for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red] {
             if used.contains(tlp_marking_id(tlp)) {
                 front.push(tlp_marking(tlp));
             }
@@ -660,11 +573,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         let own = self.own_objects(i);
         let mut own = own.into_iter();
         objects.extend(own.next()); // the report first
-        objects.extend(
-            self.case_shared_ids(i)
-                .into_iter()
-                .map(|id| self.shared_object(id)),
-        );
+        objects.extend(self.case_shared_ids(i).into_iter().map(|id| self.shared_object(id)));
         objects.extend(own);
         self.bundle(&format!("case:{}", self.site.cases[i].case.slug), objects)
     }
@@ -749,26 +658,14 @@ mod tests {
 
     #[test]
     fn patterns_escape() {
-        assert_eq!(
-            pattern(IndicatorType::File, r"a'b\c.exe"),
-            r"[file:name = 'a\'b\\c.exe']"
-        );
-        assert_eq!(
-            pattern(IndicatorType::Ip, "2001:db8::1"),
-            "[ipv6-addr:value = '2001:db8::1']"
-        );
+        assert_eq!(pattern(IndicatorType::File, r"a'b\c.exe"), r"[file:name = 'a\'b\\c.exe']");
+        assert_eq!(pattern(IndicatorType::Ip, "2001:db8::1"), "[ipv6-addr:value = '2001:db8::1']");
     }
 
     #[test]
     fn sectors_map() {
-        assert_eq!(
-            industry_sector("Telecommunications"),
-            Some("telecommunications")
-        );
-        assert_eq!(
-            industry_sector("Financial Services"),
-            Some("financial-services")
-        );
+        assert_eq!(industry_sector("Telecommunications"), Some("telecommunications"));
+        assert_eq!(industry_sector("Financial Services"), Some("financial-services"));
         assert_eq!(industry_sector("aviation"), Some("transportation"));
         assert_eq!(industry_sector("Government"), Some("government"));
         assert_eq!(industry_sector("Basket weaving"), None);
