@@ -52,6 +52,15 @@ enum Command {
         /// Include drafts
         #[arg(long)]
         drafts: bool,
+        /// Also fetch every external link (references, websites, links in bodies)
+        #[arg(long)]
+        external: bool,
+        /// With --external: how many links are fetched at once
+        #[arg(long, default_value_t = 8)]
+        external_concurrency: usize,
+        /// With --external: seconds before a link counts as unreachable
+        #[arg(long, default_value_t = 15)]
+        external_timeout: u64,
     },
     /// Build, serve on 127.0.0.1, rebuild on change and reload open pages
     Serve {
@@ -95,7 +104,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Build { root, output, base_url, drafts, strict, timings } => {
-            let options = Options { root, overrides: Overrides { output, base_url, drafts }, write: true, now: None };
+            let options =
+                Options { root, overrides: Overrides { output, base_url, drafts }, write: true, ..Default::default() };
             let report = pipeline::run(&options, strict);
             eprint!("{}", report::human(&report.diagnostics.items));
             if timings {
@@ -105,9 +115,14 @@ pub fn main() -> ExitCode {
             }
             finish(&report, true)
         }
-        Command::Check { root, format, strict, drafts } => {
-            let options =
-                Options { root, overrides: Overrides { drafts, ..Default::default() }, write: false, now: None };
+        Command::Check { root, format, strict, drafts, external, external_concurrency, external_timeout } => {
+            let external = external.then(|| crate::external::Options {
+                concurrency: external_concurrency,
+                timeout: std::time::Duration::from_secs(external_timeout),
+                retries: 1,
+            });
+            let overrides = Overrides { drafts, ..Default::default() };
+            let options = Options { root, overrides, write: false, external, ..Default::default() };
             let report = pipeline::run(&options, strict);
             let text = report::format(&report.diagnostics.items, format);
             if format == Format::Human {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::resolve::Site;
 
+#[derive(Debug, Clone)]
 pub struct Options {
     pub concurrency: usize,
     pub timeout: Duration,

@@ -17,6 +17,8 @@ pub struct Options {
     pub write: bool,
     /// The instant embargoes are compared with (now, unless a test says otherwise).
     pub now: Option<jiff::Timestamp>,
+    /// `check --external`: fetch external links too.
+    pub external: Option<crate::external::Options>,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +143,9 @@ pub fn build(options: &Options) -> (Report, Option<Built>) {
     let (files, diags) = render::render(&site, &tera);
     report.diagnostics.extend(diags);
     report.diagnostics.extend(render::check::local_links(&site, &files, &sources.assets));
+    if let Some(external) = &options.external {
+        report.diagnostics.extend(crate::external::check(&site, external));
+    }
     report.pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
     report.files = files.len() + sources.assets.len();
     lap(&mut report, "render");

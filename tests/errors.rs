@@ -193,3 +193,45 @@ fn relative_links_and_anchors_are_checked_against_the_built_site() {
     has(&out, "content/cases/a.md:8:", "`missing.png` leads to /cases/a/missing.png");
     has(&out, "content/cases/a.md:8:", "leads outside the site");
 }
+
+/// A tiny HTTP server on loopback: `/ok` answers 200, anything else 404. It serves a
+/// bounded number of requests, then stops.
+fn serve_once(requests: usize) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut buf = [0u8; 2048];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]);
+            let status = if req.split_whitespace().nth(1) == Some("/ok") { "200 OK" } else { "404 Not Found" };
+            let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    port
+}
+
+#[test]
+fn external_links_are_checked_only_when_asked() {
+    let port = serve_once(20);
+    let f = Fixture::new();
+    f.case(
+        "x",
+        "X",
+        &format!("{OK}\n[[references]]\nurl = \"http://127.0.0.1:{port}/ok\"\n[[references]]\nurl = \"http://127.0.0.1:{port}/gone\""),
+        "Also [down](http://127.0.0.1:9/nothing-listens).",
+    );
+    // Not fetched by default.
+    check(&f, 0);
+    let r = f.run(&["check", "--external", "--external-timeout", "5"]);
+    assert_eq!(r.code, 0, "a dead link is a warning, not an error:\n{}", r.stderr);
+    has(&r.stderr, "content/cases/x.md:8:8", &format!("http://127.0.0.1:{port}/gone answers HTTP 404"));
+    has(&r.stderr, "content/cases/x.md:", "could not be reached");
+    assert!(r.stderr.contains("3 checked, 1 fine, 1 broken, 1 unreachable"), "{}", r.stderr);
+    // Unreachable never fails the check; a broken link does under --strict.
+    let strict = f.run(&["check", "--external", "--strict", "--external-timeout", "5"]);
+    assert_eq!(strict.code, 1);
+}

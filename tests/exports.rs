@@ -24,7 +24,7 @@ fn build(out: &Path) {
             root: fixture(),
             overrides: Overrides { output: Some(out.to_path_buf()), ..Default::default() },
             write: true,
-            now: None,
+            ..Default::default()
         },
         false,
     );
