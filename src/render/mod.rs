@@ -257,7 +257,10 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
             top.truncate(10);
             ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
-            ctx.insert("latest", &shared.cards.iter().take(10).collect::<Vec<_>>());
+            // One card per incident: translations show as "also in" on their card.
+            let latest: Vec<&Value> =
+                site.cases.iter().zip(&shared.cards).filter(|(c, _)| c.counted).map(|(_, card)| card).take(10).collect();
+            ctx.insert("latest", &latest);
             let count = |k: Kind| (0..site.taxonomy(k).terms.len()).filter(|&t| views::shown(site, k, t)).count();
             ctx.insert(
                 "counts",
