@@ -449,3 +449,33 @@ fn init_and_new_make_sites_that_build() {
     // The command line itself being wrong is exit 2.
     assert_eq!(run(&["build", "--no-such-flag"], &site).status.code(), Some(2));
 }
+
+#[test]
+fn a_site_can_bring_its_own_attack_catalog() {
+    let f = Fixture::new();
+    f.write("site.toml", "title = \"T\"\n[attack]\ncatalog = \"data/catalog.json\"\n");
+    f.write(
+        "data/catalog.json",
+        r#"{"attack_version": "99.0", "domain": "enterprise-attack", "source": "test",
+  "tactics": [{"id": "TA0001", "shortname": "initial-access", "name": "Initial Access", "url": "https://attack.mitre.org/tactics/TA0001"}],
+  "techniques": [{"id": "T9000", "name": "Future Technique", "tactics": ["initial-access"], "subtechnique_of": null,
+    "platforms": [], "revoked": false, "revoked_by": null, "deprecated": false, "url": "https://attack.mitre.org/techniques/T9000",
+    "stix_id": "attack-pattern--00000000-0000-4000-8000-000000000000", "summary": "From the future.", "used_by": [], "mitigations": []}],
+  "groups": [], "campaigns": [], "software": [], "mitigations": []}"#,
+    );
+    f.case("x", "X", "organizations = [\"A\"]\n[[techniques]]\nid = \"T9000\"", "");
+    f.build_ok();
+    let t = text(&f.page("techniques/T9000/"));
+    assert!(t.contains("Future Technique") && t.contains("From the future."));
+    assert!(t.contains("v99.0"), "the catalog's version is shown");
+    // The built-in catalog's techniques are unknown to this one.
+    f.case("y", "Y", "organizations = [\"A\"]\n[[techniques]]\nid = \"T1078\"", "");
+    let r = f.run(&["check"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("T1078 is not an ATT&CK Enterprise technique (catalog v99.0)"), "{}", r.stderr);
+    // A file that is not a catalog is a located error, not a panic.
+    f.write("data/catalog.json", "{\"hello\": 1}");
+    let r = f.run(&["check"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not an ATT&CK catalog"), "{}", r.stderr);
+}
