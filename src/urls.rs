@@ -92,6 +92,16 @@ pub fn term_index(kind: Kind) -> String {
 pub fn term(kind: Kind, slug: &str) -> String {
     format!("{}/{slug}/", kind.key())
 }
+/// The matrix with only confirmed and likely uses.
+pub fn matrix_confirmed() -> String {
+    "techniques/confirmed/".to_string()
+}
+pub fn timeline() -> String {
+    "timeline/".to_string()
+}
+pub fn statistics() -> String {
+    "statistics/".to_string()
+}
 pub fn page(slug: &str) -> String {
     format!("{slug}/")
 }

@@ -4,6 +4,7 @@
 //! with rayon; the output is a list of files in a fixed order, so two builds of the
 //! same input give the same bytes.
 
+pub mod charts;
 pub mod check;
 pub mod defang;
 pub mod exports;
@@ -35,7 +36,10 @@ pub enum Job {
     Case(usize),
     TermIndex(Kind),
     Term(Kind, usize),
-    Matrix,
+    /// The ATT&CK matrix; `true`: confirmed and likely uses only.
+    Matrix(bool),
+    Timeline,
+    Statistics,
     Page(usize),
     NotFound,
 }
@@ -98,6 +102,8 @@ pub const REQUIRED: &[&str] = &[
     "term.html",
     "techniques.html",
     "technique.html",
+    "timeline.html",
+    "statistics.html",
     "tactic.html",
     "page.html",
     "404.html",
@@ -128,13 +134,16 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.extend((0..site.cases.len()).map(Job::Case));
     for kind in Kind::ALL {
         if kind == Kind::Techniques {
-            jobs.push(Job::Matrix);
+            jobs.push(Job::Matrix(false));
+            jobs.push(Job::Matrix(true));
         } else {
             jobs.push(Job::TermIndex(kind));
         }
         let tax = site.taxonomy(kind);
         jobs.extend((0..tax.terms.len()).filter(|&t| views::shown(site, kind, t)).map(|t| Job::Term(kind, t)));
     }
+    jobs.push(Job::Timeline);
+    jobs.push(Job::Statistics);
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.push(Job::NotFound);
     jobs
@@ -148,7 +157,10 @@ impl Job {
             Job::Case(i) => site.cases[i].url.clone(),
             Job::TermIndex(kind) => urls::term_index(kind),
             Job::Term(kind, t) => urls::term(kind, &site.taxonomy(kind).terms[t].slug),
-            Job::Matrix => urls::term_index(Kind::Techniques),
+            Job::Matrix(false) => urls::term_index(Kind::Techniques),
+            Job::Matrix(true) => urls::matrix_confirmed(),
+            Job::Timeline => urls::timeline(),
+            Job::Statistics => urls::statistics(),
             Job::Page(i) => site.pages[i].url.clone(),
             Job::NotFound => "404.html".to_string(),
         }
@@ -160,6 +172,8 @@ pub struct Shared {
     pub site: Value,
     pub cards: Vec<Value>,
     pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
+    /// As `matrix_counts`, confirmed and likely uses only.
+    pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
 }
 
 pub fn shared(site: &Site) -> Shared {
@@ -170,6 +184,8 @@ pub fn shared(site: &Site) -> Shared {
         json!({"url": urls::term_index(Kind::Sectors), "title": "Sectors"}),
         json!({"url": urls::term_index(Kind::Countries), "title": "Countries"}),
         json!({"url": urls::term_index(Kind::Years), "title": "Years"}),
+        json!({"url": urls::timeline(), "title": "Timeline"}),
+        json!({"url": urls::statistics(), "title": "Statistics"}),
     ];
     nav.extend(site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})));
     let taxonomies: Vec<Value> = Kind::ALL
@@ -194,6 +210,7 @@ pub fn shared(site: &Site) -> Shared {
         }),
         cards: (0..site.cases.len()).map(|i| views::card(site, i)).collect(),
         matrix_counts: views::matrix_counts(site),
+        matrix_counts_confirmed: views::matrix_counts_where(site, true),
     }
 }
 
@@ -302,6 +319,7 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             let c = &site.cases[i].case;
             ctx.insert("page", &page_meta(site, &url, "case", &c.title, c.summary.as_deref(), c.lang.as_deref()));
             ctx.insert("case", &views::case_page(site, i, &shared.cards));
+            ctx.insert("charts", &charts::case_charts(site, i));
             "case.html"
         }
         Job::TermIndex(kind) => {
@@ -310,7 +328,8 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             ctx.insert("terms", &views::terms(site, kind));
             "terms.html"
         }
-        Job::Matrix => {
+        Job::Matrix(confirmed) => {
+            let counts = if confirmed { &shared.matrix_counts_confirmed } else { &shared.matrix_counts };
             let columns: Vec<Value> = site
                 .catalog
                 .tactics
@@ -322,14 +341,36 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                             Some(_) => urls::term(Kind::Tactics, &t.shortname),
                             None => t.url.clone(),
                         }},
-                        "techniques": views::tactic_techniques(site, &t.shortname, &shared.matrix_counts),
+                        "techniques": views::tactic_techniques(site, &t.shortname, counts),
                     })
                 })
                 .collect();
-            ctx.insert("page", &page_meta(site, &url, "techniques", "ATT&CK matrix", None, None));
+            let title = if confirmed { "ATT&CK matrix: confirmed and likely" } else { "ATT&CK matrix" };
+            ctx.insert("page", &page_meta(site, &url, "techniques", title, None, None));
             ctx.insert("taxonomy", &views::taxonomy(Kind::Techniques));
-            ctx.insert("matrix", &json!({"columns": columns}));
+            ctx.insert(
+                "matrix",
+                &json!({
+                    "columns": columns,
+                    "view": if confirmed { "confirmed" } else { "all" },
+                    "filters": [
+                        {"key": "all", "title": "All uses", "url": urls::term_index(Kind::Techniques)},
+                        {"key": "confirmed", "title": "Confirmed and likely only", "url": urls::matrix_confirmed()},
+                    ],
+                    "legend": charts::heat_legend(),
+                }),
+            );
             "techniques.html"
+        }
+        Job::Timeline => {
+            ctx.insert("page", &page_meta(site, &url, "timeline", "Timeline", None, None));
+            ctx.insert("timeline", &charts::timeline(site, &shared.cards));
+            "timeline.html"
+        }
+        Job::Statistics => {
+            ctx.insert("page", &page_meta(site, &url, "statistics", "Statistics", None, None));
+            ctx.insert("stats", &charts::statistics(site, &shared.matrix_counts));
+            "statistics.html"
         }
         Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
         Job::Page(i) => {
@@ -408,6 +449,7 @@ fn render_term(
                 }),
             );
             ctx.insert("cases", &views::cards_of(&shared.cards, &cases));
+            ctx.insert("charts", &charts::org_charts(site, &term.slug, &cases));
             "organization.html"
         }
         Kind::Techniques => {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::charts::stats::heat_level;
 use super::defang::defang;
 use super::filters::group_digits;
 use crate::parse::date::Span;
@@ -222,9 +223,18 @@ pub fn shown(site: &Site, kind: Kind, t: usize) -> bool {
 
 /// (tactic shortname, technique id) -> number of counted cases.
 pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
+    matrix_counts_where(site, false)
+}
+
+/// As `matrix_counts`; with `confirmed_only`, only confirmed and likely uses count.
+pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(String, String), usize> {
+    use crate::parse::case::Confidence;
     let mut counts = BTreeMap::new();
     for c in site.cases.iter().filter(|c| c.counted) {
         for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
+            if confirmed_only && !matches!(t.confidence, Confidence::Confirmed | Confidence::Likely) {
+                continue;
+            }
             let Some(tech) = site.catalog.technique(&t.id.value) else {
                 continue;
             };
@@ -261,11 +271,11 @@ pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String
                 .filter(|(id, _)| *id != parent)
                 .filter_map(|(id, n)| {
                     let t = catalog.technique(id)?;
-                    Some(json!({"id": t.id, "name": t.name, "url": urls::term(Kind::Techniques, &t.id), "count": n}))
+                    Some(json!({"id": t.id, "name": t.name, "url": urls::term(Kind::Techniques, &t.id), "count": n, "level": heat_level(*n)}))
                 })
                 .collect();
             let url = urls::term(Kind::Techniques, &p.id);
-            Some(json!({"id": p.id, "name": p.name, "url": url, "count": own, "subtechniques": subs}))
+            Some(json!({"id": p.id, "name": p.name, "url": url, "count": own, "level": heat_level(own), "subtechniques": subs}))
         })
         .collect()
 }
