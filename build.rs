@@ -19,7 +19,9 @@ fn collect(dir: &Path, base: &Path, out: &mut Vec<String>) {
 }
 
 fn main() {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+    // Read at run time: one compiled build script may serve several checkouts.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let base = Path::new(&manifest).join("themes/default");
     println!("cargo:rerun-if-changed=themes/default");
     let mut files = Vec::new();
     if base.is_dir() {

@@ -154,7 +154,7 @@ fn build(f: &Fixture) {
             root: f.root().to_path_buf(),
             overrides: casebook::config::Overrides { output: Some(f.out()), ..Default::default() },
             write: true,
-            now: None,
+            ..Default::default()
         },
         false,
     );
