@@ -6,6 +6,7 @@
 
 pub mod defang;
 pub mod filters;
+pub mod search;
 pub mod views;
 
 use rayon::prelude::*;
@@ -180,6 +181,7 @@ pub fn shared(site: &Site) -> Shared {
         json!({"url": urls::term_index(Kind::Sectors), "title": "Sectors"}),
         json!({"url": urls::term_index(Kind::Countries), "title": "Countries"}),
         json!({"url": urls::term_index(Kind::Years), "title": "Years"}),
+        json!({"url": "search/", "title": "Search"}),
     ];
     nav.extend(
         site.pages
@@ -242,6 +244,7 @@ pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             Err(d) => diags.push(d),
         }
     }
+    search::render(site, tera, &shared, &mut files, &mut diags);
     match crate::parse::markdown::highlight_css(
         &site.config.markdown.highlight_theme,
         &site.config.markdown.highlight_theme_dark,
