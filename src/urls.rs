@@ -102,6 +102,9 @@ pub fn timeline() -> String {
 pub fn statistics() -> String {
     "statistics/".to_string()
 }
+pub fn search() -> String {
+    "search/".to_string()
+}
 pub fn page(slug: &str) -> String {
     format!("{slug}/")
 }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod defang;
 pub mod exports;
 pub mod filters;
+pub mod search;
 pub mod views;
 
 use rayon::prelude::*;
@@ -186,6 +187,7 @@ pub fn shared(site: &Site) -> Shared {
         json!({"url": urls::term_index(Kind::Years), "title": "Years"}),
         json!({"url": urls::timeline(), "title": "Timeline"}),
         json!({"url": urls::statistics(), "title": "Statistics"}),
+        json!({"url": urls::search(), "title": "Search"}),
     ];
     nav.extend(site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})));
     let taxonomies: Vec<Value> = Kind::ALL
@@ -236,6 +238,7 @@ pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             Err(d) => diags.push(d),
         }
     }
+    search::render(site, tera, &shared, &mut files, &mut diags);
     match crate::parse::markdown::highlight_css(
         &site.config.markdown.highlight_theme,
         &site.config.markdown.highlight_theme_dark,
@@ -275,8 +278,14 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             top.truncate(10);
             ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
             // One card per incident: translations show as "also in" on their card.
-            let latest: Vec<&Value> =
-                site.cases.iter().zip(&shared.cards).filter(|(c, _)| c.counted).map(|(_, card)| card).take(10).collect();
+            let latest: Vec<&Value> = site
+                .cases
+                .iter()
+                .zip(&shared.cards)
+                .filter(|(c, _)| c.counted)
+                .map(|(_, card)| card)
+                .take(10)
+                .collect();
             ctx.insert("latest", &latest);
             let count = |k: Kind| (0..site.taxonomy(k).terms.len()).filter(|&t| views::shown(site, k, t)).count();
             ctx.insert(

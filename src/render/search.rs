@@ -1,0 +1,356 @@
+//! Full-text search for any static host: a chunked inverted index written at build
+//! time, read by `search.js` on `/search/`.
+//!
+//! Only published cases (`site.cases`) are indexed. Output, under `search/`:
+//!
+//! - `meta.json`: `{v, shards, chunk, docs}`: a version (for cache busting), how many
+//!   index shards there are, how many documents each document chunk holds, and how
+//!   many documents there are.
+//! - `index/N.json`: the terms whose [`shard_of`] is `N`, as `{"term": [v, ...]}`:
+//!   one number per case holding the term, `(doc - previous doc) * 8 + fields`, where
+//!   `fields` has [`TITLE`], [`META`] and [`BODY`] bits. A query fetches only its terms'
+//!   shards.
+//! - `docs/N.json`: documents `N * chunk ..`, as `[{t, u, l, s, x}]` (title, URL,
+//!   language, summary, start of the body): what a result shows.
+//!
+//! Terms ([`tokenize`]): lower-cased runs of letters and digits (two characters or
+//! more); in CJK text (Han, Hiragana, Katakana, Hangul), overlapping character
+//! bigrams, so a query of several CJK characters matches by its bigrams. `search.js`
+//! tokenizes and hashes the same way.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use rayon::prelude::*;
+use serde_json::json;
+use tera::{Context, Tera};
+
+use super::{OutputFile, Shared};
+use crate::diagnostics::Diagnostic;
+use crate::resolve::Site;
+
+/// Field bit: the term is in the title.
+pub const TITLE: u8 = 4;
+/// Field bit: in the summary, an organization, or a technique's id or name.
+pub const META: u8 = 2;
+/// Field bit: in the body.
+pub const BODY: u8 = 1;
+
+/// Documents per `docs/N.json`: a page of ten results fetches a few small chunks.
+pub const DOCS_PER_CHUNK: usize = 16;
+/// Target size of an index shard, in bytes (before compression).
+const SHARD_TARGET: usize = 24 * 1024;
+/// Characters of body text kept for snippets.
+const EXCERPT_CHARS: usize = 280;
+
+/// The search page, the index and the document store.
+pub fn render(site: &Site, tera: &Tera, shared: &Shared, files: &mut Vec<OutputFile>, diags: &mut Vec<Diagnostic>) {
+    // A theme without a search page still gets the index; it just has no page for it.
+    if tera.get_template_names().any(|n| n == "search.html") {
+        let url = crate::urls::search();
+        let url = url.as_str();
+        let mut ctx = Context::new();
+        ctx.insert("site", &shared.site);
+        ctx.insert("root", &crate::urls::root_prefix(url));
+        ctx.insert("page", &super::page_meta(site, url, "search", "Search", None, None));
+        ctx.insert("cases_url", &crate::urls::cases_page(1));
+        match super::run(tera, "search.html", &ctx, url) {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
+    }
+    files.extend(index_files(site));
+}
+
+/// What a query needs to know: the plain text of every field of a case.
+struct Doc<'a> {
+    title: String,
+    meta: String,
+    body: String,
+    summary: &'a str,
+}
+
+/// The index files, in a fixed order (`meta.json`, shards, document chunks).
+pub fn index_files(site: &Site) -> Vec<OutputFile> {
+    let docs: Vec<Doc> = site
+        .cases
+        .par_iter()
+        .map(|sc| {
+            let c = &sc.case;
+            let mut meta = String::new();
+            if let Some(s) = &c.summary {
+                meta.push_str(s);
+            }
+            for o in &c.organizations {
+                meta.push('\n');
+                meta.push_str(&o.value);
+            }
+            for t in &c.techniques {
+                meta.push('\n');
+                meta.push_str(&t.id.value);
+                if let Some(n) = &t.name {
+                    meta.push('\n');
+                    meta.push_str(&n.value);
+                }
+                if let Some(tech) = site.catalog.technique(&t.id.value) {
+                    meta.push('\n');
+                    meta.push_str(&tech.name);
+                }
+            }
+            Doc {
+                title: normalize(&c.title),
+                meta: normalize(&meta),
+                body: normalize(&c.body.text),
+                summary: c.summary.as_deref().unwrap_or(""),
+            }
+        })
+        .collect();
+
+    // Per case, its terms and the fields they are in.
+    let per_doc: Vec<Vec<(&str, u8)>> = docs
+        .par_iter()
+        .map(|d| {
+            let mut terms: HashMap<&str, u8> = HashMap::new();
+            for (text, bit) in [(&d.title, TITLE), (&d.meta, META), (&d.body, BODY)] {
+                for_each_term(text, |t| *terms.entry(t).or_insert(0) |= bit);
+            }
+            let mut v: Vec<(&str, u8)> = terms.into_iter().collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+
+    // Postings: term -> [(doc, fields)], docs ascending.
+    let mut postings: HashMap<&str, Vec<(u32, u8)>> = HashMap::new();
+    for (doc, terms) in per_doc.iter().enumerate() {
+        for &(t, f) in terms {
+            postings.entry(t).or_default().push((doc as u32, f));
+        }
+    }
+    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
+    terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+
+    // Shard count from the index size: a power of two, so `hash & (n - 1)` picks one.
+    let estimate: usize = terms.iter().map(|(t, p)| t.len() + 6 + p.len() * 4).sum();
+    let shards = (estimate / SHARD_TARGET).max(1).next_power_of_two().min(4096);
+    let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); shards];
+    for (i, (t, _)) in terms.iter().enumerate() {
+        by_shard[shard_of(t, shards)].push(i);
+    }
+    let shard_files: Vec<String> = by_shard
+        .par_iter()
+        .map(|ids| {
+            let mut s = String::from("{");
+            for (k, &i) in ids.iter().enumerate() {
+                let (t, p) = &terms[i];
+                if k > 0 {
+                    s.push(',');
+                }
+                s.push_str(&serde_json::to_string(t).unwrap_or_default());
+                s.push_str(":[");
+                let mut prev = 0u32;
+                for (j, &(doc, f)) in p.iter().enumerate() {
+                    if j > 0 {
+                        s.push(',');
+                    }
+                    let _ = write!(s, "{}", (u64::from(doc - prev) << 3) | u64::from(f));
+                    prev = doc;
+                }
+                s.push(']');
+            }
+            s.push('}');
+            s
+        })
+        .collect();
+
+    let chunks: Vec<String> = site
+        .cases
+        .par_chunks(DOCS_PER_CHUNK)
+        .zip(docs.par_chunks(DOCS_PER_CHUNK))
+        .map(|(cases, docs)| {
+            let list: Vec<serde_json::Value> = cases
+                .iter()
+                .zip(docs)
+                .map(|(sc, d)| {
+                    json!({
+                        "t": sc.case.title,
+                        "u": sc.url,
+                        "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
+                        "s": d.summary,
+                        "x": excerpt(&sc.case.body.text, EXCERPT_CHARS),
+                    })
+                })
+                .collect();
+            serde_json::to_string(&list).unwrap_or_default()
+        })
+        .collect();
+
+    let mut version = Fnv64::new();
+    for s in shard_files.iter().chain(&chunks) {
+        version.write(s.as_bytes());
+        version.write(&[0]);
+    }
+    let meta = json!({
+        "v": format!("{:016x}", version.0),
+        "shards": shards,
+        "chunk": DOCS_PER_CHUNK,
+        "docs": site.cases.len(),
+    });
+    let mut files = Vec::with_capacity(1 + shard_files.len() + chunks.len());
+    files.push(OutputFile { path: "search/meta.json".into(), bytes: meta.to_string().into_bytes() });
+    files.extend(
+        shard_files
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| OutputFile { path: format!("search/index/{i}.json"), bytes: s.into_bytes() }),
+    );
+    files.extend(
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| OutputFile { path: format!("search/docs/{i}.json"), bytes: s.into_bytes() }),
+    );
+    files
+}
+
+/// The first `n` characters of `text`, cut at a space when there is one near the end.
+fn excerpt(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        None => text,
+        Some((end, _)) => {
+            let cut = &text[..end];
+            match cut.rfind(' ') {
+                Some(sp) if sp > end / 2 => &cut[..sp],
+                _ => cut,
+            }
+        }
+    }
+}
+
+/// Lower case, with full-width ASCII (`ＮＴＴ`) folded to ASCII, as `search.js` does.
+pub fn normalize(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Han, Hiragana, Katakana and Hangul: scripts written without spaces between words.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF     // Hangul Jamo
+        | 0x3040..=0x309F   // Hiragana
+        | 0x30A0..=0x30FF   // Katakana
+        | 0x3130..=0x318F   // Hangul Compatibility Jamo
+        | 0x31F0..=0x31FF   // Katakana Phonetic Extensions
+        | 0x3400..=0x4DBF   // CJK Extension A
+        | 0x4E00..=0x9FFF   // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF   // Hangul Syllables
+        | 0xF900..=0xFAFF   // CJK Compatibility Ideographs
+        | 0xFF66..=0xFF9F   // Half-width Katakana
+        | 0x20000..=0x3134F // CJK Extensions B to G
+    )
+}
+
+/// Calls `f` with every term of `text` (already [`normalize`]d), repeats included.
+pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
+    let mut chars = text.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if is_cjk(c) {
+            // A run of CJK characters: its bigrams, or the character alone.
+            let mut run: Vec<usize> = Vec::new();
+            while let Some(&(i, c)) = chars.peek() {
+                if !is_cjk(c) {
+                    break;
+                }
+                run.push(i);
+                chars.next();
+            }
+            let end = chars.peek().map_or(text.len(), |&(i, _)| i);
+            run.push(end);
+            if run.len() == 2 {
+                f(&text[run[0]..run[1]]);
+            } else {
+                for w in run.windows(3) {
+                    f(&text[w[0]..w[2]]);
+                }
+            }
+        } else if c.is_alphanumeric() {
+            let mut n = 0;
+            while let Some(&(_, c)) = chars.peek() {
+                if !c.is_alphanumeric() || is_cjk(c) {
+                    break;
+                }
+                n += 1;
+                chars.next();
+            }
+            let end = chars.peek().map_or(text.len(), |&(i, _)| i);
+            if n >= 2 {
+                f(&text[start..end]);
+            }
+        } else {
+            chars.next();
+        }
+    }
+}
+
+/// The distinct terms of a query, in order.
+pub fn tokenize(query: &str) -> Vec<String> {
+    let text = normalize(query);
+    let mut out: Vec<String> = Vec::new();
+    for_each_term(&text, |t| {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    });
+    out
+}
+
+/// The shard of a term: FNV-1a (32 bits) of its UTF-8 bytes, modulo `shards` (a power
+/// of two).
+pub fn shard_of(term: &str, shards: usize) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in term.as_bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (h as usize) & (shards - 1)
+}
+
+/// FNV-1a, 64 bits: a stable version stamp for the index files.
+struct Fnv64(u64);
+
+impl Fnv64 {
+    fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_bigrams() {
+        assert_eq!(tokenize("T1566.001 Spear-phishing a"), ["t1566", "001", "spear", "phishing"]);
+        assert_eq!(tokenize("合同信息"), ["合同", "同信", "信息"]);
+        assert_eq!(tokenize("NTT通讯"), ["ntt", "通讯"]);
+        assert_eq!(tokenize("ＮＴＴ 漏"), ["ntt", "漏"]);
+        assert_eq!(tokenize("情報漏えい"), ["情報", "報漏", "漏え", "えい"]);
+    }
+
+    #[test]
+    fn excerpt_cuts_at_a_space() {
+        assert_eq!(excerpt("one two three", 9), "one two");
+        assert_eq!(excerpt("short", 9), "short");
+    }
+}
