@@ -1,0 +1,431 @@
+// Reads the built example site the way a reader does, in Debian's headless Chromium
+// driven by playwright-core (no browser download): navigation, keyboard, console,
+// narrow screens, dark mode, print and axe-core. Run by tests/browser.rs:
+//
+//   node tests/browser/run.mjs SITE_DIR
+//
+// Exits 0 when every check passes, 1 with every failure listed otherwise.
+// CASEBOOK_CHROMIUM overrides the browser binary (default /usr/bin/chromium);
+// CASEBOOK_SCREENSHOTS=DIR also writes screenshots (360 and 1280 px, light and dark)
+// and a print PDF of a case, for a person to look at.
+import { chromium } from "playwright-core";
+import { readdirSync, existsSync, mkdirSync } from "node:fs";
+import { join, relative, sep, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { serve } from "./server.mjs";
+
+const dir = process.argv[2];
+if (!dir || !existsSync(join(dir, "index.html"))) {
+  console.error("usage: node tests/browser/run.mjs SITE_DIR (a built site, with index.html)");
+  process.exit(2);
+}
+const CHROMIUM = process.env.CASEBOOK_CHROMIUM || "/usr/bin/chromium";
+const SHOTS = process.env.CASEBOOK_SCREENSHOTS || "";
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const here = dirname(fileURLToPath(import.meta.url));
+
+// The pages the checks single out. The example site is this repository's own.
+const HOME = "/";
+const CASE_EN = "/cases/medibank-2022/";
+const CASE_ZH = "/cases/ntt-communications-2025/";
+const ORG = "/organizations/ntt-communications/";
+const TECHNIQUE = "/techniques/T1078/";
+const MATRIX = "/techniques/";
+const TACTIC = "/tactics/initial-access/";
+// Added by other parts of the theme; checked when the build has them.
+const OPTIONAL = ["/timeline/", "/search/"];
+
+const failures = [];
+const t0 = Date.now();
+
+function fail(check, message) {
+  failures.push(`${check}: ${message}`);
+}
+
+async function check(name, fn) {
+  const start = Date.now();
+  const before = failures.length;
+  try {
+    await fn();
+  } catch (e) {
+    // A failed assertion says what is wrong; anything else gets its stack.
+    fail(name, e instanceof CheckFailed ? e.message : e && e.stack ? e.stack : String(e));
+  }
+  const n = failures.length - before;
+  console.log(`${n ? "FAIL" : "ok  "} ${name} (${Date.now() - start} ms)${n ? `: ${n} problem(s)` : ""}`);
+}
+
+class CheckFailed extends Error {}
+
+function assert(cond, message) {
+  if (!cond) throw new CheckFailed(message);
+}
+
+/** Every HTML page of the built site, as the URL path a server gives it. */
+function allPages(root) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".html")) {
+        const rel = relative(root, p).split(sep).join("/");
+        out.push("/" + (rel === "index.html" ? "" : rel.replace(/(^|\/)index\.html$/, "$1")));
+      }
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function exists(path) {
+  const f = path.endsWith("/") ? join(dir, path, "index.html") : join(dir, path);
+  return existsSync(f);
+}
+
+/** Records console errors, uncaught exceptions, failed requests and HTTP errors. */
+function watch(page) {
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => {
+    // ERR_ABORTED: the next navigation cancelled it (the favicon, typically); a
+    // missing file shows up as an HTTP error below instead.
+    const why = r.failure()?.errorText || "";
+    if (!why.includes("ERR_ABORTED")) problems.push(`request failed: ${r.url()} ${why}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return problems;
+}
+
+const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
+
+function luminance(rgb) {
+  const m = rgb.match(/[\d.]+/g).map(Number);
+  const [r, g, b] = m.slice(0, 3).map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+const server = await serve(dir);
+const base = server.url;
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  // Playwright gives the browser a fresh, empty profile of its own.
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+async function newPage(opts = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  return { context, page, problems: watch(page) };
+}
+
+async function h1(page) {
+  return norm(await page.locator("h1").first().innerText());
+}
+
+try {
+  const pages = allPages(dir);
+  for (const p of [HOME, CASE_EN, CASE_ZH, ORG, TECHNIQUE, MATRIX, TACTIC]) {
+    if (!pages.includes(p)) fail("site", `the example site has no page ${p}`);
+  }
+
+  // ---- home -> case -> organization -> (back) case -> technique -> tactic -> back
+  await check("navigation: home -> case -> organization -> technique -> tactic -> back", async () => {
+    const { context, page, problems } = await newPage();
+    const expectAt = async (path, title, what) => {
+      const got = new URL(page.url()).pathname;
+      assert(got === path, `${what}: expected URL ${path}, at ${got}`);
+      const h = await h1(page);
+      assert(h === title, `${what}: expected h1 "${title}" at ${path}, got "${h}"`);
+    };
+    const follow = async (selector, what) => {
+      const link = page.locator(selector).first();
+      assert((await link.count()) > 0, `${what}: no link matches ${selector} on ${new URL(page.url()).pathname}`);
+      const text = norm(await link.innerText());
+      const target = new URL(await link.getAttribute("href"), page.url()).pathname;
+      await Promise.all([page.waitForURL((u) => u.pathname === target), link.click()]);
+      await page.waitForLoadState("load");
+      return { text, target };
+    };
+
+    await page.goto(base + HOME);
+    await expectAt(HOME, norm(await page.title()), "home");
+    const kase = await follow(".home-latest .card__title a", "home -> case");
+    assert(/^\/cases\/[^/]+\/$/.test(kase.target), `home -> case: ${kase.target} is not a case URL`);
+    await expectAt(kase.target, kase.text, "case");
+    // Lists may show the case in another of its languages.
+    const versions = [kase.target, ...(await page.locator("link[rel=alternate][hreflang]").evaluateAll(
+      (ls) => ls.map((l) => new URL(l.href).pathname)))];
+    const listsCase = async (list) => {
+      const hrefs = await page.locator(`${list} a[href]`).evaluateAll((as) => as.map((a) => new URL(a.href).pathname));
+      return hrefs.some((h) => versions.includes(h));
+    };
+
+    const org = await follow('.facts__list a[href*="organizations/"]', "case -> organization");
+    assert(/^\/organizations\/[^/]+\/$/.test(org.target), `case -> organization: ${org.target}`);
+    await expectAt(org.target, org.text, "organization");
+    assert(await listsCase(".card__title"), `organization ${org.target} does not list the case ${versions.join(" or ")}`);
+
+    await page.goBack();
+    await expectAt(kase.target, kase.text, "back to the case");
+
+    const tech = await follow(".attack-table__tech a:not(.ext)", "case -> technique");
+    assert(/^\/techniques\/T\d{4}(\.\d{3})?\/$/.test(tech.target), `case -> technique: ${tech.target}`);
+    await expectAt(tech.target, tech.text, "technique");
+    assert(await listsCase(".uses-table"), `technique ${tech.target} does not list the case ${versions.join(" or ")}`);
+
+    const tactic = await follow('.meta-grid a[href*="tactics/"]', "technique -> tactic");
+    assert(/^\/tactics\/[a-z-]+\/$/.test(tactic.target), `technique -> tactic: ${tactic.target}`);
+    await expectAt(tactic.target, tactic.text, "tactic");
+
+    await page.goBack();
+    await expectAt(tech.target, tech.text, "back to the technique");
+    await page.goBack();
+    await expectAt(kase.target, kase.text, "back to the case");
+    for (const p of problems) fail("navigation", p);
+    await context.close();
+  });
+
+  // ---- keyboard only: Tab reaches every visible link, with a visible focus
+  for (const path of [HOME, CASE_EN]) {
+    await check(`keyboard: Tab reaches every link on ${path}`, async () => {
+      const { context, page, problems } = await newPage();
+      await page.goto(base + path);
+      const links = await page.evaluate(() => {
+        const out = [];
+        document.querySelectorAll("a[href]").forEach((a, i) => {
+          a.dataset.kb = String(i);
+          const style = getComputedStyle(a);
+          if (a.getClientRects().length && style.visibility !== "hidden" && !a.closest("[inert],[hidden]")) {
+            out.push({ kb: String(i), text: a.textContent.replace(/\s+/g, " ").trim(), href: a.getAttribute("href") });
+          }
+        });
+        return out;
+      });
+      assert(links.length > 5, `only ${links.length} links found`);
+      const reached = new Set();
+      const noRing = [];
+      let first = null;
+      for (let i = 0; i < links.length * 2 + 40 && reached.size < links.length; i++) {
+        await page.keyboard.press("Tab");
+        const f = await page.evaluate(() => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return null;
+          const s = getComputedStyle(el);
+          return {
+            kb: el.dataset ? el.dataset.kb || null : null,
+            tag: el.tagName,
+            ring: s.outlineStyle !== "none" || s.boxShadow !== "none",
+          };
+        });
+        if (!f) continue;
+        const key = f.kb || `${f.tag}#${i}`;
+        if (first === null) first = key;
+        else if (key === first) break; // wrapped around
+        if (f.kb) reached.add(f.kb);
+        if (!f.ring) noRing.push(f.kb || f.tag);
+      }
+      const missed = links.filter((l) => !reached.has(l.kb));
+      if (missed.length) {
+        fail(
+          `keyboard ${path}`,
+          `${missed.length} of ${links.length} links never got focus: ` +
+            missed.slice(0, 10).map((l) => `"${l.text}" (${l.href})`).join(", "),
+        );
+      }
+      if (noRing.length) fail(`keyboard ${path}`, `${noRing.length} focused elements show no focus ring`);
+
+      // The skip link is the first stop and moves focus to the main content.
+      await page.goto(base + path);
+      await page.keyboard.press("Tab");
+      const skip = await page.evaluate(() => document.activeElement.className);
+      assert(skip.includes("skip-link"), `the first Tab stop is "${skip}", not the skip link`);
+      const visible = await page.evaluate(() => {
+        const r = document.activeElement.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= innerHeight && r.width > 0;
+      });
+      assert(visible, "the focused skip link is not on screen");
+      await page.keyboard.press("Enter");
+      const target = await page.evaluate(() => document.activeElement.id);
+      assert(target === "main", `Enter on the skip link focused #${target}, not #main`);
+      for (const p of problems) fail(`keyboard ${path}`, p);
+      await context.close();
+    });
+  }
+
+  // ---- every page at 360 px: no horizontal scrolling, no console errors
+  await check(`every page (${pages.length}) at 360 px: no horizontal scroll, no console errors`, async () => {
+    const { context, page, problems } = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    for (const path of pages) {
+      problems.length = 0;
+      const resp = await page.goto(base + path, { waitUntil: "load" });
+      if (!resp || resp.status() !== 200) fail(path, `HTTP ${resp && resp.status()}`);
+      const { sw, culprits } = await page.evaluate(() => {
+        const vw = document.documentElement.clientWidth;
+        const culprits = [];
+        for (const el of document.body.querySelectorAll("*")) {
+          const r = el.getBoundingClientRect();
+          if (r.right > vw + 0.5 && r.width > 0) {
+            // Report the outermost offenders only (not those inside a scroll box).
+            let p = el.parentElement, inScroller = false;
+            while (p && p !== document.body) {
+              const o = getComputedStyle(p).overflowX;
+              if (o === "auto" || o === "scroll" || o === "hidden") { inScroller = true; break; }
+              p = p.parentElement;
+            }
+            if (!inScroller) culprits.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")} (right ${Math.round(r.right)})`);
+          }
+        }
+        return { sw: document.documentElement.scrollWidth, culprits: culprits.slice(0, 5) };
+      });
+      if (sw > 360) fail(path, `scrolls sideways at 360 px (scrollWidth ${sw}): ${culprits.join(", ")}`);
+      for (const p of problems) fail(path, p);
+    }
+    await context.close();
+  });
+
+  // ---- dark mode follows prefers-color-scheme
+  await check("dark mode: prefers-color-scheme: dark gives a dark page with light text", async () => {
+    for (const scheme of ["light", "dark"]) {
+      const { context, page, problems } = await newPage({ colorScheme: scheme });
+      for (const path of [HOME, CASE_ZH, MATRIX]) {
+        await page.goto(base + path);
+        const { bg, fg, head } = await page.evaluate(() => ({
+          bg: getComputedStyle(document.body).backgroundColor,
+          fg: getComputedStyle(document.body).color,
+          head: getComputedStyle(document.querySelector(".site-header")).backgroundColor,
+        }));
+        const [lb, lf, lh] = [luminance(bg), luminance(fg), luminance(head)];
+        if (scheme === "dark") {
+          if (!(lb < 0.05 && lh < 0.05)) fail(`dark ${path}`, `background is not dark: body ${bg}, header ${head}`);
+          if (!(lf > 0.6)) fail(`dark ${path}`, `text is not light: ${fg}`);
+        } else {
+          if (!(lb > 0.8)) fail(`light ${path}`, `background is not light: ${bg}`);
+          if (!(lf < 0.05)) fail(`light ${path}`, `text is not dark: ${fg}`);
+        }
+      }
+      for (const p of problems) fail(`${scheme} mode`, p);
+      await context.close();
+    }
+  });
+
+  // ---- print
+  await check(`print: ${CASE_EN} prints without navigation, with reference URLs`, async () => {
+    const { context, page, problems } = await newPage();
+    await page.goto(base + CASE_EN);
+    await page.emulateMedia({ media: "print" });
+    const r = await page.evaluate(() => {
+      const hidden = (sel) => [...document.querySelectorAll(sel)].every((e) => getComputedStyle(e).display === "none");
+      const refs = [...document.querySelectorAll(".ref-list a[href^='http']")];
+      const withUrl = refs.filter((a) => getComputedStyle(a, "::after").content.includes(a.href.slice(0, 8)));
+      const bare = refs.filter((a) => a.classList.contains("ref-bare"));
+      return {
+        nav: hidden(".site-header nav"),
+        skip: hidden(".skip-link"),
+        footerNav: hidden(".footer-nav"),
+        toc: hidden(".toc"),
+        refs: refs.length,
+        withUrl: withUrl.length,
+        bare: bare.length,
+        titled: refs.length - bare.length,
+        sample: (() => {
+          const t = refs.find((a) => !a.classList.contains("ref-bare"));
+          return t ? getComputedStyle(t, "::after").content : "";
+        })(),
+        bg: getComputedStyle(document.body).backgroundColor,
+      };
+    });
+    assert(r.nav, "the header navigation is shown in print");
+    assert(r.skip && r.footerNav && r.toc, "navigation chrome (skip link, footer navigation or contents) is shown in print");
+    assert(r.refs > 0, `${CASE_EN} has no references to check`);
+    assert(r.withUrl + r.bare === r.refs, `only ${r.withUrl} of ${r.refs} titled references show their URL in print (first: ${r.sample})`);
+    assert(r.titled > 0, `${CASE_EN} has no titled reference to check`);
+    assert(r.sample.includes("http"), `a titled reference's ::after content is ${r.sample}`);
+    assert(luminance(r.bg) > 0.95, `print background is ${r.bg}`);
+    if (SHOTS) await page.pdf({ path: join(SHOTS, "case-print.pdf"), format: "A4", printBackground: true });
+    for (const p of problems) fail("print", p);
+    await context.close();
+  });
+
+  // ---- axe-core on the pages that matter, in light and dark mode
+  const axePages = [HOME, CASE_EN, CASE_ZH, ORG, TECHNIQUE, MATRIX, TACTIC];
+  for (const p of OPTIONAL) {
+    if (exists(p)) axePages.push(p);
+    else console.log(`note: ${p} is not in this build; axe skips it`);
+  }
+  for (const scheme of ["light", "dark"]) {
+    await check(`axe-core (${scheme}): no violations on ${axePages.join(" ")}`, async () => {
+      const { context, page, problems } = await newPage({ colorScheme: scheme });
+      for (const path of axePages) {
+        await page.goto(base + path);
+        await page.addScriptTag({ path: AXE });
+        const violations = await page.evaluate(async () => {
+          const res = await window.axe.run(document, { resultTypes: ["violations"] });
+          return res.violations.map((v) => ({
+            id: v.id,
+            impact: v.impact,
+            help: v.help,
+            nodes: v.nodes.map((n) => `${n.target.join(" ")}${n.failureSummary ? ` [${n.failureSummary.replace(/\s+/g, " ").slice(0, 160)}]` : ""}`),
+          }));
+        });
+        for (const v of violations) {
+          fail(
+            `axe ${scheme} ${path}`,
+            `${v.id} (${v.impact}): ${v.help}\n      ${v.nodes.slice(0, 8).join("\n      ")}${v.nodes.length > 8 ? `\n      ... ${v.nodes.length - 8} more` : ""}`,
+          );
+        }
+      }
+      for (const p of problems) fail(`axe ${scheme}`, p);
+      await context.close();
+    });
+  }
+
+  // ---- screenshots for a person to look at
+  if (SHOTS) {
+    mkdirSync(SHOTS, { recursive: true });
+    await check(`screenshots into ${SHOTS}`, async () => {
+      const shots = [["home", HOME], ["case-en", CASE_EN], ["case-zh", CASE_ZH], ["matrix", MATRIX], ["org", ORG], ["technique", TECHNIQUE], ["tactic", TACTIC]];
+      for (const p of OPTIONAL) if (exists(p)) shots.push([p.replace(/\//g, ""), p]);
+      for (const scheme of ["light", "dark"]) {
+        for (const width of [360, 1280]) {
+          const { context, page } = await newPage({ colorScheme: scheme, viewport: { width, height: width === 360 ? 740 : 900 } });
+          for (const [name, path] of shots) {
+            await page.goto(base + path);
+            await page.screenshot({ path: join(SHOTS, `${name}-${width}-${scheme}.png`), fullPage: true });
+          }
+          await context.close();
+        }
+      }
+    });
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+console.log(`browser checks took ${((Date.now() - t0) / 1000).toFixed(1)} s (${relative(process.cwd(), here) || "."})`);
+if (failures.length) {
+  console.log(`\n${failures.length} problem(s):`);
+  for (const f of failures) console.log(`- ${f}`);
+  process.exit(1);
+}
