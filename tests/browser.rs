@@ -118,6 +118,25 @@ fn browser_checks() {
     assert!(out.status.success(), "the browser checks failed:\n{text}");
 }
 
+/// Search in a real browser: an English and a Chinese query find the right case.
+#[test]
+fn search_finds_english_and_chinese_cases() {
+    if !require("search_finds_english_and_chinese_cases", &node_tools()) {
+        return;
+    }
+    let site = build_site();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/search.mjs"))
+        .arg(site.path())
+        .current_dir(repo())
+        .output()
+        .expect("node runs");
+    let text = output_text(&out);
+    println!("{text}");
+    assert!(out.status.success(), "the search checks failed:\n{text}");
+    assert!(text.contains("ok - "), "the search script ran no check:\n{text}");
+}
+
 #[test]
 fn html_is_valid() {
     let tools = [

@@ -216,7 +216,10 @@ try {
         document.querySelectorAll("a[href]").forEach((a, i) => {
           a.dataset.kb = String(i);
           const style = getComputedStyle(a);
-          if (a.getClientRects().length && style.visibility !== "hidden" && !a.closest("[inert],[hidden]")) {
+          // Content of a closed <details> is reached by opening it first, not by Tab.
+          const closed = a.closest("details:not([open])");
+          const folded = closed && !a.closest("summary");
+          if (a.getClientRects().length && style.visibility !== "hidden" && !a.closest("[inert],[hidden]") && !folded) {
             out.push({ kb: String(i), text: a.textContent.replace(/\s+/g, " ").trim(), href: a.getAttribute("href") });
           }
         });
