@@ -107,7 +107,10 @@ pub fn main() -> ExitCode {
             let options =
                 Options { root, overrides: Overrides { output, base_url, drafts }, write: true, ..Default::default() };
             let report = pipeline::run(&options, strict);
-            eprint!("{}", report::human(&report.diagnostics.items));
+            // A build lists problems; what it left out is `check`'s to list, one line here.
+            let shown: Vec<_> =
+                report.diagnostics.items.iter().filter(|d| d.code != "case-left-out").cloned().collect();
+            eprint!("{}", report::human(&shown));
             if timings {
                 for (stage, ms) in &report.timings {
                     eprintln!("{stage:>8}: {ms} ms");
@@ -172,7 +175,7 @@ fn finish(report: &pipeline::Report, summary: bool) -> ExitCode {
             );
         } else if let Some(out) = &report.output {
             eprintln!(
-                "built {} case{} ({} left out), {} pages, into {}",
+                "built {} case{} ({} left out: draft, embargo or TLP; `casebook check` lists them), {} pages, into {}",
                 report.cases,
                 if report.cases == 1 { "" } else { "s" },
                 report.left_out,
