@@ -728,3 +728,47 @@ fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
     ctx.insert("site", &shared.site);
     run(tera, "robots.txt", &ctx, "robots.txt")
 }
+
+/// Renders only `jobs`, with `shared` computed by the caller, for the incremental
+/// rebuilds of `casebook serve`. `feeds` adds `atom.xml` and `sitemap.xml`; `extras`
+/// adds `robots.txt` and `syntax.css`, which depend on the configuration only.
+#[allow(clippy::result_large_err)]
+pub fn render_some(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    jobs: &[Job],
+    feeds: bool,
+    extras: bool,
+) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
+        .par_iter()
+        .map(|job| render_job(site, tera, shared, job))
+        .collect();
+    let mut files = Vec::with_capacity(results.len() + 4);
+    let mut diags = Vec::new();
+    let mut push = |r: Result<OutputFile, Diagnostic>| match r {
+        Ok(f) => files.push(f),
+        Err(d) => diags.push(d),
+    };
+    results.into_iter().for_each(&mut push);
+    if feeds {
+        push(feed(site, tera, shared));
+        push(sitemap(site, tera, shared, &self::jobs(site)));
+    }
+    if extras {
+        push(robots(tera, shared));
+        push(
+            crate::parse::markdown::highlight_css(
+                &site.config.markdown.highlight_theme,
+                &site.config.markdown.highlight_theme_dark,
+            )
+            .map(|css| OutputFile {
+                path: "syntax.css".into(),
+                bytes: css.into_bytes(),
+            })
+            .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")),
+        );
+    }
+    (files, diags)
+}
