@@ -66,12 +66,16 @@ enum Command {
     Serve {
         #[arg(long, default_value = ".")]
         root: PathBuf,
+        /// Address to listen on (loopback by default: the site is not shared)
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
-        #[arg(long, default_value_t = 1111)]
-        port: u16,
+        /// Port (default: 1111, or the next free one; 0: any free port)
+        #[arg(long)]
+        port: Option<u16>,
+        /// Include drafts
         #[arg(long)]
         drafts: bool,
+        /// Open the site in a browser once it is built
         #[arg(long)]
         open: bool,
     },
@@ -135,9 +139,8 @@ pub fn main() -> ExitCode {
             }
             finish(&report, format == Format::Human)
         }
-        Command::Serve { .. } => {
-            eprintln!("casebook serve is not available yet; use casebook build and any static file server");
-            ExitCode::from(2)
+        Command::Serve { root, bind, port, drafts, open } => {
+            crate::serve::run(crate::serve::Options { root, bind, port, drafts, open })
         }
         Command::New { what, root } => {
             let result = match what {

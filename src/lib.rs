@@ -22,6 +22,7 @@ pub mod render;
 pub mod report;
 pub mod resolve;
 pub mod scaffold;
+pub mod serve;
 pub mod slug;
 pub mod urls;
 pub mod write;

@@ -218,35 +218,7 @@ pub fn shared(site: &Site) -> Shared {
 
 /// Renders every page, the feeds and the highlighting CSS.
 pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
-    let shared = shared(site);
-    let jobs = jobs(site);
-    let results: Vec<Result<OutputFile, Diagnostic>> =
-        jobs.par_iter().map(|job| render_job(site, tera, &shared, job)).collect();
-    let mut files = Vec::with_capacity(results.len() + 4);
-    let mut diags = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => diags.push(d),
-        }
-    }
-    files.extend(exports::render(site));
-    let feeds = [feed(site, tera, &shared), sitemap(site, tera, &shared, &jobs), robots(tera, &shared)];
-    for r in feeds {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => diags.push(d),
-        }
-    }
-    search::render(site, tera, &shared, &mut files, &mut diags);
-    match crate::parse::markdown::highlight_css(
-        &site.config.markdown.highlight_theme,
-        &site.config.markdown.highlight_theme_dark,
-    ) {
-        Ok(css) => files.push(OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() }),
-        Err(e) => diags.push(Diagnostic::error("config-invalid", e).in_path("site.toml")),
-    }
-    (files, diags)
+    render_some(site, tera, &shared(site), &jobs(site), true, true)
 }
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
@@ -653,4 +625,52 @@ fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
     let mut ctx = Context::new();
     ctx.insert("site", &shared.site);
     run(tera, "robots.txt", &ctx, "robots.txt")
+}
+
+/// Renders only `jobs`, with `shared` computed by the caller, for the incremental
+/// rebuilds of `casebook serve`. `site_wide` adds what shows every case at once (feeds,
+/// sitemap, exports, the search index); `extras` adds `robots.txt` and `syntax.css`,
+/// which depend on the configuration only. A full build is all jobs with both.
+pub fn render_some(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    jobs: &[Job],
+    site_wide: bool,
+    extras: bool,
+) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    let results: Vec<Result<OutputFile, Diagnostic>> =
+        jobs.par_iter().map(|job| render_job(site, tera, shared, job)).collect();
+    let mut files = Vec::with_capacity(results.len() + 4);
+    let mut diags = Vec::new();
+    fn push(r: Result<OutputFile, Diagnostic>, files: &mut Vec<OutputFile>, diags: &mut Vec<Diagnostic>) {
+        match r {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
+    }
+    for r in results {
+        push(r, &mut files, &mut diags);
+    }
+    if site_wide {
+        // What shows every case at once: feeds, sitemap, exports, the search index.
+        push(feed(site, tera, shared), &mut files, &mut diags);
+        push(sitemap(site, tera, shared, &self::jobs(site)), &mut files, &mut diags);
+        files.extend(exports::render(site));
+        search::render(site, tera, shared, &mut files, &mut diags);
+    }
+    if extras {
+        push(robots(tera, shared), &mut files, &mut diags);
+        push(
+            crate::parse::markdown::highlight_css(
+                &site.config.markdown.highlight_theme,
+                &site.config.markdown.highlight_theme_dark,
+            )
+            .map(|css| OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() })
+            .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")),
+            &mut files,
+            &mut diags,
+        );
+    }
+    (files, diags)
 }

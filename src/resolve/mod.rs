@@ -1,7 +1,7 @@
 //! Resolve: checks what needs more than one file (the ATT&CK catalog, organizations,
 //! links between cases) and builds the cross-link index every page type shares.
 
-mod links;
+pub mod links;
 mod related;
 pub mod terms;
 
