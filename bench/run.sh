@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Benchmark: Casebook (and Hugo, where installed) on synthetic corpora.
+#
+#   bench/run.sh [SIZES...]          default: 1000 10000
+#
+# For each N: generate N cases with `examples/gen_cases.rs` into $BENCH_DIR (cached by N
+# and generator version), build them with the release `casebook build` twice (cold, then
+# warm page cache), and, where `hugo` is on PATH and N <= $HUGO_MAX, build the same corpus
+# converted for Hugo (skeleton in bench/hugo/) twice the same way. Wall time, user+sys
+# CPU time and peak RSS come from GNU time (`/usr/bin/time -v`). Prints a table and
+# writes it to bench/RESULTS.md (or $RESULTS).
+#
+# Environment: CARGO_TARGET_DIR (default: ./target), BENCH_DIR (default:
+# /tmp/casebook-bench), HUGO_MAX (default 20000; larger N builds Casebook only),
+# NO_HUGO=1 (skip Hugo), CHECK=1 (also run `casebook check` on each corpus, timed).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH_DIR=${BENCH_DIR:-/tmp/casebook-bench}
+HUGO_MAX=${HUGO_MAX:-20000}
+RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
+SIZES=("$@")
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(1000 10000)
+
+if [ ! -x /usr/bin/time ]; then
+  echo "GNU time is missing: apt-get install -y time" >&2
+  exit 2
+fi
+
+echo "building casebook and the generator (release) ..." >&2
+(cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release --quiet --bin casebook --example gen_cases)
+CASEBOOK=$TARGET/release/casebook
+GEN=$TARGET/release/examples/gen_cases
+GEN_VERSION=$("$GEN" --version)
+
+HUGO=""
+if [ -z "${NO_HUGO:-}" ] && command -v hugo >/dev/null 2>&1; then
+  HUGO=$(command -v hugo)
+fi
+
+# measure LABEL OUTFILE CMD... : runs CMD under GNU time; appends "wall cpu rss_mb" to OUTFILE.
+measure() {
+  local out=$1; shift
+  local tv
+  tv=$(mktemp)
+  # Flush the previous run's output to disk first, so its writeback is not billed here.
+  sync
+  sleep 1
+  echo "$(cut -d' ' -f1 /proc/loadavg)" >>"$out.load"
+  if ! /usr/bin/time -v -o "$tv" "$@" >"$tv.stdout" 2>"$tv.stderr"; then
+    echo "FAILED: $*" >&2
+    tail -n 30 "$tv.stderr" >&2
+    rm -f "$tv" "$tv.stdout" "$tv.stderr"
+    exit 1
+  fi
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
+    /User time/ { u = $2 } /System time/ { s = $2 }
+    /Maximum resident set size/ { m = $2 }
+    END { printf "%.2f %.2f %.0f\n", w, u + s, m / 1024 }' "$tv" >>"$out"
+  cp "$tv.stderr" "$out.stderr"
+  rm -f "$tv" "$tv.stdout" "$tv.stderr"
+}
+
+ROWS=$(mktemp)
+STAGES=$(mktemp)
+RATIOS=$(mktemp)
+GENS=$(mktemp)
+trap 'rm -f "$ROWS" "$STAGES" "$RATIOS" "$GENS"' EXIT
+
+for N in "${SIZES[@]}"; do
+  CORPUS=$BENCH_DIR/v$GEN_VERSION-$N
+  SITE=$CORPUS/site
+  HSITE=$CORPUS/hugo
+  if [ ! -f "$CORPUS/.done" ]; then
+    rm -rf "$CORPUS"
+    mkdir -p "$CORPUS"
+    echo "generating $N cases into $CORPUS ..." >&2
+    t0=$(date +%s.%N)
+    "$GEN" "$N" "$SITE" --hugo "$HSITE"
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$CORPUS/gen-seconds"
+    touch "$CORPUS/.done"
+  fi
+  echo "| $N | $(cat "$CORPUS/gen-seconds") | $(du -sm "$SITE/content" | cut -f1) |" >>"$GENS"
+
+  if [ -n "${CHECK:-}" ]; then
+    echo "casebook check, $N cases ..." >&2
+    "$CASEBOOK" check --root "$SITE" >"$CORPUS/check.txt" 2>&1 || { cat "$CORPUS/check.txt" | tail -n 40 >&2; echo "check failed for N=$N" >&2; exit 1; }
+  fi
+
+  # Casebook: full build into a fresh folder, twice.
+  OUT=$CORPUS/out-casebook
+  M=$(mktemp)
+  for run in 1 2; do
+    rm -rf "$OUT"
+    echo "casebook build, $N cases, run $run ..." >&2
+    measure "$M" "$CASEBOOK" build --root "$SITE" --output "$OUT" --timings
+    if [ $run -eq 2 ]; then
+      # "    load: 12 ms" lines from --timings.
+      stages=$(awk '/^ *[a-z]+: [0-9]+ ms$/ { sub(/^ +/, ""); printf "%s%s", sep, $0; sep = ", " }' "$M.stderr")
+      echo "| $N | $stages |" >>"$STAGES"
+    fi
+  done
+  pages=$(find "$OUT" -name '*.html' | wc -l)
+  files=$(find "$OUT" -type f | wc -l)
+  mb=$(du -sm "$OUT" | cut -f1)
+  read -r cw1 cc1 cm1 < <(sed -n 1p "$M")
+  read -r cw2 cc2 cm2 < <(sed -n 2p "$M")
+  load=$(paste -sd/ "$M.load")
+  echo "| $N | Casebook | $cw1 | $cw2 | $cc2 | $cm1 | $cm2 | $pages | $files | $mb | $load |" >>"$ROWS"
+  rm -f "$M" "$M.stderr" "$M.load"
+
+  if [ -n "$HUGO" ] && [ "$N" -le "$HUGO_MAX" ]; then
+    rm -rf "$HSITE/layouts"
+    cp -r "$ROOT/bench/hugo/config.toml" "$ROOT/bench/hugo/layouts" "$HSITE/"
+    HOUT=$CORPUS/out-hugo
+    M=$(mktemp)
+    for run in 1 2; do
+      rm -rf "$HOUT" "$HSITE/resources"
+      echo "hugo, $N cases, run $run ..." >&2
+      measure "$M" "$HUGO" --quiet --source "$HSITE" --destination "$HOUT" --cacheDir "$CORPUS/hugo-cache"
+    done
+    hpages=$(find "$HOUT" -name '*.html' | wc -l)
+    hfiles=$(find "$HOUT" -type f | wc -l)
+    hmb=$(du -sm "$HOUT" | cut -f1)
+    read -r hw1 hc1 hm1 < <(sed -n 1p "$M")
+    read -r hw2 hc2 hm2 < <(sed -n 2p "$M")
+    echo "| $N | Hugo $("$HUGO" version | sed -E 's/^hugo v([0-9.]+).*/\1/') | $hw1 | $hw2 | $hc2 | $hm1 | $hm2 | $hpages | $hfiles | $hmb | $(paste -sd/ "$M.load") |" >>"$ROWS"
+    rm -f "$M" "$M.stderr" "$M.load"
+    awk -v n="$N" -v cw="$cw2" -v hw="$hw2" -v cc="$cc2" -v hc="$hc2" -v cm="$cm2" -v hm="$hm2" 'BEGIN {
+      printf "| %s | %.3f (%.1fx faster) | %.3f | %.3f (%.1fx less) |\n", n, cw / hw, hw / cw, cc / hc, cm / hm, hm / cm }' >>"$RATIOS"
+  fi
+done
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+{
+  echo "# Benchmark results"
+  echo
+  echo "Produced by \`bench/run.sh ${SIZES[*]}\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(nproc) CPUs ($CPU), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM, $(uname -sr)."
+  echo "Casebook: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) (release build); generator v$GEN_VERSION."
+  [ -n "$HUGO" ] && echo "Hugo: $("$HUGO" version | cut -d' ' -f1-2)."
+  echo
+  echo "Full builds into an empty folder, each after \`sync\`. Run 1 first, run 2 right after"
+  echo "(warm page cache). Wall and CPU (user+sys) seconds and peak RSS from GNU time; the"
+  echo "1-minute load average before each run shows whether the machine was otherwise busy."
+  echo
+  echo "| cases | tool | wall s, run 1 | wall s, run 2 | CPU s, run 2 | peak MB, run 1 | peak MB, run 2 | HTML pages | files | output MB | load avg before runs |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  cat "$ROWS"
+  if [ -s "$RATIOS" ]; then
+    echo
+    echo "Casebook / Hugo, run 2 (targets at 10,000 cases: wall <= 0.1, peak memory <= 0.25):"
+    echo
+    echo "| cases | wall | CPU | peak memory |"
+    echo "| ---: | ---: | ---: | ---: |"
+    cat "$RATIOS"
+  fi
+  echo
+  echo "Casebook stages, run 2 (\`casebook build --timings\`):"
+  echo
+  echo "| cases | stages |"
+  echo "| ---: | --- |"
+  cat "$STAGES"
+  echo
+  echo "Corpus generation (\`gen_cases\`, cached between runs):"
+  echo
+  echo "| cases | seconds | content MB |"
+  echo "| ---: | ---: | ---: |"
+  cat "$GENS"
+} | tee "$RESULTS"
