@@ -86,9 +86,7 @@ impl Zipf {
     fn sample(&self, rng: &mut Rng) -> usize {
         let total = *self.cumulative.last().unwrap();
         let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
-        self.cumulative
-            .partition_point(|&c| c <= u)
-            .min(self.cumulative.len() - 1)
+        self.cumulative.partition_point(|&c| c <= u).min(self.cumulative.len() - 1)
     }
     /// `count` distinct indices.
     fn distinct(&self, rng: &mut Rng, count: usize) -> Vec<usize> {
@@ -194,82 +192,263 @@ const TECHNIQUES: &[(&str, &str, &[&str])] = &[
 ];
 
 const SECTORS: &[&str] = &[
-    "Healthcare", "Finance", "Retail", "Government", "Education", "Telecommunications",
-    "Technology", "Manufacturing", "Hospitality", "Insurance", "Energy", "Transportation",
-    "Media", "Legal", "Pharmaceuticals", "Non-profit", "Gaming", "Real estate", "Logistics",
+    "Healthcare",
+    "Finance",
+    "Retail",
+    "Government",
+    "Education",
+    "Telecommunications",
+    "Technology",
+    "Manufacturing",
+    "Hospitality",
+    "Insurance",
+    "Energy",
+    "Transportation",
+    "Media",
+    "Legal",
+    "Pharmaceuticals",
+    "Non-profit",
+    "Gaming",
+    "Real estate",
+    "Logistics",
     "Aerospace",
 ];
 
 const COUNTRIES: &[&str] = &[
-    "US", "GB", "JP", "DE", "AU", "FR", "CA", "IN", "KR", "TW", "BR", "NL", "SG", "IT", "ES",
-    "CN", "HK", "SE", "CH", "IL", "ZA", "MX", "NZ", "IE", "PL", "BE", "AT", "DK", "NO", "FI",
+    "US", "GB", "JP", "DE", "AU", "FR", "CA", "IN", "KR", "TW", "BR", "NL", "SG", "IT", "ES", "CN", "HK", "SE", "CH",
+    "IL", "ZA", "MX", "NZ", "IE", "PL", "BE", "AT", "DK", "NO", "FI",
 ];
 
 const TAGS: &[&str] = &[
-    "ransomware", "phishing", "cloud", "misconfiguration", "supply-chain", "third-party",
-    "credential-stuffing", "insider", "extortion", "web-application", "vpn", "zero-day",
-    "data-leak", "mfa-bypass", "social-engineering", "api", "s3-bucket", "payment-cards",
-    "health-records", "source-code", "email", "backup", "sim-swap", "dark-web", "regulator",
-    "class-action", "student-data", "voter-data", "loyalty-program", "mobile-app",
-    "open-database", "elasticsearch", "mongodb", "wordpress", "moveit", "citrix", "exchange",
-    "log4j", "okta", "snowflake",
+    "ransomware",
+    "phishing",
+    "cloud",
+    "misconfiguration",
+    "supply-chain",
+    "third-party",
+    "credential-stuffing",
+    "insider",
+    "extortion",
+    "web-application",
+    "vpn",
+    "zero-day",
+    "data-leak",
+    "mfa-bypass",
+    "social-engineering",
+    "api",
+    "s3-bucket",
+    "payment-cards",
+    "health-records",
+    "source-code",
+    "email",
+    "backup",
+    "sim-swap",
+    "dark-web",
+    "regulator",
+    "class-action",
+    "student-data",
+    "voter-data",
+    "loyalty-program",
+    "mobile-app",
+    "open-database",
+    "elasticsearch",
+    "mongodb",
+    "wordpress",
+    "moveit",
+    "citrix",
+    "exchange",
+    "log4j",
+    "okta",
+    "snowflake",
 ];
 
 const DATA_TYPES: &[&str] = &[
-    "Email addresses", "Names", "Phone numbers", "Physical addresses", "Dates of birth",
-    "Passwords", "Password hashes", "Government IDs", "Social security numbers",
-    "Payment card numbers", "Bank account numbers", "Medical records", "Health insurance data",
-    "IP addresses", "Usernames", "Genders", "Employment data", "Salary data", "Tax records",
-    "Passport numbers", "Driver's licence numbers", "Purchase history", "Device identifiers",
-    "Geolocation data", "Biometric data", "Student records", "Contract numbers",
-    "Company names", "Service usage", "Security questions and answers",
+    "Email addresses",
+    "Names",
+    "Phone numbers",
+    "Physical addresses",
+    "Dates of birth",
+    "Passwords",
+    "Password hashes",
+    "Government IDs",
+    "Social security numbers",
+    "Payment card numbers",
+    "Bank account numbers",
+    "Medical records",
+    "Health insurance data",
+    "IP addresses",
+    "Usernames",
+    "Genders",
+    "Employment data",
+    "Salary data",
+    "Tax records",
+    "Passport numbers",
+    "Driver's licence numbers",
+    "Purchase history",
+    "Device identifiers",
+    "Geolocation data",
+    "Biometric data",
+    "Student records",
+    "Contract numbers",
+    "Company names",
+    "Service usage",
+    "Security questions and answers",
 ];
 
 const ACTORS: &[&str] = &[
-    "unknown", "G1015", "ShinyHunters", "G1004", "LockBit affiliate", "G0032", "an insider",
-    "G0096", "Cl0p", "BlackCat affiliate", "G0016", "G0007", "a former employee", "G0046",
-    "Medusa", "G0034", "G0119", "Rhysida", "G0010", "a security researcher",
+    "unknown",
+    "G1015",
+    "ShinyHunters",
+    "G1004",
+    "LockBit affiliate",
+    "G0032",
+    "an insider",
+    "G0096",
+    "Cl0p",
+    "BlackCat affiliate",
+    "G0016",
+    "G0007",
+    "a former employee",
+    "G0046",
+    "Medusa",
+    "G0034",
+    "G0119",
+    "Rhysida",
+    "G0010",
+    "a security researcher",
 ];
 
 const CONFIDENCE: &[&str] = &["confirmed", "confirmed", "likely", "likely", "possible", "unconfirmed"];
 
 const LATIN_A: &[&str] = &[
-    "Nor", "Ala", "Vel", "Kin", "Ter", "Sol", "Mar", "Quin", "Bri", "Cor", "Dal", "Eri", "Fen",
-    "Gal", "Hal", "Ivo", "Jor", "Kel", "Lum", "Mer", "Nov", "Orb", "Pax", "Rho", "Sen", "Tal",
-    "Ul", "Ven", "Wes", "Xan", "Yor", "Zen", "Arc", "Bel", "Cal", "Den",
+    "Nor", "Ala", "Vel", "Kin", "Ter", "Sol", "Mar", "Quin", "Bri", "Cor", "Dal", "Eri", "Fen", "Gal", "Hal", "Ivo",
+    "Jor", "Kel", "Lum", "Mer", "Nov", "Orb", "Pax", "Rho", "Sen", "Tal", "Ul", "Ven", "Wes", "Xan", "Yor", "Zen",
+    "Arc", "Bel", "Cal", "Den",
 ];
 const LATIN_B: &[&str] = &[
-    "den", "tra", "vex", "lia", "mont", "ford", "ton", "ica", "ora", "well", "stone", "gate",
-    "field", "bury", "wick", "dale", "ridge", "port", "vale", "more", "ix", "on", "us", "ia",
+    "den", "tra", "vex", "lia", "mont", "ford", "ton", "ica", "ora", "well", "stone", "gate", "field", "bury", "wick",
+    "dale", "ridge", "port", "vale", "more", "ix", "on", "us", "ia",
 ];
 const LATIN_C: &[&str] = &[
-    "Holdings", "Bank", "Health", "Logistics", "Telecom", "Insurance", "Group", "Systems",
-    "University", "Retail", "Energy", "Airlines", "Hotels", "Pharma", "Motors", "Credit Union",
-    "Hospital", "Games", "Media", "Foods", "Software", "Capital", "Clinic", "College", "Labs",
-    "& Partners", "Water", "Council", "Networks", "Cloud",
+    "Holdings",
+    "Bank",
+    "Health",
+    "Logistics",
+    "Telecom",
+    "Insurance",
+    "Group",
+    "Systems",
+    "University",
+    "Retail",
+    "Energy",
+    "Airlines",
+    "Hotels",
+    "Pharma",
+    "Motors",
+    "Credit Union",
+    "Hospital",
+    "Games",
+    "Media",
+    "Foods",
+    "Software",
+    "Capital",
+    "Clinic",
+    "College",
+    "Labs",
+    "& Partners",
+    "Water",
+    "Council",
+    "Networks",
+    "Cloud",
 ];
 const CJK_A: &[&str] = &[
-    "東京", "大阪", "名古屋", "北海", "九州", "横浜", "京都", "神戸", "上海", "北京", "深圳",
-    "台北", "高雄", "首爾", "釜山", "広島", "仙台", "杭州", "成都", "香港",
+    "東京",
+    "大阪",
+    "名古屋",
+    "北海",
+    "九州",
+    "横浜",
+    "京都",
+    "神戸",
+    "上海",
+    "北京",
+    "深圳",
+    "台北",
+    "高雄",
+    "首爾",
+    "釜山",
+    "広島",
+    "仙台",
+    "杭州",
+    "成都",
+    "香港",
 ];
 const CJK_B: &[&str] = &[
-    "電機", "銀行", "製薬", "通信", "保険", "物流", "電力", "病院", "大学", "商事", "証券",
-    "科技", "集团", "百貨店", "航空", "信用金庫", "放送", "建設", "食品", "化学",
+    "電機",
+    "銀行",
+    "製薬",
+    "通信",
+    "保険",
+    "物流",
+    "電力",
+    "病院",
+    "大学",
+    "商事",
+    "証券",
+    "科技",
+    "集团",
+    "百貨店",
+    "航空",
+    "信用金庫",
+    "放送",
+    "建設",
+    "食品",
+    "化学",
 ];
 
 const ADJ: &[&str] = &[
-    "unauthorized", "unusual", "suspicious", "external", "internal", "privileged", "legacy",
-    "misconfigured", "unpatched", "third-party", "cloud-hosted", "on-premises",
+    "unauthorized",
+    "unusual",
+    "suspicious",
+    "external",
+    "internal",
+    "privileged",
+    "legacy",
+    "misconfigured",
+    "unpatched",
+    "third-party",
+    "cloud-hosted",
+    "on-premises",
 ];
 const SYSTEMS: &[&str] = &[
-    "customer portal", "VPN gateway", "file transfer server", "cloud storage bucket",
-    "email tenant", "HR system", "billing database", "backup server", "ticketing system",
-    "developer repository", "CRM instance", "loyalty platform", "patient records system",
-    "payment page", "remote desktop host", "data warehouse",
+    "customer portal",
+    "VPN gateway",
+    "file transfer server",
+    "cloud storage bucket",
+    "email tenant",
+    "HR system",
+    "billing database",
+    "backup server",
+    "ticketing system",
+    "developer repository",
+    "CRM instance",
+    "loyalty platform",
+    "patient records system",
+    "payment page",
+    "remote desktop host",
+    "data warehouse",
 ];
 const VERBS: &[&str] = &[
-    "accessed", "copied", "encrypted", "exfiltrated", "enumerated", "modified", "exposed",
-    "downloaded", "staged", "deleted",
+    "accessed",
+    "copied",
+    "encrypted",
+    "exfiltrated",
+    "enumerated",
+    "modified",
+    "exposed",
+    "downloaded",
+    "staged",
+    "deleted",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -303,8 +482,18 @@ fn ymd(days: i64) -> String {
 }
 
 const MONTHS: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 fn prose_date(days: i64) -> String {
@@ -337,11 +526,11 @@ fn org_pool(n: usize) -> Vec<Org> {
             let mut s = format!("{}{}", rng.pick(LATIN_A), rng.pick(LATIN_B));
             if rng.chance(40) {
                 s.push(' ');
-                s.push_str(*rng.pick(LATIN_A));
-                s.push_str(*rng.pick(LATIN_B));
+                s.push_str(rng.pick(LATIN_A));
+                s.push_str(rng.pick(LATIN_B));
             }
             s.push(' ');
-            s.push_str(*rng.pick(LATIN_C));
+            s.push_str(rng.pick(LATIN_C));
             s
         };
         let slug = slugify(&name);
@@ -481,7 +670,13 @@ fn case(i: usize, v: &Vocab) -> CaseData {
         date,
         orgs,
         summary,
-        tlp: if is_amber(i) { "amber" } else if r.chance(5) { "green" } else { "clear" },
+        tlp: if is_amber(i) {
+            "amber"
+        } else if r.chance(5) {
+            "green"
+        } else {
+            "clear"
+        },
         tags,
         status: if r.chance(85) { "confirmed" } else { "suspected" },
         sector,
@@ -508,25 +703,81 @@ fn sentence(r: &mut Rng, c: &CaseData, v: &Vocab, system: &str) -> String {
     let lead = &v.orgs[c.orgs[0]].name;
     let t = TECHNIQUES[c.techniques[r.below(c.techniques.len())].0].1;
     match r.below(12) {
-        0 => format!("The attackers {} the {system} using {}, according to the {} statement.", r.pick(VERBS), t.to_lowercase(), r.pick(&["first", "second", "final"])),
-        1 => format!("{lead} said it found no evidence that the {} {} had been {}.", r.pick(ADJ), r.pick(SYSTEMS), r.pick(VERBS)),
-        2 => format!("Investigators believe the intrusion began on the {} {} and spread to the {} over several weeks.", r.pick(ADJ), r.pick(SYSTEMS), r.pick(SYSTEMS)),
-        3 => format!("The {} sector has seen {} similar incidents this year, most of them starting with {}.", c.sector.to_lowercase(), r.range(3, 90), t.to_lowercase()),
-        4 => format!("Regulators in {} opened an inquiry after {} complaints from affected customers.", c.country, r.range(10, 4000)),
-        5 => format!("A forensic review found that {} had been {} before the {} was taken offline.", r.pick(DATA_TYPES).to_lowercase(), r.pick(VERBS), system),
-        6 => format!("The company reset credentials for {} accounts and enabled multi-factor authentication on the {}.", r.range(20, 90_000), r.pick(SYSTEMS)),
-        7 => format!("Logs from the {} were kept for only {} days, which limits what can be said about the first weeks.", r.pick(SYSTEMS), r.range(7, 90)),
-        8 => format!("{} later claimed the attack on a leak site and published samples of {}.", actor_prose(c.actor), r.pick(DATA_TYPES).to_lowercase()),
-        9 => format!("Notification letters went out on {}, {} days after the incident was detected.", prose_date(c.disclosed), c.disclosed - c.detected),
-        10 => format!("The {} vendor issued a patch, but the {} copy had not been updated for {} months.", r.pick(SYSTEMS), r.pick(ADJ), r.range(2, 30)),
-        _ => format!("Security researchers noted that {} exposure of this kind is common among {} organizations.", r.pick(ADJ), c.sector.to_lowercase()),
+        0 => format!(
+            "The attackers {} the {system} using {}, according to the {} statement.",
+            r.pick(VERBS),
+            t.to_lowercase(),
+            r.pick(&["first", "second", "final"])
+        ),
+        1 => format!(
+            "{lead} said it found no evidence that the {} {} had been {}.",
+            r.pick(ADJ),
+            r.pick(SYSTEMS),
+            r.pick(VERBS)
+        ),
+        2 => format!(
+            "Investigators believe the intrusion began on the {} {} and spread to the {} over several weeks.",
+            r.pick(ADJ),
+            r.pick(SYSTEMS),
+            r.pick(SYSTEMS)
+        ),
+        3 => format!(
+            "The {} sector has seen {} similar incidents this year, most of them starting with {}.",
+            c.sector.to_lowercase(),
+            r.range(3, 90),
+            t.to_lowercase()
+        ),
+        4 => format!(
+            "Regulators in {} opened an inquiry after {} complaints from affected customers.",
+            c.country,
+            r.range(10, 4000)
+        ),
+        5 => format!(
+            "A forensic review found that {} had been {} before the {} was taken offline.",
+            r.pick(DATA_TYPES).to_lowercase(),
+            r.pick(VERBS),
+            system
+        ),
+        6 => format!(
+            "The company reset credentials for {} accounts and enabled multi-factor authentication on the {}.",
+            r.range(20, 90_000),
+            r.pick(SYSTEMS)
+        ),
+        7 => format!(
+            "Logs from the {} were kept for only {} days, which limits what can be said about the first weeks.",
+            r.pick(SYSTEMS),
+            r.range(7, 90)
+        ),
+        8 => format!(
+            "{} later claimed the attack on a leak site and published samples of {}.",
+            actor_prose(c.actor),
+            r.pick(DATA_TYPES).to_lowercase()
+        ),
+        9 => format!(
+            "Notification letters went out on {}, {} days after the incident was detected.",
+            prose_date(c.disclosed),
+            c.disclosed - c.detected
+        ),
+        10 => format!(
+            "The {} vendor issued a patch, but the {} copy had not been updated for {} months.",
+            r.pick(SYSTEMS),
+            r.pick(ADJ),
+            r.range(2, 30)
+        ),
+        _ => format!(
+            "Security researchers noted that {} exposure of this kind is common among {} organizations.",
+            r.pick(ADJ),
+            c.sector.to_lowercase()
+        ),
     }
 }
 
 fn actor_prose(actor: &str) -> String {
     match actor {
         "unknown" => "A ransomware group".to_string(),
-        a if a.starts_with('G') && a[1..].bytes().all(|b| b.is_ascii_digit()) => format!("The group ATT&CK tracks as {a}"),
+        a if a.starts_with('G') && a[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            format!("The group ATT&CK tracks as {a}")
+        }
         a if a.starts_with("a ") => format!("A{}", &a[1..]),
         a => a.to_string(),
     }
@@ -565,7 +816,8 @@ fn body(i: usize, c: &CaseData, v: &Vocab, r: &mut Rng, system: &str) -> String 
         // An earlier case that is published (amber ones are left out of the build).
         let j = 1 + r.below(i - 1);
         if !is_amber(j) {
-            let _ = writeln!(b, "The pattern resembles [an earlier case](@/cases/case-{j:05}.md) in the same sector.\n");
+            let _ =
+                writeln!(b, "The pattern resembles [an earlier case](@/cases/case-{j:05}.md) in the same sector.\n");
         }
     }
 
@@ -641,7 +893,11 @@ fn body(i: usize, c: &CaseData, v: &Vocab, r: &mut Rng, system: &str) -> String 
     b.push('\n');
     if c.orgs.len() > 1 {
         let other = &v.orgs[c.orgs[1]].name;
-        let _ = writeln!(b, "[{other}](<org:{other}>), whose systems were connected to those of {lead}, published its own notice. {}\n", sentence(r, c, v, system));
+        let _ = writeln!(
+            b,
+            "[{other}](<org:{other}>), whose systems were connected to those of {lead}, published its own notice. {}\n",
+            sentence(r, c, v, system)
+        );
     }
     b
 }

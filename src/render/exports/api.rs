@@ -4,6 +4,7 @@
 //! (JSON Schema draft 2020-12). Every key is always present: a field the write-up does
 //! not give is `null` (or an empty list), so consumers never guess.
 
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::permalink;
@@ -26,7 +27,7 @@ pub fn cases(site: &Site) -> Value {
             "base_url": site.config.base_url.trim_end_matches('/'),
             "language": site.config.language,
         },
-        "cases": (0..site.cases.len()).map(|i| case(site, i)).collect::<Vec<_>>(),
+        "cases": (0..site.cases.len()).into_par_iter().map(|i| case(site, i)).collect::<Vec<_>>(),
     })
 }
 

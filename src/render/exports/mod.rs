@@ -10,6 +10,7 @@ pub mod api;
 pub mod navigator;
 pub mod stix;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::OutputFile;
@@ -42,9 +43,10 @@ pub(crate) fn permalink(site: &Site, url: &str) -> String {
     urls::permalink(&site.config.base_url, url)
 }
 
-/// Pretty JSON with a final newline (keys are ordered: serde_json's map is a BTreeMap).
+/// Compact JSON with a final newline (keys are ordered: serde_json's map is a BTreeMap).
+/// Compact, because the site-wide files run to tens of megabytes at 10,000 cases.
 pub(crate) fn json_file(path: String, value: &Value) -> OutputFile {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
     bytes.push(b'\n');
     OutputFile { path, bytes }
 }
@@ -52,13 +54,31 @@ pub(crate) fn json_file(path: String, value: &Value) -> OutputFile {
 /// Every export file, in a fixed order.
 pub fn render(site: &Site) -> Vec<OutputFile> {
     let graph = stix::Graph::new(site);
-    let mut files = vec![json_file(api_url(), &api::cases(site))];
-    for i in 0..site.cases.len() {
-        let slug = &site.cases[i].case.slug;
-        files.push(json_file(case_layer_url(slug), &navigator::case_layer(site, i)));
-        files.push(json_file(case_stix_url(slug), &graph.case_bundle(i)));
-    }
-    files.push(json_file(site_layer_url(), &navigator::site_layer(site)));
-    files.push(json_file(site_stix_url(), &graph.site_bundle()));
+    // Each case's files, and each site-wide file, are independent: made in parallel,
+    // collected in a fixed order.
+    let per_case: Vec<[OutputFile; 2]> = (0..site.cases.len())
+        .into_par_iter()
+        .map(|i| {
+            let slug = &site.cases[i].case.slug;
+            [
+                json_file(case_layer_url(slug), &navigator::case_layer(site, i)),
+                json_file(case_stix_url(slug), &graph.case_bundle(i)),
+            ]
+        })
+        .collect();
+    let ((api, layer), bundle) = rayon::join(
+        || {
+            rayon::join(
+                || json_file(api_url(), &api::cases(site)),
+                || json_file(site_layer_url(), &navigator::site_layer(site)),
+            )
+        },
+        || json_file(site_stix_url(), &graph.site_bundle()),
+    );
+    let mut files = Vec::with_capacity(per_case.len() * 2 + 3);
+    files.push(api);
+    files.extend(per_case.into_iter().flatten());
+    files.push(layer);
+    files.push(bundle);
     files
 }

@@ -39,6 +39,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -582,9 +583,8 @@ impl<'s, 'c> Graph<'s, 'c> {
     pub fn site_bundle(&self) -> Value {
         let mut objects: Vec<Value> = self.site_identity_object().into_iter().collect();
         objects.extend(self.order.iter().map(|id| self.shared_object(id)));
-        for i in 0..self.site.cases.len() {
-            objects.extend(self.own_objects(i));
-        }
+        let own: Vec<Vec<Value>> = (0..self.site.cases.len()).into_par_iter().map(|i| self.own_objects(i)).collect();
+        objects.extend(own.into_iter().flatten());
         self.bundle("site", objects)
     }
 }
