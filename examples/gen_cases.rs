@@ -526,11 +526,11 @@ fn org_pool(n: usize) -> Vec<Org> {
             let mut s = format!("{}{}", rng.pick(LATIN_A), rng.pick(LATIN_B));
             if rng.chance(40) {
                 s.push(' ');
-                s.push_str(rng.pick(LATIN_A));
-                s.push_str(rng.pick(LATIN_B));
+                s.push_str(rng.pick::<&str>(LATIN_A));
+                s.push_str(rng.pick::<&str>(LATIN_B));
             }
             s.push(' ');
-            s.push_str(rng.pick(LATIN_C));
+            s.push_str(rng.pick::<&str>(LATIN_C));
             s
         };
         let slug = slugify(&name);
