@@ -15,6 +15,7 @@ pub mod config;
 pub mod countries;
 pub mod diagnostics;
 pub mod external;
+pub mod html;
 pub mod load;
 pub mod parse;
 pub mod pipeline;

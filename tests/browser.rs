@@ -101,21 +101,25 @@ fn output_text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// Builds the example site and runs a node script over it; panics with its output
+/// when it fails.
+fn run_script(script: &str) -> String {
+    let site = build_site();
+    let out =
+        Command::new("node").arg(repo().join(script)).arg(site.path()).current_dir(repo()).output().expect("node runs");
+    let text = output_text(&out);
+    println!("{text}");
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    text
+}
+
 #[test]
 fn browser_checks() {
     if !require("browser_checks", &node_tools()) {
         return;
     }
-    let site = build_site();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/run.mjs"))
-        .arg(site.path())
-        .current_dir(repo())
-        .output()
-        .expect("node runs");
-    let text = output_text(&out);
-    println!("{text}");
-    assert!(out.status.success(), "the browser checks failed:\n{text}");
+    let text = run_script("tests/browser/run.mjs");
+    assert!(text.contains("ok "), "the browser script ran no check:\n{text}");
 }
 
 /// Search in a real browser: an English and a Chinese query find the right case.
@@ -124,16 +128,7 @@ fn search_finds_english_and_chinese_cases() {
     if !require("search_finds_english_and_chinese_cases", &node_tools()) {
         return;
     }
-    let site = build_site();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/search.mjs"))
-        .arg(site.path())
-        .current_dir(repo())
-        .output()
-        .expect("node runs");
-    let text = output_text(&out);
-    println!("{text}");
-    assert!(out.status.success(), "the search checks failed:\n{text}");
+    let text = run_script("tests/browser/search.mjs");
     assert!(text.contains("ok - "), "the search script ran no check:\n{text}");
 }
 

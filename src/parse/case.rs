@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::date::PartialDate;
 use super::markdown::{self, Rendered};
-use super::{from_toml, split_front_matter, Checker};
+use super::{front_matter, Checker};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;
 
@@ -351,12 +351,8 @@ impl Case {
 /// Parses and checks one case file on its own.
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Vec<Diagnostic>) {
     let file = &content.file;
-    let split = match split_front_matter(file) {
-        Ok(s) => s,
-        Err(d) => return (None, vec![d]),
-    };
-    let raw: RawCase = match from_toml(file, &split, "front-matter-invalid") {
-        Ok(r) => r,
+    let (raw, split) = match front_matter::<RawCase>(file) {
+        Ok(v) => v,
         Err(d) => return (None, vec![d]),
     };
     let mut c = Checker::new(file, split.toml_offset);

@@ -588,16 +588,7 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 fn push_escaped_attr(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::html::escape_into(out, s);
 }
 
 // ---------------------------------------------------------------------------

@@ -75,6 +75,14 @@ pub fn toml_error(file: &Arc<SourceFile>, offset: usize, e: &toml::de::Error, co
     }
 }
 
+/// Splits a file at its fences and reads the front matter into `T`: the first step of
+/// every content file, whatever its kind.
+pub fn front_matter<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<(T, Split<'_>), Diagnostic> {
+    let split = split_front_matter(file)?;
+    let raw = from_toml(file, &split, "front-matter-invalid")?;
+    Ok((raw, split))
+}
+
 /// Deserializes front matter TOML into `T`.
 pub fn from_toml<T: DeserializeOwned>(
     file: &Arc<SourceFile>,

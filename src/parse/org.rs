@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::case::{is_http_url, Located};
 use super::markdown::{self, Rendered};
-use super::{from_toml, split_front_matter, Checker};
+use super::{front_matter, Checker};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;
 
@@ -41,12 +41,8 @@ pub struct OrgProfile {
 
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<OrgProfile>, Vec<Diagnostic>) {
     let file = &content.file;
-    let split = match split_front_matter(file) {
-        Ok(s) => s,
-        Err(d) => return (None, vec![d]),
-    };
-    let raw: RawOrg = match from_toml(file, &split, "front-matter-invalid") {
-        Ok(r) => r,
+    let (raw, split) = match front_matter::<RawOrg>(file) {
+        Ok(v) => v,
         Err(d) => return (None, vec![d]),
     };
     let mut c = Checker::new(file, split.toml_offset);

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::front_matter;
 use super::markdown::{self, Rendered};
-use super::{from_toml, split_front_matter};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;
 
@@ -33,12 +33,8 @@ pub struct Page {
 
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Page>, Vec<Diagnostic>) {
     let file = &content.file;
-    let split = match split_front_matter(file) {
-        Ok(s) => s,
-        Err(d) => return (None, vec![d]),
-    };
-    let raw: RawPage = match from_toml(file, &split, "front-matter-invalid") {
-        Ok(r) => r,
+    let (raw, split) = match front_matter::<RawPage>(file) {
+        Ok(v) => v,
         Err(d) => return (None, vec![d]),
     };
     let body = markdown::render(split.body, md);

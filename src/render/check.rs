@@ -62,7 +62,7 @@ fn check_one(dest: &str, page_url: &str, pages: &HashMap<&str, &[u8]>, assets: &
         let html = pages
             .get(target.as_str())
             .ok_or_else(|| format!("`{dest}`: /{target} is not a page, so it has no #{fragment}"))?;
-        let needle = format!("id=\"{}\"", super::escape_html(&percent_decode(fragment)));
+        let needle = format!("id=\"{}\"", crate::html::escape(&percent_decode(fragment)));
         if !contains(html, needle.as_bytes()) {
             return Err(format!("`{dest}`: /{target} has no element with id \"{fragment}\""));
         }

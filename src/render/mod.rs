@@ -58,7 +58,8 @@ pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
             None => d,
         }]);
     }
-    tera.set_escape_fn(escape_html);
+    // `&<>"'` only: Tera's default also escapes `/`, which makes URLs unreadable.
+    tera.set_escape_fn(crate::html::escape);
     tera.register_filter("number", filters::number);
     tera.register_filter("confidence_label", filters::confidence_label);
     let missing: Vec<Diagnostic> = REQUIRED
@@ -74,23 +75,6 @@ pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
     } else {
         Err(missing)
     }
-}
-
-/// Escapes what HTML needs escaped; unlike Tera's default, leaves `/` alone so URLs
-/// stay readable in the source.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Every template a site needs, one per page type.

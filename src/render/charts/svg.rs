@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 /// `&`, `<`, `>`, `"` and `'` escaped, for text and attribute values alike.
 pub fn esc(s: &str) -> String {
-    crate::render::escape_html(s)
+    crate::html::escape(s)
 }
 
 /// A coordinate with at most two decimals, no trailing zeros: `12`, `3.5`, `0.25`.
