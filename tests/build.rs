@@ -479,3 +479,18 @@ fn a_site_can_bring_its_own_attack_catalog() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("not an ATT&CK catalog"), "{}", r.stderr);
 }
+
+#[test]
+fn navigation_marks_the_current_section() {
+    let f = cross_linked();
+    f.build_ok();
+    let current = |url: &str| -> Vec<String> {
+        f.page(url)
+            .select(&sel("nav a[aria-current=page]"))
+            .filter_map(|a| a.value().attr("href").map(String::from))
+            .collect()
+    };
+    assert_eq!(current("cases/"), vec!["../cases/"]);
+    assert_eq!(current("sectors/"), vec!["../sectors/"]);
+    assert!(f.page("sectors/telecommunications/").select(&sel("nav a.is-section")).count() == 1);
+}
