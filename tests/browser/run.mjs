@@ -34,8 +34,8 @@ const ORG = "/organizations/ntt-communications/";
 const TECHNIQUE = "/techniques/T1078/";
 const MATRIX = "/techniques/";
 const TACTIC = "/tactics/initial-access/";
-// Added by other parts of the theme; checked when the build has them.
-const OPTIONAL = ["/timeline/", "/search/"];
+// The analysis and search pages: every build has them.
+const MORE = ["/timeline/", "/statistics/", "/techniques/confirmed/", "/search/"];
 
 const failures = [];
 const t0 = Date.now();
@@ -78,11 +78,6 @@ function allPages(root) {
   };
   walk(root);
   return out.sort();
-}
-
-function exists(path) {
-  const f = path.endsWith("/") ? join(dir, path, "index.html") : join(dir, path);
-  return existsSync(f);
 }
 
 /** Records console errors, uncaught exceptions, failed requests and HTTP errors. */
@@ -371,11 +366,7 @@ try {
   });
 
   // ---- axe-core on the pages that matter, in light and dark mode
-  const axePages = [HOME, CASE_EN, CASE_ZH, ORG, TECHNIQUE, MATRIX, TACTIC];
-  for (const p of OPTIONAL) {
-    if (exists(p)) axePages.push(p);
-    else console.log(`note: ${p} is not in this build; axe skips it`);
-  }
+  const axePages = [HOME, CASE_EN, CASE_ZH, ORG, TECHNIQUE, MATRIX, TACTIC, ...MORE];
   for (const scheme of ["light", "dark"]) {
     await check(`axe-core (${scheme}): no violations on ${axePages.join(" ")}`, async () => {
       const { context, page, problems } = await newPage({ colorScheme: scheme });
@@ -408,7 +399,7 @@ try {
     mkdirSync(SHOTS, { recursive: true });
     await check(`screenshots into ${SHOTS}`, async () => {
       const shots = [["home", HOME], ["case-en", CASE_EN], ["case-zh", CASE_ZH], ["matrix", MATRIX], ["org", ORG], ["technique", TECHNIQUE], ["tactic", TACTIC]];
-      for (const p of OPTIONAL) if (exists(p)) shots.push([p.replace(/\//g, ""), p]);
+      for (const p of MORE) shots.push([p.replace(/\//g, ""), p]);
       for (const scheme of ["light", "dark"]) {
         for (const width of [360, 1280]) {
           const { context, page } = await newPage({ colorScheme: scheme, viewport: { width, height: width === 360 ? 740 : 900 } });
