@@ -140,7 +140,8 @@ pub fn build(options: &Options) -> (Report, Option<Built>) {
             return (report, None);
         }
     };
-    let (files, diags) = render::render(&site, &tera);
+    let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
+    let (files, diags) = render::render(&site, &tera, &builtin);
     report.diagnostics.extend(diags);
     report.diagnostics.extend(render::check::local_links(&site, &files, &sources.assets));
     if let Some(external) = &options.external {

@@ -156,12 +156,89 @@ impl Job {
 pub struct Shared {
     pub site: Value,
     pub cards: Vec<Value>,
+    /// Each card as HTML through `card.html` at [`CARD_ROOT`] in the site's language:
+    /// `[h=2, h=3]`. Empty when the theme has no `card.html`.
+    pub cards_html: Vec<[String; 2]>,
+    /// Only what the built-in `technique.html` and `tactic.html` read of a card.
+    pub slim_cards: Vec<Value>,
+    /// Page templates that are the built-in theme's own (with their parents and macro
+    /// files): they read `cards_html` only, so they get no `cases` cards.
+    pub lean: std::collections::BTreeSet<&'static str>,
+    /// Errors of rendering `card.html`.
+    pub card_errors: Vec<Diagnostic>,
     pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
     /// As `matrix_counts`, confirmed and likely uses only.
     pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
 }
 
-pub fn shared(site: &Site) -> Shared {
+/// The root prefix cards are rendered at once: every term and case page is two folders deep.
+pub const CARD_ROOT: &str = "../../";
+
+/// Names of the templates whose text is the built-in theme's, byte for byte.
+pub fn builtin_names<'a>(
+    templates: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> std::collections::BTreeSet<String> {
+    templates
+        .into_iter()
+        .filter(|(name, text)| crate::load::builtin_template(name) == Some(text.as_bytes()))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Whether `name`, its parents and its macro files are all built-in.
+fn is_lean(tera: &Tera, builtin: &std::collections::BTreeSet<String>, name: &str) -> bool {
+    let Ok(t) = tera.get_template(name) else {
+        return false;
+    };
+    builtin.contains(name)
+        && t.parents.iter().all(|p| builtin.contains(p))
+        && t.imported_macro_files.iter().all(|(f, _)| builtin.contains(f))
+}
+
+/// One card through `card.html`.
+fn card_html(tera: &Tera, site: &Value, card: &Value, root: &str, h: u8, lang: &str) -> Result<String, Diagnostic> {
+    let mut ctx = Context::new();
+    ctx.insert("site", site);
+    ctx.insert("c", card);
+    ctx.insert("root", root);
+    ctx.insert("h", &h);
+    ctx.insert("lang", lang);
+    run(tera, "card.html", &ctx, "card.html").map(|f| String::from_utf8(f.bytes).unwrap_or_default())
+}
+
+/// Cards of `cases` as HTML: the ones rendered once when root and language match,
+/// else rendered here. Empty when the theme has no `card.html`.
+fn cards_html<'a>(
+    tera: &Tera,
+    shared: &'a Shared,
+    cases: &[usize],
+    root: &str,
+    h: u8,
+    lang: &str,
+    site_lang: &str,
+) -> Result<Vec<std::borrow::Cow<'a, str>>, Diagnostic> {
+    use std::borrow::Cow;
+    if shared.cards_html.is_empty() {
+        return Ok(Vec::new());
+    }
+    if root == CARD_ROOT && lang == site_lang {
+        let k = usize::from(h != 2);
+        return Ok(cases.iter().map(|&i| Cow::Borrowed(shared.cards_html[i][k].as_str())).collect());
+    }
+    cases.iter().map(|&i| card_html(tera, &shared.site, &shared.cards[i], root, h, lang).map(Cow::Owned)).collect()
+}
+
+fn slim_card(card: &Value) -> Value {
+    let mut m = serde_json::Map::new();
+    for k in ["url", "title", "lang", "tlp", "happened_display"] {
+        if let Some(v) = card.get(k) {
+            m.insert(k.to_string(), v.clone());
+        }
+    }
+    Value::Object(m)
+}
+
+pub fn shared(site: &Site, tera: &Tera, builtin: &std::collections::BTreeSet<String>) -> Shared {
     let mut nav = vec![
         json!({"url": urls::cases_page(1), "title": "Cases"}),
         json!({"url": urls::term_index(Kind::Organizations), "title": "Organizations"}),
@@ -183,8 +260,7 @@ pub fn shared(site: &Site) -> Shared {
         .filter(|v| v["count"].as_u64() > Some(0))
         .collect();
     let c = &site.config;
-    Shared {
-        site: json!({
+    let site_value = json!({
             "title": c.title,
             "description": c.description,
             "base_url": c.base_url,
@@ -193,16 +269,50 @@ pub fn shared(site: &Site) -> Shared {
             "attack_version": site.catalog.version,
             "nav": nav,
             "taxonomies": taxonomies,
-        }),
-        cards: (0..site.cases.len()).map(|i| views::card(site, i)).collect(),
+    });
+    let cards: Vec<Value> = (0..site.cases.len()).into_par_iter().map(|i| views::card(site, i)).collect();
+    let mut card_errors = Vec::new();
+    let cards_html: Vec<[String; 2]> = if tera.get_template_names().any(|n| n == "card.html") {
+        let lang = site.config.language.as_str();
+        let rendered: Result<Vec<[String; 2]>, Diagnostic> = cards
+            .par_iter()
+            .map(|card| {
+                Ok([
+                    card_html(tera, &site_value, card, CARD_ROOT, 2, lang)?,
+                    card_html(tera, &site_value, card, CARD_ROOT, 3, lang)?,
+                ])
+            })
+            .collect();
+        rendered.unwrap_or_else(|d| {
+            card_errors.push(d);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    let lean = ["term.html", "organization.html", "case.html", "technique.html", "tactic.html"]
+        .into_iter()
+        .filter(|n| is_lean(tera, builtin, n))
+        .collect();
+    Shared {
+        site: site_value,
+        slim_cards: cards.iter().map(slim_card).collect(),
+        cards,
+        cards_html,
+        lean,
+        card_errors,
         matrix_counts: views::matrix_counts(site),
         matrix_counts_confirmed: views::matrix_counts_where(site, true),
     }
 }
 
 /// Renders every page, the feeds and the highlighting CSS.
-pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
-    render_some(site, tera, &shared(site), &jobs(site), true, true)
+pub fn render(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    render_some(site, tera, &shared(site, tera, builtin), &jobs(site), true, true)
 }
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
@@ -283,7 +393,12 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
         Job::Case(i) => {
             let c = &site.cases[i].case;
             ctx.insert("page", &page_meta(site, &url, "case", &c.title, c.summary.as_deref(), c.lang.as_deref()));
-            ctx.insert("case", &views::case_page(site, i, &shared.cards));
+            let root = urls::root_prefix(&url);
+            let lang = c.lang.as_deref().unwrap_or(&site.config.language);
+            let related = &site.cases[i].related;
+            let html = cards_html(tera, shared, related, &root, 3, lang, &site.config.language)?;
+            let lean = shared.lean.contains("case.html") && !shared.cards_html.is_empty();
+            ctx.insert("case", &views::case_page(site, i, &shared.cards, !lean, &html));
             ctx.insert("charts", &charts::case_charts(site, i));
             "case.html"
         }
@@ -413,12 +528,13 @@ fn render_term(
                     "body": info.body_html,
                 }),
             );
-            ctx.insert("cases", &views::cards_of(&shared.cards, &cases));
+            insert_cards(&mut ctx, site, tera, shared, "organization.html", &cases, url, 3)?;
             ctx.insert("charts", &charts::org_charts(site, &term.slug, &cases));
             "organization.html"
         }
         Kind::Techniques => {
             let tech = catalog.technique(&term.slug);
+            let tech_cards = if shared.lean.contains("technique.html") { &shared.slim_cards } else { &shared.cards };
             let uses: Vec<Value> = term
                 .cases
                 .iter()
@@ -426,7 +542,7 @@ fn render_term(
                     let c = &site.cases[i];
                     c.case.techniques.iter().zip(&c.tactics).filter(|(u, _)| u.id.value == term.slug).map(move |(u, tactics)| {
                         json!({
-                            "case": shared.cards[i],
+                            "case": tech_cards[i],
                             "confidence": u.confidence.as_str(),
                             "evidence": u.evidence,
                             "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({"name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)})).collect::<Vec<_>>(),
@@ -474,6 +590,7 @@ fn render_term(
         }
         Kind::Tactics => {
             let tactic = catalog.tactic(&term.slug);
+            let tactic_cards = if shared.lean.contains("tactic.html") { &shared.slim_cards } else { &shared.cards };
             let techniques: Vec<Value> = views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
                 .into_iter()
                 .flat_map(|mut parent| {
@@ -498,7 +615,7 @@ fn render_term(
                                 .zip(&c.tactics)
                                 .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
                         })
-                        .map(|&i| shared.cards[i].clone())
+                        .map(|&i| tactic_cards[i].clone())
                         .collect();
                     row["cases"] = Value::Array(cases);
                     row
@@ -520,11 +637,33 @@ fn render_term(
                 &page_meta(site, url, "term", &format!("{}: {}", kind.singular(), term.name), None, None),
             );
             ctx.insert("term", &json!({"name": term.name, "url": url, "count": term.cases.len()}));
-            ctx.insert("cases", &views::cards_of(&shared.cards, &term.cases));
+            insert_cards(&mut ctx, site, tera, shared, "term.html", &term.cases, url, 2)?;
             "term.html"
         }
     };
     run(tera, template, &ctx, url)
+}
+
+/// `cards_html` of a list page, and `cases` (full cards) unless its template is the
+/// built-in one, which reads `cards_html` only.
+#[allow(clippy::too_many_arguments)]
+fn insert_cards(
+    ctx: &mut Context,
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    template: &str,
+    cases: &[usize],
+    url: &str,
+    h: u8,
+) -> Result<(), Diagnostic> {
+    let lang = &site.config.language;
+    let html = cards_html(tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
+    ctx.insert("cards_html", &html);
+    if !shared.lean.contains(template) || shared.cards_html.is_empty() {
+        ctx.insert("cases", &views::cards_of(&shared.cards, cases));
+    }
+    Ok(())
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.
@@ -644,6 +783,7 @@ pub fn render_some(
         search::render(site, tera, shared, &mut files, &mut diags);
     }
     if extras {
+        diags.extend(shared.card_errors.iter().cloned());
         push(robots(tera, shared), &mut files, &mut diags);
         push(
             crate::parse::markdown::highlight_css(

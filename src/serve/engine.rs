@@ -408,13 +408,14 @@ impl Engine {
         if diags.has_errors() {
             return fail(self, diags);
         }
-        let shared = render::shared(&site);
         let mut old = self.built.take();
         let tera = match tera {
             Some(t) => t,
             // Same templates as the last good build: keep them compiled.
             None => std::mem::take(&mut old.as_mut().expect("compiled on the first build").tera),
         };
+        let builtin = render::builtin_names(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        let shared = render::shared(&site, &tera, &builtin);
         self.finish(site, shared, tera, config_file, templates, assets, old, diags, live, interrupted)
     }
 
