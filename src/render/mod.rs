@@ -315,6 +315,16 @@ pub fn render(
     render_some(site, tera, &shared(site, tera, builtin), &jobs(site), true, true)
 }
 
+/// As [`render`], streaming each file to `sink` (see [`render_to`]).
+pub fn render_streaming(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+    sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+) -> Vec<Diagnostic> {
+    render_to(site, tera, &shared(site, tera, builtin), sink)
+}
+
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
     json!({
         "url": url,
@@ -766,35 +776,69 @@ pub fn render_some(
         jobs.par_iter().map(|job| render_job(site, tera, shared, job)).collect();
     let mut files = Vec::with_capacity(results.len() + 4);
     let mut diags = Vec::new();
-    fn push(r: Result<OutputFile, Diagnostic>, files: &mut Vec<OutputFile>, diags: &mut Vec<Diagnostic>) {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => diags.push(d),
-        }
-    }
+    let mut push = |r: Result<OutputFile, Diagnostic>| match r {
+        Ok(f) => files.push(f),
+        Err(d) => diags.push(d),
+    };
     for r in results {
-        push(r, &mut files, &mut diags);
+        push(r);
     }
+    tail(site, tera, shared, site_wide, extras, &mut push);
+    (files, diags)
+}
+
+/// Renders every page, the feeds and the highlighting CSS, handing each file to `sink`
+/// as soon as it is made (from several threads), so the site is never held whole in
+/// memory. Returns the diagnostics of rendering and of `sink`, in page order.
+pub fn render_to(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> =
+        jobs(site).par_iter().filter_map(|job| render_job(site, tera, shared, job).and_then(sink).err()).collect();
+    tail(site, tera, shared, true, true, &mut |r| {
+        if let Err(d) = r.and_then(sink) {
+            diags.push(d)
+        }
+    });
+    diags
+}
+
+/// What `render_some` adds after the pages (see there), in a fixed order.
+fn tail(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    site_wide: bool,
+    extras: bool,
+    out: &mut dyn FnMut(Result<OutputFile, Diagnostic>),
+) {
     if site_wide {
         // What shows every case at once: feeds, sitemap, exports, the search index.
-        push(feed(site, tera, shared), &mut files, &mut diags);
-        push(sitemap(site, tera, shared, &self::jobs(site)), &mut files, &mut diags);
-        files.extend(exports::render(site));
+        out(feed(site, tera, shared));
+        out(sitemap(site, tera, shared, &self::jobs(site)));
+        exports::render_each(site, &mut |f| out(Ok(f)));
+        let (mut files, mut diags) = (Vec::new(), Vec::new());
         search::render(site, tera, shared, &mut files, &mut diags);
+        for f in files {
+            out(Ok(f));
+        }
+        for d in diags {
+            out(Err(d));
+        }
     }
     if extras {
-        diags.extend(shared.card_errors.iter().cloned());
-        push(robots(tera, shared), &mut files, &mut diags);
-        push(
-            crate::parse::markdown::highlight_css(
-                &site.config.markdown.highlight_theme,
-                &site.config.markdown.highlight_theme_dark,
-            )
-            .map(|css| OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() })
-            .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")),
-            &mut files,
-            &mut diags,
-        );
+        for d in &shared.card_errors {
+            out(Err(d.clone()));
+        }
+        out(robots(tera, shared));
+        out(crate::parse::markdown::highlight_css(
+            &site.config.markdown.highlight_theme,
+            &site.config.markdown.highlight_theme_dark,
+        )
+        .map(|css| OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() })
+        .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")));
     }
-    (files, diags)
 }
