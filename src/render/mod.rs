@@ -339,7 +339,7 @@ fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Optio
 fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<OutputFile, Diagnostic> {
     let url = job.url(site);
     let mut ctx = Context::new();
-    ctx.insert("site", &shared.site);
+    put(&mut ctx, "site", shared.site.clone());
     ctx.insert("root", &urls::root_prefix(&url));
     let template = match *job {
         Job::Home => {
@@ -408,14 +408,14 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             let related = &site.cases[i].related;
             let html = cards_html(tera, shared, related, &root, 3, lang, &site.config.language)?;
             let lean = shared.lean.contains("case.html") && !shared.cards_html.is_empty();
-            ctx.insert("case", &views::case_page(site, i, &shared.cards, !lean, &html));
-            ctx.insert("charts", &charts::case_charts(site, i));
+            put(&mut ctx, "case", views::case_page(site, i, &shared.cards, !lean, &html));
+            put(&mut ctx, "charts", charts::case_charts(site, i));
             "case.html"
         }
         Job::TermIndex(kind) => {
             ctx.insert("page", &page_meta(site, &url, "terms", kind.title(), None, None));
             ctx.insert("taxonomy", &views::taxonomy(kind));
-            ctx.insert("terms", &views::terms(site, kind));
+            put(&mut ctx, "terms", views::terms(site, kind).into());
             "terms.html"
         }
         Job::Matrix(confirmed) => {
@@ -454,12 +454,12 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
         }
         Job::Timeline => {
             ctx.insert("page", &page_meta(site, &url, "timeline", "Timeline", None, None));
-            ctx.insert("timeline", &charts::timeline(site, &shared.cards));
+            put(&mut ctx, "timeline", charts::timeline(site, &shared.cards));
             "timeline.html"
         }
         Job::Statistics => {
             ctx.insert("page", &page_meta(site, &url, "statistics", "Statistics", None, None));
-            ctx.insert("stats", &charts::statistics(site, &shared.matrix_counts));
+            put(&mut ctx, "stats", charts::statistics(site, &shared.matrix_counts));
             "statistics.html"
         }
         Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
@@ -539,7 +539,7 @@ fn render_term(
                 }),
             );
             insert_cards(&mut ctx, site, tera, shared, "organization.html", &cases, url, 3)?;
-            ctx.insert("charts", &charts::org_charts(site, &term.slug, &cases));
+            put(&mut ctx, "charts", charts::org_charts(site, &term.slug, &cases));
             "organization.html"
         }
         Kind::Techniques => {
@@ -594,8 +594,8 @@ fn render_term(
                 "page",
                 &page_meta(site, url, "technique", &format!("{}: {}", term.slug, term.name), None, None),
             );
-            ctx.insert("technique", &tech_view);
-            ctx.insert("uses", &uses);
+            put(&mut ctx, "technique", tech_view.into());
+            put(&mut ctx, "uses", uses.into());
             "technique.html"
         }
         Kind::Tactics => {
@@ -638,7 +638,7 @@ fn render_term(
                     |t| json!({"id": t.id, "shortname": t.shortname, "name": t.name, "url": url, "mitre_url": t.url}),
                 ),
             );
-            ctx.insert("techniques", &techniques);
+            put(&mut ctx, "techniques", techniques.into());
             "tactic.html"
         }
         _ => {
@@ -669,11 +669,20 @@ fn insert_cards(
 ) -> Result<(), Diagnostic> {
     let lang = &site.config.language;
     let html = cards_html(tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
-    ctx.insert("cards_html", &html);
+    put(ctx, "cards_html", Value::Array(html.into_iter().map(|h| Value::String(h.into_owned())).collect()));
     if !shared.lean.contains(template) || shared.cards_html.is_empty() {
-        ctx.insert("cases", &views::cards_of(&shared.cards, cases));
+        put(ctx, "cases", views::cards_of(&shared.cards, cases).into());
     }
     Ok(())
+}
+
+/// `ctx.insert` without serializing `value` again: it is moved in.
+fn put(ctx: &mut Context, key: &str, value: Value) {
+    let mut map = serde_json::Map::new();
+    map.insert(key.to_string(), value);
+    if let Ok(c) = Context::from_value(Value::Object(map)) {
+        ctx.extend(c);
+    }
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.
