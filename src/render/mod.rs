@@ -239,6 +239,20 @@ fn slim_card(card: &Value) -> Value {
 }
 
 pub fn shared(site: &Site, tera: &Tera, builtin: &std::collections::BTreeSet<String>) -> Shared {
+    shared_reusing(site, tera, builtin, None)
+}
+
+/// The previous build's [`Shared`], with the index there of each case here.
+pub type Reuse<'a> = (&'a Shared, &'a (dyn Fn(usize) -> Option<usize> + Sync));
+
+/// As [`shared`]; with the previous build's (same templates), a card whose data did not
+/// change keeps its HTML instead of being rendered again.
+pub fn shared_reusing(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+    reuse: Option<Reuse>,
+) -> Shared {
     let mut nav = vec![
         json!({"url": urls::cases_page(1), "title": "Cases"}),
         json!({"url": urls::term_index(Kind::Organizations), "title": "Organizations"}),
@@ -274,9 +288,16 @@ pub fn shared(site: &Site, tera: &Tera, builtin: &std::collections::BTreeSet<Str
     let mut card_errors = Vec::new();
     let cards_html: Vec<[String; 2]> = if tera.get_template_names().any(|n| n == "card.html") {
         let lang = site.config.language.as_str();
+        let reuse = reuse.filter(|(old, _)| old.site == site_value && !old.cards_html.is_empty());
         let rendered: Result<Vec<[String; 2]>, Diagnostic> = cards
             .par_iter()
-            .map(|card| {
+            .enumerate()
+            .map(|(i, card)| {
+                if let Some((old, index)) = reuse {
+                    if let Some(o) = index(i).filter(|&o| old.cards.get(o) == Some(card)) {
+                        return Ok(old.cards_html[o].clone());
+                    }
+                }
                 Ok([
                     card_html(tera, &site_value, card, CARD_ROOT, 2, lang)?,
                     card_html(tera, &site_value, card, CARD_ROOT, 3, lang)?,
