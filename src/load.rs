@@ -292,3 +292,8 @@ pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic
 pub fn display(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
+
+/// The built-in theme's text of `templates/NAME`, if it has one.
+pub fn builtin_template(name: &str) -> Option<&'static [u8]> {
+    default_theme::FILES.iter().find(|(p, _)| p.strip_prefix("templates/") == Some(name)).map(|(_, b)| *b)
+}

@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use crate::attack::Catalog;
 use crate::config::{Config, Overrides};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::render::OutputFile;
 use crate::{load, parse, render, resolve, write};
@@ -74,34 +76,38 @@ pub fn catalog(root: &Path, config: &Config) -> Result<LoadedCatalog, Diagnostic
     })
 }
 
-/// A rendered site, not yet written.
-pub struct Built {
-    pub output: PathBuf,
-    pub files: Vec<OutputFile>,
-    pub assets: Vec<load::Asset>,
-}
-
-/// Everything up to the rendered files, with every diagnostic of the run.
-pub fn build(options: &Options) -> (Report, Option<Built>) {
+/// Builds the site and, when there is no error (`strict`: no warning either), writes it.
+///
+/// Pages are written into the output's temporary folder as they are rendered, so the
+/// site is never held whole in memory; a build that ends with errors removes that
+/// folder and leaves the previous output untouched.
+pub fn run(options: &Options, strict: bool) -> Report {
     let mut report = Report::default();
     let mut clock = Instant::now();
     let mut lap = |report: &mut Report, stage: &'static str| {
         report.timings.push((stage, clock.elapsed().as_millis()));
         clock = Instant::now();
     };
+    let finish = |mut report: Report| {
+        if strict {
+            report.diagnostics.promote_warnings();
+        }
+        report.diagnostics.sort();
+        report
+    };
     let root = &options.root;
     let config_file = match load::read_config(root) {
         Ok(f) => f,
         Err(d) => {
             report.diagnostics.push(d);
-            return (report, None);
+            return finish(report);
         }
     };
     let mut config = match Config::parse(&config_file) {
         Ok(c) => c,
         Err(ds) => {
             report.diagnostics.extend(ds);
-            return (report, None);
+            return finish(report);
         }
     };
     config.apply(&options.overrides);
@@ -116,7 +122,7 @@ pub fn build(options: &Options) -> (Report, Option<Built>) {
         Ok(c) => c,
         Err(d) => {
             report.diagnostics.push(d);
-            return (report, None);
+            return finish(report);
         }
     };
 
@@ -137,39 +143,60 @@ pub fn build(options: &Options) -> (Report, Option<Built>) {
         Ok(t) => t,
         Err(ds) => {
             report.diagnostics.extend(ds);
-            return (report, None);
+            return finish(report);
         }
     };
-    let (files, diags) = render::render(&site, &tera);
+    let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(crate::diagnostics::Severity::Warning) > 0);
+    // Write only a build that can still succeed; the rest is rendered and checked only.
+    let mut write_ms = 0;
+    let staging = match &report.output {
+        Some(out) if options.write && !failed(&report.diagnostics) => {
+            let start = Instant::now();
+            let staging = write::Staging::new(out, &sources.assets);
+            write_ms += start.elapsed().as_millis();
+            match staging {
+                Ok(s) => Some(s),
+                Err(d) => {
+                    report.diagnostics.push(d);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
+    let seen = render::check::Seen::new(&site);
+    let (pages, files) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let sink = |f: OutputFile| -> Result<(), Diagnostic> {
+        files.fetch_add(1, Ordering::Relaxed);
+        if f.path.ends_with(".html") {
+            pages.fetch_add(1, Ordering::Relaxed);
+        }
+        seen.add(&f.path, &f.bytes);
+        match &staging {
+            Some(staging) => staging.write(&f),
+            None => Ok(()),
+        }
+    };
+    let diags = render::render_streaming(&site, &tera, &builtin, &sink);
     report.diagnostics.extend(diags);
-    report.diagnostics.extend(render::check::local_links(&site, &files, &sources.assets));
+    report.diagnostics.extend(render::check::local_links(&site, seen, &sources.assets));
     if let Some(external) = &options.external {
         report.diagnostics.extend(crate::external::check(&site, external));
     }
-    report.pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
-    report.files = files.len() + sources.assets.len();
+    report.pages = pages.into_inner();
+    report.files = files.into_inner() + sources.assets.len();
     lap(&mut report, "render");
-    let out = report.output.clone().unwrap_or(output);
-    (report, Some(Built { output: out, files, assets: sources.assets }))
-}
-
-/// Builds and, when there is no error, writes the site.
-pub fn run(options: &Options, strict: bool) -> Report {
-    let (mut report, built) = build(options);
-    if strict {
-        report.diagnostics.promote_warnings();
-    }
-    report.diagnostics.sort();
-    if report.diagnostics.has_errors() || !options.write {
-        return report;
-    }
-    if let Some(built) = built {
-        let start = Instant::now();
-        if let Err(d) = write::write_site(&built.output, &built.files, &built.assets) {
+    let mut report = finish(report);
+    let start = Instant::now();
+    if let Some(staging) = staging {
+        if report.diagnostics.has_errors() {
+            staging.abort();
+        } else if let Err(d) = staging.finish() {
             report.diagnostics.push(d);
         }
-        report.timings.push(("write", start.elapsed().as_millis()));
-        report.output = Some(built.output);
+        write_ms += start.elapsed().as_millis();
+        report.timings.push(("write", write_ms));
     }
     report
 }

@@ -80,59 +80,103 @@ pub fn absolute(p: &Path) -> PathBuf {
     clean
 }
 
-/// Writes `files` and `assets` as the new content of `output`, atomically replacing it.
-pub fn write_site(output: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<(), Diagnostic> {
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        Diagnostic::error("io", format!("cannot {what} {}: {e}", p.display()))
-    };
-    let parent = output.parent().unwrap_or(Path::new("."));
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
-    fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-    let tmp = parent.join(format!(".{name}.casebook-tmp-{}", std::process::id()));
-    let old = parent.join(format!(".{name}.casebook-old-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).map_err(|e| io("create", &tmp, e))?;
+/// A new site being written: a temporary folder beside the output, which takes the
+/// output's place in [`Staging::finish`], or is removed by [`Staging::abort`] (or when
+/// dropped unfinished), leaving the previous output untouched.
+#[derive(Debug)]
+pub struct Staging {
+    output: PathBuf,
+    tmp: PathBuf,
+    old: PathBuf,
+    done: bool,
+}
 
-    let result = (|| {
-        // Folders first, once each, so the parallel writes below only create files.
-        let mut dirs: Vec<PathBuf> = files
-            .iter()
-            .map(|f| f.path.as_str())
-            .chain(assets.iter().map(|a| a.dest.as_str()))
-            .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
-            .collect();
+fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error("io", format!("cannot {what} {}: {e}", p.display()))
+}
+
+impl Staging {
+    /// Creates the temporary folder and writes `assets` in it (files written later win).
+    pub fn new(output: &Path, assets: &[Asset]) -> Result<Staging, Diagnostic> {
+        let parent = output.parent().unwrap_or(Path::new("."));
+        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
+        fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        let staging = Staging {
+            output: output.to_path_buf(),
+            tmp: parent.join(format!(".{name}.casebook-tmp-{}", std::process::id())),
+            old: parent.join(format!(".{name}.casebook-old-{}", std::process::id())),
+            done: false,
+        };
+        let _ = fs::remove_dir_all(&staging.tmp);
+        fs::create_dir_all(&staging.tmp).map_err(|e| io("create", &staging.tmp, e))?;
+        // Folders first, once each, so the parallel copies below only create files.
+        let mut dirs: Vec<PathBuf> =
+            assets.iter().filter_map(|a| Path::new(&a.dest).parent().map(Path::to_path_buf)).collect();
         dirs.sort();
         dirs.dedup();
         for d in &dirs {
-            fs::create_dir_all(tmp.join(d)).map_err(|e| io("create", d, e))?;
+            fs::create_dir_all(staging.tmp.join(d)).map_err(|e| io("create", d, e))?;
         }
         assets.par_iter().try_for_each(|a| {
-            let dest = safe_join(&tmp, &a.dest)?;
+            let dest = safe_join(&staging.tmp, &a.dest)?;
             match &a.data {
                 AssetData::File(src) => fs::copy(src, &dest).map(|_| ()).map_err(|e| io("copy", src, e)),
                 AssetData::Builtin(bytes) => fs::write(&dest, bytes).map_err(|e| io("write", &dest, e)),
             }
         })?;
-        files.par_iter().try_for_each(|f| {
-            let dest = safe_join(&tmp, &f.path)?;
-            fs::write(&dest, &f.bytes).map_err(|e| io("write", &dest, e))
-        })?;
-        fs::write(tmp.join(MARKER), "This folder is written by casebook build and replaced whole on every build.\n")
-            .map_err(|e| io("write", &tmp, e))
-    })();
-    if let Err(d) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(d);
+        Ok(staging)
     }
-    if output.exists() {
-        fs::rename(output, &old).map_err(|e| io("move aside", output, e))?;
+
+    /// Writes one file of the new site; safe to call from several threads.
+    pub fn write(&self, file: &OutputFile) -> Result<(), Diagnostic> {
+        let dest = safe_join(&self.tmp, &file.path)?;
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        fs::write(&dest, &file.bytes).map_err(|e| io("write", &dest, e))
     }
-    if let Err(e) = fs::rename(&tmp, output) {
-        let _ = fs::rename(&old, output);
-        return Err(io("move into place", output, e));
+
+    /// Removes the temporary folder: the previous output stays as it was.
+    pub fn abort(mut self) {
+        self.done = true;
+        let _ = fs::remove_dir_all(&self.tmp);
     }
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
+
+    /// Puts the new site in the output's place.
+    pub fn finish(mut self) -> Result<(), Diagnostic> {
+        self.done = true;
+        let (output, tmp, old) = (&self.output, &self.tmp, &self.old);
+        if let Err(e) =
+            fs::write(tmp.join(MARKER), "This folder is written by casebook build and replaced whole on every build.\n")
+        {
+            let _ = fs::remove_dir_all(tmp);
+            return Err(io("write", tmp, e));
+        }
+        if output.exists() {
+            fs::rename(output, old).map_err(|e| io("move aside", output, e))?;
+        }
+        if let Err(e) = fs::rename(tmp, output) {
+            let _ = fs::rename(old, output);
+            return Err(io("move into place", output, e));
+        }
+        let _ = fs::remove_dir_all(old);
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// Writes `files` and `assets` as the new content of `output`, atomically replacing it.
+pub fn write_site(output: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<(), Diagnostic> {
+    let staging = Staging::new(output, assets)?;
+    files.par_iter().try_for_each(|f| staging.write(f))?;
+    staging.finish()
 }
 
 /// `base/rel`, refusing any `rel` that would leave `base`.

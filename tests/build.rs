@@ -384,6 +384,27 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
 }
 
 #[test]
+fn an_error_found_only_once_pages_are_written_leaves_the_previous_output_untouched() {
+    // Pages stream into the temporary folder as they are rendered; a broken anchor is
+    // known only after that, and must still leave the old site as it was.
+    let f = cross_linked();
+    f.build_ok();
+    let before = f.snapshot();
+    f.case("anchored", "Anchored", "organizations = [\"X\"]", "[bad anchor](#nowhere)");
+    let r = f.run(&["build"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("has no element with id"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was written"));
+    assert_eq!(before, f.snapshot());
+    let leftovers: Vec<_> = std::fs::read_dir(f.root())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("casebook-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary folders left behind");
+}
+
+#[test]
 fn site_templates_override_the_theme() {
     let f = cross_linked();
     f.write("templates/term.html", "OVERRIDDEN {{ term.name }} {{ cases | length }}");

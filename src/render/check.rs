@@ -4,16 +4,27 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::OutputFile;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::Asset;
 use crate::parse::markdown::Rendered;
 use crate::resolve::Site;
 use crate::urls::{self, Kind};
 
-pub fn local_links(site: &Site, files: &[OutputFile], assets: &[Asset]) -> Vec<Diagnostic> {
-    let pages: HashMap<&str, &[u8]> = files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
-    let assets: HashSet<&str> = assets.iter().map(|a| a.dest.as_str()).collect();
+/// What the link check needs of the rendered files, gathered while they stream past:
+/// every path, and which of the wanted `id="…"` each page a `#fragment` may point to has.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Candidate target path -> needles (`id="…"`) some link looks for there.
+    wanted: HashMap<String, Vec<String>>,
+    /// Every path, and the (path, needle) present.
+    got: std::sync::Mutex<(HashSet<String>, Found)>,
+}
+
+/// (path, needle) pairs seen.
+type Found = HashSet<(String, String)>;
+
+/// Bodies with local links: (rendered body, its file, offset of the body, page URL).
+fn bodies<'a>(site: &'a Site) -> Vec<(&'a Rendered, &'a Arc<SourceFile>, usize, String)> {
     let mut bodies: Vec<(&Rendered, &Arc<SourceFile>, usize, String)> = Vec::new();
     for c in &site.cases {
         bodies.push((&c.case.body, &c.case.file, c.case.body_offset, c.url.clone()));
@@ -27,11 +38,75 @@ pub fn local_links(site: &Site, files: &[OutputFile], assets: &[Asset]) -> Vec<D
             bodies.push((&p.body, &p.file, p.body_offset, urls::term(Kind::Organizations, &orgs.terms[t].slug)));
         }
     }
+    bodies
+}
+
+/// `dest` split: the candidate target paths (first existing wins) and the fragment.
+fn targets(dest: &str, page_url: &str) -> Result<(Vec<String>, Option<String>), String> {
+    let dest = dest.trim();
+    let (path, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    let path = path.split('?').next().unwrap_or("");
+    let fragment = fragment.filter(|f| !f.is_empty()).map(str::to_string);
+    if path.is_empty() {
+        return Ok((vec![urls::output_path(page_url)], fragment));
+    }
+    let resolved =
+        resolve(page_url, &percent_decode(path)).ok_or_else(|| format!("`{dest}` leads outside the site"))?;
+    Ok((vec![resolved.clone(), urls::output_path(&resolved), format!("{resolved}/index.html")], fragment))
+}
+
+fn needle(fragment: &str) -> String {
+    format!("id=\"{}\"", crate::html::escape(&percent_decode(fragment)))
+}
+
+impl Seen {
+    /// Ready for the files of `site`: knows which pages' ids the links ask about.
+    pub fn new(site: &Site) -> Self {
+        let mut wanted: HashMap<String, Vec<String>> = HashMap::new();
+        for (body, _, _, page_url) in bodies(site) {
+            for link in &body.local {
+                if let Ok((candidates, Some(fragment))) = targets(&link.dest, &page_url) {
+                    let n = needle(&fragment);
+                    for c in candidates {
+                        let list = wanted.entry(c).or_default();
+                        if !list.contains(&n) {
+                            list.push(n.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Seen { wanted, ..Seen::default() }
+    }
+
+    /// Records a rendered file: its path and the wanted needles it has. Safe to call
+    /// from several threads.
+    pub fn add(&self, path: &str, bytes: &[u8]) {
+        let found: Vec<&String> = match self.wanted.get(path) {
+            Some(needles) => needles.iter().filter(|n| contains(bytes, n.as_bytes())).collect(),
+            None => Vec::new(),
+        };
+        if let Ok(mut got) = self.got.lock() {
+            for n in found {
+                got.1.insert((path.to_string(), n.clone()));
+            }
+            got.0.insert(path.to_string());
+        }
+    }
+}
+
+pub fn local_links(site: &Site, seen: Seen, assets: &[Asset]) -> Vec<Diagnostic> {
+    let (paths, found) = seen.got.into_inner().unwrap_or_default();
+    let seen = (&paths, &found);
+    let assets: HashSet<&str> = assets.iter().map(|a| a.dest.as_str()).collect();
     let mut diags = Vec::new();
-    for (body, file, offset, page_url) in bodies {
+    for (body, file, offset, page_url) in bodies(site) {
         for link in &body.local {
             let at = offset + link.range.start..offset + link.range.end;
-            if let Err(message) = check_one(&link.dest, &page_url, &pages, &assets) {
+            if let Err(message) = check_one(&link.dest, &page_url, seen, &assets) {
                 diags.push(Diagnostic::error("link-broken", message).at(file, at).hint(
                     "relative links are resolved from the page's URL (a case is at /cases/SLUG/); link to cases with @/cases/SLUG.md",
                 ));
@@ -41,29 +116,25 @@ pub fn local_links(site: &Site, files: &[OutputFile], assets: &[Asset]) -> Vec<D
     diags
 }
 
-fn check_one(dest: &str, page_url: &str, pages: &HashMap<&str, &[u8]>, assets: &HashSet<&str>) -> Result<(), String> {
+type Got<'a> = (&'a HashSet<String>, &'a HashSet<(String, String)>);
+
+fn check_one(dest: &str, page_url: &str, (paths, found): Got, assets: &HashSet<&str>) -> Result<(), String> {
+    let (candidates, fragment) = targets(dest, page_url)?;
     let dest = dest.trim();
-    let (path, fragment) = match dest.split_once('#') {
-        Some((p, f)) => (p, Some(f)),
-        None => (dest, None),
-    };
-    let path = path.split('?').next().unwrap_or("");
-    let target = if path.is_empty() {
-        urls::output_path(page_url)
+    let target = if candidates.len() == 1 {
+        candidates.into_iter().next().unwrap_or_default()
     } else {
-        let resolved =
-            resolve(page_url, &percent_decode(path)).ok_or_else(|| format!("`{dest}` leads outside the site"))?;
-        [resolved.clone(), urls::output_path(&resolved), format!("{resolved}/index.html")]
+        let resolved = candidates[0].clone();
+        candidates
             .into_iter()
-            .find(|p| pages.contains_key(p.as_str()) || assets.contains(p.as_str()))
+            .find(|p| paths.contains(p.as_str()) || assets.contains(p.as_str()))
             .ok_or_else(|| format!("`{dest}` leads to /{resolved}, which the site does not have"))?
     };
-    if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
-        let html = pages
-            .get(target.as_str())
-            .ok_or_else(|| format!("`{dest}`: /{target} is not a page, so it has no #{fragment}"))?;
-        let needle = format!("id=\"{}\"", crate::html::escape(&percent_decode(fragment)));
-        if !contains(html, needle.as_bytes()) {
+    if let Some(fragment) = fragment {
+        if !paths.contains(&target) {
+            return Err(format!("`{dest}`: /{target} is not a page, so it has no #{fragment}"));
+        }
+        if !found.contains(&(target.clone(), needle(&fragment))) {
             return Err(format!("`{dest}`: /{target} has no element with id \"{fragment}\""));
         }
     }

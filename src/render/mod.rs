@@ -156,12 +156,103 @@ impl Job {
 pub struct Shared {
     pub site: Value,
     pub cards: Vec<Value>,
+    /// Each card as HTML through `card.html` at [`CARD_ROOT`] in the site's language:
+    /// `[h=2, h=3]`. Empty when the theme has no `card.html`.
+    pub cards_html: Vec<[String; 2]>,
+    /// Only what the built-in `technique.html` and `tactic.html` read of a card.
+    pub slim_cards: Vec<Value>,
+    /// Page templates that are the built-in theme's own (with their parents and macro
+    /// files): they read `cards_html` only, so they get no `cases` cards.
+    pub lean: std::collections::BTreeSet<&'static str>,
+    /// Errors of rendering `card.html`.
+    pub card_errors: Vec<Diagnostic>,
     pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
     /// As `matrix_counts`, confirmed and likely uses only.
     pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
 }
 
-pub fn shared(site: &Site) -> Shared {
+/// The root prefix cards are rendered at once: every term and case page is two folders deep.
+pub const CARD_ROOT: &str = "../../";
+
+/// Names of the templates whose text is the built-in theme's, byte for byte.
+pub fn builtin_names<'a>(
+    templates: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> std::collections::BTreeSet<String> {
+    templates
+        .into_iter()
+        .filter(|(name, text)| crate::load::builtin_template(name) == Some(text.as_bytes()))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Whether `name`, its parents and its macro files are all built-in.
+fn is_lean(tera: &Tera, builtin: &std::collections::BTreeSet<String>, name: &str) -> bool {
+    let Ok(t) = tera.get_template(name) else {
+        return false;
+    };
+    builtin.contains(name)
+        && t.parents.iter().all(|p| builtin.contains(p))
+        && t.imported_macro_files.iter().all(|(f, _)| builtin.contains(f))
+}
+
+/// One card through `card.html`.
+fn card_html(tera: &Tera, site: &Value, card: &Value, root: &str, h: u8, lang: &str) -> Result<String, Diagnostic> {
+    let mut ctx = Context::new();
+    ctx.insert("site", site);
+    ctx.insert("c", card);
+    ctx.insert("root", root);
+    ctx.insert("h", &h);
+    ctx.insert("lang", lang);
+    run(tera, "card.html", &ctx, "card.html").map(|f| String::from_utf8(f.bytes).unwrap_or_default())
+}
+
+/// Cards of `cases` as HTML: the ones rendered once when root and language match,
+/// else rendered here. Empty when the theme has no `card.html`.
+fn cards_html<'a>(
+    tera: &Tera,
+    shared: &'a Shared,
+    cases: &[usize],
+    root: &str,
+    h: u8,
+    lang: &str,
+    site_lang: &str,
+) -> Result<Vec<std::borrow::Cow<'a, str>>, Diagnostic> {
+    use std::borrow::Cow;
+    if shared.cards_html.is_empty() {
+        return Ok(Vec::new());
+    }
+    if root == CARD_ROOT && lang == site_lang {
+        let k = usize::from(h != 2);
+        return Ok(cases.iter().map(|&i| Cow::Borrowed(shared.cards_html[i][k].as_str())).collect());
+    }
+    cases.iter().map(|&i| card_html(tera, &shared.site, &shared.cards[i], root, h, lang).map(Cow::Owned)).collect()
+}
+
+fn slim_card(card: &Value) -> Value {
+    let mut m = serde_json::Map::new();
+    for k in ["url", "title", "lang", "tlp", "happened_display"] {
+        if let Some(v) = card.get(k) {
+            m.insert(k.to_string(), v.clone());
+        }
+    }
+    Value::Object(m)
+}
+
+pub fn shared(site: &Site, tera: &Tera, builtin: &std::collections::BTreeSet<String>) -> Shared {
+    shared_reusing(site, tera, builtin, None)
+}
+
+/// The previous build's [`Shared`], with the index there of each case here.
+pub type Reuse<'a> = (&'a Shared, &'a (dyn Fn(usize) -> Option<usize> + Sync));
+
+/// As [`shared`]; with the previous build's (same templates), a card whose data did not
+/// change keeps its HTML instead of being rendered again.
+pub fn shared_reusing(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+    reuse: Option<Reuse>,
+) -> Shared {
     let mut nav = vec![
         json!({"url": urls::cases_page(1), "title": "Cases"}),
         json!({"url": urls::term_index(Kind::Organizations), "title": "Organizations"}),
@@ -183,8 +274,7 @@ pub fn shared(site: &Site) -> Shared {
         .filter(|v| v["count"].as_u64() > Some(0))
         .collect();
     let c = &site.config;
-    Shared {
-        site: json!({
+    let site_value = json!({
             "title": c.title,
             "description": c.description,
             "base_url": c.base_url,
@@ -193,16 +283,67 @@ pub fn shared(site: &Site) -> Shared {
             "attack_version": site.catalog.version,
             "nav": nav,
             "taxonomies": taxonomies,
-        }),
-        cards: (0..site.cases.len()).map(|i| views::card(site, i)).collect(),
+    });
+    let cards: Vec<Value> = (0..site.cases.len()).into_par_iter().map(|i| views::card(site, i)).collect();
+    let mut card_errors = Vec::new();
+    let cards_html: Vec<[String; 2]> = if tera.get_template_names().any(|n| n == "card.html") {
+        let lang = site.config.language.as_str();
+        let reuse = reuse.filter(|(old, _)| old.site == site_value && !old.cards_html.is_empty());
+        let rendered: Result<Vec<[String; 2]>, Diagnostic> = cards
+            .par_iter()
+            .enumerate()
+            .map(|(i, card)| {
+                if let Some((old, index)) = reuse {
+                    if let Some(o) = index(i).filter(|&o| old.cards.get(o) == Some(card)) {
+                        return Ok(old.cards_html[o].clone());
+                    }
+                }
+                Ok([
+                    card_html(tera, &site_value, card, CARD_ROOT, 2, lang)?,
+                    card_html(tera, &site_value, card, CARD_ROOT, 3, lang)?,
+                ])
+            })
+            .collect();
+        rendered.unwrap_or_else(|d| {
+            card_errors.push(d);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    let lean = ["term.html", "organization.html", "case.html", "technique.html", "tactic.html"]
+        .into_iter()
+        .filter(|n| is_lean(tera, builtin, n))
+        .collect();
+    Shared {
+        site: site_value,
+        slim_cards: cards.iter().map(slim_card).collect(),
+        cards,
+        cards_html,
+        lean,
+        card_errors,
         matrix_counts: views::matrix_counts(site),
         matrix_counts_confirmed: views::matrix_counts_where(site, true),
     }
 }
 
 /// Renders every page, the feeds and the highlighting CSS.
-pub fn render(site: &Site, tera: &Tera) -> (Vec<OutputFile>, Vec<Diagnostic>) {
-    render_some(site, tera, &shared(site), &jobs(site), true, true)
+pub fn render(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    render_some(site, tera, &shared(site, tera, builtin), &jobs(site), true, true)
+}
+
+/// As [`render`], streaming each file to `sink` (see [`render_to`]).
+pub fn render_streaming(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+    sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+) -> Vec<Diagnostic> {
+    render_to(site, tera, &shared(site, tera, builtin), sink)
 }
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
@@ -219,7 +360,7 @@ fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Optio
 fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<OutputFile, Diagnostic> {
     let url = job.url(site);
     let mut ctx = Context::new();
-    ctx.insert("site", &shared.site);
+    put(&mut ctx, "site", shared.site.clone());
     ctx.insert("root", &urls::root_prefix(&url));
     let template = match *job {
         Job::Home => {
@@ -283,14 +424,19 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
         Job::Case(i) => {
             let c = &site.cases[i].case;
             ctx.insert("page", &page_meta(site, &url, "case", &c.title, c.summary.as_deref(), c.lang.as_deref()));
-            ctx.insert("case", &views::case_page(site, i, &shared.cards));
-            ctx.insert("charts", &charts::case_charts(site, i));
+            let root = urls::root_prefix(&url);
+            let lang = c.lang.as_deref().unwrap_or(&site.config.language);
+            let related = &site.cases[i].related;
+            let html = cards_html(tera, shared, related, &root, 3, lang, &site.config.language)?;
+            let lean = shared.lean.contains("case.html") && !shared.cards_html.is_empty();
+            put(&mut ctx, "case", views::case_page(site, i, &shared.cards, !lean, &html));
+            put(&mut ctx, "charts", charts::case_charts(site, i));
             "case.html"
         }
         Job::TermIndex(kind) => {
             ctx.insert("page", &page_meta(site, &url, "terms", kind.title(), None, None));
             ctx.insert("taxonomy", &views::taxonomy(kind));
-            ctx.insert("terms", &views::terms(site, kind));
+            put(&mut ctx, "terms", views::terms(site, kind).into());
             "terms.html"
         }
         Job::Matrix(confirmed) => {
@@ -329,12 +475,12 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
         }
         Job::Timeline => {
             ctx.insert("page", &page_meta(site, &url, "timeline", "Timeline", None, None));
-            ctx.insert("timeline", &charts::timeline(site, &shared.cards));
+            put(&mut ctx, "timeline", charts::timeline(site, &shared.cards));
             "timeline.html"
         }
         Job::Statistics => {
             ctx.insert("page", &page_meta(site, &url, "statistics", "Statistics", None, None));
-            ctx.insert("stats", &charts::statistics(site, &shared.matrix_counts));
+            put(&mut ctx, "stats", charts::statistics(site, &shared.matrix_counts));
             "statistics.html"
         }
         Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
@@ -413,12 +559,13 @@ fn render_term(
                     "body": info.body_html,
                 }),
             );
-            ctx.insert("cases", &views::cards_of(&shared.cards, &cases));
-            ctx.insert("charts", &charts::org_charts(site, &term.slug, &cases));
+            insert_cards(&mut ctx, site, tera, shared, "organization.html", &cases, url, 3)?;
+            put(&mut ctx, "charts", charts::org_charts(site, &term.slug, &cases));
             "organization.html"
         }
         Kind::Techniques => {
             let tech = catalog.technique(&term.slug);
+            let tech_cards = if shared.lean.contains("technique.html") { &shared.slim_cards } else { &shared.cards };
             let uses: Vec<Value> = term
                 .cases
                 .iter()
@@ -426,7 +573,7 @@ fn render_term(
                     let c = &site.cases[i];
                     c.case.techniques.iter().zip(&c.tactics).filter(|(u, _)| u.id.value == term.slug).map(move |(u, tactics)| {
                         json!({
-                            "case": shared.cards[i],
+                            "case": tech_cards[i],
                             "confidence": u.confidence.as_str(),
                             "evidence": u.evidence,
                             "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({"name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)})).collect::<Vec<_>>(),
@@ -468,12 +615,13 @@ fn render_term(
                 "page",
                 &page_meta(site, url, "technique", &format!("{}: {}", term.slug, term.name), None, None),
             );
-            ctx.insert("technique", &tech_view);
-            ctx.insert("uses", &uses);
+            put(&mut ctx, "technique", tech_view.into());
+            put(&mut ctx, "uses", uses.into());
             "technique.html"
         }
         Kind::Tactics => {
             let tactic = catalog.tactic(&term.slug);
+            let tactic_cards = if shared.lean.contains("tactic.html") { &shared.slim_cards } else { &shared.cards };
             let techniques: Vec<Value> = views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
                 .into_iter()
                 .flat_map(|mut parent| {
@@ -498,7 +646,7 @@ fn render_term(
                                 .zip(&c.tactics)
                                 .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
                         })
-                        .map(|&i| shared.cards[i].clone())
+                        .map(|&i| tactic_cards[i].clone())
                         .collect();
                     row["cases"] = Value::Array(cases);
                     row
@@ -511,7 +659,7 @@ fn render_term(
                     |t| json!({"id": t.id, "shortname": t.shortname, "name": t.name, "url": url, "mitre_url": t.url}),
                 ),
             );
-            ctx.insert("techniques", &techniques);
+            put(&mut ctx, "techniques", techniques.into());
             "tactic.html"
         }
         _ => {
@@ -520,11 +668,42 @@ fn render_term(
                 &page_meta(site, url, "term", &format!("{}: {}", kind.singular(), term.name), None, None),
             );
             ctx.insert("term", &json!({"name": term.name, "url": url, "count": term.cases.len()}));
-            ctx.insert("cases", &views::cards_of(&shared.cards, &term.cases));
+            insert_cards(&mut ctx, site, tera, shared, "term.html", &term.cases, url, 2)?;
             "term.html"
         }
     };
     run(tera, template, &ctx, url)
+}
+
+/// `cards_html` of a list page, and `cases` (full cards) unless its template is the
+/// built-in one, which reads `cards_html` only.
+#[allow(clippy::too_many_arguments)]
+fn insert_cards(
+    ctx: &mut Context,
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    template: &str,
+    cases: &[usize],
+    url: &str,
+    h: u8,
+) -> Result<(), Diagnostic> {
+    let lang = &site.config.language;
+    let html = cards_html(tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
+    put(ctx, "cards_html", Value::Array(html.into_iter().map(|h| Value::String(h.into_owned())).collect()));
+    if !shared.lean.contains(template) || shared.cards_html.is_empty() {
+        put(ctx, "cases", views::cards_of(&shared.cards, cases).into());
+    }
+    Ok(())
+}
+
+/// `ctx.insert` without serializing `value` again: it is moved in.
+fn put(ctx: &mut Context, key: &str, value: Value) {
+    let mut map = serde_json::Map::new();
+    map.insert(key.to_string(), value);
+    if let Ok(c) = Context::from_value(Value::Object(map)) {
+        ctx.extend(c);
+    }
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.
@@ -627,34 +806,69 @@ pub fn render_some(
         jobs.par_iter().map(|job| render_job(site, tera, shared, job)).collect();
     let mut files = Vec::with_capacity(results.len() + 4);
     let mut diags = Vec::new();
-    fn push(r: Result<OutputFile, Diagnostic>, files: &mut Vec<OutputFile>, diags: &mut Vec<Diagnostic>) {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => diags.push(d),
-        }
-    }
+    let mut push = |r: Result<OutputFile, Diagnostic>| match r {
+        Ok(f) => files.push(f),
+        Err(d) => diags.push(d),
+    };
     for r in results {
-        push(r, &mut files, &mut diags);
+        push(r);
     }
+    tail(site, tera, shared, site_wide, extras, &mut push);
+    (files, diags)
+}
+
+/// Renders every page, the feeds and the highlighting CSS, handing each file to `sink`
+/// as soon as it is made (from several threads), so the site is never held whole in
+/// memory. Returns the diagnostics of rendering and of `sink`, in page order.
+pub fn render_to(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> =
+        jobs(site).par_iter().filter_map(|job| render_job(site, tera, shared, job).and_then(sink).err()).collect();
+    tail(site, tera, shared, true, true, &mut |r| {
+        if let Err(d) = r.and_then(sink) {
+            diags.push(d)
+        }
+    });
+    diags
+}
+
+/// What `render_some` adds after the pages (see there), in a fixed order.
+fn tail(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    site_wide: bool,
+    extras: bool,
+    out: &mut dyn FnMut(Result<OutputFile, Diagnostic>),
+) {
     if site_wide {
         // What shows every case at once: feeds, sitemap, exports, the search index.
-        push(feed(site, tera, shared), &mut files, &mut diags);
-        push(sitemap(site, tera, shared, &self::jobs(site)), &mut files, &mut diags);
-        files.extend(exports::render(site));
+        out(feed(site, tera, shared));
+        out(sitemap(site, tera, shared, &self::jobs(site)));
+        exports::render_each(site, &mut |f| out(Ok(f)));
+        let (mut files, mut diags) = (Vec::new(), Vec::new());
         search::render(site, tera, shared, &mut files, &mut diags);
+        for f in files {
+            out(Ok(f));
+        }
+        for d in diags {
+            out(Err(d));
+        }
     }
     if extras {
-        push(robots(tera, shared), &mut files, &mut diags);
-        push(
-            crate::parse::markdown::highlight_css(
-                &site.config.markdown.highlight_theme,
-                &site.config.markdown.highlight_theme_dark,
-            )
-            .map(|css| OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() })
-            .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")),
-            &mut files,
-            &mut diags,
-        );
+        for d in &shared.card_errors {
+            out(Err(d.clone()));
+        }
+        out(robots(tera, shared));
+        out(crate::parse::markdown::highlight_css(
+            &site.config.markdown.highlight_theme,
+            &site.config.markdown.highlight_theme_dark,
+        )
+        .map(|css| OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() })
+        .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")));
     }
-    (files, diags)
 }

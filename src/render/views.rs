@@ -88,7 +88,14 @@ fn date_label(key: &str) -> &'static str {
 }
 
 /// Everything a case page shows.
-pub fn case_page(site: &Site, i: usize, cards: &[Value]) -> Value {
+/// `related`: also give the related cases as cards (`related_html` always).
+pub fn case_page(
+    site: &Site,
+    i: usize,
+    cards: &[Value],
+    related: bool,
+    related_html: &[std::borrow::Cow<str>],
+) -> Value {
     let c = &site.cases[i];
     let case = &c.case;
     let lang = ui_lang(site);
@@ -168,7 +175,8 @@ pub fn case_page(site: &Site, i: usize, cards: &[Value]) -> Value {
             "url": r.url, "title": r.title.as_deref().unwrap_or(&r.url), "publisher": r.publisher,
             "date_display": r.date.map(|d| d.display(lang)), "lang": r.lang,
         })).collect::<Vec<_>>(),
-        "related": c.related.iter().map(|&j| cards[j].clone()).collect::<Vec<_>>(),
+        "related": if related { c.related.iter().map(|&j| cards[j].clone()).collect::<Vec<_>>() } else { Vec::new() },
+        "related_html": related_html,
         "mitigations": mitigations.values().map(|(m, techs)| json!({
             "id": m.id, "name": m.name, "url": m.url, "techniques": techs
         })).collect::<Vec<_>>(),

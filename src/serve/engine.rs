@@ -408,13 +408,21 @@ impl Engine {
         if diags.has_errors() {
             return fail(self, diags);
         }
-        let shared = render::shared(&site);
         let mut old = self.built.take();
+        let same_templates = tera.is_none();
         let tera = match tera {
             Some(t) => t,
             // Same templates as the last good build: keep them compiled.
             None => std::mem::take(&mut old.as_mut().expect("compiled on the first build").tera),
         };
+        let builtin = render::builtin_names(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        // Same templates: a card whose data did not change keeps its HTML.
+        let old_index = |i: usize| old.as_ref().and_then(|o| o.case_at.get(&site.cases[i].case.slug).copied());
+        let reuse = match &old {
+            Some(o) if same_templates => Some((&o.shared, &old_index as &(dyn Fn(usize) -> Option<usize> + Sync))),
+            _ => None,
+        };
+        let shared = render::shared_reusing(&site, &tera, &builtin, reuse);
         self.finish(site, shared, tera, config_file, templates, assets, old, diags, live, interrupted)
     }
 

@@ -16,7 +16,16 @@ use crate::urls::{self, Kind};
 /// Bump when a field is removed or changes meaning; adding a field keeps the version.
 pub const VERSION: u64 = 1;
 
-pub fn cases(site: &Site) -> Value {
+/// `cases` written out, case by case: the same bytes, without the whole list held as a tree.
+pub fn cases_file(site: &Site, path: String) -> super::OutputFile {
+    let mut head = cases_head(site);
+    head["cases"] = json!([]);
+    let items: Vec<Vec<u8>> =
+        (0..site.cases.len()).into_par_iter().map(|i| serde_json::to_vec(&case(site, i)).unwrap_or_default()).collect();
+    super::splice(path, &head, "cases", items)
+}
+
+fn cases_head(site: &Site) -> Value {
     json!({
         "version": VERSION,
         "generator": "casebook",
@@ -27,7 +36,6 @@ pub fn cases(site: &Site) -> Value {
             "base_url": site.config.base_url.trim_end_matches('/'),
             "language": site.config.language,
         },
-        "cases": (0..site.cases.len()).into_par_iter().map(|i| case(site, i)).collect::<Vec<_>>(),
     })
 }
 

@@ -51,34 +51,52 @@ pub(crate) fn json_file(path: String, value: &Value) -> OutputFile {
     OutputFile { path, bytes }
 }
 
-/// Every export file, in a fixed order.
-pub fn render(site: &Site) -> Vec<OutputFile> {
+/// `value` serialized as `json_file` does, with its top-level array `key` (left empty
+/// in `value`) holding `items`, each already serialized: the same bytes as serializing
+/// the whole, without holding it as one tree.
+pub(crate) fn splice(path: String, value: &Value, key: &str, items: impl IntoIterator<Item = Vec<u8>>) -> OutputFile {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let marker = format!("{}:[]", serde_json::to_string(key).unwrap_or_default());
+    // Quotes inside strings are escaped, so the marker can only be the key itself; the
+    // first match is the top-level one as long as earlier keys hold no such array.
+    let at = bytes.windows(marker.len()).position(|w| w == marker.as_bytes()).map(|p| p + marker.len() - 1);
+    let Some(at) = at else {
+        return json_file(path, value);
+    };
+    let mut out = bytes[..at].to_vec();
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&item);
+    }
+    out.extend_from_slice(&bytes[at..]);
+    out.push(b'\n');
+    OutputFile { path, bytes: out }
+}
+
+/// Every export file, in a fixed order, each handed to `out` once made; per-case files
+/// a few hundred cases at a time, so they are never all held at once.
+pub fn render_each(site: &Site, out: &mut dyn FnMut(OutputFile)) {
     let graph = stix::Graph::new(site);
-    // Each case's files, and each site-wide file, are independent: made in parallel,
-    // collected in a fixed order.
-    let per_case: Vec<[OutputFile; 2]> = (0..site.cases.len())
-        .into_par_iter()
-        .map(|i| {
-            let slug = &site.cases[i].case.slug;
-            [
-                json_file(case_layer_url(slug), &navigator::case_layer(site, i)),
-                json_file(case_stix_url(slug), &graph.case_bundle(i)),
-            ]
-        })
-        .collect();
-    let ((api, layer), bundle) = rayon::join(
-        || {
-            rayon::join(
-                || json_file(api_url(), &api::cases(site)),
-                || json_file(site_layer_url(), &navigator::site_layer(site)),
-            )
-        },
-        || json_file(site_stix_url(), &graph.site_bundle()),
-    );
-    let mut files = Vec::with_capacity(per_case.len() * 2 + 3);
-    files.push(api);
-    files.extend(per_case.into_iter().flatten());
-    files.push(layer);
-    files.push(bundle);
-    files
+    out(api::cases_file(site, api_url()));
+    let n = site.cases.len();
+    for start in (0..n).step_by(256) {
+        // Each case's files are independent: made in parallel, handed on in order.
+        let chunk: Vec<[OutputFile; 2]> = (start..(start + 256).min(n))
+            .into_par_iter()
+            .map(|i| {
+                let slug = &site.cases[i].case.slug;
+                [
+                    json_file(case_layer_url(slug), &navigator::case_layer(site, i)),
+                    json_file(case_stix_url(slug), &graph.case_bundle(i)),
+                ]
+            })
+            .collect();
+        for f in chunk.into_iter().flatten() {
+            out(f);
+        }
+    }
+    out(json_file(site_layer_url(), &navigator::site_layer(site)));
+    out(graph.site_bundle_file(site_stix_url()));
 }

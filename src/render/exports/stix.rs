@@ -580,12 +580,40 @@ impl<'s, 'c> Graph<'s, 'c> {
     }
 
     /// `stix-bundle.json`: every case, each shared object once.
-    pub fn site_bundle(&self) -> Value {
+    /// `site_bundle` written out, object by object: the same bytes, without the whole
+    /// bundle held as a tree.
+    pub fn site_bundle_file(&self, path: String) -> super::OutputFile {
+        let encode = |objects: Vec<Value>| -> (Vec<Vec<u8>>, BTreeSet<String>) {
+            let used = objects
+                .iter()
+                .filter_map(|o| o["object_marking_refs"].as_array())
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            (objects.iter().map(|o| serde_json::to_vec(o).unwrap_or_default()).collect(), used)
+        };
         let mut objects: Vec<Value> = self.site_identity_object().into_iter().collect();
         objects.extend(self.order.iter().map(|id| self.shared_object(id)));
-        let own: Vec<Vec<Value>> = (0..self.site.cases.len()).into_par_iter().map(|i| self.own_objects(i)).collect();
-        objects.extend(own.into_iter().flatten());
-        self.bundle("site", objects)
+        let (mut items, mut used) = encode(objects);
+        let own: Vec<(Vec<Vec<u8>>, BTreeSet<String>)> =
+            (0..self.site.cases.len()).into_par_iter().map(|i| encode(self.own_objects(i))).collect();
+        for (bytes, u) in own {
+            items.extend(bytes);
+            used.extend(u);
+        }
+        let front: Vec<Vec<u8>> = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
+            .into_iter()
+            .filter(|&tlp| used.contains(tlp_marking_id(tlp)))
+            .map(|tlp| serde_json::to_vec(&tlp_marking(tlp)).unwrap_or_default())
+            .collect();
+        let head = json!({"type": "bundle", "id": stable_id("bundle", "site")});
+        if front.is_empty() && items.is_empty() {
+            return super::json_file(path, &head);
+        }
+        let mut b = head;
+        b["objects"] = json!([]);
+        super::splice(path, &b, "objects", front.into_iter().chain(items))
     }
 }
 
