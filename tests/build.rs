@@ -365,14 +365,16 @@ fn two_builds_are_byte_identical() {
     assert_eq!(a, f.snapshot());
 }
 
-#[test]
-fn a_failed_build_leaves_the_previous_output_untouched() {
+/// Builds, breaks the site with `slug`'s case, builds again: the build fails saying
+/// `expect`, and the previous output is exactly as it was, with no temporary folder left.
+fn failed_build_keeps_the_old_site(slug: &str, extra: &str, body: &str, expect: &str) {
     let f = cross_linked();
     f.build_ok();
     let before = f.snapshot();
-    f.case("broken", "Broken", "organizations = [\"X\"]\n[[techniques]]\nid = \"T9999\"", "x");
+    f.case(slug, "Broken", extra, body);
     let r = f.run(&["build"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(expect), "{}", r.stderr);
     assert!(r.stderr.contains("nothing was written"));
     assert_eq!(before, f.snapshot());
     let leftovers: Vec<_> = std::fs::read_dir(f.root())
@@ -384,24 +386,21 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
 }
 
 #[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let technique = "organizations = [\"X\"]\n[[techniques]]\nid = \"T9999\"";
+    failed_build_keeps_the_old_site("broken", technique, "x", "T9999 is not an ATT&CK");
+}
+
+#[test]
 fn an_error_found_only_once_pages_are_written_leaves_the_previous_output_untouched() {
     // Pages stream into the temporary folder as they are rendered; a broken anchor is
     // known only after that, and must still leave the old site as it was.
-    let f = cross_linked();
-    f.build_ok();
-    let before = f.snapshot();
-    f.case("anchored", "Anchored", "organizations = [\"X\"]", "[bad anchor](#nowhere)");
-    let r = f.run(&["build"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("has no element with id"), "{}", r.stderr);
-    assert!(r.stderr.contains("nothing was written"));
-    assert_eq!(before, f.snapshot());
-    let leftovers: Vec<_> = std::fs::read_dir(f.root())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("casebook-tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary folders left behind");
+    failed_build_keeps_the_old_site(
+        "anchored",
+        "organizations = [\"X\"]",
+        "[bad anchor](#nowhere)",
+        "has no element with id",
+    );
 }
 
 #[test]
