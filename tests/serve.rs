@@ -199,6 +199,12 @@ fn an_edit_is_served_and_reloads_open_pages() {
     assert!(msg["all"] == true || pages.iter().any(|p| p == "/cases/alpha-2024/"), "{msg}");
     let (_, page) = get(&s, "/cases/alpha-2024/");
     assert!(page.contains("Alpha breach, revised"));
+    // The lists that show its card follow (second phase, right after the first).
+    let deadline = Instant::now() + WAIT;
+    while !get(&s, "/sectors/retail/").1.contains("Alpha breach, revised") {
+        assert!(Instant::now() < deadline, "the sector page shows the new title");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // A change to the index (a new technique) goes the long way and is served too.
     edit(
         dir.path().join("content/cases/alpha-2024.md"),

@@ -206,6 +206,20 @@ fn card_html(tera: &Tera, site: &Value, card: &Value, root: &str, h: u8, lang: &
     run(tera, "card.html", &ctx, "card.html").map(|f| String::from_utf8(f.bytes).unwrap_or_default())
 }
 
+/// Renders case `i`'s card HTML again after its card changed (serve's fast path), so
+/// lists show the new card.
+pub fn refresh_card_html(site: &Site, tera: &Tera, shared: &mut Shared, i: usize) -> Result<(), Diagnostic> {
+    if shared.cards_html.is_empty() {
+        return Ok(());
+    }
+    let lang = site.config.language.as_str();
+    shared.cards_html[i] = [
+        card_html(tera, &shared.site, &shared.cards[i], CARD_ROOT, 2, lang)?,
+        card_html(tera, &shared.site, &shared.cards[i], CARD_ROOT, 3, lang)?,
+    ];
+    Ok(())
+}
+
 /// Cards of `cases` as HTML: the ones rendered once when root and language match,
 /// else rendered here. Empty when the theme has no `card.html`.
 fn cards_html<'a>(

@@ -287,6 +287,8 @@ impl Engine {
                 let card = views::card(&built.site, k);
                 if card != built.shared.cards[k] {
                     built.shared.cards[k] = card;
+                    // A card that cannot be drawn goes the full way, which reports why.
+                    render::refresh_card_html(&built.site, &built.tera, &mut built.shared, k).ok()?;
                     changed_cards.push(k);
                 }
             }
