@@ -89,6 +89,15 @@ pub fn cases_page(n: usize) -> String {
 pub fn term_index(kind: Kind) -> String {
     format!("{}/", kind.key())
 }
+/// The slug of a term written by name: the lower-case code for a country, the id for a
+/// technique, the transliterated ASCII slug for everything else.
+pub fn term_slug(kind: Kind, name: &str) -> String {
+    match kind {
+        Kind::Countries => name.to_ascii_lowercase(),
+        Kind::Techniques | Kind::Years => name.to_string(),
+        _ => crate::slug::slugify(name),
+    }
+}
 pub fn term(kind: Kind, slug: &str) -> String {
     format!("{}/{slug}/", kind.key())
 }

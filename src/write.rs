@@ -172,13 +172,6 @@ impl Drop for Staging {
     }
 }
 
-/// Writes `files` and `assets` as the new content of `output`, atomically replacing it.
-pub fn write_site(output: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<(), Diagnostic> {
-    let staging = Staging::new(output, assets)?;
-    files.par_iter().try_for_each(|f| staging.write(f))?;
-    staging.finish()
-}
-
 /// `base/rel`, refusing any `rel` that would leave `base`.
 fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
     let p = Path::new(rel);

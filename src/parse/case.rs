@@ -572,10 +572,7 @@ fn civil_date(c: &mut Checker, v: &Spanned<toml::Value>, what: &str) -> Option<j
 /// An incident or timeline date: a TOML date or a partial-date string.
 fn partial_date(c: &mut Checker, v: &Spanned<toml::Value>) -> Option<PartialDate> {
     let result = match v.get_ref() {
-        toml::Value::Datetime(dt) => match dt.date {
-            Some(d) => PartialDate::from_ymd(d.year as i16, d.month as i8, d.day as i8),
-            None => Err("a time alone is not a date".to_string()),
-        },
+        toml::Value::Datetime(dt) => PartialDate::from_toml_datetime(dt),
         toml::Value::String(s) => PartialDate::parse(s),
         toml::Value::Integer(y) => PartialDate::parse(&y.to_string()),
         _ => Err("expected a date such as 2019, \"2019-09\" or 2019-09-14".to_string()),

@@ -157,23 +157,9 @@ fn resolve(page_url: &str, href: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// Lossy where the bytes are not UTF-8: the path then matches nothing, as it should.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::parse::markdown::percent_decode(s).unwrap_or_else(|| s.to_string())
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

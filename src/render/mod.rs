@@ -282,7 +282,7 @@ pub fn shared_reusing(
     let taxonomies: Vec<Value> = Kind::ALL
         .iter()
         .map(|&k| {
-            let count = (0..site.taxonomy(k).terms.len()).filter(|&t| views::shown(site, k, t)).count();
+            let count = views::shown_count(site, k);
             json!({"key": k.key(), "title": k.title(), "url": urls::term_index(k), "count": count})
         })
         .filter(|v| v["count"].as_u64() > Some(0))
@@ -398,7 +398,7 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                 .take(10)
                 .collect();
             ctx.insert("latest", &latest);
-            let count = |k: Kind| (0..site.taxonomy(k).terms.len()).filter(|&t| views::shown(site, k, t)).count();
+            let count = |k: Kind| views::shown_count(site, k);
             ctx.insert(
                 "counts",
                 &json!({
@@ -540,12 +540,10 @@ fn render_term(
                 list.into_iter()
                     .flatten()
                     .map(|l| {
-                        let (slug, name) = match kind {
-                            Kind::Countries => (
-                                l.value.to_ascii_lowercase(),
-                                crate::countries::country_name(&l.value).unwrap_or(&l.value).to_string(),
-                            ),
-                            _ => (crate::slug::slugify(&l.value), l.value.clone()),
+                        let slug = urls::term_slug(kind, &l.value);
+                        let name = match kind {
+                            Kind::Countries => crate::countries::country_name(&l.value).unwrap_or(&l.value).to_string(),
+                            _ => l.value.clone(),
                         };
                         let linked = site
                             .taxonomy(kind)

@@ -229,6 +229,11 @@ pub fn shown(site: &Site, kind: Kind, t: usize) -> bool {
         || (kind == Kind::Organizations && (site.orgs[t].profile.is_some() || !site.orgs[t].children.is_empty()))
 }
 
+/// How many terms of a taxonomy get a page.
+pub fn shown_count(site: &Site, kind: Kind) -> usize {
+    (0..site.taxonomy(kind).terms.len()).filter(|&t| shown(site, kind, t)).count()
+}
+
 /// (tactic shortname, technique id) -> number of counted cases.
 pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
     matrix_counts_where(site, false)

@@ -271,19 +271,19 @@ pub fn resolve<'c>(
             (Kind::Tags, &case.tags),
         ] {
             for s in list {
-                add(kind, slugify(&s.value), &s.value, Some(s.span.clone()), &mut diags);
+                add(kind, urls::term_slug(kind, &s.value), &s.value, Some(s.span.clone()), &mut diags);
             }
         }
         for cc in &case.incident.countries {
             let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value).to_string();
-            add(Kind::Countries, cc.value.to_ascii_lowercase(), &name, None, &mut diags);
+            add(Kind::Countries, urls::term_slug(Kind::Countries, &cc.value), &name, None, &mut diags);
         }
         for a in &case.incident.actors {
             let name = match catalog.group(&a.value) {
                 Some(g) => g.name.clone(),
                 None => a.value.clone(),
             };
-            add(Kind::Actors, slugify(&name), &name, Some(a.span.clone()), &mut diags);
+            add(Kind::Actors, urls::term_slug(Kind::Actors, &name), &name, Some(a.span.clone()), &mut diags);
         }
         add(Kind::Years, happened.year.to_string(), &happened.year.to_string(), None, &mut diags);
         site_cases.push(SiteCase {

@@ -133,21 +133,6 @@ impl Svg {
         self
     }
 
-    /// Text rotated by `deg` around its anchor point.
-    pub fn text_rotated(&mut self, x: f64, y: f64, deg: f64, anchor: &str, class: &str, text: &str) -> &mut Self {
-        let _ = write!(
-            self.out,
-            r#"<text class="{}" x="{x}" y="{y}" text-anchor="{}" transform="rotate({} {x} {y})">{}</text>"#,
-            esc(class),
-            esc(anchor),
-            num(deg),
-            esc(text),
-            x = num(x),
-            y = num(y),
-        );
-        self
-    }
-
     /// Raw markup written by this module (gradients, patterns).
     pub fn raw(&mut self, s: &str) -> &mut Self {
         self.out.push_str(s);
