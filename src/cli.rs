@@ -116,8 +116,15 @@ pub fn main() -> ExitCode {
                 report.diagnostics.items.iter().filter(|d| d.code != "case-left-out").cloned().collect();
             eprint!("{}", report::human(&shown));
             if timings {
-                for (stage, ms) in &report.timings {
-                    eprintln!("{stage:>8}: {ms} ms");
+                for (n, (stage, ms)) in report.timings.iter().enumerate() {
+                    match report.resident.get(n).copied().flatten() {
+                        Some(mb) => eprintln!("{stage:>8}: {ms} ms ({mb} MB resident after)"),
+                        None => eprintln!("{stage:>8}: {ms} ms"),
+                    }
+                }
+                eprintln!("render, thread time by part (workers summed, the sink's writes included):");
+                for (part, ms) in &report.render_parts {
+                    eprintln!("  {part:>42}: {ms} ms");
                 }
             }
             finish(&report, true)

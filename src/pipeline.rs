@@ -34,6 +34,18 @@ pub struct Report {
     pub left_out: usize,
     /// (stage, milliseconds), for `--timings` and benchmarks.
     pub timings: Vec<(&'static str, u128)>,
+    /// Resident memory in MB after each stage of `timings` (Linux only).
+    pub resident: Vec<Option<u64>>,
+    /// Where the render's thread time went (see [`render::Profile`]).
+    pub render_parts: Vec<(&'static str, u128)>,
+}
+
+/// The process's resident memory in MB, from `/proc` (None where there is no `/proc`).
+fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// The output folder: `--output` is relative to the current folder, `site.toml`'s
@@ -86,6 +98,7 @@ pub fn run(options: &Options, strict: bool) -> Report {
     let mut clock = Instant::now();
     let mut lap = |report: &mut Report, stage: &'static str| {
         report.timings.push((stage, clock.elapsed().as_millis()));
+        report.resident.push(resident_mb());
         clock = Instant::now();
     };
     let finish = |mut report: Report| {
@@ -178,7 +191,8 @@ pub fn run(options: &Options, strict: bool) -> Report {
             None => Ok(()),
         }
     };
-    let diags = render::render_streaming(&site, &tera, &builtin, &sink);
+    let profile = render::Profile::default();
+    let diags = render::render_streaming(&site, &tera, &builtin, &sink, &profile);
     report.diagnostics.extend(diags);
     report.diagnostics.extend(render::check::local_links(&site, seen, &sources.assets));
     if let Some(external) = &options.external {
@@ -187,6 +201,7 @@ pub fn run(options: &Options, strict: bool) -> Report {
     report.pages = pages.into_inner();
     report.files = files.into_inner() + sources.assets.len();
     lap(&mut report, "render");
+    report.render_parts = profile.parts();
     let mut report = finish(report);
     let start = Instant::now();
     if let Some(staging) = staging {
@@ -197,6 +212,7 @@ pub fn run(options: &Options, strict: bool) -> Report {
         }
         write_ms += start.elapsed().as_millis();
         report.timings.push(("write", write_ms));
+        report.resident.push(resident_mb());
     }
     report
 }

@@ -152,6 +152,51 @@ impl Job {
     }
 }
 
+/// Where the render's time went: thread time per part, summed over the workers (so the
+/// parts add up to more than the wall time on several cores). For `build --timings`.
+#[derive(Debug, Default)]
+pub struct Profile {
+    parts: [std::sync::atomic::AtomicU64; Profile::NAMES.len()],
+}
+
+impl Profile {
+    pub const NAMES: [&'static str; 9] = [
+        "shared data and cards",
+        "case pages",
+        "organization pages",
+        "technique and tactic pages",
+        "other term pages",
+        "lists, matrix, timeline, statistics, pages",
+        "feed and sitemap",
+        "exports (JSON, Navigator, STIX)",
+        "search index",
+    ];
+
+    fn add(&self, part: usize, since: std::time::Instant) {
+        let micros = since.elapsed().as_micros() as u64;
+        self.parts[part].fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `(part, milliseconds)`, in [`Profile::NAMES`] order.
+    pub fn parts(&self) -> Vec<(&'static str, u128)> {
+        Self::NAMES
+            .iter()
+            .zip(&self.parts)
+            .map(|(n, v)| (*n, u128::from(v.load(std::sync::atomic::Ordering::Relaxed) / 1000)))
+            .collect()
+    }
+
+    fn part_of(job: &Job) -> usize {
+        match job {
+            Job::Case(_) => 1,
+            Job::Term(Kind::Organizations, _) => 2,
+            Job::Term(Kind::Techniques | Kind::Tactics, _) => 3,
+            Job::Term(..) => 4,
+            _ => 5,
+        }
+    }
+}
+
 /// Data shared by every page: computed once per build.
 pub struct Shared {
     pub site: Value,
@@ -356,8 +401,12 @@ pub fn render_streaming(
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
     sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+    profile: &Profile,
 ) -> Vec<Diagnostic> {
-    render_to(site, tera, &shared(site, tera, builtin), sink)
+    let start = std::time::Instant::now();
+    let shared = shared(site, tera, builtin);
+    profile.add(0, start);
+    render_to(site, tera, &shared, sink, profile)
 }
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
@@ -816,6 +865,7 @@ pub fn render_some(
 ) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let results: Vec<Result<OutputFile, Diagnostic>> =
         jobs.par_iter().map(|job| render_job(site, tera, shared, job)).collect();
+    let profile = Profile::default();
     let mut files = Vec::with_capacity(results.len() + 4);
     let mut diags = Vec::new();
     let mut push = |r: Result<OutputFile, Diagnostic>| match r {
@@ -825,7 +875,7 @@ pub fn render_some(
     for r in results {
         push(r);
     }
-    tail(site, tera, shared, site_wide, extras, &mut push);
+    tail(site, tera, shared, site_wide, extras, &profile, &mut push);
     (files, diags)
 }
 
@@ -837,14 +887,35 @@ pub fn render_to(
     tera: &Tera,
     shared: &Shared,
     sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+    profile: &Profile,
 ) -> Vec<Diagnostic> {
-    let mut diags: Vec<Diagnostic> =
-        jobs(site).par_iter().filter_map(|job| render_job(site, tera, shared, job).and_then(sink).err()).collect();
-    tail(site, tera, shared, true, true, &mut |r| {
-        if let Err(d) = r.and_then(sink) {
-            diags.push(d)
-        }
-    });
+    let mut jobs = jobs(site);
+    // The few pages that show every case (timeline, statistics, matrix, indexes) take
+    // longest: started first, they do not leave one core working alone at the end.
+    jobs.sort_by_key(|j| !matches!(j, Job::Timeline | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home));
+    // The feeds, exports and search index are made beside the pages, not after them.
+    let (mut diags, tail_diags) = rayon::join(
+        || -> Vec<Diagnostic> {
+            jobs.par_iter()
+                .filter_map(|job| {
+                    let start = std::time::Instant::now();
+                    let r = render_job(site, tera, shared, job).and_then(sink).err();
+                    profile.add(Profile::part_of(job), start);
+                    r
+                })
+                .collect()
+        },
+        || {
+            let mut diags = Vec::new();
+            tail(site, tera, shared, true, true, profile, &mut |r| {
+                if let Err(d) = r.and_then(sink) {
+                    diags.push(d)
+                }
+            });
+            diags
+        },
+    );
+    diags.extend(tail_diags);
     diags
 }
 
@@ -855,15 +926,22 @@ fn tail(
     shared: &Shared,
     site_wide: bool,
     extras: bool,
+    profile: &Profile,
     out: &mut dyn FnMut(Result<OutputFile, Diagnostic>),
 ) {
     if site_wide {
         // What shows every case at once: feeds, sitemap, exports, the search index.
+        let start = std::time::Instant::now();
         out(feed(site, tera, shared));
         out(sitemap(site, tera, shared, &self::jobs(site)));
+        profile.add(6, start);
+        let start = std::time::Instant::now();
         exports::render_each(site, &mut |f| out(Ok(f)));
+        profile.add(7, start);
+        let start = std::time::Instant::now();
         let (mut files, mut diags) = (Vec::new(), Vec::new());
         search::render(site, tera, shared, &mut files, &mut diags);
+        profile.add(8, start);
         for f in files {
             out(Ok(f));
         }
