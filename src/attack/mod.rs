@@ -73,6 +73,8 @@ pub struct Catalog {
     pub mitigations: Vec<Object>,
     /// `malware` or `tool`, parallel to `software` (kept apart so `Object` stays as it is).
     software_types: Vec<String>,
+    /// Every platform of any technique, sorted and deduplicated (each Navigator layer lists them).
+    platforms: Vec<String>,
     index: Index,
 }
 
@@ -215,6 +217,9 @@ impl Catalog {
             }
         }
         index.group_names = ranked.into_iter().map(|(k, (_, i))| (k, i)).collect();
+        let mut platforms: Vec<String> = parts.techniques.iter().flat_map(|t| t.platforms.iter().cloned()).collect();
+        platforms.sort();
+        platforms.dedup();
 
         Ok(Catalog {
             version: parts.version,
@@ -226,8 +231,14 @@ impl Catalog {
             software,
             mitigations: parts.mitigations,
             software_types,
+            platforms,
             index,
         })
+    }
+
+    /// Every platform any technique runs on, sorted.
+    pub fn platforms(&self) -> &[String] {
+        &self.platforms
     }
 
     /// A technique or sub-technique by id; the `T` may be lower-case (`t1078.004`).

@@ -4,7 +4,6 @@
 //! (JSON Schema draft 2020-12). Every key is always present: a field the write-up does
 //! not give is `null` (or an empty list), so consumers never guess.
 
-use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::permalink;
@@ -20,8 +19,7 @@ pub const VERSION: u64 = 1;
 pub fn cases_file(site: &Site, path: String) -> super::OutputFile {
     let mut head = cases_head(site);
     head["cases"] = json!([]);
-    let items: Vec<Vec<u8>> =
-        (0..site.cases.len()).into_par_iter().map(|i| serde_json::to_vec(&case(site, i)).unwrap_or_default()).collect();
+    let items = super::in_order(site.cases.len(), |i| serde_json::to_vec(&case(site, i)).unwrap_or_default());
     super::splice(path, &head, "cases", items)
 }
 

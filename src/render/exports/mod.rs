@@ -75,6 +75,12 @@ pub(crate) fn splice(path: String, value: &Value, key: &str, items: impl IntoIte
     OutputFile { path, bytes: out }
 }
 
+/// `f(i)` for `i` in `0..n`, made in parallel a few hundred at a time and handed on in
+/// order, so a long list is never held whole beside the file it goes into.
+pub(crate) fn in_order<'a, T: Send + 'a>(n: usize, f: impl Fn(usize) -> T + Sync + 'a) -> impl Iterator<Item = T> + 'a {
+    (0..n).step_by(256).flat_map(move |start| (start..(start + 256).min(n)).into_par_iter().map(&f).collect::<Vec<T>>())
+}
+
 /// Every export file, in a fixed order, each handed to `out` once made; per-case files
 /// a few hundred cases at a time, so they are never all held at once.
 pub fn render_each(site: &Site, out: &mut dyn FnMut(OutputFile)) {
@@ -89,7 +95,7 @@ pub fn render_each(site: &Site, out: &mut dyn FnMut(OutputFile)) {
                 let slug = &site.cases[i].case.slug;
                 [
                     json_file(case_layer_url(slug), &navigator::case_layer(site, i)),
-                    json_file(case_stix_url(slug), &graph.case_bundle(i)),
+                    graph.case_bundle_file(i, case_stix_url(slug)),
                 ]
             })
             .collect();

@@ -2,7 +2,7 @@
 //! `layers/spec/v4.5/layerformat.md`): one per case, scored by confidence, and one for
 //! the whole site, scored by how many cases use each technique.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
@@ -39,13 +39,6 @@ fn label(c: Confidence) -> &'static str {
         Confidence::Possible => "Possible",
         Confidence::Unconfirmed => "Unconfirmed",
     }
-}
-
-/// Every platform of the catalog, sorted: the filter shows the whole matrix.
-fn platforms(site: &Site) -> Vec<String> {
-    let set: BTreeSet<&str> =
-        site.catalog.techniques.iter().flat_map(|t| t.platforms.iter().map(String::as_str)).collect();
-    set.into_iter().map(str::to_string).collect()
 }
 
 /// One technique entry of a layer being built, keyed by (technique, tactic).
@@ -136,7 +129,8 @@ fn layer(
         },
         "domain": DOMAIN,
         "description": description,
-        "filters": {"platforms": platforms(site)},
+        // Every platform of the catalog: the filter shows the whole matrix.
+        "filters": {"platforms": site.catalog.platforms()},
         "sorting": 3,
         "layout": {
             "layout": "side",

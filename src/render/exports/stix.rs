@@ -225,11 +225,28 @@ pub struct Graph<'s, 'c> {
     /// Shared ids in first-seen order (cases newest first).
     order: Vec<String>,
     refs: Vec<CaseRefs>,
+    /// Objects that appear in many bundles, serialized once: the site's identity, each
+    /// shared object (by id, with its marking) and each TLP marking definition.
+    identity_json: Option<Vec<u8>>,
+    shared_json: BTreeMap<String, (Vec<u8>, Tlp)>,
+    marking_json: [Vec<u8>; 5],
 }
+
+/// TLP levels in the order their marking definitions open a bundle.
+const TLPS: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
 
 impl<'s, 'c> Graph<'s, 'c> {
     pub fn new(site: &'s Site<'c>) -> Self {
-        let mut g = Graph { site, site_identity: None, shared: BTreeMap::new(), order: Vec::new(), refs: Vec::new() };
+        let mut g = Graph {
+            site,
+            site_identity: None,
+            shared: BTreeMap::new(),
+            order: Vec::new(),
+            refs: Vec::new(),
+            identity_json: None,
+            shared_json: BTreeMap::new(),
+            marking_json: TLPS.map(|tlp| serde_json::to_vec(&tlp_marking(tlp)).unwrap_or_default()),
+        };
         for i in 0..site.cases.len() {
             let refs = g.scan(i);
             g.refs.push(refs);
@@ -237,6 +254,13 @@ impl<'s, 'c> Graph<'s, 'c> {
         if !site.cases.is_empty() {
             g.site_identity = Some(stable_id("identity", &format!("site:{}", site_url(site))));
         }
+        g.identity_json = g.site_identity_object().map(|v| serde_json::to_vec(&v).unwrap_or_default());
+        let shared: Vec<(String, (Vec<u8>, Tlp))> = g
+            .order
+            .par_iter()
+            .map(|id| (id.clone(), (serde_json::to_vec(&g.shared_object(id)).unwrap_or_default(), g.shared[id].tlp)))
+            .collect();
+        g.shared_json = shared.into_iter().collect();
         g
     }
 
@@ -547,73 +571,71 @@ impl<'s, 'c> Graph<'s, 'c> {
         ids
     }
 
-    fn bundle(&self, key: &str, mut objects: Vec<Value>) -> Value {
-        let mut front: Vec<Value> = Vec::new();
-        let used: BTreeSet<&str> = objects
-            .iter()
-            .filter_map(|o| o["object_marking_refs"].as_array())
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red] {
-            if used.contains(tlp_marking_id(tlp)) {
-                front.push(tlp_marking(tlp));
-            }
-        }
-        front.append(&mut objects);
-        let mut b = json!({"type": "bundle", "id": stable_id("bundle", key)});
-        if !front.is_empty() {
-            b["objects"] = json!(front);
-        }
-        b
-    }
-
-    /// `cases/SLUG/stix.json`.
-    pub fn case_bundle(&self, i: usize) -> Value {
-        let mut objects: Vec<Value> = self.site_identity_object().into_iter().collect();
-        let own = self.own_objects(i);
-        let mut own = own.into_iter();
-        objects.extend(own.next()); // the report first
-        objects.extend(self.case_shared_ids(i).into_iter().map(|id| self.shared_object(id)));
-        objects.extend(own);
-        self.bundle(&format!("case:{}", self.site.cases[i].case.slug), objects)
-    }
-
-    /// `stix-bundle.json`: every case, each shared object once.
-    /// `site_bundle` written out, object by object: the same bytes, without the whole
-    /// bundle held as a tree.
-    pub fn site_bundle_file(&self, path: String) -> super::OutputFile {
-        let encode = |objects: Vec<Value>| -> (Vec<Vec<u8>>, BTreeSet<String>) {
-            let used = objects
-                .iter()
-                .filter_map(|o| o["object_marking_refs"].as_array())
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect();
-            (objects.iter().map(|o| serde_json::to_vec(o).unwrap_or_default()).collect(), used)
-        };
-        let mut objects: Vec<Value> = self.site_identity_object().into_iter().collect();
-        objects.extend(self.order.iter().map(|id| self.shared_object(id)));
-        let (mut items, mut used) = encode(objects);
-        let own: Vec<(Vec<Vec<u8>>, BTreeSet<String>)> =
-            (0..self.site.cases.len()).into_par_iter().map(|i| encode(self.own_objects(i))).collect();
-        for (bytes, u) in own {
-            items.extend(bytes);
-            used.extend(u);
-        }
-        let front: Vec<Vec<u8>> = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
-            .into_iter()
-            .filter(|&tlp| used.contains(tlp_marking_id(tlp)))
-            .map(|tlp| serde_json::to_vec(&tlp_marking(tlp)).unwrap_or_default())
-            .collect();
-        let head = json!({"type": "bundle", "id": stable_id("bundle", "site")});
-        if front.is_empty() && items.is_empty() {
+    /// A bundle of serialized `objects`, opened by the marking definitions of `tlps`.
+    fn bundle_file(
+        &self,
+        path: String,
+        key: &str,
+        tlps: &BTreeSet<Tlp>,
+        objects: impl Iterator<Item = Vec<u8>>,
+    ) -> super::OutputFile {
+        let head = json!({"type": "bundle", "id": stable_id("bundle", key)});
+        let mut objects = objects.peekable();
+        if objects.peek().is_none() {
             return super::json_file(path, &head);
         }
+        let front = TLPS.iter().zip(&self.marking_json).filter(|(t, _)| tlps.contains(t)).map(|(_, m)| m.clone());
         let mut b = head;
         b["objects"] = json!([]);
-        super::splice(path, &b, "objects", front.into_iter().chain(items))
+        super::splice(path, &b, "objects", front.chain(objects))
+    }
+
+    /// `cases/SLUG/stix.json`: the site's identity, the report, the shared objects the
+    /// case names, then its other own objects.
+    pub fn case_bundle_file(&self, i: usize, path: String) -> super::OutputFile {
+        let mut tlps = BTreeSet::new();
+        let mut objects = Vec::new();
+        if let Some(identity) = &self.identity_json {
+            tlps.insert(Tlp::Clear);
+            objects.push(identity.clone());
+        }
+        let own = self.own_objects(i);
+        if !own.is_empty() {
+            tlps.insert(self.site.cases[i].case.tlp);
+        }
+        let mut own = own.iter().map(|o| serde_json::to_vec(o).unwrap_or_default());
+        objects.extend(own.next()); // the report first
+        for id in self.case_shared_ids(i) {
+            if let Some((bytes, tlp)) = self.shared_json.get(id) {
+                tlps.insert(*tlp);
+                objects.push(bytes.clone());
+            }
+        }
+        objects.extend(own);
+        self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects.into_iter())
+    }
+
+    /// `stix-bundle.json`: every case, each shared object once, written out object by
+    /// object (never held whole as a tree).
+    pub fn site_bundle_file(&self, path: String) -> super::OutputFile {
+        let mut tlps = BTreeSet::new();
+        let mut items: Vec<Vec<u8>> = Vec::new();
+        if let Some(identity) = &self.identity_json {
+            tlps.insert(Tlp::Clear);
+            items.push(identity.clone());
+        }
+        for id in &self.order {
+            if let Some((bytes, tlp)) = self.shared_json.get(id) {
+                tlps.insert(*tlp);
+                items.push(bytes.clone());
+            }
+        }
+        // Every case has its own objects (at least its report), marked with its TLP.
+        tlps.extend(self.site.cases.iter().map(|c| c.case.tlp));
+        let own = super::in_order(self.site.cases.len(), |i| {
+            self.own_objects(i).iter().map(|o| serde_json::to_vec(o).unwrap_or_default()).collect::<Vec<_>>()
+        });
+        self.bundle_file(path, "site", &tlps, items.into_iter().chain(own.flatten()))
     }
 }
 
