@@ -14,12 +14,19 @@ pub fn esc(s: &str) -> String {
 /// A coordinate with at most two decimals, no trailing zeros: `12`, `3.5`, `0.25`.
 pub fn num(v: f64) -> String {
     let v = if v.is_finite() { v } else { 0.0 };
-    let s = format!("{:.2}", v);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
+    // Hundredths as an integer: `format!("{:.2}")` takes the exact (slow) float path,
+    // and charts print thousands of coordinates per page.
+    let hundredths = (v * 100.0).round();
+    if hundredths.abs() >= 1e15 {
+        return format!("{v:.0}");
+    }
+    let h = hundredths as i64;
+    let (whole, frac) = (h.unsigned_abs() / 100, h.unsigned_abs() % 100);
+    let sign = if h < 0 { "-" } else { "" };
+    match frac {
+        0 => format!("{sign}{whole}"),
+        f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
+        f => format!("{sign}{whole}.{f:02}"),
     }
 }
 
@@ -182,6 +189,10 @@ mod tests {
         assert_eq!(num(0.254), "0.25");
         assert_eq!(num(-0.001), "0");
         assert_eq!(num(f64::NAN), "0");
+        assert_eq!(num(-2.5), "-2.5");
+        assert_eq!(num(-0.05), "-0.05");
+        assert_eq!(num(100.0), "100");
+        assert_eq!(num(7.07), "7.07");
     }
 
     #[test]
