@@ -49,6 +49,9 @@ pub fn fill_bodies(
         .collect();
     for (c, (html, d)) in site.cases.iter_mut().zip(cases) {
         c.body_html = html;
+        // The slotted copy has served its purpose: a site holds each body once.
+        // (`serve` re-parses an edited case, so it never needs this one again.)
+        c.case.body.html = String::new();
         diags.extend(d);
     }
     for (o, (html, d)) in site.orgs.iter_mut().zip(orgs) {
