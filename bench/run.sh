@@ -90,16 +90,23 @@ for N in "${SIZES[@]}"; do
     "$CASEBOOK" check --root "$SITE" >"$CORPUS/check.txt" 2>&1 || { cat "$CORPUS/check.txt" | tail -n 40 >&2; echo "check failed for N=$N" >&2; exit 1; }
   fi
 
+  # Every run writes into a folder of its own, and earlier outputs are removed here, once,
+  # then left to settle: ext4 skips inodes freed in the last 30 seconds when it makes new
+  # files, so a build right after deleting a big tree pays for the deletion (seen here as
+  # up to 3x the system time, for either tool).
+  rm -rf "$CORPUS"/out-casebook* "$CORPUS"/out-hugo* "$HSITE/resources"
+  sync
+  sleep "${SETTLE:-35}"
+
   # Casebook: full build into a fresh folder, twice.
-  OUT=$CORPUS/out-casebook
   M=$(mktemp)
   for run in 1 2; do
-    rm -rf "$OUT"
+    OUT=$CORPUS/out-casebook-$run
     echo "casebook build, $N cases, run $run ..." >&2
     measure "$M" "$CASEBOOK" build --root "$SITE" --output "$OUT" --timings
     if [ $run -eq 2 ]; then
-      # "    load: 12 ms" lines from --timings.
-      stages=$(awk '/^ *[a-z]+: [0-9]+ ms$/ { sub(/^ +/, ""); printf "%s%s", sep, $0; sep = ", " }' "$M.stderr")
+      # "    load: 12 ms (80 MB resident after)" lines from --timings.
+      stages=$(awk '/^ *[a-z]+: [0-9]+ ms/ { sub(/^ +/, ""); sub(/ resident after/, ""); printf "%s%s", sep, $0; sep = ", " }' "$M.stderr")
       echo "| $N | $stages |" >>"$STAGES"
     fi
   done
@@ -115,10 +122,10 @@ for N in "${SIZES[@]}"; do
   if [ -n "$HUGO" ] && [ "$N" -le "$HUGO_MAX" ]; then
     rm -rf "$HSITE/layouts"
     cp -r "$ROOT/bench/hugo/config.toml" "$ROOT/bench/hugo/layouts" "$HSITE/"
-    HOUT=$CORPUS/out-hugo
     M=$(mktemp)
     for run in 1 2; do
-      rm -rf "$HOUT" "$HSITE/resources"
+      HOUT=$CORPUS/out-hugo-$run
+      rm -rf "$HSITE/resources"
       echo "hugo, $N cases, run $run ..." >&2
       measure "$M" "$HUGO" --quiet --source "$HSITE" --destination "$HOUT" --cacheDir "$CORPUS/hugo-cache"
     done
@@ -143,7 +150,8 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "Casebook: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) (release build); generator v$GEN_VERSION."
   [ -n "$HUGO" ] && echo "Hugo: $("$HUGO" version | cut -d' ' -f1-2)."
   echo
-  echo "Full builds into an empty folder, each after \`sync\`. Run 1 first, run 2 right after"
+  echo "Full builds into a new folder, each after \`sync\` (old outputs removed once per size,"
+  echo "then ${SETTLE:-35} s of rest, see the script). Run 1 first, run 2 right after"
   echo "(warm page cache). Wall and CPU (user+sys) seconds and peak RSS from GNU time; the"
   echo "1-minute load average before each run shows whether the machine was otherwise busy."
   echo

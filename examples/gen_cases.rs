@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use casebook::slug::slugify;
 
 /// Bump when the output changes: `bench/run.sh` caches corpora by N and this version.
-const GENERATOR_VERSION: u32 = 1;
+const GENERATOR_VERSION: u32 = 2;
 
 // ---------------------------------------------------------------------------------------
 // Randomness: xorshift64*, and Zipf-like weighted choice.
@@ -1030,6 +1030,18 @@ fn hugo_file(c: &CaseData, v: &Vocab) -> String {
     }
     let _ = writeln!(s, "tlp = {}", toml_str(c.tlp));
     let _ = writeln!(s, "data_types = {}", toml_list(&c.data_types));
+    // The taxonomies Casebook derives (tactics from the techniques, actors from the
+    // incident), written out so Hugo builds the same term pages.
+    let mut tactics: Vec<&str> = Vec::new();
+    for (k, tactic, ..) in &c.techniques {
+        for t in tactic.map(|t| vec![t]).unwrap_or_else(|| TECHNIQUES[*k].2.to_vec()) {
+            if !tactics.contains(&t) {
+                tactics.push(t);
+            }
+        }
+    }
+    let _ = writeln!(s, "tactics = {}", toml_list(&tactics));
+    let _ = writeln!(s, "actors = {}", toml_list(&[c.actor]));
     s.push_str("\n[incident]\n");
     let _ = writeln!(s, "status = {}", toml_str(c.status));
     let _ = writeln!(s, "actors = {}", toml_list(&[c.actor]));
