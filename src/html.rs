@@ -35,7 +35,10 @@ mod tests {
     fn escapes_the_five_and_keeps_the_rest() {
         assert_eq!(escape(""), "");
         assert_eq!(escape("plain"), "plain");
-        assert_eq!(escape("<a href=\"x\">Tom's & 合同</a>"), "&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; 合同&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">Tom's & 合同</a>"),
+            "&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; 合同&lt;/a&gt;"
+        );
         assert_eq!(escape("&&"), "&amp;&amp;");
         assert_eq!(escape("/path/é"), "/path/é");
     }

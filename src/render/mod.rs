@@ -868,20 +868,31 @@ pub fn render_some(
     let profile = Profile::default();
     let mut files = Vec::with_capacity(results.len() + 4);
     let mut diags = Vec::new();
-    let mut push = |r: Result<OutputFile, Diagnostic>| match r {
-        Ok(f) => files.push(f),
-        Err(d) => diags.push(d),
-    };
     for r in results {
-        push(r);
+        match r {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
     }
-    tail(site, tera, shared, site_wide, extras, &profile, &mut push);
+    let made = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    tail(site, tera, shared, site_wide, extras, &profile, &|r| {
+        let mut made = made.lock().unwrap_or_else(|e| e.into_inner());
+        match r {
+            Ok(f) => made.0.push(f),
+            Err(d) => made.1.push(d),
+        }
+    });
+    let (mut tail_files, tail_diags) = made.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Exports arrive from several threads: sorted, the list is the same on every run.
+    tail_files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.extend(tail_files);
+    diags.extend(tail_diags);
     (files, diags)
 }
 
 /// Renders every page, the feeds and the highlighting CSS, handing each file to `sink`
 /// as soon as it is made (from several threads), so the site is never held whole in
-/// memory. Returns the diagnostics of rendering and of `sink`, in page order.
+/// memory. Returns the diagnostics of rendering and of `sink` (the caller sorts them).
 pub fn render_to(
     site: &Site,
     tera: &Tera,
@@ -892,7 +903,9 @@ pub fn render_to(
     let mut jobs = jobs(site);
     // The few pages that show every case (timeline, statistics, matrix, indexes) take
     // longest: started first, they do not leave one core working alone at the end.
-    jobs.sort_by_key(|j| !matches!(j, Job::Timeline | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home));
+    jobs.sort_by_key(|j| {
+        !matches!(j, Job::Timeline | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home)
+    });
     // The feeds, exports and search index are made beside the pages, not after them.
     let (mut diags, tail_diags) = rayon::join(
         || -> Vec<Diagnostic> {
@@ -906,20 +919,21 @@ pub fn render_to(
                 .collect()
         },
         || {
-            let mut diags = Vec::new();
-            tail(site, tera, shared, true, true, profile, &mut |r| {
+            let diags = std::sync::Mutex::new(Vec::new());
+            tail(site, tera, shared, true, true, profile, &|r| {
                 if let Err(d) = r.and_then(sink) {
-                    diags.push(d)
+                    diags.lock().unwrap_or_else(|e| e.into_inner()).push(d)
                 }
             });
-            diags
+            diags.into_inner().unwrap_or_else(|e| e.into_inner())
         },
     );
     diags.extend(tail_diags);
     diags
 }
 
-/// What `render_some` adds after the pages (see there), in a fixed order.
+/// What `render_some` adds after the pages (see there); `out` is called from several
+/// threads.
 fn tail(
     site: &Site,
     tera: &Tera,
@@ -927,7 +941,7 @@ fn tail(
     site_wide: bool,
     extras: bool,
     profile: &Profile,
-    out: &mut dyn FnMut(Result<OutputFile, Diagnostic>),
+    out: &(dyn Fn(Result<OutputFile, Diagnostic>) + Sync),
 ) {
     if site_wide {
         // What shows every case at once: feeds, sitemap, exports, the search index.
@@ -936,7 +950,7 @@ fn tail(
         out(sitemap(site, tera, shared, &self::jobs(site)));
         profile.add(6, start);
         let start = std::time::Instant::now();
-        exports::render_each(site, &mut |f| out(Ok(f)));
+        exports::render_each(site, &|f| out(Ok(f)));
         profile.add(7, start);
         let start = std::time::Instant::now();
         let (mut files, mut diags) = (Vec::new(), Vec::new());

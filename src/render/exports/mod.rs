@@ -81,28 +81,18 @@ pub(crate) fn in_order<'a, T: Send + 'a>(n: usize, f: impl Fn(usize) -> T + Sync
     (0..n).step_by(256).flat_map(move |start| (start..(start + 256).min(n)).into_par_iter().map(&f).collect::<Vec<T>>())
 }
 
-/// Every export file, in a fixed order, each handed to `out` once made; per-case files
-/// a few hundred cases at a time, so they are never all held at once.
-pub fn render_each(site: &Site, out: &mut dyn FnMut(OutputFile)) {
+/// Every export file, each handed to `out` once made (per-case files from several
+/// threads, in no fixed order), so they are never all held at once.
+pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync)) {
     let graph = stix::Graph::new(site);
     out(api::cases_file(site, api_url()));
-    let n = site.cases.len();
-    for start in (0..n).step_by(256) {
-        // Each case's files are independent: made in parallel, handed on in order.
-        let chunk: Vec<[OutputFile; 2]> = (start..(start + 256).min(n))
-            .into_par_iter()
-            .map(|i| {
-                let slug = &site.cases[i].case.slug;
-                [
-                    json_file(case_layer_url(slug), &navigator::case_layer(site, i)),
-                    graph.case_bundle_file(i, case_stix_url(slug)),
-                ]
-            })
-            .collect();
-        for f in chunk.into_iter().flatten() {
-            out(f);
-        }
-    }
+    // Each case's files are independent: made and handed on by whichever worker is free,
+    // so writing them never waits on one thread.
+    (0..site.cases.len()).into_par_iter().for_each(|i| {
+        let slug = &site.cases[i].case.slug;
+        out(json_file(case_layer_url(slug), &navigator::case_layer(site, i)));
+        out(graph.case_bundle_file(i, case_stix_url(slug)));
+    });
     out(json_file(site_layer_url(), &navigator::site_layer(site)));
     out(graph.site_bundle_file(site_stix_url()));
 }
