@@ -141,6 +141,9 @@ pub fn render(body: &str, options: &Options) -> Rendered {
     pulldown_cmark::html::push_html(&mut html, events);
 
     text.truncate(text.trim_end().len());
+    // Both grew by doubling; a site holds thousands of them until it is written.
+    html.shrink_to_fit();
+    text.shrink_to_fit();
     Rendered { html, links, headings, text, problems, local, external }
 }
 
@@ -189,6 +192,8 @@ pub fn fill_slots(html: &str, urls: &[Option<String>]) -> String {
         }
     }
     out.push_str(rest);
+    // Held until the page is written: no room left from growing.
+    out.shrink_to_fit();
     out
 }
 

@@ -63,72 +63,88 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, files: &mut Vec<OutputF
 }
 
 /// What a query needs to know: the plain text of every field of a case.
-struct Doc<'a> {
+struct Doc {
     title: String,
     meta: String,
     body: String,
-    summary: &'a str,
 }
+
+impl Doc {
+    fn new(site: &Site, sc: &crate::resolve::SiteCase) -> Doc {
+        let c = &sc.case;
+        let mut meta = String::new();
+        if let Some(s) = &c.summary {
+            meta.push_str(s);
+        }
+        for o in &c.organizations {
+            meta.push('\n');
+            meta.push_str(&o.value);
+        }
+        for t in &c.techniques {
+            meta.push('\n');
+            meta.push_str(&t.id.value);
+            if let Some(n) = &t.name {
+                meta.push('\n');
+                meta.push_str(&n.value);
+            }
+            if let Some(tech) = site.catalog.technique(&t.id.value) {
+                meta.push('\n');
+                meta.push_str(&tech.name);
+            }
+        }
+        Doc { title: normalize(&c.title), meta: normalize(&meta), body: normalize(&c.body.text) }
+    }
+
+    /// Its distinct terms with their field bits, sorted, in one buffer: `(text, [(start, end, fields)])`.
+    fn terms(&self) -> (String, Vec<(u32, u32, u8)>) {
+        let mut terms: HashMap<&str, u8> = HashMap::new();
+        for (text, bit) in [(&self.title, TITLE), (&self.meta, META), (&self.body, BODY)] {
+            for_each_term(text, |t| *terms.entry(t).or_insert(0) |= bit);
+        }
+        let mut sorted: Vec<(&str, u8)> = terms.into_iter().collect();
+        sorted.sort_unstable();
+        let mut buf = String::with_capacity(sorted.iter().map(|(t, _)| t.len()).sum());
+        let spans = sorted
+            .into_iter()
+            .map(|(t, f)| {
+                let start = buf.len() as u32;
+                buf.push_str(t);
+                (start, buf.len() as u32, f)
+            })
+            .collect();
+        (buf, spans)
+    }
+}
+
+/// Documents tokenized at once (in parallel) before their terms join the postings.
+const BATCH: usize = 512;
 
 /// The index files, in a fixed order (`meta.json`, shards, document chunks).
 pub fn index_files(site: &Site) -> Vec<OutputFile> {
-    let docs: Vec<Doc> = site
-        .cases
-        .par_iter()
-        .map(|sc| {
-            let c = &sc.case;
-            let mut meta = String::new();
-            if let Some(s) = &c.summary {
-                meta.push_str(s);
-            }
-            for o in &c.organizations {
-                meta.push('\n');
-                meta.push_str(&o.value);
-            }
-            for t in &c.techniques {
-                meta.push('\n');
-                meta.push_str(&t.id.value);
-                if let Some(n) = &t.name {
-                    meta.push('\n');
-                    meta.push_str(&n.value);
-                }
-                if let Some(tech) = site.catalog.technique(&t.id.value) {
-                    meta.push('\n');
-                    meta.push_str(&tech.name);
+    // Postings: term -> [(doc, fields)], docs ascending. A batch of documents is
+    // tokenized in parallel, then merged in order, so the normalized text of the whole
+    // site is never held at once.
+    let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
+    for start in (0..site.cases.len()).step_by(BATCH) {
+        let batch: Vec<(String, Vec<(u32, u32, u8)>)> = site.cases[start..(start + BATCH).min(site.cases.len())]
+            .par_iter()
+            .map(|sc| Doc::new(site, sc).terms())
+            .collect();
+        for (k, (buf, spans)) in batch.iter().enumerate() {
+            let doc = (start + k) as u32;
+            for &(a, b, f) in spans {
+                let t = &buf[a as usize..b as usize];
+                match postings.get_mut(t) {
+                    Some(p) => p.push((doc, f)),
+                    None => {
+                        postings.insert(t.to_string(), vec![(doc, f)]);
+                    }
                 }
             }
-            Doc {
-                title: normalize(&c.title),
-                meta: normalize(&meta),
-                body: normalize(&c.body.text),
-                summary: c.summary.as_deref().unwrap_or(""),
-            }
-        })
-        .collect();
-
-    // Per case, its terms and the fields they are in.
-    let per_doc: Vec<Vec<(&str, u8)>> = docs
-        .par_iter()
-        .map(|d| {
-            let mut terms: HashMap<&str, u8> = HashMap::new();
-            for (text, bit) in [(&d.title, TITLE), (&d.meta, META), (&d.body, BODY)] {
-                for_each_term(text, |t| *terms.entry(t).or_insert(0) |= bit);
-            }
-            let mut v: Vec<(&str, u8)> = terms.into_iter().collect();
-            v.sort_unstable();
-            v
-        })
-        .collect();
-
-    // Postings: term -> [(doc, fields)], docs ascending.
-    let mut postings: HashMap<&str, Vec<(u32, u8)>> = HashMap::new();
-    for (doc, terms) in per_doc.iter().enumerate() {
-        for &(t, f) in terms {
-            postings.entry(t).or_default().push((doc as u32, f));
         }
     }
-    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
-    terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut terms: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
+    terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     // Shard count from the index size: a power of two, so `hash & (n - 1)` picks one.
     let estimate: usize = terms.iter().map(|(t, p)| t.len() + 6 + p.len() * 4).sum();
@@ -162,21 +178,20 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
             s
         })
         .collect();
+    drop(terms);
 
     let chunks: Vec<String> = site
         .cases
         .par_chunks(DOCS_PER_CHUNK)
-        .zip(docs.par_chunks(DOCS_PER_CHUNK))
-        .map(|(cases, docs)| {
+        .map(|cases| {
             let list: Vec<serde_json::Value> = cases
                 .iter()
-                .zip(docs)
-                .map(|(sc, d)| {
+                .map(|sc| {
                     json!({
                         "t": sc.case.title,
                         "u": sc.url,
                         "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
-                        "s": d.summary,
+                        "s": sc.case.summary.as_deref().unwrap_or(""),
                         "x": excerpt(&sc.case.body.text, EXCERPT_CHARS),
                     })
                 })

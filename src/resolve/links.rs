@@ -25,12 +25,15 @@ pub fn fill_bodies(
     diags: &mut Vec<Diagnostic>,
 ) {
     let site_ref = &*site;
-    let cases: Vec<(String, Vec<Diagnostic>)> = site_ref
+    // A body without internal links is its HTML already: it is moved below, not copied.
+    let cases: Vec<(Option<String>, Vec<Diagnostic>)> = site_ref
         .cases
         .par_iter()
         .map(|c| {
             let mut d = Vec::new();
-            let html = fill(&c.case.body, &c.case.file, c.case.body_offset, &c.url, site_ref, slugs, org_names, &mut d);
+            let body = &c.case.body;
+            let html = (!body.links.is_empty())
+                .then(|| fill(body, &c.case.file, c.case.body_offset, &c.url, site_ref, slugs, org_names, &mut d));
             (html, d)
         })
         .collect();
@@ -48,10 +51,10 @@ pub fn fill_bodies(
         })
         .collect();
     for (c, (html, d)) in site.cases.iter_mut().zip(cases) {
-        c.body_html = html;
         // The slotted copy has served its purpose: a site holds each body once.
         // (`serve` re-parses an edited case, so it never needs this one again.)
-        c.case.body.html = String::new();
+        let slotted = std::mem::take(&mut c.case.body.html);
+        c.body_html = html.unwrap_or(slotted);
         diags.extend(d);
     }
     for (o, (html, d)) in site.orgs.iter_mut().zip(orgs) {
