@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::{SiteCase, Taxonomy};
 use crate::urls::Kind;
 
@@ -13,8 +15,11 @@ pub const MAX_RELATED: usize = 6;
 const WINDOW: usize = 25;
 
 pub fn compute(cases: &mut [SiteCase], taxonomies: &[Taxonomy], index_of: &HashMap<String, usize>) {
+    let cases_ref = &*cases;
     let related: Vec<Vec<usize>> = (0..cases.len())
+        .into_par_iter()
         .map(|i| {
+            let cases = cases_ref;
             let case = &cases[i];
             let mut out: Vec<usize> = Vec::new();
             let skip = |j: usize, out: &Vec<usize>| j == i || out.contains(&j) || case.translations.contains(&j);
