@@ -380,3 +380,44 @@ fn case_and_organization_charts() {
     assert_eq!(pairs(&rev), [p("2019-03-21", "20000"), p("2019-06-01", "50000")]);
     assert!(one(&bank, "#rev-bravo-2019-records svg").html().contains("class=\"step\""));
 }
+
+/// Past 100 cases, the per-case charts of /statistics/ show the largest and say so,
+/// while the summaries still cover every case (a wall of 10,000 dots helps nobody).
+#[test]
+fn statistics_lists_at_most_a_hundred_cases_but_counts_all() {
+    let f = Fixture::new();
+    for k in 1..=105u32 {
+        f.case(
+            &format!("case-{k:03}"),
+            &format!("Case {k}"),
+            &format!(
+                "organizations = [\"Org {k}\"]\n[incident]\nstarted = 2020-01-01\ndetected = {}\ndisclosed = 2021-01-01\n[impact]\npeople = {}",
+                jiff::civil::date(2020, 1, 1).checked_add(jiff::Span::new().days(i64::from(k))).unwrap(),
+                k * 10
+            ),
+            "Body.",
+        );
+    }
+    f.build_ok();
+    let doc = f.page("statistics/");
+
+    // Affected: the 100 largest (1,050 people down to 60), and the note says so.
+    let affected = table(&doc, "chart-affected");
+    assert_eq!(affected.len(), 100);
+    assert_eq!((affected[0][0].as_str(), affected[0][1].as_str()), ("case-105", "1050"));
+    assert_eq!((affected[99][0].as_str(), affected[99][1].as_str()), ("case-006", "60"));
+    assert_eq!(doc.select(&sel("#chart-affected svg circle")).count(), 100);
+    assert!(text(&doc).contains("The 100 largest of 105 counts are shown"), "{}", text(&doc));
+
+    // Dwell time: the summary is over all 105 (1..=105 days: median 53); the table lists
+    // the 100 longest; no per-case dots past 100.
+    let dwell = one(&doc, "section[data-chart=chart-dwell]");
+    assert_eq!(attr(dwell, "data-included"), "105");
+    let median = dwell.select(&sel("[data-stat=median]")).next().unwrap();
+    assert_eq!(attr(median, "data-value"), "53");
+    let rows = table(&doc, "chart-dwell");
+    assert_eq!(rows.len(), 100);
+    assert!(!rows.iter().any(|r| ["case-001", "case-005"].contains(&r[0].as_str())), "the shortest are not listed");
+    assert_eq!(doc.select(&sel("#chart-dwell svg circle")).count(), 0);
+    assert!(dwell.text().collect::<String>().contains("the table lists the 100 longest"));
+}

@@ -21,6 +21,11 @@ use crate::resolve::{Site, SiteCase};
 use crate::urls::{self, Kind};
 
 /// `{id, title, svg, note, table: {caption, columns, rows: [[{text, url, value}]]}}`.
+/// Per-case marks and rows a statistics chart shows at most: past this, a chart of every
+/// case is a wall nobody reads (10,000 cases made /statistics/ a 12 MB page), so it
+/// shows the largest and says so; `/api/cases.json` has every figure.
+pub const MAX_LISTED: usize = 100;
+
 fn chart(id: &str, title: &str, svg: String, note: Option<String>, columns: &[&str], rows: Vec<Vec<Value>>) -> Value {
     json!({
         "id": id,
@@ -892,8 +897,10 @@ fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> S
     s.line(x(sum.max), 24.0, x(sum.max), 40.0, "whisker");
     s.rect(x(sum.q1), 20.0, (x(sum.q3) - x(sum.q1)).max(1.0), 24.0, "box");
     s.line(x(sum.median), 18.0, x(sum.median), 46.0, "median");
-    // One dot per case, rows alternating so equal values stay visible.
-    for (k, e) in st.included.iter().enumerate() {
+    // One dot per case, rows alternating so equal values stay visible; past
+    // MAX_LISTED cases the box alone says it (thousands of dots are one smear).
+    let dots = if st.included.len() <= MAX_LISTED { st.included.as_slice() } else { &[] };
+    for (k, e) in dots.iter().enumerate() {
         let y = 62.0 + (k % 3) as f64 * 9.0;
         s.raw(&format!(
             r#"<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>"#,
@@ -907,9 +914,20 @@ fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> S
 
 fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &str), st: &SpanStats) -> Value {
     let svg = box_plot(site, id, title, what, st);
-    let rows: Vec<Vec<Value>> = st
-        .included
-        .iter()
+    // Past MAX_LISTED cases, the longest spans are listed.
+    let mut listed: Vec<usize> = (0..st.included.len()).collect();
+    let note = (listed.len() > MAX_LISTED).then(|| {
+        listed.sort_by_key(|&k| std::cmp::Reverse(st.included[k].span.days));
+        listed.truncate(MAX_LISTED);
+        listed.sort_unstable();
+        format!(
+            "The box summarises all {} cases; the table lists the {MAX_LISTED} longest, and /api/cases.json has every date.",
+            group_digits(st.included.len() as i128)
+        )
+    });
+    let rows: Vec<Vec<Value>> = listed
+        .into_iter()
+        .map(|k| &st.included[k])
         .map(|e| {
             let c = &site.cases[e.case];
             vec![
@@ -923,7 +941,7 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
             ]
         })
         .collect();
-    let mut v = chart(id, title, svg, None, &["Case", "Days", "Precision"], rows);
+    let mut v = chart(id, title, svg, note, &["Case", "Days", "Precision"], rows);
     let summary = |s: &Summary| {
         json!({
             "n": s.n,
@@ -944,6 +962,7 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
                 .left_out
                 .iter()
                 .filter(|(_, x)| *x == r)
+                .take(MAX_LISTED)
                 .map(|&(i, _)| json!({"title": site.cases[i].case.title, "url": site.cases[i].url}))
                 .collect();
             json!({"key": r.key(), "text": r.text(ends.0, ends.1), "count": n, "cases": cases})
@@ -1012,7 +1031,9 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
 
     let affected = stats::affected(site);
     let missing = stats::affected_missing(site);
-    let rows: Vec<Vec<Value>> = affected
+    // Largest first: past MAX_LISTED, the largest are shown.
+    let shown = &affected[..affected.len().min(MAX_LISTED)];
+    let rows: Vec<Vec<Value>> = shown
         .iter()
         .map(|r| {
             let c = &site.cases[r.case];
@@ -1024,17 +1045,23 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
         })
         .collect();
     let note = format!(
-        "People where the case gives them, otherwise records, accounts or organizations (the last column says which).{}",
+        "People where the case gives them, otherwise records, accounts or organizations (the last column says which).{}{}",
         if missing.is_empty() {
             String::new()
         } else {
             format!(" {} no count and {} left out.", plural(missing.len(), "case gives", "cases give"), if missing.len() == 1 { "is" } else { "are" })
+        },
+        if shown.len() < affected.len() {
+            let all = group_digits(affected.len() as i128);
+            format!(" The {} largest of {all} counts are shown; /api/cases.json has them all.", shown.len())
+        } else {
+            String::new()
         }
     );
     let mut affected_chart = chart(
         "chart-affected",
         "Affected per case (log scale)",
-        log_dots(site, &affected),
+        log_dots(site, shown),
         Some(note),
         &["Case", "Affected", "Counted as"],
         rows,

@@ -20,7 +20,7 @@ pub fn cases_file(site: &Site, path: String) -> super::OutputFile {
     let mut head = cases_head(site);
     head["cases"] = json!([]);
     let items = super::in_order(site.cases.len(), |i| serde_json::to_vec(&case(site, i)).unwrap_or_default());
-    super::splice(path, &head, "cases", items)
+    super::splice(path, &head, "cases", items, site.cases.len())
 }
 
 fn cases_head(site: &Site) -> Value {

@@ -578,6 +578,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         key: &str,
         tlps: &BTreeSet<Tlp>,
         objects: impl Iterator<Item = Vec<u8>>,
+        expected: usize,
     ) -> super::OutputFile {
         let head = json!({"type": "bundle", "id": stable_id("bundle", key)});
         let mut objects = objects.peekable();
@@ -587,7 +588,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         let front = TLPS.iter().zip(&self.marking_json).filter(|(t, _)| tlps.contains(t)).map(|(_, m)| m.clone());
         let mut b = head;
         b["objects"] = json!([]);
-        super::splice(path, &b, "objects", front.chain(objects))
+        super::splice(path, &b, "objects", front.chain(objects), expected)
     }
 
     /// `cases/SLUG/stix.json`: the site's identity, the report, the shared objects the
@@ -612,7 +613,8 @@ impl<'s, 'c> Graph<'s, 'c> {
             }
         }
         objects.extend(own);
-        self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects.into_iter())
+        let n = objects.len();
+        self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects.into_iter(), n)
     }
 
     /// `stix-bundle.json`: every case, each shared object once, written out object by
@@ -635,7 +637,13 @@ impl<'s, 'c> Graph<'s, 'c> {
         let own = super::in_order(self.site.cases.len(), |i| {
             self.own_objects(i).iter().map(|o| serde_json::to_vec(o).unwrap_or_default()).collect::<Vec<_>>()
         });
-        self.bundle_file(path, "site", &tlps, items.into_iter().chain(own.flatten()))
+        // About how many objects a case has of its own: report, campaign, a relationship
+        // per victim, actor and technique, an indicator and its relationship each.
+        let own_count: usize = (self.site.cases.iter().zip(&self.refs))
+            .map(|(c, r)| 2 + r.victims.len() + r.actors.len() + r.techniques.len() + 2 * c.case.indicators.len())
+            .sum();
+        let expected = items.len() + own_count;
+        self.bundle_file(path, "site", &tlps, items.into_iter().chain(own.flatten()), expected)
     }
 }
 
