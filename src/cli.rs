@@ -122,7 +122,9 @@ pub fn main() -> ExitCode {
                         None => eprintln!("{stage:>8}: {ms} ms"),
                     }
                 }
-                eprintln!("render, thread time by part (workers summed, the sink's writes included):");
+                eprintln!(
+                    "render, by part (pages: thread time, workers summed; the rest: wall time; writes included):"
+                );
                 for (part, ms) in &report.render_parts {
                     eprintln!("  {part:>42}: {ms} ms");
                 }

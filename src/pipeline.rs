@@ -191,8 +191,20 @@ pub fn run(options: &Options, strict: bool) -> Report {
             None => Ok(()),
         }
     };
+    let stream = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| -> Result<(), Diagnostic> {
+        files.fetch_add(1, Ordering::Relaxed);
+        seen.add(path, &[]);
+        match &staging {
+            Some(staging) => staging.write_pieces(path, pieces),
+            None => {
+                pieces.for_each(drop);
+                Ok(())
+            }
+        }
+    };
     let profile = render::Profile::default();
-    let diags = render::render_streaming(&site, &tera, &builtin, &sink, &profile);
+    let sinks = render::Sinks { file: &sink, stream: &stream };
+    let diags = render::render_streaming(&site, &tera, &builtin, &sinks, &profile);
     report.diagnostics.extend(diags);
     report.diagnostics.extend(render::check::local_links(&site, seen, &sources.assets));
     if let Some(external) = &options.external {

@@ -136,6 +136,22 @@ impl Staging {
         fs::write(&dest, &file.bytes).map_err(|e| io("write", &dest, e))
     }
 
+    /// Writes one file of the new site from `pieces`, in order, as they come: for the
+    /// site-wide exports, which are never held whole.
+    pub fn write_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> {
+        use std::io::Write as _;
+        let dest = safe_join(&self.tmp, path)?;
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        let file = fs::File::create(&dest).map_err(|e| io("write", &dest, e))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        for piece in pieces {
+            w.write_all(&piece).map_err(|e| io("write", &dest, e))?;
+        }
+        w.flush().map_err(|e| io("write", &dest, e))
+    }
+
     /// Removes the temporary folder: the previous output stays as it was.
     pub fn abort(mut self) {
         self.done = true;

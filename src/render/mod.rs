@@ -152,8 +152,10 @@ impl Job {
     }
 }
 
-/// Where the render's time went: thread time per part, summed over the workers (so the
-/// parts add up to more than the wall time on several cores). For `build --timings`.
+/// Where the render's time went, for `build --timings`: for pages, thread time summed
+/// over the workers (so it adds up to more than the wall time on several cores); for
+/// the parts after the pages (feed, exports, search), which run one after the other,
+/// each parallel inside, the wall time of each.
 #[derive(Debug, Default)]
 pub struct Profile {
     parts: [std::sync::atomic::AtomicU64; Profile::NAMES.len()],
@@ -405,13 +407,20 @@ pub fn render_streaming(
     site: &Site,
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
-    sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+    sinks: &Sinks,
     profile: &Profile,
 ) -> Vec<Diagnostic> {
     let start = std::time::Instant::now();
     let shared = shared(site, tera, builtin);
     profile.add(0, start);
-    render_to(site, tera, &shared, sink, profile)
+    render_to(site, tera, &shared, sinks, profile)
+}
+
+/// Where a streaming render puts what it makes: whole files, and the few files too big
+/// to hold whole (hundreds of megabytes at 100,000 cases), piece by piece.
+pub struct Sinks<'a> {
+    pub file: &'a (dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
+    pub stream: &'a (dyn Fn(&str, &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> + Sync),
 }
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
@@ -889,13 +898,18 @@ pub fn render_some(
         }
     }
     let made = std::sync::Mutex::new((Vec::new(), Vec::new()));
-    tail(site, tera, shared, site_wide, extras, &profile, &|r| {
+    let keep = |r: Result<OutputFile, Diagnostic>| {
         let mut made = made.lock().unwrap_or_else(|e| e.into_inner());
         match r {
             Ok(f) => made.0.push(f),
             Err(d) => made.1.push(d),
         }
-    });
+    };
+    // Held in memory here anyway: streamed files are gathered whole.
+    let gather = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| {
+        keep(Ok(OutputFile { path: path.to_string(), bytes: pieces.collect::<Vec<_>>().concat() }))
+    };
+    tail(site, tera, shared, site_wide, extras, &profile, &keep, &gather);
     let (mut tail_files, tail_diags) = made.into_inner().unwrap_or_else(|e| e.into_inner());
     // Exports arrive from several threads: sorted, the list is the same on every run.
     tail_files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -907,13 +921,8 @@ pub fn render_some(
 /// Renders every page, the feeds and the highlighting CSS, handing each file to `sink`
 /// as soon as it is made (from several threads), so the site is never held whole in
 /// memory. Returns the diagnostics of rendering and of `sink` (the caller sorts them).
-pub fn render_to(
-    site: &Site,
-    tera: &Tera,
-    shared: &Shared,
-    sink: &(dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
-    profile: &Profile,
-) -> Vec<Diagnostic> {
+pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile: &Profile) -> Vec<Diagnostic> {
+    let sink = sinks.file;
     let mut jobs = jobs(site);
     // The few pages that show every case (timeline, statistics, matrix, indexes) take
     // longest: started first, they do not leave one core working alone at the end.
@@ -932,11 +941,26 @@ pub fn render_to(
     // After the pages, not beside them: the tail is parallel inside, so this costs no
     // time, and the two never hold their memory at once (10,000 cases: 0.8 GB, not 0.9).
     let tail_diags = std::sync::Mutex::new(Vec::new());
-    tail(site, tera, shared, true, true, profile, &|r| {
-        if let Err(d) = r.and_then(sink) {
-            tail_diags.lock().unwrap_or_else(|e| e.into_inner()).push(d)
+    let failed = |d: Diagnostic| tail_diags.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+    let stream = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| {
+        if let Err(d) = (sinks.stream)(path, pieces) {
+            failed(d)
         }
-    });
+    };
+    tail(
+        site,
+        tera,
+        shared,
+        true,
+        true,
+        profile,
+        &|r| {
+            if let Err(d) = r.and_then(sink) {
+                failed(d)
+            }
+        },
+        &stream,
+    );
     diags.extend(tail_diags.into_inner().unwrap_or_else(|e| e.into_inner()));
     diags
 }
@@ -951,6 +975,7 @@ fn tail(
     extras: bool,
     profile: &Profile,
     out: &(dyn Fn(Result<OutputFile, Diagnostic>) + Sync),
+    stream: exports::Stream,
 ) {
     if site_wide {
         // What shows every case at once: feeds, sitemap, exports, the search index.
@@ -959,7 +984,7 @@ fn tail(
         out(sitemap(site, tera, shared, &self::jobs(site)));
         profile.add(6, start);
         let start = std::time::Instant::now();
-        exports::render_each(site, &|f| out(Ok(f)));
+        exports::render_each(site, &|f| out(Ok(f)), stream);
         profile.add(7, start);
         let start = std::time::Instant::now();
         let (mut files, mut diags) = (Vec::new(), Vec::new());

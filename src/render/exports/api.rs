@@ -15,12 +15,14 @@ use crate::urls::{self, Kind};
 /// Bump when a field is removed or changes meaning; adding a field keeps the version.
 pub const VERSION: u64 = 1;
 
-/// `cases` written out, case by case: the same bytes, without the whole list held as a tree.
-pub fn cases_file(site: &Site, path: String) -> super::OutputFile {
+/// `cases` written out, case by case, to `stream`: the same bytes as the whole tree.
+pub fn cases_file(site: &Site, path: &str, stream: super::Stream) {
     let mut head = cases_head(site);
     head["cases"] = json!([]);
     let items = super::in_order(site.cases.len(), |i| serde_json::to_vec(&case(site, i)).unwrap_or_default());
-    super::splice(path, &head, "cases", items, site.cases.len())
+    if let Some(mut pieces) = super::spliced(&head, "cases", items) {
+        stream(path, &mut pieces);
+    }
 }
 
 fn cases_head(site: &Site) -> Value {

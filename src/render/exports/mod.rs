@@ -52,43 +52,41 @@ pub(crate) fn json_file(path: String, value: &Value) -> OutputFile {
 }
 
 /// `value` serialized as `json_file` does, with its top-level array `key` (left empty
-/// in `value`) holding `items`, each already serialized: the same bytes as serializing
-/// the whole, without holding it as one tree.
-///
-/// `expected` is about how many items there will be: once the first few hundred are in,
-/// the buffer is sized for all of them, instead of doubling (a 68 MB file briefly took
-/// 192 MB when its buffer grew from 64 to 128 MB).
-pub(crate) fn splice(
-    path: String,
+/// in `value`) holding `items`, each already serialized, as pieces in order: the same
+/// bytes as serializing the whole, without holding it as one tree, nor (streamed) as
+/// one buffer. `None` when `value` has no such array.
+pub(crate) fn spliced<'a>(
     value: &Value,
     key: &str,
-    items: impl IntoIterator<Item = Vec<u8>>,
-    expected: usize,
-) -> OutputFile {
+    items: impl Iterator<Item = Vec<u8>> + 'a,
+) -> Option<impl Iterator<Item = Vec<u8>> + 'a> {
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     let marker = format!("{}:[]", serde_json::to_string(key).unwrap_or_default());
     // Quotes inside strings are escaped, so the marker can only be the key itself; the
     // first match is the top-level one as long as earlier keys hold no such array.
-    let at = bytes.windows(marker.len()).position(|w| w == marker.as_bytes()).map(|p| p + marker.len() - 1);
-    let Some(at) = at else {
-        return json_file(path, value);
-    };
-    let mut out = bytes[..at].to_vec();
-    const SAMPLE: usize = 512;
-    for (n, item) in items.into_iter().enumerate() {
-        if n == SAMPLE && expected > SAMPLE {
-            let per_item = out.len() / SAMPLE + 1;
-            out.reserve((expected - SAMPLE) * per_item * 21 / 20);
-        }
+    let at = bytes.windows(marker.len()).position(|w| w == marker.as_bytes()).map(|p| p + marker.len() - 1)?;
+    let mut tail = bytes[at..].to_vec();
+    tail.push(b'\n');
+    let head = bytes[..at].to_vec();
+    let items = items.enumerate().map(|(n, mut item)| {
         if n > 0 {
-            out.push(b',');
+            item.insert(0, b',');
         }
-        out.extend_from_slice(&item);
-    }
-    out.extend_from_slice(&bytes[at..]);
-    out.push(b'\n');
-    OutputFile { path, bytes: out }
+        item
+    });
+    Some(std::iter::once(head).chain(items).chain(std::iter::once(tail)))
 }
+
+/// [`spliced`] as one file.
+pub(crate) fn splice(path: String, value: &Value, key: &str, items: impl Iterator<Item = Vec<u8>>) -> OutputFile {
+    match spliced(value, key, items) {
+        Some(pieces) => OutputFile { path, bytes: pieces.collect::<Vec<_>>().concat() },
+        None => json_file(path, value),
+    }
+}
+
+/// Where a file too big to hold whole goes, piece by piece (see [`crate::render::Sinks`]).
+pub type Stream<'a> = &'a (dyn Fn(&str, &mut dyn Iterator<Item = Vec<u8>>) + Sync);
 
 /// `f(i)` for `i` in `0..n`, made in parallel a few hundred at a time and handed on in
 /// order, so a long list is never held whole beside the file it goes into.
@@ -97,10 +95,11 @@ pub(crate) fn in_order<'a, T: Send + 'a>(n: usize, f: impl Fn(usize) -> T + Sync
 }
 
 /// Every export file, each handed to `out` once made (per-case files from several
-/// threads, in no fixed order), so they are never all held at once.
-pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync)) {
+/// threads, in no fixed order), so they are never all held at once; the two site-wide
+/// lists (`/api/cases.json`, `/stix-bundle.json`) go to `stream` piece by piece.
+pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync), stream: Stream) {
     let graph = stix::Graph::new(site);
-    out(api::cases_file(site, api_url()));
+    api::cases_file(site, &api_url(), stream);
     // Each case's files are independent: made and handed on by whichever worker is free,
     // so writing them never waits on one thread.
     (0..site.cases.len()).into_par_iter().for_each(|i| {
@@ -109,5 +108,5 @@ pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync)) {
         out(graph.case_bundle_file(i, case_stix_url(slug)));
     });
     out(json_file(site_layer_url(), &navigator::site_layer(site)));
-    out(graph.site_bundle_file(site_stix_url()));
+    graph.site_bundle_file(&site_stix_url(), stream);
 }

@@ -572,23 +572,19 @@ impl<'s, 'c> Graph<'s, 'c> {
     }
 
     /// A bundle of serialized `objects`, opened by the marking definitions of `tlps`.
-    fn bundle_file(
-        &self,
-        path: String,
-        key: &str,
-        tlps: &BTreeSet<Tlp>,
-        objects: impl Iterator<Item = Vec<u8>>,
-        expected: usize,
-    ) -> super::OutputFile {
+    fn bundle_file(&self, path: String, key: &str, tlps: &BTreeSet<Tlp>, objects: Vec<Vec<u8>>) -> super::OutputFile {
         let head = json!({"type": "bundle", "id": stable_id("bundle", key)});
-        let mut objects = objects.peekable();
-        if objects.peek().is_none() {
+        if objects.is_empty() {
             return super::json_file(path, &head);
         }
-        let front = TLPS.iter().zip(&self.marking_json).filter(|(t, _)| tlps.contains(t)).map(|(_, m)| m.clone());
         let mut b = head;
         b["objects"] = json!([]);
-        super::splice(path, &b, "objects", front.chain(objects), expected)
+        super::splice(path, &b, "objects", self.markings(tlps).chain(objects))
+    }
+
+    /// The marking definitions of `tlps`, serialized, in the order that opens a bundle.
+    fn markings<'g>(&'g self, tlps: &'g BTreeSet<Tlp>) -> impl Iterator<Item = Vec<u8>> + 'g {
+        TLPS.iter().zip(&self.marking_json).filter(|(t, _)| tlps.contains(t)).map(|(_, m)| m.clone())
     }
 
     /// `cases/SLUG/stix.json`: the site's identity, the report, the shared objects the
@@ -613,13 +609,12 @@ impl<'s, 'c> Graph<'s, 'c> {
             }
         }
         objects.extend(own);
-        let n = objects.len();
-        self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects.into_iter(), n)
+        self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects)
     }
 
-    /// `stix-bundle.json`: every case, each shared object once, written out object by
-    /// object (never held whole as a tree).
-    pub fn site_bundle_file(&self, path: String) -> super::OutputFile {
+    /// `stix-bundle.json`: every case, each shared object once, written to `stream`
+    /// object by object (never held whole, as a tree or as bytes).
+    pub fn site_bundle_file(&self, path: &str, stream: super::Stream) {
         let mut tlps = BTreeSet::new();
         let mut items: Vec<Vec<u8>> = Vec::new();
         if let Some(identity) = &self.identity_json {
@@ -634,16 +629,21 @@ impl<'s, 'c> Graph<'s, 'c> {
         }
         // Every case has its own objects (at least its report), marked with its TLP.
         tlps.extend(self.site.cases.iter().map(|c| c.case.tlp));
+        let head = json!({"type": "bundle", "id": stable_id("bundle", "site")});
+        if items.is_empty() && self.site.cases.is_empty() {
+            stream(path, &mut std::iter::once(super::json_file(String::new(), &head).bytes));
+            return;
+        }
         let own = super::in_order(self.site.cases.len(), |i| {
             self.own_objects(i).iter().map(|o| serde_json::to_vec(o).unwrap_or_default()).collect::<Vec<_>>()
         });
-        // About how many objects a case has of its own: report, campaign, a relationship
-        // per victim, actor and technique, an indicator and its relationship each.
-        let own_count: usize = (self.site.cases.iter().zip(&self.refs))
-            .map(|(c, r)| 2 + r.victims.len() + r.actors.len() + r.techniques.len() + 2 * c.case.indicators.len())
-            .sum();
-        let expected = items.len() + own_count;
-        self.bundle_file(path, "site", &tlps, items.into_iter().chain(own.flatten()), expected)
+        let mut b = head;
+        b["objects"] = json!([]);
+        let objects = self.markings(&tlps).chain(items).chain(own.flatten());
+        let pieces = super::spliced(&b, "objects", objects);
+        if let Some(mut pieces) = pieces {
+            stream(path, &mut pieces);
+        }
     }
 }
 
