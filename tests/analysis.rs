@@ -421,3 +421,27 @@ fn statistics_lists_at_most_a_hundred_cases_but_counts_all() {
     assert_eq!(doc.select(&sel("#chart-dwell svg circle")).count(), 0);
     assert!(dwell.text().collect::<String>().contains("the table lists the 100 longest"));
 }
+
+/// The built-in timeline gets its rows made one at a time; a site's own `timeline.html`
+/// gets every row as data, whole cards included; both show the same cases.
+#[test]
+fn timeline_rows_as_html_or_as_data() {
+    let f = site();
+    f.build_ok();
+    let built_in: Vec<String> =
+        f.page("timeline/").select(&sel("li.tl-case")).map(|li| attr(li, "data-slug")).collect();
+    f.write(
+        "templates/timeline.html",
+        r#"{% extends "base.html" %}{% block content %}{% for y in timeline.years %}{% for r in y.cases %}<p class="row" data-slug="{{ r.case.slug }}">{{ r.case.tlp }}</p>{% endfor %}<i class="made">{{ y.rows_html | default(value=[]) | length }}</i>{% endfor %}{% endblock content %}"#,
+    );
+    f.build_ok();
+    let doc = f.page("timeline/");
+    let own: Vec<String> = doc.select(&sel("p.row")).map(|p| attr(p, "data-slug")).collect();
+    assert_eq!(own, built_in);
+    assert!(
+        texts(&doc, "p.row").iter().all(|t| t == "clear"),
+        "whole cards (tlp included): {:?}",
+        texts(&doc, "p.row")
+    );
+    assert!(texts(&doc, "i.made").iter().all(|t| t == "0"), "no rows_html for a site's own template");
+}

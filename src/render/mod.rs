@@ -552,16 +552,26 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
         }
         Job::Timeline => {
             ctx.insert("page", &page_meta(site, &url, "timeline", "Timeline", None, None));
-            // One row per case: the built-in template reads a few fields of each card.
+            // One row per case. The built-in template reads a few fields of each card,
+            // and its rows come made by `timeline-row.html`, one at a time.
+            let lean = shared.lean.contains("timeline.html") && tera.get_template_names().any(|n| n == ROW);
+            const ROW: &str = "timeline-row.html";
             let slim: Vec<Value>;
-            let cards = if shared.lean.contains("timeline.html") {
+            let cards = if lean {
                 let keep = ["slug", "url", "lang", "title", "translations", "date", "happened_display"];
                 slim = shared.cards.iter().map(|c| pick(c, &keep)).collect();
                 &slim
             } else {
                 &shared.cards
             };
-            put(&mut ctx, "timeline", charts::timeline(site, cards));
+            let root = urls::root_prefix(&url);
+            let row_html = |r: &Value| -> Result<String, Diagnostic> {
+                let mut row = Context::new();
+                row.insert("r", r);
+                row.insert("root", &root);
+                run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
+            };
+            put(&mut ctx, "timeline", charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml))?);
             "timeline.html"
         }
         Job::Statistics => {

@@ -323,11 +323,19 @@ const TL_W: f64 = 1000.0;
 const TL_PAD: f64 = 8.0;
 
 /// Every counted case on one axis, grouped by the year it happened (newest first).
-pub fn timeline(site: &Site, cards: &[Value]) -> Value {
+/// A timeline row made into HTML as soon as it is built (the built-in theme's
+/// `timeline-row.html`), so a site's thousands of rows are never all held as data.
+pub type RowHtml<'a> = &'a dyn Fn(&Value) -> Result<String, crate::diagnostics::Diagnostic>;
+
+pub fn timeline(
+    site: &Site,
+    cards: &[Value],
+    row_html: Option<RowHtml>,
+) -> Result<Value, crate::diagnostics::Diagnostic> {
     let lang = site.config.language.as_str();
     let shown: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
     if shown.is_empty() {
-        return json!({"years": [], "axis": null, "legend": legend_svg(), "count": 0});
+        return Ok(json!({"years": [], "axis": null, "legend": legend_svg(), "count": 0}));
     }
     let (mut d0, mut d1) = (i32::MAX, i32::MIN);
     for &i in &shown {
@@ -378,21 +386,28 @@ pub fn timeline(site: &Site, cards: &[Value]) -> Value {
             "lo": lo,
             "hi": hi,
         });
+        let row = match row_html {
+            Some(f) => Value::String(f(&row)?),
+            None => row,
+        };
         match years.last_mut() {
             Some((y, rows)) if *y == c.happened.year => rows.push(row),
             _ => years.push((c.happened.year, vec![row])),
         }
     }
-    json!({
+    let rows_key = if row_html.is_some() { "rows_html" } else { "cases" };
+    Ok(json!({
         "count": shown.len(),
         "axis": axis,
         "legend": legend_svg(),
         "start_year": y0,
         "end_year": y1,
-        "years": years.into_iter().map(|(y, rows)| json!({
-            "year": y, "url": urls::term(Kind::Years, &y.to_string()), "count": rows.len(), "cases": rows
-        })).collect::<Vec<_>>(),
-    })
+        "years": years.into_iter().map(|(y, rows)| {
+            let mut year = json!({"year": y, "url": urls::term(Kind::Years, &y.to_string()), "count": rows.len()});
+            year[rows_key] = Value::Array(rows);
+            year
+        }).collect::<Vec<_>>(),
+    }))
 }
 
 /// The key to the marks of a timeline bar (decorative: the legend's words are next to it
