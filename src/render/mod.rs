@@ -420,8 +420,11 @@ pub fn render_streaming(
 /// to hold whole (hundreds of megabytes at 100,000 cases), piece by piece.
 pub struct Sinks<'a> {
     pub file: &'a (dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
-    pub stream: &'a (dyn Fn(&str, &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> + Sync),
+    pub stream: StreamSink<'a>,
 }
+
+/// Takes a file's path and its pieces, in order.
+pub type StreamSink<'a> = &'a (dyn Fn(&str, &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> + Sync);
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
     json!({
@@ -977,6 +980,7 @@ pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profi
 
 /// What `render_some` adds after the pages (see there); `out` is called from several
 /// threads.
+#[allow(clippy::too_many_arguments)]
 fn tail(
     site: &Site,
     tera: &Tera,

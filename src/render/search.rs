@@ -95,8 +95,8 @@ impl Doc {
         Doc { title: normalize(&c.title), meta: normalize(&meta), body: normalize(&c.body.text) }
     }
 
-    /// Its distinct terms with their field bits, sorted, in one buffer: `(text, [(start, end, fields)])`.
-    fn terms(&self) -> (String, Vec<(u32, u32, u8)>) {
+    /// Its distinct terms with their field bits, sorted, in one buffer.
+    fn terms(&self) -> DocTerms {
         let mut terms: HashMap<&str, u8> = HashMap::new();
         for (text, bit) in [(&self.title, TITLE), (&self.meta, META), (&self.body, BODY)] {
             for_each_term(text, |t| *terms.entry(t).or_insert(0) |= bit);
@@ -116,6 +116,9 @@ impl Doc {
     }
 }
 
+/// A document's terms: `(text, [(start, end, fields)])`, each term a slice of `text`.
+type DocTerms = (String, Vec<(u32, u32, u8)>);
+
 /// Documents tokenized at once (in parallel) before their terms join the postings.
 const BATCH: usize = 512;
 
@@ -126,7 +129,7 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
     // site is never held at once.
     let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
     for start in (0..site.cases.len()).step_by(BATCH) {
-        let batch: Vec<(String, Vec<(u32, u32, u8)>)> = site.cases[start..(start + BATCH).min(site.cases.len())]
+        let batch: Vec<DocTerms> = site.cases[start..(start + BATCH).min(site.cases.len())]
             .par_iter()
             .map(|sc| Doc::new(site, sc).terms())
             .collect();
