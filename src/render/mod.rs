@@ -174,6 +174,11 @@ impl Profile {
         "search index",
     ];
 
+    const SHARED: usize = 0;
+    const FEEDS: usize = 6;
+    const EXPORTS: usize = 7;
+    const SEARCH: usize = 8;
+
     fn add(&self, part: usize, since: std::time::Instant) {
         let micros = since.elapsed().as_micros() as u64;
         self.parts[part].fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
@@ -412,7 +417,7 @@ pub fn render_streaming(
 ) -> Vec<Diagnostic> {
     let start = std::time::Instant::now();
     let shared = shared(site, tera, builtin);
-    profile.add(0, start);
+    profile.add(Profile::SHARED, start);
     render_to(site, tera, &shared, sinks, profile)
 }
 
@@ -557,8 +562,8 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             ctx.insert("page", &page_meta(site, &url, "timeline", "Timeline", None, None));
             // One row per case. The built-in template reads a few fields of each card,
             // and its rows come made by `timeline-row.html`, one at a time.
-            let lean = shared.lean.contains("timeline.html") && tera.get_template_names().any(|n| n == ROW);
             const ROW: &str = "timeline-row.html";
+            let lean = shared.lean.contains("timeline.html") && tera.get_template_names().any(|n| n == ROW);
             let slim: Vec<Value>;
             let cards = if lean {
                 let keep = ["slug", "url", "lang", "title", "translations", "date", "happened_display"];
@@ -996,14 +1001,14 @@ fn tail(
         let start = std::time::Instant::now();
         out(feed(site, tera, shared));
         out(sitemap(site, tera, shared, &self::jobs(site)));
-        profile.add(6, start);
+        profile.add(Profile::FEEDS, start);
         let start = std::time::Instant::now();
         exports::render_each(site, &|f| out(Ok(f)), stream);
-        profile.add(7, start);
+        profile.add(Profile::EXPORTS, start);
         let start = std::time::Instant::now();
         let (mut files, mut diags) = (Vec::new(), Vec::new());
         search::render(site, tera, shared, &mut files, &mut diags);
-        profile.add(8, start);
+        profile.add(Profile::SEARCH, start);
         for f in files {
             out(Ok(f));
         }

@@ -21,12 +21,12 @@ use crate::parse::date::{PartialDate, Precision, Qualifier, Span};
 use crate::resolve::{Site, SiteCase};
 use crate::urls::{self, Kind};
 
-/// `{id, title, svg, note, table: {caption, columns, rows: [[{text, url, value}]]}}`.
 /// Per-case marks and rows a statistics chart shows at most: past this, a chart of every
 /// case is a wall nobody reads (10,000 cases made /statistics/ a 12 MB page), so it
 /// shows the largest and says so; `/api/cases.json` has every figure.
 pub const MAX_LISTED: usize = 100;
 
+/// `{id, title, svg, note, table: {caption, columns, rows: [[{text, url, value}]]}}`.
 fn chart(id: &str, title: &str, svg: String, note: Option<String>, columns: &[&str], rows: Vec<Vec<Value>>) -> Value {
     json!({
         "id": id,

@@ -206,6 +206,9 @@ struct Shared {
     tlp: Tlp,
     /// Victims only: the profile's sectors, or those of every case naming it.
     sectors: Vec<&'static str>,
+    /// The whole object serialized, once every case has widened it (it goes into many
+    /// bundles as is).
+    json: Vec<u8>,
 }
 
 /// What one case refers to among the shared objects.
@@ -225,10 +228,9 @@ pub struct Graph<'s, 'c> {
     /// Shared ids in first-seen order (cases newest first).
     order: Vec<String>,
     refs: Vec<CaseRefs>,
-    /// Objects that appear in many bundles, serialized once: the site's identity, each
-    /// shared object (by id, with its marking) and each TLP marking definition.
+    /// Objects that appear in many bundles, serialized once (the shared ones keep theirs):
+    /// the site's identity and each TLP marking definition.
     identity_json: Option<Vec<u8>>,
-    shared_json: BTreeMap<String, (Vec<u8>, Tlp)>,
     marking_json: [Vec<u8>; 5],
 }
 
@@ -244,7 +246,6 @@ impl<'s, 'c> Graph<'s, 'c> {
             order: Vec::new(),
             refs: Vec::new(),
             identity_json: None,
-            shared_json: BTreeMap::new(),
             marking_json: TLPS.map(|tlp| serde_json::to_vec(&tlp_marking(tlp)).unwrap_or_default()),
         };
         for i in 0..site.cases.len() {
@@ -255,12 +256,13 @@ impl<'s, 'c> Graph<'s, 'c> {
             g.site_identity = Some(stable_id("identity", &format!("site:{}", site_url(site))));
         }
         g.identity_json = g.site_identity_object().map(|v| serde_json::to_vec(&v).unwrap_or_default());
-        let shared: Vec<(String, (Vec<u8>, Tlp))> = g
-            .order
-            .par_iter()
-            .map(|id| (id.clone(), (serde_json::to_vec(&g.shared_object(id)).unwrap_or_default(), g.shared[id].tlp)))
-            .collect();
-        g.shared_json = shared.into_iter().collect();
+        let json: Vec<Vec<u8>> =
+            g.order.par_iter().map(|id| serde_json::to_vec(&g.shared_object(id)).unwrap_or_default()).collect();
+        for (id, json) in g.order.iter().zip(json) {
+            if let Some(s) = g.shared.get_mut(id) {
+                s.json = json;
+            }
+        }
         g
     }
 
@@ -275,8 +277,10 @@ impl<'s, 'c> Graph<'s, 'c> {
                 s.tlp = s.tlp.min(tlp);
             }
             None => {
-                self.shared
-                    .insert(id.clone(), Shared { body: body(), created: c.date, modified, tlp, sectors: Vec::new() });
+                self.shared.insert(
+                    id.clone(),
+                    Shared { body: body(), created: c.date, modified, tlp, sectors: Vec::new(), json: Vec::new() },
+                );
                 self.order.push(id.clone());
             }
         }
@@ -603,10 +607,9 @@ impl<'s, 'c> Graph<'s, 'c> {
         let mut own = own.iter().map(|o| serde_json::to_vec(o).unwrap_or_default());
         objects.extend(own.next()); // the report first
         for id in self.case_shared_ids(i) {
-            if let Some((bytes, tlp)) = self.shared_json.get(id) {
-                tlps.insert(*tlp);
-                objects.push(bytes.clone());
-            }
+            let s = &self.shared[id];
+            tlps.insert(s.tlp);
+            objects.push(s.json.clone());
         }
         objects.extend(own);
         self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects)
@@ -622,15 +625,15 @@ impl<'s, 'c> Graph<'s, 'c> {
             items.push(identity.clone());
         }
         for id in &self.order {
-            if let Some((bytes, tlp)) = self.shared_json.get(id) {
-                tlps.insert(*tlp);
-                items.push(bytes.clone());
-            }
+            let s = &self.shared[id];
+            tlps.insert(s.tlp);
+            items.push(s.json.clone());
         }
         // Every case has its own objects (at least its report), marked with its TLP.
         tlps.extend(self.site.cases.iter().map(|c| c.case.tlp));
         let head = json!({"type": "bundle", "id": stable_id("bundle", "site")});
-        if items.is_empty() && self.site.cases.is_empty() {
+        // No case, no object: no identity, nothing shared.
+        if self.site.cases.is_empty() {
             stream(path, &mut std::iter::once(super::json_file(String::new(), &head).bytes));
             return;
         }
