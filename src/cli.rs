@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Overrides;
 use crate::diagnostics::Severity;
-use crate::pipeline::{self, Options};
+use crate::engine::{self, Options};
 use crate::report::{self, Format};
 use crate::scaffold;
 
@@ -110,7 +110,7 @@ pub fn main() -> ExitCode {
         Command::Build { root, output, base_url, drafts, strict, timings } => {
             let options =
                 Options { root, overrides: Overrides { output, base_url, drafts }, write: true, ..Default::default() };
-            let report = pipeline::run(&options, strict);
+            let report = engine::run(&options, strict);
             // A build lists problems; what it left out is `check`'s to list, one line here.
             let shown: Vec<_> =
                 report.diagnostics.items.iter().filter(|d| d.code != "case-left-out").cloned().collect();
@@ -139,7 +139,7 @@ pub fn main() -> ExitCode {
             });
             let overrides = Overrides { drafts, ..Default::default() };
             let options = Options { root, overrides, write: false, external, ..Default::default() };
-            let report = pipeline::run(&options, strict);
+            let report = engine::run(&options, strict);
             let text = report::format(&report.diagnostics.items, format);
             if format == Format::Human {
                 eprint!("{text}");
@@ -175,7 +175,7 @@ fn scaffold_result(result: Result<PathBuf, String>) -> ExitCode {
     }
 }
 
-fn finish(report: &pipeline::Report, summary: bool) -> ExitCode {
+fn finish(report: &engine::Report, summary: bool) -> ExitCode {
     let d = &report.diagnostics;
     let (errors, warnings) = (d.count(Severity::Error), d.count(Severity::Warning));
     if summary {

@@ -1,14 +1,29 @@
 //! Write: the built site goes to a temporary folder beside the output, then takes its
 //! place in two renames. A build that fails never touches the previous output.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
+use bytes::Bytes;
 use rayon::prelude::*;
 
 use crate::diagnostics::Diagnostic;
 use crate::load::{Asset, AssetData};
 use crate::render::OutputFile;
+
+/// Where a build's files go: a folder that the new site replaces whole ([`Staging`]), or
+/// memory for `serve` ([`MemoryTxn`]). Both take the same calls, so every output is
+/// written one way; neither is visible until the build commits it.
+pub trait Store: Sync {
+    /// A file made by this build.
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
+    /// A file made by this build from `pieces`, in order, never held whole on disk.
+    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic>;
+    /// A file that is as the last committed build left it.
+    fn keep(&self, path: &str) -> Result<(), Diagnostic>;
+}
 
 /// Left in every output folder so a later build knows it may replace it.
 pub const MARKER: &str = ".casebook-output";
@@ -180,6 +195,28 @@ impl Staging {
     }
 }
 
+impl Store for Staging {
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        self.write(&OutputFile { path: path.to_string(), bytes })
+    }
+
+    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> {
+        self.write_pieces(path, pieces)
+    }
+
+    /// A hard link to the file of the current output: same bytes, same modification
+    /// time, so a deploy that syncs by time moves only what changed.
+    fn keep(&self, path: &str) -> Result<(), Diagnostic> {
+        let from = safe_join(&self.output, path)?;
+        let dest = safe_join(&self.tmp, path)?;
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        let _ = fs::remove_file(&dest);
+        fs::hard_link(&from, &dest).or_else(|_| fs::copy(&from, &dest).map(|_| ())).map_err(|e| io("keep", &from, e))
+    }
+}
+
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.done {
@@ -198,4 +235,84 @@ fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
         ));
     }
     Ok(base.join(p))
+}
+
+/// The site in memory, for `serve`: path by path, the bytes a build would write.
+#[derive(Debug, Default)]
+pub struct Memory {
+    files: RwLock<Arc<HashMap<String, Bytes>>>,
+}
+
+impl Memory {
+    pub fn get(&self, path: &str) -> Option<Bytes> {
+        self.files.read().ok()?.get(path).cloned()
+    }
+
+    /// Every file, as of the last commit.
+    pub fn snapshot(&self) -> Arc<HashMap<String, Bytes>> {
+        self.files.read().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// A new version of the site, with `assets` in it (files put later win).
+    pub fn begin(&self, assets: &[Asset]) -> Result<MemoryTxn<'_>, Diagnostic> {
+        let read: Result<Vec<(String, Bytes)>, Diagnostic> = assets
+            .par_iter()
+            .map(|a| {
+                let bytes = match &a.data {
+                    AssetData::File(src) => Bytes::from(fs::read(src).map_err(|e| io("read", src, e))?),
+                    AssetData::Builtin(b) => Bytes::from_static(b),
+                };
+                Ok((a.dest.clone(), bytes))
+            })
+            .collect();
+        Ok(MemoryTxn { memory: self, old: self.snapshot(), new: Mutex::new(read?.into_iter().collect()) })
+    }
+}
+
+/// A version of the in-memory site being made; [`MemoryTxn::commit`] swaps it in whole.
+pub struct MemoryTxn<'a> {
+    memory: &'a Memory,
+    old: Arc<HashMap<String, Bytes>>,
+    new: Mutex<HashMap<String, Bytes>>,
+}
+
+impl MemoryTxn<'_> {
+    fn insert(&self, path: &str, bytes: Bytes) -> Result<(), Diagnostic> {
+        safe_join(Path::new(""), path)?;
+        self.new.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), bytes);
+        Ok(())
+    }
+
+    /// Makes this version the site; returns the paths that changed, appeared or went.
+    pub fn commit(self) -> Vec<String> {
+        let new = self.new.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut changed: Vec<String> = new
+            .iter()
+            .filter(|(p, b)| self.old.get(*p) != Some(*b))
+            .map(|(p, _)| p.clone())
+            .chain(self.old.keys().filter(|p| !new.contains_key(*p)).cloned())
+            .collect();
+        changed.sort();
+        if let Ok(mut files) = self.memory.files.write() {
+            *files = Arc::new(new);
+        }
+        changed
+    }
+}
+
+impl Store for MemoryTxn<'_> {
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        self.insert(path, Bytes::from(bytes))
+    }
+
+    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> {
+        self.insert(path, Bytes::from(pieces.collect::<Vec<_>>().concat()))
+    }
+
+    fn keep(&self, path: &str) -> Result<(), Diagnostic> {
+        match self.old.get(path) {
+            Some(b) => self.insert(path, b.clone()),
+            None => Err(Diagnostic::error("io", format!("cannot keep {path}: the last build did not make it"))),
+        }
+    }
 }

@@ -149,8 +149,8 @@ confidence = "confirmed"
 /// Builds in-process with the library (the shared target folder's binary may belong to
 /// another checkout while tests run).
 fn build(f: &Fixture) {
-    let report = casebook::pipeline::run(
-        &casebook::pipeline::Options {
+    let report = casebook::engine::run(
+        &casebook::engine::Options {
             root: f.root().to_path_buf(),
             overrides: casebook::config::Overrides { output: Some(f.out()), ..Default::default() },
             write: true,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use casebook::config::Overrides;
-use casebook::pipeline::{self, Options};
+use casebook::engine::{self, Options};
 use serde_json::Value;
 
 const SKIP_VALIDATOR: &str = "CASEBOOK_SKIP_STIX_VALIDATOR";
@@ -19,7 +19,7 @@ fn fixture() -> PathBuf {
 
 /// Builds the fixture into `out`; panics with the diagnostics on any error.
 fn build(out: &Path) {
-    let report = pipeline::run(
+    let report = engine::run(
         &Options {
             root: fixture(),
             overrides: Overrides { output: Some(out.to_path_buf()), ..Default::default() },

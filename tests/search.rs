@@ -99,8 +99,8 @@ fn build() -> (tempfile::TempDir, PathBuf) {
         ),
     );
     let out = tmp.path().join("public");
-    let report = casebook::pipeline::run(
-        &casebook::pipeline::Options {
+    let report = casebook::engine::run(
+        &casebook::engine::Options {
             root,
             overrides: casebook::config::Overrides { output: Some(out.clone()), ..Default::default() },
             write: true,

@@ -82,13 +82,20 @@ impl Seen {
         Seen { wanted, ..Seen::default() }
     }
 
-    /// Records a rendered file: its path and the wanted needles it has. Safe to call
-    /// from several threads.
-    pub fn add(&self, path: &str, bytes: &[u8]) {
-        let found: Vec<&String> = match self.wanted.get(path) {
-            Some(needles) => needles.iter().filter(|n| contains(bytes, n.as_bytes())).collect(),
+    /// Records a rendered file: its path and the wanted needles it has, which it
+    /// returns (for a page kept unchanged next time, see [`Seen::add_found`]). Safe to
+    /// call from several threads.
+    pub fn add(&self, path: &str, bytes: &[u8]) -> Vec<String> {
+        let found: Vec<String> = match self.wanted.get(path) {
+            Some(needles) => needles.iter().filter(|n| contains(bytes, n.as_bytes())).cloned().collect(),
             None => Vec::new(),
         };
+        self.add_found(path, &found);
+        found
+    }
+
+    /// Records a file with the needles it is known to have.
+    pub fn add_found(&self, path: &str, found: &[String]) {
         if let Ok(mut got) = self.got.lock() {
             for n in found {
                 got.1.insert((path.to_string(), n.clone()));
@@ -96,11 +103,18 @@ impl Seen {
             got.0.insert(path.to_string());
         }
     }
+
+    /// The needles links look for in `path`: a page kept from the last build is only
+    /// as good as these were then.
+    pub fn wanted(&self, path: &str) -> &[String] {
+        self.wanted.get(path).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
-pub fn local_links(site: &Site, seen: Seen, assets: &[Asset]) -> Vec<Diagnostic> {
-    let (paths, found) = seen.got.into_inner().unwrap_or_default();
-    let seen = (&paths, &found);
+pub fn local_links(site: &Site, seen: &Seen, assets: &[Asset]) -> Vec<Diagnostic> {
+    let got = seen.got.lock().unwrap_or_else(|e| e.into_inner());
+    let (paths, found) = &*got;
+    let seen = (paths, found);
     let assets: HashSet<&str> = assets.iter().map(|a| a.dest.as_str()).collect();
     let mut diags = Vec::new();
     for (body, file, offset, page_url) in bodies(site) {

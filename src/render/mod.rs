@@ -9,8 +9,12 @@ pub mod check;
 pub mod defang;
 pub mod exports;
 pub mod filters;
+mod inputs;
 pub mod search;
 pub mod views;
+
+use inputs::Ctx;
+pub use inputs::{of_bytes, Cold, Fingerprint, Made, Memo};
 
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -179,6 +183,11 @@ impl Profile {
     const EXPORTS: usize = 7;
     const SEARCH: usize = 8;
 
+    /// The time spent on the data every page shares, since `since`.
+    pub fn add_shared(&self, since: std::time::Instant) {
+        self.add(Self::SHARED, since)
+    }
+
     fn add(&self, part: usize, since: std::time::Instant) {
         let micros = since.elapsed().as_micros() as u64;
         self.parts[part].fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
@@ -221,6 +230,8 @@ pub struct Shared {
     pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
     /// As `matrix_counts`, confirmed and likely uses only.
     pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
+    /// The card HTML drawn for this build, for the next one.
+    pub card_memo: CardMemo,
 }
 
 /// The root prefix cards are rendered at once: every term and case page is two folders deep.
@@ -256,20 +267,6 @@ fn card_html(tera: &Tera, site: &Value, card: &Value, root: &str, h: u8, lang: &
     ctx.insert("h", &h);
     ctx.insert("lang", lang);
     run(tera, "card.html", &ctx, "card.html").map(|f| String::from_utf8(f.bytes).unwrap_or_default())
-}
-
-/// Renders case `i`'s card HTML again after its card changed (serve's fast path), so
-/// lists show the new card.
-pub fn refresh_card_html(site: &Site, tera: &Tera, shared: &mut Shared, i: usize) -> Result<(), Diagnostic> {
-    if shared.cards_html.is_empty() {
-        return Ok(());
-    }
-    let lang = site.config.language.as_str();
-    shared.cards_html[i] = [
-        card_html(tera, &shared.site, &shared.cards[i], CARD_ROOT, 2, lang)?,
-        card_html(tera, &shared.site, &shared.cards[i], CARD_ROOT, 3, lang)?,
-    ];
-    Ok(())
 }
 
 /// Cards of `cases` as HTML: the ones rendered once when root and language match,
@@ -309,20 +306,18 @@ fn slim_card(card: &Value) -> Value {
     pick(card, &["url", "title", "lang", "tlp", "happened_display"])
 }
 
-pub fn shared(site: &Site, tera: &Tera, builtin: &std::collections::BTreeSet<String>) -> Shared {
-    shared_reusing(site, tera, builtin, None)
-}
+/// Each card's HTML by the fingerprint of what it was drawn from (card, site, templates),
+/// so a card that did not change is not drawn again.
+pub type CardMemo = std::collections::HashMap<Fingerprint, [String; 2]>;
 
-/// The previous build's [`Shared`], with the index there of each case here.
-pub type Reuse<'a> = (&'a Shared, &'a (dyn Fn(usize) -> Option<usize> + Sync));
-
-/// As [`shared`]; with the previous build's (same templates), a card whose data did not
-/// change keeps its HTML instead of being rendered again.
-pub fn shared_reusing(
+/// The data every page shares. `cards`: the last build's card HTML, reused where the
+/// card, the site and the templates are as they were.
+pub fn shared(
     site: &Site,
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
-    reuse: Option<Reuse>,
+    memo: &dyn Memo,
+    cards_before: &CardMemo,
 ) -> Shared {
     let mut nav = vec![
         json!({"url": urls::cases_page(1), "title": "Cases"}),
@@ -357,28 +352,43 @@ pub fn shared_reusing(
     });
     let cards: Vec<Value> = (0..site.cases.len()).into_par_iter().map(|i| views::card(site, i)).collect();
     let mut card_errors = Vec::new();
+    let mut card_memo = CardMemo::new();
     let cards_html: Vec<[String; 2]> = if tera.get_template_names().any(|n| n == "card.html") {
         let lang = site.config.language.as_str();
-        let reuse = reuse.filter(|(old, _)| old.site == site_value && !old.cards_html.is_empty());
-        let rendered: Result<Vec<[String; 2]>, Diagnostic> = cards
+        let mut seed = inputs::Hasher::new();
+        seed.value(&site_value);
+        seed.bytes(&memo.templates().to_le_bytes());
+        let rendered: Result<Vec<([String; 2], Fingerprint)>, Diagnostic> = cards
             .par_iter()
-            .enumerate()
-            .map(|(i, card)| {
-                if let Some((old, index)) = reuse {
-                    if let Some(o) = index(i).filter(|&o| old.cards.get(o) == Some(card)) {
-                        return Ok(old.cards_html[o].clone());
-                    }
+            .map(|card| {
+                let mut h = seed.clone();
+                h.value(card);
+                let fp = h.finish();
+                if let Some(html) = cards_before.get(&fp) {
+                    return Ok((html.clone(), fp));
                 }
-                Ok([
-                    card_html(tera, &site_value, card, CARD_ROOT, 2, lang)?,
-                    card_html(tera, &site_value, card, CARD_ROOT, 3, lang)?,
-                ])
+                Ok((
+                    [
+                        card_html(tera, &site_value, card, CARD_ROOT, 2, lang)?,
+                        card_html(tera, &site_value, card, CARD_ROOT, 3, lang)?,
+                    ],
+                    fp,
+                ))
             })
             .collect();
-        rendered.unwrap_or_else(|d| {
-            card_errors.push(d);
-            Vec::new()
-        })
+        match rendered {
+            Ok(r) => r
+                .into_iter()
+                .map(|(html, fp)| {
+                    card_memo.insert(fp, html.clone());
+                    html
+                })
+                .collect(),
+            Err(d) => {
+                card_errors.push(d);
+                Vec::new()
+            }
+        }
     } else {
         Vec::new()
     };
@@ -395,37 +405,18 @@ pub fn shared_reusing(
         card_errors,
         matrix_counts: views::matrix_counts(site),
         matrix_counts_confirmed: views::matrix_counts_where(site, true),
+        card_memo,
     }
-}
-
-/// Renders every page, the feeds and the highlighting CSS.
-pub fn render(
-    site: &Site,
-    tera: &Tera,
-    builtin: &std::collections::BTreeSet<String>,
-) -> (Vec<OutputFile>, Vec<Diagnostic>) {
-    render_some(site, tera, &shared(site, tera, builtin), &jobs(site), true, true)
-}
-
-/// As [`render`], streaming each file to `sink` (see [`render_to`]).
-pub fn render_streaming(
-    site: &Site,
-    tera: &Tera,
-    builtin: &std::collections::BTreeSet<String>,
-    sinks: &Sinks,
-    profile: &Profile,
-) -> Vec<Diagnostic> {
-    let start = std::time::Instant::now();
-    let shared = shared(site, tera, builtin);
-    profile.add(Profile::SHARED, start);
-    render_to(site, tera, &shared, sinks, profile)
 }
 
 /// Where a streaming render puts what it makes: whole files, and the few files too big
 /// to hold whole (hundreds of megabytes at 100,000 cases), piece by piece.
 pub struct Sinks<'a> {
+    /// Pages, made anew or known to be as they were (see [`Memo`]).
+    pub page: &'a (dyn Fn(Made) -> Result<(), Diagnostic> + Sync),
     pub file: &'a (dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
     pub stream: StreamSink<'a>,
+    pub memo: &'a dyn Memo,
 }
 
 /// Takes a file's path and its pieces, in order.
@@ -442,10 +433,10 @@ fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Optio
     })
 }
 
-fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<OutputFile, Diagnostic> {
+fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let url = job.url(site);
-    let mut ctx = Context::new();
-    put(&mut ctx, "site", shared.site.clone());
+    let mut ctx = Ctx::new();
+    ctx.put("site", shared.site.clone());
     ctx.insert("root", &urls::root_prefix(&url));
     let template = match *job {
         Job::Home => {
@@ -514,14 +505,14 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             let related = &site.cases[i].related;
             let html = cards_html(tera, shared, related, &root, 3, lang, &site.config.language)?;
             let lean = shared.lean.contains("case.html") && !shared.cards_html.is_empty();
-            put(&mut ctx, "case", views::case_page(site, i, &shared.cards, !lean, &html));
-            put(&mut ctx, "charts", charts::case_charts(site, i));
+            ctx.put("case", views::case_page(site, i, &shared.cards, !lean, &html));
+            ctx.put("charts", charts::case_charts(site, i));
             "case.html"
         }
         Job::TermIndex(kind) => {
             ctx.insert("page", &page_meta(site, &url, "terms", kind.title(), None, None));
             ctx.insert("taxonomy", &views::taxonomy(kind));
-            put(&mut ctx, "terms", views::terms(site, kind).into());
+            ctx.put("terms", views::terms(site, kind).into());
             "terms.html"
         }
         Job::Matrix(confirmed) => {
@@ -579,15 +570,15 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                 row.insert("root", &root);
                 run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
             };
-            put(&mut ctx, "timeline", charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml))?);
+            ctx.put("timeline", charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml))?);
             "timeline.html"
         }
         Job::Statistics => {
             ctx.insert("page", &page_meta(site, &url, "statistics", "Statistics", None, None));
-            put(&mut ctx, "stats", charts::statistics(site, &shared.matrix_counts));
+            ctx.put("stats", charts::statistics(site, &shared.matrix_counts));
             "statistics.html"
         }
-        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
+        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t, memo),
         Job::Page(i) => {
             let p = &site.pages[i];
             ctx.insert(
@@ -607,18 +598,20 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             "404.html"
         }
     };
-    run(tera, template, &ctx, &url)
+    page(tera, memo, template, &ctx, &url)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render_term(
     site: &Site,
     tera: &Tera,
     shared: &Shared,
-    mut ctx: Context,
+    mut ctx: Ctx,
     url: &str,
     kind: Kind,
     t: usize,
-) -> Result<OutputFile, Diagnostic> {
+    memo: &dyn Memo,
+) -> Result<Made, Diagnostic> {
     let term = &site.taxonomy(kind).terms[t];
     let catalog = site.catalog;
     ctx.insert("taxonomy", &views::taxonomy(kind));
@@ -662,7 +655,7 @@ fn render_term(
                 }),
             );
             insert_cards(&mut ctx, site, tera, shared, "organization.html", &cases, url, 3)?;
-            put(&mut ctx, "charts", charts::org_charts(site, &term.slug, &cases));
+            ctx.put("charts", charts::org_charts(site, &term.slug, &cases));
             "organization.html"
         }
         Kind::Techniques => {
@@ -717,8 +710,8 @@ fn render_term(
                 "page",
                 &page_meta(site, url, "technique", &format!("{}: {}", term.slug, term.name), None, None),
             );
-            put(&mut ctx, "technique", tech_view.into());
-            put(&mut ctx, "uses", uses.into());
+            ctx.put("technique", tech_view.into());
+            ctx.put("uses", uses.into());
             "technique.html"
         }
         Kind::Tactics => {
@@ -761,7 +754,7 @@ fn render_term(
                     |t| json!({"id": t.id, "shortname": t.shortname, "name": t.name, "url": url, "mitre_url": t.url}),
                 ),
             );
-            put(&mut ctx, "techniques", techniques.into());
+            ctx.put("techniques", techniques.into());
             "tactic.html"
         }
         _ => {
@@ -774,14 +767,14 @@ fn render_term(
             "term.html"
         }
     };
-    run(tera, template, &ctx, url)
+    page(tera, memo, template, &ctx, url)
 }
 
 /// `cards_html` of a list page, and `cases` (full cards) unless its template is the
 /// built-in one, which reads `cards_html` only.
 #[allow(clippy::too_many_arguments)]
 fn insert_cards(
-    ctx: &mut Context,
+    ctx: &mut Ctx,
     site: &Site,
     tera: &Tera,
     shared: &Shared,
@@ -792,20 +785,22 @@ fn insert_cards(
 ) -> Result<(), Diagnostic> {
     let lang = &site.config.language;
     let html = cards_html(tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
-    put(ctx, "cards_html", Value::Array(html.into_iter().map(|h| Value::String(h.into_owned())).collect()));
+    ctx.put("cards_html", Value::Array(html.into_iter().map(|h| Value::String(h.into_owned())).collect()));
     if !shared.lean.contains(template) || shared.cards_html.is_empty() {
-        put(ctx, "cases", views::cards_of(&shared.cards, cases).into());
+        ctx.put("cases", views::cards_of(&shared.cards, cases).into());
     }
     Ok(())
 }
 
-/// `ctx.insert` without serializing `value` again: it is moved in.
-fn put(ctx: &mut Context, key: &str, value: Value) {
-    let mut map = serde_json::Map::new();
-    map.insert(key.to_string(), value);
-    if let Ok(c) = Context::from_value(Value::Object(map)) {
-        ctx.extend(c);
+/// A page through `template`, unless its fingerprint says it is as it was.
+fn page(tera: &Tera, memo: &dyn Memo, template: &str, ctx: &Ctx, url: &str) -> Result<Made, Diagnostic> {
+    let fingerprint = ctx.fingerprint(memo.templates(), template);
+    let path = urls::output_path(url);
+    if memo.unchanged(&path, fingerprint) {
+        return Ok(Made::Same { path, fingerprint });
     }
+    let f = run(tera, template, &ctx.ctx, url)?;
+    Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.
@@ -892,54 +887,10 @@ fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
     run(tera, "robots.txt", &ctx, "robots.txt")
 }
 
-/// Renders only `jobs`, with `shared` computed by the caller, for the incremental
-/// rebuilds of `casebook serve`. `site_wide` adds what shows every case at once (feeds,
-/// sitemap, exports, the search index); `extras` adds `robots.txt` and `syntax.css`,
-/// which depend on the configuration only. A full build is all jobs with both.
-pub fn render_some(
-    site: &Site,
-    tera: &Tera,
-    shared: &Shared,
-    jobs: &[Job],
-    site_wide: bool,
-    extras: bool,
-) -> (Vec<OutputFile>, Vec<Diagnostic>) {
-    let results: Vec<Result<OutputFile, Diagnostic>> =
-        jobs.par_iter().map(|job| render_job(site, tera, shared, job)).collect();
-    let profile = Profile::default();
-    let mut files = Vec::with_capacity(results.len() + 4);
-    let mut diags = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => diags.push(d),
-        }
-    }
-    let made = std::sync::Mutex::new((Vec::new(), Vec::new()));
-    let keep = |r: Result<OutputFile, Diagnostic>| {
-        let mut made = made.lock().unwrap_or_else(|e| e.into_inner());
-        match r {
-            Ok(f) => made.0.push(f),
-            Err(d) => made.1.push(d),
-        }
-    };
-    // Held in memory here anyway: streamed files are gathered whole.
-    let gather = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| {
-        keep(Ok(OutputFile { path: path.to_string(), bytes: pieces.collect::<Vec<_>>().concat() }))
-    };
-    tail(site, tera, shared, site_wide, extras, &profile, &keep, &gather);
-    let (mut tail_files, tail_diags) = made.into_inner().unwrap_or_else(|e| e.into_inner());
-    // Exports arrive from several threads: sorted, the list is the same on every run.
-    tail_files.sort_by(|a, b| a.path.cmp(&b.path));
-    files.extend(tail_files);
-    diags.extend(tail_diags);
-    (files, diags)
-}
-
 /// Renders every page, the feeds and the highlighting CSS, handing each file to `sink`
 /// as soon as it is made (from several threads), so the site is never held whole in
 /// memory. Returns the diagnostics of rendering and of `sink` (the caller sorts them).
-pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile: &Profile) -> Vec<Diagnostic> {
+pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile: &Profile) -> Vec<Diagnostic> {
     let sink = sinks.file;
     let mut jobs = jobs(site);
     // The few pages that show every case (timeline, statistics, matrix, indexes) take
@@ -951,7 +902,7 @@ pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profi
         .par_iter()
         .filter_map(|job| {
             let start = std::time::Instant::now();
-            let r = render_job(site, tera, shared, job).and_then(sink).err();
+            let r = render_job(site, tera, shared, job, sinks.memo).and_then(sinks.page).err();
             profile.add(Profile::part_of(job), start);
             r
         })
@@ -969,8 +920,6 @@ pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profi
         site,
         tera,
         shared,
-        true,
-        true,
         profile,
         &|r| {
             if let Err(d) = r.and_then(sink) {
@@ -983,21 +932,17 @@ pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profi
     diags
 }
 
-/// What `render_some` adds after the pages (see there); `out` is called from several
-/// threads.
-#[allow(clippy::too_many_arguments)]
+/// What shows every case at once (feeds, sitemap, exports, the search index), and the
+/// files made from the configuration alone; `out` is called from several threads.
 fn tail(
     site: &Site,
     tera: &Tera,
     shared: &Shared,
-    site_wide: bool,
-    extras: bool,
     profile: &Profile,
     out: &(dyn Fn(Result<OutputFile, Diagnostic>) + Sync),
     stream: exports::Stream,
 ) {
-    if site_wide {
-        // What shows every case at once: feeds, sitemap, exports, the search index.
+    {
         let start = std::time::Instant::now();
         out(feed(site, tera, shared));
         out(sitemap(site, tera, shared, &self::jobs(site)));
@@ -1016,7 +961,7 @@ fn tail(
             out(Err(d));
         }
     }
-    if extras {
+    {
         for d in &shared.card_errors {
             out(Err(d.clone()));
         }

@@ -1,21 +1,19 @@
-//! `casebook serve`: builds the site into memory, serves it over HTTP, rebuilds on
-//! every change and reloads open pages through a WebSocket.
+//! `casebook serve`: the build engine kept in memory, its site served over HTTP, run again
+//! on every change, open pages reloaded through a WebSocket.
 //!
-//! - [`engine`]: the incremental builder (runs on its own thread, with rayon).
-//! - [`http`]: the HTTP side (axum on tokio): pages from memory, the reload socket.
+//! - the builder thread holds one [`Engine`] and runs it after each burst of edits: the
+//!   same engine as `casebook build`, writing to memory instead of a folder;
+//! - [`http`]: the HTTP side (axum on tokio): files from memory, the reload socket.
 //!
-//! The site is a map from output path to bytes; each rebuild replaces entries under a
-//! write lock, so a reader sees a page whole, old or new, and nothing but the keys of
-//! that map can ever be served.
+//! The site is a map from output path to bytes, swapped whole when a run succeeds, so a
+//! reader sees one build, and nothing but what that build would publish can be served.
 
-pub mod engine;
 pub mod http;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -26,7 +24,8 @@ use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
 use crate::config::Overrides;
-use crate::render::OutputFile;
+use crate::engine::{self, Engine, Target};
+use crate::write::Memory;
 
 /// The port `serve` tries first when none is given.
 pub const DEFAULT_PORT: u16 = 1111;
@@ -50,14 +49,21 @@ pub struct Options {
 
 /// What the HTTP side and the builder share.
 pub struct Live {
-    files: RwLock<HashMap<String, Bytes>>,
+    site: Memory,
+    /// Whether a build has succeeded yet.
+    ready: std::sync::atomic::AtomicBool,
     error: Mutex<Option<String>>,
     messages: broadcast::Sender<String>,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Live { files: RwLock::new(HashMap::new()), error: Mutex::new(None), messages: broadcast::channel(64).0 }
+        Live {
+            site: Memory::default(),
+            ready: Default::default(),
+            error: Mutex::new(None),
+            messages: broadcast::channel(64).0,
+        }
     }
 }
 
@@ -72,13 +78,25 @@ pub fn inject(html: &[u8]) -> Bytes {
 }
 
 impl Live {
-    /// The bytes served at an output path.
+    /// The bytes served at an output path: what the build wrote, with the reload script
+    /// in HTML pages.
     pub fn get(&self, path: &str) -> Option<Bytes> {
-        self.files.read().ok()?.get(path).cloned()
+        let bytes = self.site.get(path)?;
+        Some(if path.ends_with(".html") { inject(&bytes) } else { bytes })
+    }
+
+    /// Whether `path` is a file of the site.
+    pub fn has(&self, path: &str) -> bool {
+        self.site.get(path).is_some()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.read().map(|f| f.is_empty()).unwrap_or(true)
+        !self.ready.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The site the engine writes to.
+    pub fn site(&self) -> &Memory {
+        &self.site
     }
 
     pub fn error(&self) -> Option<String> {
@@ -87,33 +105,6 @@ impl Live {
 
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.messages.subscribe()
-    }
-
-    /// Rendered files replace their old versions, all at once.
-    pub fn put(&self, files: Vec<OutputFile>) {
-        if files.is_empty() {
-            return;
-        }
-        let files: Vec<(String, Bytes)> = files
-            .into_iter()
-            .map(|f| {
-                let bytes = if f.path.ends_with(".html") { inject(&f.bytes) } else { Bytes::from(f.bytes) };
-                (f.path, bytes)
-            })
-            .collect();
-        if let Ok(mut map) = self.files.write() {
-            map.extend(files);
-        }
-    }
-
-    /// Assets as they are, and pages or assets that are gone.
-    pub fn files_update(&self, assets: Vec<(String, Bytes)>, removed: &[String]) {
-        if let Ok(mut map) = self.files.write() {
-            for r in removed {
-                map.remove(r);
-            }
-            map.extend(assets);
-        }
     }
 
     /// Tells open pages to reload: those at `pages` (URLs from `/`), or all.
@@ -285,12 +276,20 @@ fn open_browser(url: &str) {
     }
 }
 
+/// Hidden files and editors' temporary files: never part of a site.
+fn ignored(rel: &Path) -> bool {
+    rel.iter().any(|p| {
+        let p = p.to_string_lossy();
+        p.starts_with('.') || p.ends_with('~') || p.ends_with(".swp") || p.ends_with(".tmp")
+    }) || rel.file_name().is_some_and(|n| n == "4913")
+}
+
 /// Whether a changed path can change the site.
 fn relevant(root: &Path, path: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(root) else {
         return false;
     };
-    if engine::ignored(rel) {
+    if ignored(rel) {
         return false;
     }
     match rel.iter().next().and_then(|p| p.to_str()) {
@@ -332,14 +331,14 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
     };
     watch_new(&mut debouncer);
 
-    let mut engine = engine::Engine::new(root.clone(), overrides);
-    let first = engine.run(None, &live, &|| false);
-    if first.ok {
-        eprintln!("built {} files in {} ms", first.pages, first.millis);
+    let options = engine::Options { root: root.clone(), overrides: overrides.clone(), ..Default::default() };
+    let mut engine = Engine::new(root.clone(), overrides);
+    let first = rebuild(&mut engine, &options, &live);
+    if let Some(r) = first {
+        eprintln!("built {} files in {} ms", r.files, r.ms);
     }
     let _ = ready.send(());
 
-    let pending: std::cell::RefCell<Vec<PathBuf>> = std::cell::RefCell::new(Vec::new());
     let collect = |r: DebounceEventResult, into: &mut Vec<PathBuf>| match r {
         // Reading a file is an event too (the builder reads them all): only writes count.
         Ok(events) => into.extend(
@@ -355,12 +354,10 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
         }
     };
     loop {
-        let mut paths = std::mem::take(&mut *pending.borrow_mut());
-        if paths.is_empty() {
-            match rx.recv() {
-                Ok(r) => collect(r, &mut paths),
-                Err(_) => return,
-            }
+        let mut paths = Vec::new();
+        match rx.recv() {
+            Ok(r) => collect(r, &mut paths),
+            Err(_) => return,
         }
         while let Ok(r) = rx.try_recv() {
             collect(r, &mut paths);
@@ -372,34 +369,61 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
         if paths.is_empty() {
             continue;
         }
-        let interrupted = || {
-            let mut got = false;
-            while let Ok(r) = rx.try_recv() {
-                let mut ps = Vec::new();
-                collect(r, &mut ps);
-                ps.retain(|p| relevant(&root, p));
-                got |= !ps.is_empty();
-                pending.borrow_mut().extend(ps);
-            }
-            got
-        };
-        let outcome = engine.run(Some(&paths), &live, &interrupted);
-        if outcome.ok {
+        if let Some(r) = rebuild(&mut engine, &options, &live) {
             let what = match paths.as_slice() {
                 [one] => crate::load::display(&root, one),
                 many => format!("{} files", many.len()),
             };
             eprintln!(
-                "{what} changed: {} page{} rebuilt in {} ms{}",
-                outcome.pages,
-                if outcome.pages == 1 { "" } else { "s" },
-                outcome.millis,
-                if outcome.deferred > 0 {
-                    format!(" ({} left for the next change)", outcome.deferred)
-                } else {
-                    String::new()
-                }
+                "{what} changed: {} page{} rendered, {} file{} changed, in {} ms",
+                r.rendered,
+                if r.rendered == 1 { "" } else { "s" },
+                r.changed,
+                if r.changed == 1 { "" } else { "s" },
+                r.ms
             );
         }
+    }
+}
+
+/// What a successful run did, for the terminal.
+struct Rebuilt {
+    files: usize,
+    rendered: usize,
+    changed: usize,
+    ms: u128,
+}
+
+/// One run of the engine into memory: on success the new site is served and the pages
+/// that changed reload; on errors the last good site stays, and the errors go to the
+/// terminal and to every open page.
+fn rebuild(engine: &mut Engine, options: &engine::Options, live: &Live) -> Option<Rebuilt> {
+    let start = std::time::Instant::now();
+    let report = engine.run(options, false, Target::Memory(live.site()));
+    let ms = start.elapsed().as_millis();
+    let text = crate::report::human(&report.diagnostics.items);
+    if report.diagnostics.has_errors() {
+        eprint!("{text}");
+        live.set_error(text);
+        return None;
+    }
+    eprint!("{text}");
+    let was_failing = live.error().is_some();
+    live.clear_error();
+    let first = live.is_empty();
+    live.ready.store(true, std::sync::atomic::Ordering::Release);
+    if first || was_failing {
+        live.reload(None);
+    } else if !report.changed.is_empty() {
+        live.reload(Some(report.changed.iter().map(|p| page_url(p)).collect()));
+    }
+    Some(Rebuilt { files: report.files, rendered: report.rendered, changed: report.changed.len(), ms })
+}
+
+/// The URL a browser shows for an output path: `cases/x/index.html` -> `/cases/x/`.
+fn page_url(path: &str) -> String {
+    match path.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{path}"),
     }
 }

@@ -1,0 +1,377 @@
+//! The engine: files in, outputs out, one way for `build`, `check` and `serve`.
+//!
+//! A run goes load -> parse -> resolve -> render -> write. `build` and `check` run a new
+//! engine once; `serve` keeps one and runs it again after every edit. What it keeps
+//! between runs is only what makes a run cheaper, never what decides its output:
+//!
+//! - each file parsed, by its text ([`parsed`]): a file whose text is the same is not
+//!   parsed again;
+//! - the compiled templates and the catalog, by their text;
+//! - the fingerprint of every page's inputs ([`memo`]): a page whose view gives the same
+//!   values to the same templates is not rendered again, and the store keeps its bytes.
+//!
+//! Everything else (resolve, the views, exports, feeds, search, the link check) runs
+//! every time, so an edit can never leave an output stale, and the outputs a run does not
+//! make are gone from the store when it commits.
+
+mod memo;
+mod parsed;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::attack::Catalog;
+use crate::config::{Config, Overrides};
+use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::render::{self, Made, OutputFile};
+use crate::write::{self, Store};
+use crate::{load, resolve};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub root: PathBuf,
+    pub overrides: Overrides,
+    /// `check` validates everything and writes nothing.
+    pub write: bool,
+    /// The instant embargoes are compared with (now, unless a test says otherwise).
+    pub now: Option<jiff::Timestamp>,
+    /// `check --external`: fetch external links too.
+    pub external: Option<crate::external::Options>,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub diagnostics: Diagnostics,
+    /// Where the site was (or would have been) written.
+    pub output: Option<PathBuf>,
+    pub pages: usize,
+    /// Pages rendered by this run; the others were as the last run left them.
+    pub rendered: usize,
+    pub files: usize,
+    pub cases: usize,
+    pub left_out: usize,
+    /// Output paths that changed, appeared or went (serve: what to reload).
+    pub changed: Vec<String>,
+    /// (stage, milliseconds), for `--timings` and benchmarks.
+    pub timings: Vec<(&'static str, u128)>,
+    /// Resident memory in MB after each stage of `timings` (Linux only).
+    pub resident: Vec<Option<u64>>,
+    /// Where the render's thread time went (see [`render::Profile`]).
+    pub render_parts: Vec<(&'static str, u128)>,
+}
+
+/// Where a run's outputs go.
+pub enum Target<'a> {
+    /// Nowhere: `check`.
+    None,
+    /// The output folder, replaced whole when the run succeeds.
+    Disk,
+    /// Memory, swapped in whole when the run succeeds (`serve`).
+    Memory(&'a write::Memory),
+}
+
+/// `casebook build` and `casebook check`: a new engine, run once.
+pub fn run(options: &Options, strict: bool) -> Report {
+    let mut engine = Engine::new(options.root.clone(), options.overrides.clone());
+    let target = if options.write { Target::Disk } else { Target::None };
+    engine.run(options, strict, target)
+}
+
+/// The process's resident memory in MB, from `/proc` (None where there is no `/proc`).
+fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// The output folder: `--output` is relative to the current folder, `site.toml`'s
+/// `[build] output` to the site root.
+pub fn output_dir(root: &Path, config: &Config, overrides: &Overrides) -> PathBuf {
+    match &overrides.output {
+        Some(p) => p.clone(),
+        None => root.join(&config.build.output),
+    }
+}
+
+/// The compiled-in catalog, or one read from the site.
+pub enum LoadedCatalog {
+    Builtin(&'static Catalog),
+    Owned(Box<Catalog>),
+}
+
+impl std::ops::Deref for LoadedCatalog {
+    type Target = Catalog;
+    fn deref(&self) -> &Catalog {
+        match self {
+            LoadedCatalog::Builtin(c) => c,
+            LoadedCatalog::Owned(c) => c,
+        }
+    }
+}
+
+/// What `[attack] catalog` names: the compiled-in catalog (no text), or a file in the site.
+#[derive(PartialEq, Eq)]
+struct CatalogSource {
+    name: String,
+    text: Option<String>,
+}
+
+/// The catalog's source, read again every run to tell whether it changed.
+fn read_catalog(root: &Path, config: &Config) -> Result<CatalogSource, Diagnostic> {
+    let name = config.attack.catalog.clone();
+    if name == "builtin" {
+        return Ok(CatalogSource { name, text: None });
+    }
+    let path = root.join(&config.attack.catalog);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Diagnostic::error("catalog-invalid", format!("cannot read the ATT&CK catalog {}: {e}", path.display()))
+            .in_path("site.toml")
+    })?;
+    Ok(CatalogSource { name, text: Some(text) })
+}
+
+fn parse_catalog(source: &CatalogSource) -> Result<LoadedCatalog, Diagnostic> {
+    let name = &source.name;
+    match source.text.as_deref() {
+        None => Ok(LoadedCatalog::Builtin(Catalog::builtin())),
+        Some(text) => Catalog::from_json(text)
+            .map(|c| LoadedCatalog::Owned(Box::new(c)))
+            .map_err(|e| Diagnostic::error("catalog-invalid", format!("{name}: {e}")).in_path("site.toml")),
+    }
+}
+
+/// One engine: `build` makes a new one, `serve` keeps one.
+pub struct Engine {
+    root: PathBuf,
+    overrides: Overrides,
+    parsed: parsed::Parsed,
+    /// The catalog's source, and what was read from it.
+    catalog: Option<(CatalogSource, std::sync::Arc<LoadedCatalog>)>,
+    /// The templates' fingerprint and the Tera compiled from them.
+    tera: Option<(render::Fingerprint, std::sync::Arc<tera::Tera>)>,
+    memo: memo::Memo,
+}
+
+impl Engine {
+    pub fn new(root: PathBuf, overrides: Overrides) -> Self {
+        Engine {
+            root,
+            overrides,
+            parsed: parsed::Parsed::default(),
+            catalog: None,
+            tera: None,
+            memo: memo::Memo::default(),
+        }
+    }
+
+    /// One run, from the files as they are now to `target`. The target changes only when
+    /// the run has no error (`strict`: no warning either).
+    pub fn run(&mut self, options: &Options, strict: bool, target: Target) -> Report {
+        let mut report = Report::default();
+        let mut clock = Instant::now();
+        let mut lap = |report: &mut Report, stage: &'static str| {
+            report.timings.push((stage, clock.elapsed().as_millis()));
+            report.resident.push(resident_mb());
+            clock = Instant::now();
+        };
+        let finish = |mut report: Report| {
+            if strict {
+                report.diagnostics.promote_warnings();
+            }
+            report.diagnostics.sort();
+            report
+        };
+        let root = self.root.clone();
+        let root = root.as_path();
+        let config_file = match load::read_config(root) {
+            Ok(f) => f,
+            Err(d) => {
+                report.diagnostics.push(d);
+                return finish(report);
+            }
+        };
+        let mut config = match Config::parse(&config_file) {
+            Ok(c) => c,
+            Err(ds) => {
+                report.diagnostics.extend(ds);
+                return finish(report);
+            }
+        };
+        config.apply(&self.overrides);
+        let output = output_dir(root, &config, &self.overrides);
+        if matches!(target, Target::Disk) {
+            match write::check_output(root, &output) {
+                Ok(out) => report.output = Some(out),
+                Err(d) => report.diagnostics.push(d),
+            }
+        }
+        let catalog = match read_catalog(root, &config) {
+            Ok(key) => match &self.catalog {
+                Some((k, c)) if *k == key => c.clone(),
+                _ => match parse_catalog(&key) {
+                    Ok(c) => {
+                        let c = std::sync::Arc::new(c);
+                        self.catalog = Some((key, c.clone()));
+                        c
+                    }
+                    Err(d) => {
+                        report.diagnostics.push(d);
+                        return finish(report);
+                    }
+                },
+            },
+            Err(d) => {
+                report.diagnostics.push(d);
+                return finish(report);
+            }
+        };
+
+        let (sources, diags) = load::load(root, &config);
+        report.diagnostics.extend(diags);
+        lap(&mut report, "load");
+        let (parsed, diags) = self.parsed.parse(&sources, &config);
+        report.diagnostics.extend(diags);
+        lap(&mut report, "parse");
+        let templates = memo::templates(&sources.templates);
+        let tera = match &self.tera {
+            Some((fp, t)) if *fp == templates => Ok(t.clone()),
+            _ => render::compile(&sources.templates).map(std::sync::Arc::new),
+        };
+        let now = options.now.unwrap_or_else(jiff::Timestamp::now);
+        let (site, diags) = resolve::resolve(parsed, config, &catalog, now);
+        report.diagnostics.extend(diags);
+        report.cases = site.cases.len();
+        report.left_out = site.left_out.len();
+        lap(&mut report, "resolve");
+        let tera = match tera {
+            Ok(t) => {
+                self.tera = Some((templates, t.clone()));
+                t
+            }
+            Err(ds) => {
+                report.diagnostics.extend(ds);
+                return finish(report);
+            }
+        };
+        let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(Severity::Warning) > 0);
+        // Write only a run that can still succeed; the rest is rendered and checked only.
+        let mut write_ms = 0;
+        let txn = if failed(&report.diagnostics) {
+            None
+        } else {
+            let start = Instant::now();
+            let txn = match (&target, &report.output) {
+                (Target::Disk, Some(out)) => write::Staging::new(out, &sources.assets).map(Txn::Disk).map(Some),
+                (Target::Memory(m), _) => m.begin(&sources.assets).map(Txn::Memory).map(Some),
+                _ => Ok(None),
+            };
+            write_ms += start.elapsed().as_millis();
+            txn.unwrap_or_else(|d| {
+                report.diagnostics.push(d);
+                None
+            })
+        };
+        let store: Option<&dyn Store> = txn.as_ref().map(Txn::store);
+        let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
+        let seen = render::check::Seen::new(&site);
+        // The memo stands for what the target holds: with nothing held, nothing is kept.
+        let before = match (&target, store) {
+            (Target::Memory(_), Some(_)) => std::mem::take(&mut self.memo),
+            _ => memo::Memo::default(),
+        };
+        let memo = memo::Run::new(&before, templates, &seen);
+        let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let page = |m: Made| -> Result<(), Diagnostic> {
+            files.fetch_add(1, Ordering::Relaxed);
+            pages.fetch_add(1, Ordering::Relaxed);
+            match m {
+                Made::New { path, bytes, fingerprint } => {
+                    rendered.fetch_add(1, Ordering::Relaxed);
+                    let found = seen.add(&path, &bytes);
+                    memo.made(&path, fingerprint, found);
+                    store.map_or(Ok(()), |s| s.put(&path, bytes))
+                }
+                Made::Same { path, fingerprint } => {
+                    seen.add_found(&path, memo.found(&path));
+                    memo.made(&path, fingerprint, memo.found(&path).to_vec());
+                    store.map_or(Ok(()), |s| s.keep(&path))
+                }
+            }
+        };
+        let file = |f: OutputFile| -> Result<(), Diagnostic> {
+            files.fetch_add(1, Ordering::Relaxed);
+            if f.path.ends_with(".html") {
+                pages.fetch_add(1, Ordering::Relaxed);
+            }
+            seen.add(&f.path, &f.bytes);
+            store.map_or(Ok(()), |s| s.put(&f.path, f.bytes))
+        };
+        let stream = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| -> Result<(), Diagnostic> {
+            files.fetch_add(1, Ordering::Relaxed);
+            seen.add(path, &[]);
+            match store {
+                Some(s) => s.put_pieces(path, pieces),
+                None => {
+                    pieces.for_each(drop);
+                    Ok(())
+                }
+            }
+        };
+        let profile = render::Profile::default();
+        let start = Instant::now();
+        let shared = render::shared(&site, &tera, &builtin, &memo, &before.cards);
+        profile.add_shared(start);
+        let sinks = render::Sinks { page: &page, file: &file, stream: &stream, memo: &memo };
+        let diags = render::render(&site, &tera, &shared, &sinks, &profile);
+        report.diagnostics.extend(diags);
+        report.diagnostics.extend(render::check::local_links(&site, &seen, &sources.assets));
+        if let Some(external) = &options.external {
+            report.diagnostics.extend(crate::external::check(&site, external));
+        }
+        report.pages = pages.into_inner();
+        report.rendered = rendered.into_inner();
+        report.files = files.into_inner() + sources.assets.len();
+        lap(&mut report, "render");
+        report.render_parts = profile.parts();
+        let mut report = finish(report);
+        let start = Instant::now();
+        let ok = !report.diagnostics.has_errors();
+        match txn {
+            Some(Txn::Disk(staging)) if ok => {
+                if let Err(d) = staging.finish() {
+                    report.diagnostics.push(d);
+                }
+            }
+            Some(Txn::Memory(m)) if ok => {
+                report.changed = m.commit();
+                self.memo = memo.into_memo(shared.card_memo);
+            }
+            Some(Txn::Disk(staging)) => staging.abort(),
+            Some(Txn::Memory(_)) => self.memo = before,
+            None => {}
+        }
+        if matches!(target, Target::Disk) && report.output.is_some() {
+            write_ms += start.elapsed().as_millis();
+            report.timings.push(("write", write_ms));
+            report.resident.push(resident_mb());
+        }
+        report
+    }
+}
+
+/// A run's open store.
+enum Txn<'a> {
+    Disk(write::Staging),
+    Memory(write::MemoryTxn<'a>),
+}
+
+impl Txn<'_> {
+    fn store(&self) -> &dyn Store {
+        match self {
+            Txn::Disk(s) => s,
+            Txn::Memory(m) => m,
+        }
+    }
+}
