@@ -326,3 +326,111 @@ fn ctrl_c_stops_cleanly() {
     let said: Vec<String> = s.stderr.try_iter().collect();
     assert!(said.iter().any(|l| l.contains("stopping")), "{said:?}");
 }
+
+/// A request written by hand with its own method and headers.
+fn raw(s: &Server, head: &str) -> String {
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "{head}Connection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = stream.read_to_string(&mut out);
+    out
+}
+
+fn status_of(response: &str) -> u16 {
+    response.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn withdrawn_cases_answer_404_everywhere() {
+    let dir = site();
+    let s = start(dir.path());
+    let mut socket = ws(&s);
+    for p in ["/cases/alpha-2024/", "/cases/alpha-2024/stix.json", "/cases/alpha-2024/attack-layer.json"] {
+        assert_eq!(get(&s, p).0, 200, "{p}");
+    }
+    let text = case("Alpha breach", "2024-05-01", &["T1078"]).replace("date = 2024", "tlp = \"amber\"\ndate = 2024");
+    edit(dir.path().join("content/cases/alpha-2024.md"), &text);
+    next(&mut socket, "reload");
+    for p in ["/cases/alpha-2024/", "/cases/alpha-2024/stix.json", "/cases/alpha-2024/attack-layer.json"] {
+        assert_eq!(get(&s, p).0, 404, "{p} is still served after the case became TLP:AMBER");
+    }
+    let (_, home) = get(&s, "/");
+    assert!(!home.contains("Alpha breach"), "the home page still lists the withheld case");
+    let (_, all) = get(&s, "/api/cases.json");
+    assert!(!all.contains("alpha-2024"));
+    // Deleted: gone too.
+    std::fs::remove_file(dir.path().join("content/cases/beta-2023.md")).unwrap();
+    next(&mut socket, "reload");
+    assert_eq!(get(&s, "/cases/beta-2023/stix.json").0, 404);
+}
+
+#[test]
+fn serve_reports_a_broken_link_as_build_does() {
+    let dir = site();
+    let s = start(dir.path());
+    let mut socket = ws(&s);
+    let text = case("Alpha breach", "2024-05-01", &["T1078"]) + "\nSee [the report](../no-such-case/).\n";
+    edit(dir.path().join("content/cases/alpha-2024.md"), &text);
+    let msg = next(&mut socket, "error");
+    let text = msg["text"].as_str().unwrap();
+    assert!(text.contains("link-broken") || text.contains("no-such-case"), "{text}");
+    assert!(text.contains("content/cases/alpha-2024.md:"), "{text}");
+}
+
+#[test]
+fn only_local_pages_reach_the_preview() {
+    let dir = site();
+    let s = start(dir.path());
+    let ok = raw(&s, &format!("GET / HTTP/1.1\r\nHost: {}\r\n", s.addr));
+    assert_eq!(status_of(&ok), 200);
+    let ok = raw(&s, "GET / HTTP/1.1\r\nHost: localhost:1111\r\n");
+    assert_eq!(status_of(&ok), 200);
+    // DNS rebinding: a page of another host, resolved to 127.0.0.1.
+    let evil = raw(&s, "GET / HTTP/1.1\r\nHost: evil.example:1111\r\n");
+    assert_eq!(status_of(&evil), 403, "{evil}");
+    assert!(!evil.contains("Alpha breach"));
+    // Reads only.
+    let post = raw(&s, &format!("POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\n", s.addr));
+    assert_eq!(status_of(&post), 405);
+    assert!(post.to_ascii_lowercase().contains("allow: get, head"), "{post}");
+    // `//host` never becomes a redirect to another host.
+    let slash = raw(&s, &format!("GET //cases/alpha-2024 HTTP/1.1\r\nHost: {}\r\n", s.addr));
+    assert_eq!(status_of(&slash), 301);
+    let location = slash.lines().find(|l| l.to_ascii_lowercase().starts_with("location:")).unwrap();
+    assert_eq!(location.split_once(':').unwrap().1.trim(), "/cases/alpha-2024/");
+    // The socket takes pages of this site only.
+    let mut req =
+        tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{}/__casebook/ws", s.addr)).unwrap();
+    req.headers_mut().insert("Origin", "http://evil.example".parse().unwrap());
+    assert!(tungstenite::connect(req).is_err(), "a socket from another origin was accepted");
+    let mut req =
+        tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{}/__casebook/ws", s.addr)).unwrap();
+    req.headers_mut().insert("Origin", format!("http://{}", s.addr).parse().unwrap());
+    assert!(tungstenite::connect(req).is_ok(), "a page of the site could not connect");
+}
+
+#[test]
+fn reload_sockets_are_capped() {
+    let dir = site();
+    let s = start(dir.path());
+    let mut open: Vec<Ws> = Vec::new();
+    for _ in 0..256 {
+        open.push(ws(&s));
+    }
+    let refused = tungstenite::connect(format!("ws://{}/__casebook/ws", s.addr));
+    match refused {
+        Err(tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 503),
+        other => panic!("socket 257 was not refused cleanly: {:?}", other.map(|_| ())),
+    }
+    // Pages are still served, and a closed socket frees its place.
+    assert_eq!(get(&s, "/").0, 200);
+    let mut first = open.remove(0);
+    first.close(None).unwrap();
+    let _ = first.flush();
+    let deadline = Instant::now() + WAIT;
+    while tungstenite::connect(format!("ws://{}/__casebook/ws", s.addr)).is_err() {
+        assert!(Instant::now() < deadline, "a closed socket never freed its place");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

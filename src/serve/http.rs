@@ -3,31 +3,101 @@
 //! A request path is decoded once, refused if any segment is `.` or `..` or holds a
 //! backslash or NUL, and then only looked up as a key of the in-memory site: there is
 //! no file system path to escape from.
+//!
+//! A preview on loopback is still reachable from any page the writer's browser opens, so
+//! every request must name this server in `Host` (a loopback name or address, or the
+//! `--bind` address: no DNS rebinding), the reload socket takes only pages of this site
+//! (`Origin`), and only so many sockets at once.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Semaphore};
 
 use super::Live;
 
 /// Where open pages connect for reload and error messages.
 pub const WS_PATH: &str = "/__casebook/ws";
 
+/// Reload sockets open at once: one per open tab is a handful; each holds a task.
+pub const MAX_SOCKETS: usize = 256;
+
 #[derive(Clone)]
 struct AppState {
     live: Arc<Live>,
     stop: watch::Receiver<bool>,
+    /// The address listened on: a `Host` naming it is this server too.
+    bind: IpAddr,
+    sockets: Arc<Semaphore>,
 }
 
-pub fn router(live: Arc<Live>, stop: watch::Receiver<bool>) -> Router {
-    Router::new().route(WS_PATH, get(socket)).fallback(page).with_state(AppState { live, stop })
+pub fn router(live: Arc<Live>, stop: watch::Receiver<bool>, bind: IpAddr) -> Router {
+    let state = AppState { live, stop, bind, sockets: Arc::new(Semaphore::new(MAX_SOCKETS)) };
+    Router::new()
+        .route(WS_PATH, get(socket))
+        .fallback(page)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    respond(status, "text/plain; charset=utf-8", Bytes::from_static(body.as_bytes()))
+}
+
+/// The host part of a `Host` header value: `[::1]:8080` -> `::1`, `localhost:1111` -> `localhost`.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+/// Whether `Host` names this server: a loopback name or address, or the bound address.
+pub fn host_allowed(host: &str, bind: IpAddr) -> bool {
+    let name = host_name(host).trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    match name.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ip == bind,
+        Err(_) => false,
+    }
+}
+
+/// What every request passes first: GET or HEAD only, and a `Host` naming this server.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed: this preview only reads\n");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !host_allowed(host, state.bind) {
+        return text(StatusCode::FORBIDDEN, "403 forbidden: this preview answers only to localhost\n");
+    }
+    next.run(request).await
+}
+
+/// Whether a socket request comes from a page of this site: browsers always send
+/// `Origin`, and it must be this server as the page's `Host` names it.
+fn origin_allowed(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        // Not a browser page: nothing a web page could use.
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    origin.to_str().is_ok_and(|o| o.strip_prefix("http://").is_some_and(|h| h.eq_ignore_ascii_case(host)))
 }
 
 /// Why a request path is refused.
@@ -75,26 +145,16 @@ pub fn output_key(path: &str) -> Result<String, Refused> {
     Ok(key)
 }
 
-fn content_type(key: &str) -> &'static str {
-    let ext = key.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    match ext.to_ascii_lowercase().as_str() {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "pdf" => "application/pdf",
-        _ => "application/octet-stream",
+/// The type a static host would send, with UTF-8 named for text.
+fn content_type(key: &str) -> String {
+    let mime = mime_guess::from_path(key).first_or_octet_stream();
+    let textual = mime.type_() == mime_guess::mime::TEXT
+        || matches!(mime.subtype().as_str(), "javascript" | "json" | "xml" | "svg")
+        || mime.suffix().is_some_and(|s| s == mime_guess::mime::XML || s == mime_guess::mime::JSON);
+    if textual {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
     }
 }
 
@@ -142,12 +202,13 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
         return placeholder(live);
     }
     if let Some(bytes) = live.get(&key) {
-        return respond(StatusCode::OK, content_type(&key), bytes);
+        return respond(StatusCode::OK, &content_type(&key), bytes);
     }
-    // `/cases/x` -> `/cases/x/`, as static hosts do.
-    if !path.ends_with('/') && live.get(&format!("{key}/index.html")).is_some() {
+    // `/cases/x` -> `/cases/x/`, as static hosts do; made from the key, so `//x` can never
+    // become a link to another host.
+    if !path.ends_with('/') && live.has(&format!("{key}/index.html")) {
         let mut r = respond(StatusCode::MOVED_PERMANENTLY, "text/plain", Bytes::new());
-        if let Ok(v) = HeaderValue::from_str(&format!("{path}/")) {
+        if let Ok(v) = HeaderValue::from_str(&format!("/{key}/")) {
             r.headers_mut().insert(header::LOCATION, v);
         }
         return r;
@@ -158,8 +219,18 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
     }
 }
 
-async fn socket(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| talk(socket, state)).into_response()
+async fn socket(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&headers) {
+        return text(StatusCode::FORBIDDEN, "403 forbidden: the reload socket is for pages of this site\n");
+    }
+    let Ok(permit) = state.sockets.clone().try_acquire_owned() else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "503 too many open reload sockets; close some tabs\n");
+    };
+    ws.on_upgrade(move |socket| async move {
+        talk(socket, state).await;
+        drop(permit);
+    })
+    .into_response()
 }
 
 async fn talk(mut socket: WebSocket, state: AppState) {
@@ -222,6 +293,27 @@ mod tests {
         ] {
             assert_eq!(output_key(bad), Err(Refused::BadPath), "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts() {
+        let bind: IpAddr = "127.0.0.1".parse().unwrap();
+        for ok in ["localhost", "localhost:1111", "127.0.0.1:1111", "127.1.2.3", "[::1]:80", "app.localhost:9"] {
+            assert!(host_allowed(ok, bind), "{ok}");
+        }
+        for bad in ["", "evil.example", "evil.example:1111", "localhost.evil.example", "10.0.0.1:1111", "[::2]"] {
+            assert!(!host_allowed(bad, bind), "{bad}");
+        }
+        assert!(host_allowed("192.168.1.5:1111", "192.168.1.5".parse().unwrap()), "the --bind address");
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("x/stix.json"), "application/json; charset=utf-8");
+        assert_eq!(content_type("favicon.svg"), "image/svg+xml; charset=utf-8");
+        assert_eq!(content_type("a.png"), "image/png");
+        assert_eq!(content_type("noext"), "application/octet-stream");
     }
 
     #[test]

@@ -220,7 +220,7 @@ async fn serve(options: Options) -> ExitCode {
     }
     let live = Arc::new(Live::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let app = http::router(live.clone(), stop_rx.clone());
+    let app = http::router(live.clone(), stop_rx.clone(), addr.ip());
     let server = tokio::spawn(async move {
         let mut stop = stop_rx;
         axum::serve(listener, app)
