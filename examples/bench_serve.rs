@@ -6,11 +6,13 @@
 //! ```
 //!
 //! `gen` writes a site of N synthetic cases. `run` does that in a temporary folder,
-//! starts `BINARY serve` on a free loopback port, and EDITS times (default 10), PAUSE_MS
-//! (default 300) after the last, edits one
-//! case's title, timing from the write until (a) the `reload` message reaches a
-//! WebSocket client and (b) the new title is fetched over HTTP. Prints the median and
-//! the worst of each. `scripts/bench-serve.sh` runs it at 1,000 and 10,000 cases.
+//! starts `BINARY serve` on a free loopback port, and makes EDITS edits (default 10) of
+//! each kind to one case, PAUSE_MS (default 300) apart: its title, a date that moves it
+//! to another year, a technique added, its organization changed, TLP to amber. Each is
+//! timed from the write until the page that shows the change, fetched over HTTP, shows
+//! it (the case page, `/years/Y/`, `/techniques/T/`, `/organizations/O/`, and the case
+//! page answering 404); the edit is then undone, untimed. Prints p50 and p95 per kind.
+//! `scripts/bench-serve.sh` runs it at 1,000 and 10,000 cases.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -50,21 +52,38 @@ impl Rng {
     }
 }
 
+/// What an edit changes in a case.
+#[derive(Default, Clone)]
+struct Variant {
+    title: Option<String>,
+    year: Option<usize>,
+    technique: Option<(&'static str, &'static str)>,
+    org: Option<String>,
+    tlp: Option<&'static str>,
+}
+
 pub fn case_text(i: usize, title: &str) -> String {
+    variant_text(i, &Variant { title: Some(title.to_string()), ..Variant::default() })
+}
+
+fn variant_text(i: usize, v: &Variant) -> String {
+    let default_title = format!("Case {i}");
+    let title = v.title.as_deref().unwrap_or(&default_title);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1));
-    let year = 2010 + (i % 15);
+    let year = v.year.unwrap_or(2010 + (i % 15));
     let month = 1 + i % 12;
     let day = 1 + i % 28;
-    let orgs = if i % 3 == 0 {
-        format!("\"Org {}\", \"Group {}\"", i % 2000, i % 300)
-    } else {
-        format!("\"Org {}\"", i % 2000)
+    let orgs = match &v.org {
+        Some(o) => format!("{o:?}"),
+        None if i % 3 == 0 => format!("\"Org {}\", \"Group {}\"", i % 2000, i % 300),
+        None => format!("\"Org {}\"", i % 2000),
     };
     let mut s = format!(
         "+++\ntitle = \"{title}\"\ndate = {year}-{month:02}-{day:02}\norganizations = [{orgs}]\n\
-         summary = \"Synthetic case {i} for the serve benchmark.\"\ntags = [\"{}\", \"{}\"]\n\n\
+         summary = \"Synthetic case {i} for the serve benchmark.\"\ntlp = \"{}\"\ntags = [\"{}\", \"{}\"]\n\n\
          [incident]\nstatus = \"confirmed\"\nsectors = [\"{}\"]\ncountries = [\"{}\"]\n\
          detected = {year}-{month:02}-{day:02}\n\n[impact]\nrecords = {}\ndata_types = [\"{}\"]\n",
+        v.tlp.unwrap_or("clear"),
         rng.pick(TAGS),
         rng.pick(TAGS),
         rng.pick(SECTORS),
@@ -75,6 +94,9 @@ pub fn case_text(i: usize, title: &str) -> String {
     let start = (rng.next() % TECHNIQUES.len() as u64) as usize;
     for k in 0..5 {
         let (id, tactic) = TECHNIQUES[(start + k * 3) % TECHNIQUES.len()];
+        let _ = write!(s, "\n[[techniques]]\nid = \"{id}\"\ntactic = \"{tactic}\"\nconfidence = \"likely\"\n");
+    }
+    if let Some((id, tactic)) = v.technique {
         let _ = write!(s, "\n[[techniques]]\nid = \"{id}\"\ntactic = \"{tactic}\"\nconfidence = \"likely\"\n");
     }
     let _ = write!(s, "\n[[references]]\nurl = \"https://example.org/{i}\"\ntitle = \"Announcement {i}\"\n+++\n");
@@ -108,9 +130,84 @@ impl Drop for Server {
     }
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The value at quantile `q` of `v` (nearest rank).
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut v = v.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+/// One kind of edit: the change, the URL that shows it, and how to tell it does.
+struct Kind {
+    name: &'static str,
+    edit: fn(usize, usize) -> Variant,
+    url: fn(usize, usize) -> String,
+    /// Whether the fetched page (status, body) shows the edit `e` of case `i`.
+    shows: fn(usize, usize, u16, &str) -> bool,
+}
+
+fn kinds() -> Vec<Kind> {
+    vec![
+        Kind {
+            name: "title",
+            edit: |_, e| Variant { title: Some(format!("Edited title {e}")), ..Variant::default() },
+            url: |i, _| format!("cases/case-{i:05}/"),
+            shows: |_, e, status, body| status == 200 && body.contains(&format!("Edited title {e}")),
+        },
+        Kind {
+            name: "date to another year",
+            edit: |_, e| Variant { year: Some(1990 + e % 5), ..Variant::default() },
+            url: |_, e| format!("years/{}/", 1990 + e % 5),
+            shows: |i, _, status, body| status == 200 && body.contains(&format!("case-{i:05}/")),
+        },
+        Kind {
+            name: "technique added",
+            edit: |_, _| Variant { technique: Some(("T1110", "credential-access")), ..Variant::default() },
+            url: |_, _| "techniques/T1110/".to_string(),
+            shows: |i, _, status, body| status == 200 && body.contains(&format!("case-{i:05}/")),
+        },
+        Kind {
+            name: "organization changed",
+            edit: |_, e| Variant { org: Some(format!("Moved Org {e}")), ..Variant::default() },
+            url: |_, e| format!("organizations/moved-org-{e}/"),
+            shows: |i, _, status, body| status == 200 && body.contains(&format!("case-{i:05}/")),
+        },
+        Kind {
+            name: "TLP to amber",
+            edit: |_, _| Variant { tlp: Some("amber"), ..Variant::default() },
+            url: |i, _| format!("cases/case-{i:05}/stix.json"),
+            shows: |_, _, status, _| status == 404,
+        },
+    ]
+}
+
+fn fetch(agent: &ureq::Agent, url: &str) -> Result<(u16, String), String> {
+    let mut r = agent.get(url).call().map_err(|e| e.to_string())?;
+    let status = r.status().as_u16();
+    Ok((status, r.body_mut().read_to_string().unwrap_or_default()))
+}
+
+/// Writes `text` and waits until `url` satisfies `done`; the time it took, in ms.
+fn until(
+    agent: &ureq::Agent,
+    path: &Path,
+    text: &str,
+    url: &str,
+    done: &dyn Fn(u16, &str) -> bool,
+) -> Result<f64, String> {
+    let t0 = Instant::now();
+    std::fs::write(path, text).map_err(|e| e.to_string())?;
+    loop {
+        let (status, body) = fetch(agent, url)?;
+        if done(status, &body) {
+            return Ok(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            return Err(format!("the edit never became visible at {url}"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 fn run(binary: &str, n: usize, edits: usize, pause: u64) -> Result<(), String> {
@@ -138,63 +235,26 @@ fn run(binary: &str, n: usize, edits: usize, pause: u64) -> Result<(), String> {
     // Drain the rest of stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     println!("{n} cases: first build and serving after {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
-    let (mut ws, _) =
-        tungstenite::connect(format!("ws://{addr}/__casebook/ws")).map_err(|e| format!("websocket: {e}"))?;
-    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
-        let _ = s.set_read_timeout(Some(Duration::from_secs(60)));
-    }
-    let agent = ureq::Agent::new_with_defaults();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     let target = 7 % n;
     let path = dir.join(format!("content/cases/case-{target:05}.md"));
-    let url = format!("http://{addr}/cases/case-{target:05}/");
-    let (mut to_reload, mut to_visible) = (Vec::new(), Vec::new());
-    for e in 0..edits {
-        let title = format!("Edited title {e} of case {target}");
-        let text = case_text(target, &title);
-        std::thread::sleep(Duration::from_millis(pause));
-        let t0 = Instant::now();
-        std::fs::write(&path, text).map_err(|e| e.to_string())?;
-        loop {
-            let msg = ws.read().map_err(|e| format!("websocket read: {e}"))?;
-            if let tungstenite::Message::Text(t) = msg {
-                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap_or_default();
-                let page = format!("/cases/case-{target:05}/");
-                let pages = v["pages"].as_array().cloned().unwrap_or_default();
-                if v["type"] == "reload" && (v["all"] == true || pages.iter().any(|p| *p == page)) {
-                    break;
-                }
-                if v["type"] == "error" {
-                    return Err(format!("the edit broke the build: {t}"));
-                }
-            }
+    let original = variant_text(target, &Variant::default());
+    let case_url = format!("http://{addr}/cases/case-{target:05}/");
+    println!("| {n} cases: edit | p50 ms | p95 ms |\n| --- | ---: | ---: |");
+    for kind in kinds() {
+        let mut times = Vec::new();
+        for e in 0..edits {
+            std::thread::sleep(Duration::from_millis(pause));
+            let text = variant_text(target, &(kind.edit)(target, e));
+            let url = format!("http://{addr}/{}", (kind.url)(target, e));
+            times.push(until(&agent, &path, &text, &url, &|s, b| (kind.shows)(target, e, s, b))?);
+            // Undone, untimed: the case page is back as it was.
+            std::thread::sleep(Duration::from_millis(pause));
+            until(&agent, &path, &original, &case_url, &|s, b| s == 200 && b.contains(&format!(">Case {target}<")))?;
         }
-        to_reload.push(t0.elapsed().as_secs_f64() * 1000.0);
-        loop {
-            let body = agent
-                .get(&url)
-                .call()
-                .map_err(|e| e.to_string())?
-                .body_mut()
-                .read_to_string()
-                .map_err(|e| e.to_string())?;
-            if body.contains(&title) {
-                break;
-            }
-            if t0.elapsed() > Duration::from_secs(30) {
-                return Err("the edit never became visible".into());
-            }
-        }
-        to_visible.push(t0.elapsed().as_secs_f64() * 1000.0);
+        println!("| {} | {:.0} | {:.0} |", kind.name, quantile(&times, 0.5), quantile(&times, 0.95));
     }
-    let worst = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    println!(
-        "{n} cases, {edits} edits {pause} ms apart: edit -> reload message: median {:.1} ms, worst {:.1} ms; \
-         edit -> new page fetched: median {:.1} ms, worst {:.1} ms",
-        median(&mut to_reload.clone()),
-        worst(&to_reload),
-        median(&mut to_visible.clone()),
-        worst(&to_visible)
-    );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

@@ -194,7 +194,7 @@ pub fn resolve<'c>(
                         "organization-ambiguous",
                         format!(
                             "{:?} names two organizations: {} and {}",
-                            name.value, taxonomies[0].terms[other].name, profile.name.value
+                            name.value, taxonomies[Kind::Organizations.index()].terms[other].name, profile.name.value
                         ),
                     )
                     .at(&profile.file, name.span.clone()),
@@ -302,7 +302,7 @@ pub fn resolve<'c>(
     for parent in parents {
         taxonomies[Kind::Techniques.index()].intern(parent.id.clone(), &parent.name, None, &mut diags);
     }
-    orgs.resize_with(taxonomies[0].terms.len(), OrgInfo::default);
+    orgs.resize_with(taxonomies[Kind::Organizations.index()].terms.len(), OrgInfo::default);
 
     // Organization parents: a name, alias or slug; one with no profile still gets a page.
     for t in 0..orgs.len() {
@@ -316,14 +316,14 @@ pub fn resolve<'c>(
         let key = parent.value.to_lowercase();
         let p = match org_names.get(&key) {
             Some(&p) => Some(p),
-            None => taxonomies[0].intern(
+            None => taxonomies[Kind::Organizations.index()].intern(
                 slugify(&parent.value),
                 &parent.value,
                 Some((&file, parent.span.clone())),
                 &mut diags,
             ),
         };
-        orgs.resize_with(taxonomies[0].terms.len(), OrgInfo::default);
+        orgs.resize_with(taxonomies[Kind::Organizations.index()].terms.len(), OrgInfo::default);
         if let Some(p) = p {
             if p == t {
                 diags.push(
