@@ -235,8 +235,7 @@ fn run(binary: &str, n: usize, edits: usize, pause: u64) -> Result<(), String> {
     // Drain the rest of stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     println!("{n} cases: first build and serving after {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     let target = 7 % n;
     let path = dir.join(format!("content/cases/case-{target:05}.md"));
     let original = variant_text(target, &Variant::default());

@@ -27,6 +27,8 @@ pub struct Config {
 pub struct BuildConfig {
     pub output: String,
     pub drafts: bool,
+    /// Where `build` keeps what it needs to rebuild only what changed, relative to the root.
+    pub cache: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,7 +77,7 @@ impl Default for Config {
 
 impl Default for BuildConfig {
     fn default() -> Self {
-        BuildConfig { output: "public".into(), drafts: false }
+        BuildConfig { output: "public".into(), drafts: false, cache: ".casebook-cache".into() }
     }
 }
 

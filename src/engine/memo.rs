@@ -1,25 +1,38 @@
-//! What the engine remembers of the pages it committed: each page's fingerprint, and the
-//! `id`s the link check found in it, so a page kept as it was still answers for them.
+//! What the engine remembers of the outputs it committed: each page's fingerprint and the
+//! `id`s the link check found in it, and each file's content hash (and, on disk, its size
+//! and modification time, to tell that nobody changed it since).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
 
 use crate::load::Template;
 use crate::render::check::Seen;
 use crate::render::{CardMemo, Fingerprint, Memo as RenderMemo};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Memo {
     pages: HashMap<String, Page>,
+    pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Page {
     fingerprint: Fingerprint,
     /// The `id="…"` needles links looked for here, and which of them the page had.
     wanted: Vec<String>,
     found: Vec<String>,
+}
+
+/// An output file as the last commit left it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileState {
+    pub hash: Fingerprint,
+    /// On disk only: size and modification time (ns), to notice a file changed by hand.
+    pub size: u64,
+    pub mtime: i128,
 }
 
 /// The fingerprint of the template set: any template edit renders every page again.
@@ -30,17 +43,24 @@ pub fn templates(templates: &[Template]) -> Fingerprint {
     crate::render::of_bytes(&bytes)
 }
 
-/// One run's view of the memo: answers from the last commit, gathers this run's pages.
+/// Whether the file at a path is as a [`FileState`] says.
+pub type Intact<'a> = dyn Fn(&str, &FileState) -> bool + Sync + 'a;
+
+/// One run's view of the memo: answers from the last commit, gathers this run's outputs.
 pub struct Run<'a> {
     before: &'a Memo,
     templates: Fingerprint,
     seen: &'a Seen,
-    now: Mutex<HashMap<String, Page>>,
+    /// On disk: whether the committed file at a path is still as the memo says. In
+    /// memory nobody else writes, and files are not hashed.
+    intact: Option<&'a Intact<'a>>,
+    pages: Mutex<HashMap<String, Page>>,
+    files: Mutex<HashMap<String, FileState>>,
 }
 
 impl<'a> Run<'a> {
-    pub fn new(before: &'a Memo, templates: Fingerprint, seen: &'a Seen) -> Self {
-        Run { before, templates, seen, now: Mutex::new(HashMap::new()) }
+    pub fn new(before: &'a Memo, templates: Fingerprint, seen: &'a Seen, intact: Option<&'a Intact<'a>>) -> Self {
+        Run { before, templates, seen, intact, pages: Mutex::default(), files: Mutex::default() }
     }
 
     /// The needles a kept page had.
@@ -48,13 +68,41 @@ impl<'a> Run<'a> {
         self.before.pages.get(path).map(|p| p.found.as_slice()).unwrap_or(&[])
     }
 
-    pub fn made(&self, path: &str, fingerprint: Fingerprint, found: Vec<String>) {
+    /// Whether files are hashed to keep those whose bytes did not change (on disk).
+    pub fn hashing(&self) -> bool {
+        self.intact.is_some()
+    }
+
+    /// Whether the committed file at `path` has exactly the content `hash`, untouched.
+    pub fn same(&self, path: &str, hash: Fingerprint) -> bool {
+        let Some(intact) = self.intact else { return false };
+        self.before.files.get(path).is_some_and(|f| f.hash == hash && intact(path, f))
+    }
+
+    /// A page of this run, made or kept.
+    pub fn page(&self, path: &str, fingerprint: Fingerprint, found: Vec<String>) {
         let page = Page { fingerprint, wanted: self.seen.wanted(path).to_vec(), found };
-        self.now.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), page);
+        self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), page);
+    }
+
+    /// A file of this run with content `hash`.
+    pub fn file(&self, path: &str, hash: Fingerprint) {
+        let state = FileState { hash, ..FileState::default() };
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), state);
+    }
+
+    /// A kept file: as it was.
+    pub fn kept(&self, path: &str) {
+        let state = self.before.files.get(path).copied().unwrap_or_default();
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), state);
     }
 
     pub fn into_memo(self, cards: CardMemo) -> Memo {
-        Memo { pages: self.now.into_inner().unwrap_or_else(|e| e.into_inner()), cards }
+        Memo {
+            pages: self.pages.into_inner().unwrap_or_else(|e| e.into_inner()),
+            files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),
+            cards,
+        }
     }
 }
 
@@ -63,8 +111,13 @@ impl RenderMemo for Run<'_> {
         self.templates
     }
 
-    /// Same inputs, and links still look for the same ids there.
+    /// Same inputs, links still look for the same ids there, and the file is intact.
     fn unchanged(&self, path: &str, fingerprint: Fingerprint) -> bool {
-        self.before.pages.get(path).is_some_and(|p| p.fingerprint == fingerprint && p.wanted == self.seen.wanted(path))
+        let page = self.before.pages.get(path);
+        page.is_some_and(|p| p.fingerprint == fingerprint && p.wanted == self.seen.wanted(path))
+            && match self.intact {
+                Some(intact) => self.before.files.get(path).is_some_and(|f| intact(path, f)),
+                None => true,
+            }
     }
 }

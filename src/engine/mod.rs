@@ -14,6 +14,7 @@
 //! every time, so an edit can never leave an output stale, and the outputs a run does not
 //! make are gone from the store when it commits.
 
+mod cache;
 mod memo;
 mod parsed;
 
@@ -38,6 +39,8 @@ pub struct Options {
     pub now: Option<jiff::Timestamp>,
     /// `check --external`: fetch external links too.
     pub external: Option<crate::external::Options>,
+    /// `build`: keep the engine's memo in `[build] cache` and start from it.
+    pub cache: bool,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +56,8 @@ pub struct Report {
     pub left_out: usize,
     /// Output paths that changed, appeared or went (serve: what to reload).
     pub changed: Vec<String>,
+    /// Why the build cache was not used, when there was one: said in one line.
+    pub cache: Option<String>,
     /// (stage, milliseconds), for `--timings` and benchmarks.
     pub timings: Vec<(&'static str, u128)>,
     /// Resident memory in MB after each stage of `timings` (Linux only).
@@ -207,26 +212,29 @@ impl Engine {
                 Err(d) => report.diagnostics.push(d),
             }
         }
-        let catalog = match read_catalog(root, &config) {
-            Ok(key) => match &self.catalog {
-                Some((k, c)) if *k == key => c.clone(),
-                _ => match parse_catalog(&key) {
-                    Ok(c) => {
-                        let c = std::sync::Arc::new(c);
-                        self.catalog = Some((key, c.clone()));
-                        c
-                    }
-                    Err(d) => {
-                        report.diagnostics.push(d);
-                        return finish(report);
-                    }
-                },
-            },
+        let source = match read_catalog(root, &config) {
+            Ok(source) => source,
             Err(d) => {
                 report.diagnostics.push(d);
                 return finish(report);
             }
         };
+        let catalog_fp = render::of_bytes(source.text.as_deref().unwrap_or(&source.name).as_bytes());
+        let catalog = match &self.catalog {
+            Some((k, c)) if *k == source => c.clone(),
+            _ => match parse_catalog(&source) {
+                Ok(c) => {
+                    let c = std::sync::Arc::new(c);
+                    self.catalog = Some((source, c.clone()));
+                    c
+                }
+                Err(d) => {
+                    report.diagnostics.push(d);
+                    return finish(report);
+                }
+            },
+        };
+        let cache_dir = root.join(&config.build.cache);
 
         let (sources, diags) = load::load(root, &config);
         report.diagnostics.extend(diags);
@@ -277,12 +285,42 @@ impl Engine {
         let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
         let seen = render::check::Seen::new(&site);
         // The memo stands for what the target holds: with nothing held, nothing is kept.
-        let before = match (&target, store) {
-            (Target::Memory(_), Some(_)) => std::mem::take(&mut self.memo),
+        let disk_cache = match (&target, &report.output) {
+            (Target::Disk, Some(out)) if options.cache && store.is_some() => {
+                Some((cache::Key::new(templates, catalog_fp, out), out.clone()))
+            }
+            _ => None,
+        };
+        let before = match (&target, store, &disk_cache) {
+            (Target::Memory(_), Some(_), _) => std::mem::take(&mut self.memo),
+            (_, _, Some((key, _))) => match cache::load(&cache_dir, key) {
+                cache::Loaded::Trusted(memo) => memo,
+                cache::Loaded::Untrusted(why) => {
+                    report.cache = why.map(|w| format!("the build cache was not used: {w}; building everything"));
+                    memo::Memo::default()
+                }
+            },
             _ => memo::Memo::default(),
         };
-        let memo = memo::Run::new(&before, templates, &seen);
+        let intact = |path: &str, f: &memo::FileState| {
+            disk_cache.as_ref().is_some_and(|(_, out)| cache::stat(&out.join(path)) == Some((f.size, f.mtime)))
+        };
+        let memo = memo::Run::new(&before, templates, &seen, disk_cache.as_ref().map(|_| &intact as &memo::Intact));
         let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        // A file whose bytes are those of the committed one is kept, not written again,
+        // so its modification time says when it last changed.
+        let put = |path: &str, bytes: Vec<u8>| -> Result<(), Diagnostic> {
+            let Some(store) = store else { return Ok(()) };
+            if memo.hashing() {
+                let hash = render::of_bytes(&bytes);
+                if memo.same(path, hash) {
+                    memo.kept(path);
+                    return store.keep(path);
+                }
+                memo.file(path, hash);
+            }
+            store.put(path, bytes)
+        };
         let page = |m: Made| -> Result<(), Diagnostic> {
             files.fetch_add(1, Ordering::Relaxed);
             pages.fetch_add(1, Ordering::Relaxed);
@@ -290,12 +328,13 @@ impl Engine {
                 Made::New { path, bytes, fingerprint } => {
                     rendered.fetch_add(1, Ordering::Relaxed);
                     let found = seen.add(&path, &bytes);
-                    memo.made(&path, fingerprint, found);
-                    store.map_or(Ok(()), |s| s.put(&path, bytes))
+                    memo.page(&path, fingerprint, found);
+                    put(&path, bytes)
                 }
                 Made::Same { path, fingerprint } => {
                     seen.add_found(&path, memo.found(&path));
-                    memo.made(&path, fingerprint, memo.found(&path).to_vec());
+                    memo.page(&path, fingerprint, memo.found(&path).to_vec());
+                    memo.kept(&path);
                     store.map_or(Ok(()), |s| s.keep(&path))
                 }
             }
@@ -306,18 +345,27 @@ impl Engine {
                 pages.fetch_add(1, Ordering::Relaxed);
             }
             seen.add(&f.path, &f.bytes);
-            store.map_or(Ok(()), |s| s.put(&f.path, f.bytes))
+            put(&f.path, f.bytes)
         };
         let stream = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| -> Result<(), Diagnostic> {
             files.fetch_add(1, Ordering::Relaxed);
             seen.add(path, &[]);
-            match store {
-                Some(s) => s.put_pieces(path, pieces),
-                None => {
-                    pieces.for_each(drop);
-                    Ok(())
-                }
+            let Some(store) = store else {
+                pieces.for_each(drop);
+                return Ok(());
+            };
+            if !memo.hashing() {
+                return store.put_pieces(path, pieces);
             }
+            let mut hash = render::StreamHash::new();
+            store.put_pieces(path, &mut pieces.inspect(|p| hash.add(p)))?;
+            let hash = hash.finish();
+            if memo.same(path, hash) {
+                memo.kept(path);
+                return store.keep(path);
+            }
+            memo.file(path, hash);
+            Ok(())
         };
         let profile = render::Profile::default();
         let start = Instant::now();
@@ -339,11 +387,18 @@ impl Engine {
         let start = Instant::now();
         let ok = !report.diagnostics.has_errors();
         match txn {
-            Some(Txn::Disk(staging)) if ok => {
-                if let Err(d) = staging.finish() {
-                    report.diagnostics.push(d);
+            Some(Txn::Disk(staging)) if ok => match staging.finish() {
+                Err(d) => report.diagnostics.push(d),
+                Ok(()) => {
+                    if let Some((key, out)) = disk_cache.clone() {
+                        let mut memo = memo.into_memo(shared.card_memo);
+                        stamp(&mut memo, &out);
+                        if let Err(e) = cache::save(&cache_dir, key, memo) {
+                            report.cache = Some(format!("the build cache could not be saved: {e}"));
+                        }
+                    }
                 }
-            }
+            },
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
                 self.memo = memo.into_memo(shared.card_memo);
@@ -359,6 +414,17 @@ impl Engine {
         }
         report
     }
+}
+
+/// Each file's size and modification time as written, so the next build can tell that
+/// nobody changed it since.
+fn stamp(memo: &mut memo::Memo, out: &Path) {
+    use rayon::prelude::*;
+    memo.files.par_iter_mut().for_each(|(path, f)| {
+        if let Some((size, mtime)) = cache::stat(&out.join(path)) {
+            (f.size, f.mtime) = (size, mtime);
+        }
+    });
 }
 
 /// A run's open store.

@@ -14,7 +14,7 @@ pub mod search;
 pub mod views;
 
 use inputs::Ctx;
-pub use inputs::{of_bytes, Cold, Fingerprint, Made, Memo};
+pub use inputs::{of_bytes, Cold, Fingerprint, Made, Memo, StreamHash};
 
 use rayon::prelude::*;
 use serde_json::{json, Value};

@@ -194,7 +194,9 @@ pub fn resolve<'c>(
                         "organization-ambiguous",
                         format!(
                             "{:?} names two organizations: {} and {}",
-                            name.value, taxonomies[Kind::Organizations.index()].terms[other].name, profile.name.value
+                            name.value,
+                            taxonomies[Kind::Organizations.index()].terms[other].name,
+                            profile.name.value
                         ),
                     )
                     .at(&profile.file, name.span.clone()),

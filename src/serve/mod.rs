@@ -375,12 +375,13 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
                 many => format!("{} files", many.len()),
             };
             eprintln!(
-                "{what} changed: {} page{} rendered, {} file{} changed, in {} ms",
+                "{what} changed: {} page{} rendered, {} file{} changed, in {} ms ({})",
                 r.rendered,
                 if r.rendered == 1 { "" } else { "s" },
                 r.changed,
                 if r.changed == 1 { "" } else { "s" },
-                r.ms
+                r.ms,
+                r.stages
             );
         }
     }
@@ -388,6 +389,8 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
 
 /// What a successful run did, for the terminal.
 struct Rebuilt {
+    /// Milliseconds per stage, for the log line.
+    stages: String,
     files: usize,
     rendered: usize,
     changed: usize,
@@ -417,7 +420,15 @@ fn rebuild(engine: &mut Engine, options: &engine::Options, live: &Live) -> Optio
     } else if !report.changed.is_empty() {
         live.reload(Some(report.changed.iter().map(|p| page_url(p)).collect()));
     }
-    Some(Rebuilt { files: report.files, rendered: report.rendered, changed: report.changed.len(), ms })
+    let stages = report
+        .timings
+        .iter()
+        .chain(&report.render_parts)
+        .filter(|(_, ms)| *ms > 0)
+        .map(|(s, ms)| format!("{s} {ms}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Rebuilt { stages, files: report.files, rendered: report.rendered, changed: report.changed.len(), ms })
 }
 
 /// The URL a browser shows for an output path: `cases/x/index.html` -> `/cases/x/`.

@@ -1,0 +1,113 @@
+//! The build cache: the engine's memo kept between two runs of `casebook build`, in
+//! `[build] cache` (`.casebook-cache/` by default), so a build after one edit renders and
+//! rewrites only what the edit changed.
+//!
+//! It is only ever a hint. A cache from another Casebook version, theme, catalog or
+//! output folder, or one that is truncated, damaged or edited by hand (its checksum says
+//! so) is not trusted: the build says why in one line and starts from nothing. A file of
+//! the output that changed since (size or modification time) is made again.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::memo::Memo;
+use crate::render::{of_bytes, Fingerprint};
+
+/// Bumped whenever what is stored changes meaning.
+const FORMAT: u32 = 1;
+const FILE: &str = "build.postcard";
+
+/// What a cache must have been written for to be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Key {
+    pub format: u32,
+    pub casebook: String,
+    /// The templates (theme and the site's own).
+    pub theme: Fingerprint,
+    pub catalog: Fingerprint,
+    pub output: PathBuf,
+}
+
+impl Key {
+    pub fn new(theme: Fingerprint, catalog: Fingerprint, output: &Path) -> Self {
+        Key { format: FORMAT, casebook: env!("CARGO_PKG_VERSION").to_string(), theme, catalog, output: output.into() }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: Key,
+    memo: Memo,
+}
+
+/// A cache read back: the memo, or why it was not used (None: there was none).
+pub enum Loaded {
+    Trusted(Memo),
+    Untrusted(Option<String>),
+}
+
+pub fn load(dir: &Path, key: &Key) -> Loaded {
+    let bytes = match std::fs::read(dir.join(FILE)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Untrusted(None),
+        Err(e) => return Loaded::Untrusted(Some(format!("it cannot be read ({e})"))),
+    };
+    let Some((sum, payload)) = bytes.split_first_chunk::<16>() else {
+        return Loaded::Untrusted(Some("it is truncated".into()));
+    };
+    if u128::from_le_bytes(*sum) != of_bytes(payload) {
+        return Loaded::Untrusted(Some("it is damaged or was edited (its checksum does not match)".into()));
+    }
+    let stored: Stored = match postcard::from_bytes(payload) {
+        Ok(s) => s,
+        Err(_) => return Loaded::Untrusted(Some("it is in a format this casebook cannot read".into())),
+    };
+    let k = &stored.key;
+    let why = if k.format != key.format || k.casebook != key.casebook {
+        format!("it was written by casebook {}, this is {}", k.casebook, key.casebook)
+    } else if k.theme != key.theme {
+        "the theme or the site's templates changed".into()
+    } else if k.catalog != key.catalog {
+        "the ATT&CK catalog changed".into()
+    } else if k.output != key.output {
+        format!("it describes the output folder {}", k.output.display())
+    } else {
+        return Loaded::Trusted(stored.memo);
+    };
+    Loaded::Untrusted(Some(why))
+}
+
+/// Writes the cache whole, or not at all (a temporary file renamed into place).
+pub fn save(dir: &Path, key: Key, memo: Memo) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    // Nothing in here is for git or for backups.
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# Written by casebook build: a cache, safe to delete.\n*\n")?;
+    }
+    let tag = dir.join("CACHEDIR.TAG");
+    if !tag.exists() {
+        std::fs::write(
+            &tag,
+            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
+        )?;
+    }
+    let payload = postcard::to_stdvec(&Stored { key, memo }).map_err(std::io::Error::other)?;
+    let mut bytes = of_bytes(&payload).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&payload);
+    let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(FILE))
+}
+
+/// The size and modification time (ns since the epoch) of a file, if it is one.
+pub fn stat(path: &Path) -> Option<(u64, i128)> {
+    let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+    let t = m.modified().ok()?;
+    let ns = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    };
+    Some((m.len(), ns))
+}
