@@ -55,7 +55,7 @@ pub fn case_text(i: usize, title: &str) -> String {
     let year = 2010 + (i % 15);
     let month = 1 + i % 12;
     let day = 1 + i % 28;
-    let orgs = if i % 3 == 0 {
+    let orgs = if i.is_multiple_of(3) {
         format!("\"Org {}\", \"Group {}\"", i % 2000, i % 300)
     } else {
         format!("\"Org {}\"", i % 2000)
