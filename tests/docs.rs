@@ -406,3 +406,47 @@ fn the_docs_index_names_every_reference_page() {
         }
     }
 }
+
+/// The `n`th fenced block of `lang` in a doc.
+fn code_block(doc: &str, lang: &str, n: usize) -> String {
+    let text = read(doc);
+    let fence = format!("```{lang}\n");
+    let start = text.match_indices(&fence).nth(n).unwrap_or_else(|| panic!("{doc} has no {lang} block {n}")).0;
+    let body = &text[start + fence.len()..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+/// The examples a reader copies from the docs are valid: the site.toml, the case and the
+/// organization profile check without a warning.
+#[test]
+fn the_examples_in_the_docs_check_clean() {
+    let site = Fixture::new();
+    site.write("site.toml", &code_block("docs/site-toml.md", "toml", 0));
+    site.write("content/cases/acme-2025.md", &code_block("docs/cases.md", "toml", 0));
+    site.write("content/organizations/ntt-communications.md", &code_block("docs/organizations.md", "toml", 0));
+    let run = site.run(&["check", "--strict"]);
+    assert_eq!(run.code, 0, "the docs' examples do not check clean:\n{}", run.stderr);
+    assert!(run.stderr.contains("checked 1 published case"), "{}", run.stderr);
+}
+
+/// The README's test command is the one CI runs.
+#[test]
+fn the_readme_test_command_is_what_ci_runs() {
+    let readme = read("README.md");
+    let section = &readme[readme.find("## Run every test").expect("README has a test section")..];
+    assert!(section.contains("```sh\nscripts/test\n```"), "README gives `scripts/test` as the command");
+    let ci = read(".ci/run");
+    assert!(ci.lines().any(|l| l.trim() == "exec bash scripts/test"), ".ci/run runs scripts/test:\n{ci}");
+    let script = read("scripts/test");
+    for step in [
+        "bash .ci/install",
+        "cargo fmt --all -- --check",
+        "check-msrv.py",
+        "cargo deny",
+        "actionlint",
+        "cargo clippy",
+        "cargo test",
+    ] {
+        assert!(script.contains(step), "scripts/test does not run {step}");
+    }
+}
