@@ -450,3 +450,65 @@ fn the_readme_test_command_is_what_ci_runs() {
         assert!(script.contains(step), "scripts/test does not run {step}");
     }
 }
+
+/// Each example value in docs/cases.md's reference, put alone in an otherwise minimal
+/// case, gives that case no error: the examples are values the code takes.
+#[test]
+fn every_front_matter_example_is_accepted() {
+    let text = read("docs/cases.md");
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        in_table = line.starts_with('|') && (in_table || line.starts_with("| key |"));
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if in_table && !line.starts_with("| key |") && !line.starts_with("| ---") && cells.len() > 5 {
+            // The example cell's first code span; "see below" has none.
+            if let Some(example) = cells[4].split('`').nth(1) {
+                rows.push((cells[1].trim_matches('`').replace("[]", ""), example.to_string()));
+            }
+        }
+    }
+    assert!(rows.len() > 40, "the scan finds the examples ({})", rows.len());
+    let tables = [
+        ("", "title = \"T\"\ndate = 2025-03-14\norganizations = [\"Acme\"]\n"),
+        ("incident", ""),
+        ("impact", ""),
+        ("impact.revisions", "date = 2025-01-01\n"),
+        ("techniques", "id = \"T1078\"\n"),
+        ("timeline", "date = 2025-01-01\nevent = \"Found.\"\n"),
+        ("indicators", "type = \"ip\"\nvalue = \"203.0.113.7\"\n"),
+        ("references", "url = \"https://example.org/\"\n"),
+    ];
+    let site = Fixture::new();
+    // Cases the examples of `related` and `translation_of` name.
+    for slug in ["acme-2020", "acme-2025"] {
+        site.case(slug, "Other", "organizations = [\"Acme\"]", "Body.");
+    }
+    let mut wrong = Vec::new();
+    for (key, example) in &rows {
+        let (table, name) = key.rsplit_once('.').unwrap_or(("", key));
+        let mut toml = String::new();
+        for (t, base) in tables {
+            if !t.is_empty() {
+                let array = !matches!(t, "incident" | "impact");
+                toml.push_str(&if array { format!("[[{t}]]\n") } else { format!("[{t}]\n") });
+            }
+            for line in base.lines().filter(|l| !(t == table && l.starts_with(&format!("{name} =")))) {
+                toml.push_str(line);
+                toml.push('\n');
+            }
+            if t == table {
+                toml.push_str(&format!("{name} = {example}\n"));
+            }
+        }
+        site.write("content/cases/t.md", &format!("+++\n{toml}+++\nBody.\n"));
+        let run = site.run(&["check", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        for d in report["diagnostics"].as_array().unwrap() {
+            if d["severity"] == "error" {
+                wrong.push(format!("{key} = {example}: {}", d["message"]));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "examples in docs/cases.md the code refuses:\n{}", wrong.join("\n"));
+}
