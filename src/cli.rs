@@ -141,7 +141,7 @@ enum NewWhat {
 }
 
 /// The command line's definition, for completions and the manual page.
-pub fn command() -> clap::Command {
+fn command() -> clap::Command {
     Cli::command()
 }
 
@@ -220,12 +220,21 @@ pub fn main() -> ExitCode {
             let code = scaffold_result(scaffold::init(&dir));
             if code == ExitCode::SUCCESS {
                 eprintln!("next:");
-                eprintln!("  cd {}", dir.display());
+                eprintln!("  cd {}", shell_word(&dir.display().to_string()));
                 eprintln!("  casebook new case acme-2025    # your first write-up, in content/cases/");
                 eprintln!("  casebook serve --drafts --open # preview it while you write");
             }
             code
         }
+    }
+}
+
+/// `word` as the shell reads it back: quoted when it has anything but plain characters.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
