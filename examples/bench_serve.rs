@@ -75,7 +75,7 @@ fn variant_text(i: usize, v: &Variant) -> String {
     let day = 1 + i % 28;
     let orgs = match &v.org {
         Some(o) => format!("{o:?}"),
-        None if i % 3 == 0 => format!("\"Org {}\", \"Group {}\"", i % 2000, i % 300),
+        None if i.is_multiple_of(3) => format!("\"Org {}\", \"Group {}\"", i % 2000, i % 300),
         None => format!("\"Org {}\"", i % 2000),
     };
     let mut s = format!(

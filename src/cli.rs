@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Overrides;
 use crate::diagnostics::Severity;
@@ -13,7 +13,16 @@ use crate::report::{self, Format};
 use crate::scaffold;
 
 #[derive(Parser)]
-#[command(name = "casebook", version, about = "A static site generator for breach case studies")]
+#[command(
+    name = "casebook",
+    version,
+    about = "A static site generator for breach case studies",
+    long_about = "A static site generator for breach case studies: Markdown write-ups with TOML \
+front matter become a cross-linked static site with an ATT&CK matrix, feeds and exports.",
+    after_help = "Examples:\n  casebook init my-cases\n  casebook new case acme-2025\n  casebook serve --drafts\n  \
+casebook build\n\nExit status: 0 success, 1 the site has errors, 2 the command line is wrong.\n\
+Documentation: docs/README.md in Casebook's repository."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,13 +31,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build the site into the output folder
+    #[command(after_help = "Example:\n  casebook build --base-url https://example.github.io/cases")]
     Build {
-        #[arg(long, default_value = ".")]
+        /// The site's folder, the one that holds site.toml
+        #[arg(long, default_value = ".", value_name = "DIR")]
         root: PathBuf,
         /// Output folder (default: site.toml's [build] output, relative to the root)
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         output: Option<PathBuf>,
-        #[arg(long)]
+        /// The address the site will be published at (default: site.toml's base_url)
+        #[arg(long, value_name = "URL")]
         base_url: Option<String>,
         /// Include drafts
         #[arg(long)]
@@ -41,9 +53,12 @@ enum Command {
         timings: bool,
     },
     /// Check everything a build would, writing nothing
+    #[command(after_help = "Examples:\n  casebook check\n  casebook check --format github --strict   # in CI")]
     Check {
-        #[arg(long, default_value = ".")]
+        /// The site's folder, the one that holds site.toml
+        #[arg(long, default_value = ".", value_name = "DIR")]
         root: PathBuf,
+        /// How to print problems: for people, as JSON, or as GitHub Actions annotations
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         /// Treat warnings as errors
@@ -56,21 +71,23 @@ enum Command {
         #[arg(long)]
         external: bool,
         /// With --external: how many links are fetched at once
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 8, value_name = "N")]
         external_concurrency: usize,
         /// With --external: seconds before a link counts as unreachable
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, default_value_t = 15, value_name = "SECONDS")]
         external_timeout: u64,
     },
     /// Build, serve on 127.0.0.1, rebuild on change and reload open pages
+    #[command(after_help = "Example:\n  casebook serve --drafts --open")]
     Serve {
-        #[arg(long, default_value = ".")]
+        /// The site's folder, the one that holds site.toml
+        #[arg(long, default_value = ".", value_name = "DIR")]
         root: PathBuf,
         /// Address to listen on (loopback by default: the site is not shared)
-        #[arg(long, default_value = "127.0.0.1")]
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
         bind: String,
         /// Port (default: 1111, or the next free one; 0: any free port)
-        #[arg(long)]
+        #[arg(long, value_name = "N")]
         port: Option<u16>,
         /// Include drafts
         #[arg(long)]
@@ -80,22 +97,52 @@ enum Command {
         open: bool,
     },
     /// Write a new case or organization from a template
+    #[command(after_help = "Examples:\n  casebook new case acme-2025\n  casebook new org \"Acme Corp\"")]
     New {
         #[command(subcommand)]
         what: NewWhat,
-        #[arg(long, default_value = ".", global = true)]
+        /// The site's folder, the one that holds site.toml
+        #[arg(long, default_value = ".", global = true, value_name = "DIR")]
         root: PathBuf,
     },
     /// Make a new site with an example case, ready to build
-    Init { dir: PathBuf },
+    #[command(after_help = "Example:\n  casebook init my-cases")]
+    Init {
+        /// The folder to make the site in (empty or not there yet)
+        dir: PathBuf,
+    },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Example:\n  casebook completions bash > ~/.local/share/bash-completion/completions/casebook"
+    )]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    #[command(after_help = "Example:\n  casebook man > casebook.1 && man ./casebook.1")]
+    Man,
 }
 
 #[derive(Subcommand)]
 enum NewWhat {
-    /// content/cases/SLUG.md
-    Case { slug: String },
-    /// content/organizations/SLUG.md for NAME
-    Org { name: String },
+    /// Write content/cases/SLUG.md, a new case to fill in
+    #[command(after_help = "Example:\n  casebook new case acme-2025")]
+    Case {
+        /// The case's slug: its file name and address (a-z, 0-9 and -)
+        slug: String,
+    },
+    /// Write content/organizations/SLUG.md, a profile of NAME
+    #[command(after_help = "Example:\n  casebook new org \"Acme Corp\"")]
+    Org {
+        /// The organization's name, as cases write it
+        name: String,
+    },
+}
+
+/// The command line's definition, for completions and the manual page.
+fn command() -> clap::Command {
+    Cli::command()
 }
 
 pub fn main() -> ExitCode {
@@ -158,7 +205,36 @@ pub fn main() -> ExitCode {
             };
             scaffold_result(result)
         }
-        Command::Init { dir } => scaffold_result(scaffold::init(&dir)),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut command(), "casebook", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => match clap_mangen::Man::new(command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write the manual page: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Init { dir } => {
+            let code = scaffold_result(scaffold::init(&dir));
+            if code == ExitCode::SUCCESS {
+                eprintln!("next:");
+                eprintln!("  cd {}", shell_word(&dir.display().to_string()));
+                eprintln!("  casebook new case acme-2025    # your first write-up, in content/cases/");
+                eprintln!("  casebook serve --drafts --open # preview it while you write");
+            }
+            code
+        }
+    }
+}
+
+/// `word` as the shell reads it back: quoted when it has anything but plain characters.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

@@ -85,6 +85,17 @@ pub fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
     create(&root.join("content/organizations").join(format!("{slug}.md")), &content)
 }
 
+/// Where Casebook's releases are published: the workflow `init` writes installs from here.
+pub const RELEASES_REPOSITORY: &str = "casebook-ssg/casebook";
+
+/// The GitHub Actions workflow of a new site: installs this version of casebook from its
+/// release (checksum verified), checks, builds and deploys to GitHub Pages.
+pub fn site_workflow() -> String {
+    include_str!("site_workflow.yml")
+        .replace("{{VERSION}}", env!("CARGO_PKG_VERSION"))
+        .replace("{{REPOSITORY}}", RELEASES_REPOSITORY)
+}
+
 pub fn init(dir: &Path) -> Result<PathBuf, String> {
     if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(format!("{} exists and is not empty", dir.display()));
@@ -94,7 +105,8 @@ pub fn init(dir: &Path) -> Result<PathBuf, String> {
         &dir.join("site.toml"),
         "title = \"Breach Casebook\"\nbase_url = \"https://cases.example.org\"\nlanguage = \"en\"\ndescription = \"Case studies of data breaches\"\n\n[publish]\ntlp = [\"clear\", \"green\"]\n",
     )?;
-    create(&dir.join(".gitignore"), "/public\n")?;
+    create(&dir.join(".gitignore"), "/public/\n/.casebook-cache/\n")?;
+    create(&dir.join(".github/workflows/casebook.yml"), &site_workflow())?;
     create(
         &dir.join("content/cases/example-2025.md"),
         &format!(

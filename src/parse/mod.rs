@@ -60,7 +60,9 @@ pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnosti
 pub fn toml_error(file: &Arc<SourceFile>, offset: usize, e: &toml::de::Error, code: &'static str) -> Diagnostic {
     let message = e.message().trim_end().replace('\n', " ");
     let hint = if message.starts_with("unknown field") {
-        Some("check the spelling; the keys a file may have are listed in FORMAT.md".to_string())
+        Some(
+            "check the spelling; docs/cases.md, docs/organizations.md and docs/site-toml.md list every key".to_string(),
+        )
     } else {
         None
     };
