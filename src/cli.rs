@@ -51,6 +51,9 @@ enum Command {
         /// Print how long each stage took
         #[arg(long)]
         timings: bool,
+        /// Build everything, neither reading nor writing the build cache
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Check everything a build would, writing nothing
     #[command(after_help = "Examples:\n  casebook check\n  casebook check --format github --strict   # in CI")]
@@ -105,6 +108,13 @@ enum Command {
         #[arg(long, default_value = ".", global = true, value_name = "DIR")]
         root: PathBuf,
     },
+    /// Remove the output folder and the build cache
+    #[command(after_help = "Example:\n  casebook clean")]
+    Clean {
+        /// The site's folder, the one that holds site.toml
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+    },
     /// Make a new site with an example case, ready to build
     #[command(after_help = "Example:\n  casebook init my-cases")]
     Init {
@@ -154,10 +164,18 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Build { root, output, base_url, drafts, strict, timings } => {
-            let options =
-                Options { root, overrides: Overrides { output, base_url, drafts }, write: true, ..Default::default() };
+        Command::Build { root, output, base_url, drafts, strict, timings, no_cache } => {
+            let options = Options {
+                root,
+                overrides: Overrides { output, base_url, drafts },
+                write: true,
+                cache: !no_cache,
+                ..Default::default()
+            };
             let report = engine::run(&options, strict);
+            if let Some(note) = &report.cache {
+                eprintln!("note: {note}");
+            }
             // A build lists problems; what it left out is `check`'s to list, one line here.
             let shown: Vec<_> =
                 report.diagnostics.items.iter().filter(|d| d.code != "case-left-out").cloned().collect();
@@ -213,6 +231,22 @@ pub fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: cannot write the manual page: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Clean { root } => match engine::clean(&root) {
+            Ok(removed) if removed.is_empty() => {
+                eprintln!("nothing to remove");
+                ExitCode::SUCCESS
+            }
+            Ok(removed) => {
+                for p in removed {
+                    eprintln!("removed {}", p.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(d) => {
+                eprint!("{}", report::human(&[d]));
                 ExitCode::from(1)
             }
         },

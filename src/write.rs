@@ -7,7 +7,6 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
-use rayon::prelude::*;
 
 use crate::diagnostics::Diagnostic;
 use crate::load::{Asset, AssetData};
@@ -62,6 +61,20 @@ pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
     Ok(out)
 }
 
+/// Removes an output folder `build` wrote (it has the marker); refuses any other.
+pub fn remove_output(output: &Path) -> Result<bool, Diagnostic> {
+    if !output.exists() {
+        return Ok(false);
+    }
+    if !output.join(MARKER).is_file() {
+        return Err(Diagnostic::error(
+            "output-refused",
+            format!("refusing to remove {}: it was not written by casebook build", output.display()),
+        ));
+    }
+    fs::remove_dir_all(output).map(|()| true).map_err(|e| io("remove", output, e))
+}
+
 /// A path made absolute and cleaned of `.` and `..` without touching the disk, so
 /// folders that do not exist yet compare correctly.
 pub fn absolute(p: &Path) -> PathBuf {
@@ -98,12 +111,17 @@ pub fn absolute(p: &Path) -> PathBuf {
 /// A new site being written: a temporary folder beside the output, which takes the
 /// output's place in [`Staging::finish`], or is removed by [`Staging::abort`] (or when
 /// dropped unfinished), leaving the previous output untouched.
+///
+/// A lock file beside the output keeps two builds of one site apart: the second waits.
+/// Holding it, a build removes the temporary folders of builds that were killed.
 #[derive(Debug)]
 pub struct Staging {
     output: PathBuf,
     tmp: PathBuf,
     old: PathBuf,
     done: bool,
+    /// Held until the staging is finished or dropped.
+    _lock: fs::File,
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
@@ -111,34 +129,28 @@ fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
 }
 
 impl Staging {
-    /// Creates the temporary folder and writes `assets` in it (files written later win).
-    pub fn new(output: &Path, assets: &[Asset]) -> Result<Staging, Diagnostic> {
+    /// Creates the temporary folder, under the build lock.
+    pub fn new(output: &Path) -> Result<Staging, Diagnostic> {
         let parent = output.parent().unwrap_or(Path::new("."));
         let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
         fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        let lock = lock(&parent.join(format!(".{name}.casebook-lock")))?;
+        let prefixes = [format!(".{name}.casebook-tmp-"), format!(".{name}.casebook-old-")];
+        remove_stale(parent, &prefixes);
+        // Unique even when a killed build's process id comes again.
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        );
         let staging = Staging {
             output: output.to_path_buf(),
-            tmp: parent.join(format!(".{name}.casebook-tmp-{}", std::process::id())),
-            old: parent.join(format!(".{name}.casebook-old-{}", std::process::id())),
+            tmp: parent.join(format!("{}{id}", prefixes[0])),
+            old: parent.join(format!("{}{id}", prefixes[1])),
             done: false,
+            _lock: lock,
         };
-        let _ = fs::remove_dir_all(&staging.tmp);
         fs::create_dir_all(&staging.tmp).map_err(|e| io("create", &staging.tmp, e))?;
-        // Folders first, once each, so the parallel copies below only create files.
-        let mut dirs: Vec<PathBuf> =
-            assets.iter().filter_map(|a| Path::new(&a.dest).parent().map(Path::to_path_buf)).collect();
-        dirs.sort();
-        dirs.dedup();
-        for d in &dirs {
-            fs::create_dir_all(staging.tmp.join(d)).map_err(|e| io("create", d, e))?;
-        }
-        assets.par_iter().try_for_each(|a| {
-            let dest = safe_join(&staging.tmp, &a.dest)?;
-            match &a.data {
-                AssetData::File(src) => fs::copy(src, &dest).map(|_| ()).map_err(|e| io("copy", src, e)),
-                AssetData::Builtin(bytes) => fs::write(&dest, bytes).map_err(|e| io("write", &dest, e)),
-            }
-        })?;
         Ok(staging)
     }
 
@@ -177,9 +189,11 @@ impl Staging {
     pub fn finish(mut self) -> Result<(), Diagnostic> {
         self.done = true;
         let (output, tmp, old) = (&self.output, &self.tmp, &self.old);
-        if let Err(e) =
-            fs::write(tmp.join(MARKER), "This folder is written by casebook build and replaced whole on every build.\n")
-        {
+        const TEXT: &str = "This folder is written by casebook build and replaced whole on every build.\n";
+        // The same marker as before keeps its time, like every unchanged file.
+        let kept = fs::read(output.join(MARKER)).is_ok_and(|b| b == TEXT.as_bytes())
+            && fs::hard_link(output.join(MARKER), tmp.join(MARKER)).is_ok();
+        if let Err(e) = if kept { Ok(()) } else { fs::write(tmp.join(MARKER), TEXT) } {
             let _ = fs::remove_dir_all(tmp);
             return Err(io("write", tmp, e));
         }
@@ -225,6 +239,34 @@ impl Drop for Staging {
     }
 }
 
+/// Takes the build lock of an output folder, waiting (and saying so) while another
+/// build holds it. The lock goes with the process, so a killed build never leaves it held.
+fn lock(path: &Path) -> Result<fs::File, Diagnostic> {
+    let file =
+        fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| io("open", path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => {
+            eprintln!("waiting for another build of this site to finish ...");
+            file.lock().map_err(|e| io("lock", path, e))?;
+            Ok(file)
+        }
+        Err(fs::TryLockError::Error(e)) => Err(io("lock", path, e)),
+    }
+}
+
+/// Removes what killed builds left beside the output (only ever called under the lock).
+fn remove_stale(parent: &Path, prefixes: &[String]) {
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// `base/rel`, refusing any `rel` that would leave `base`.
 fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
     let p = Path::new(rel);
@@ -253,19 +295,17 @@ impl Memory {
         self.files.read().map(|f| f.clone()).unwrap_or_default()
     }
 
-    /// A new version of the site, with `assets` in it (files put later win).
-    pub fn begin(&self, assets: &[Asset]) -> Result<MemoryTxn<'_>, Diagnostic> {
-        let read: Result<Vec<(String, Bytes)>, Diagnostic> = assets
-            .par_iter()
-            .map(|a| {
-                let bytes = match &a.data {
-                    AssetData::File(src) => Bytes::from(fs::read(src).map_err(|e| io("read", src, e))?),
-                    AssetData::Builtin(b) => Bytes::from_static(b),
-                };
-                Ok((a.dest.clone(), bytes))
-            })
-            .collect();
-        Ok(MemoryTxn { memory: self, old: self.snapshot(), new: Mutex::new(read?.into_iter().collect()) })
+    /// A new version of the site, empty until files are put or kept.
+    pub fn begin(&self) -> MemoryTxn<'_> {
+        MemoryTxn { memory: self, old: self.snapshot(), new: Mutex::new(HashMap::new()) }
+    }
+}
+
+/// The bytes of a file copied as is.
+pub fn read_asset(asset: &Asset) -> Result<Vec<u8>, Diagnostic> {
+    match &asset.data {
+        AssetData::File(src) => fs::read(src).map_err(|e| io("read", src, e)),
+        AssetData::Builtin(b) => Ok(b.to_vec()),
     }
 }
 

@@ -240,6 +240,7 @@ fn options(root: &Path, output: Option<&Path>) -> Options {
         write: output.is_some(),
         now: Some("2025-06-01T00:00:00Z".parse().unwrap()),
         external: None,
+        cache: false,
     }
 }
 

@@ -111,3 +111,19 @@ pub fn stat(path: &Path) -> Option<(u64, i128)> {
     };
     Some((m.len(), ns))
 }
+
+/// Removes the cache folder, if it is one this casebook wrote (it has the cache tag).
+pub fn remove(dir: &Path) -> Result<bool, crate::diagnostics::Diagnostic> {
+    if !dir.exists() {
+        return Ok(false);
+    }
+    if !dir.join("CACHEDIR.TAG").is_file() {
+        return Err(crate::diagnostics::Diagnostic::error(
+            "output-refused",
+            format!("refusing to remove {}: it is not a cache casebook wrote", dir.display()),
+        ));
+    }
+    std::fs::remove_dir_all(dir)
+        .map(|()| true)
+        .map_err(|e| crate::diagnostics::Diagnostic::error("io", format!("cannot remove {}: {e}", dir.display())))
+}

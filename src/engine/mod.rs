@@ -83,6 +83,23 @@ pub fn run(options: &Options, strict: bool) -> Report {
     engine.run(options, strict, target)
 }
 
+/// `casebook clean`: removes the output folder (only one `build` wrote) and the build
+/// cache. Returns what it removed.
+pub fn clean(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let config_file = load::read_config(root)?;
+    let config = Config::parse(&config_file).map_err(|mut ds| ds.remove(0))?;
+    let mut removed = Vec::new();
+    let output = output_dir(root, &config, &Overrides::default());
+    if write::remove_output(&output)? {
+        removed.push(output);
+    }
+    let cache = root.join(&config.build.cache);
+    if cache::remove(&cache)? {
+        removed.push(cache);
+    }
+    Ok(removed)
+}
+
 /// The process's resident memory in MB, from `/proc` (None where there is no `/proc`).
 fn resident_mb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -271,8 +288,8 @@ impl Engine {
         } else {
             let start = Instant::now();
             let txn = match (&target, &report.output) {
-                (Target::Disk, Some(out)) => write::Staging::new(out, &sources.assets).map(Txn::Disk).map(Some),
-                (Target::Memory(m), _) => m.begin(&sources.assets).map(Txn::Memory).map(Some),
+                (Target::Disk, Some(out)) => write::Staging::new(out).map(Txn::Disk).map(Some),
+                (Target::Memory(m), _) => Ok(Some(Txn::Memory(m.begin()))),
                 _ => Ok(None),
             };
             write_ms += start.elapsed().as_millis();
@@ -321,6 +338,15 @@ impl Engine {
             }
             store.put(path, bytes)
         };
+        // Assets first: a page or export of the same path, put later, wins.
+        if store.is_some() {
+            use rayon::prelude::*;
+            let start = Instant::now();
+            if let Err(d) = sources.assets.par_iter().try_for_each(|a| put(&a.dest, write::read_asset(a)?)) {
+                report.diagnostics.push(d);
+            }
+            write_ms += start.elapsed().as_millis();
+        }
         let page = |m: Made| -> Result<(), Diagnostic> {
             files.fetch_add(1, Ordering::Relaxed);
             pages.fetch_add(1, Ordering::Relaxed);

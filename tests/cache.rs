@@ -1,0 +1,288 @@
+//! The build cache: a build after an edit rewrites only what changed, writes the same
+//! bytes as a build from nothing, and never trusts a cache it cannot vouch for.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::SystemTime;
+
+use common::Fixture;
+
+fn site() -> Fixture {
+    let f = Fixture::new();
+    for (slug, title, year) in
+        [("alpha", "Alpha breach", 2021), ("beta", "Beta breach", 2022), ("gamma", "Gamma", 2023)]
+    {
+        f.case(
+            slug,
+            title,
+            &format!(
+                "organizations = [\"Org {slug}\"]\nsummary = \"About {title}.\"\n\n[incident]\ndetected = {year}-02-03\n\
+                 sectors = [\"Retail\"]\n\n[[techniques]]\nid = \"T1078\"\n"
+            ),
+            "## What happened\n\n```sh\necho 'highlighted'\n```\n",
+        );
+    }
+    f
+}
+
+fn mtimes(dir: &Path) -> BTreeMap<String, SystemTime> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, e.metadata().unwrap().modified().unwrap())
+        })
+        .collect()
+}
+
+/// What `build --no-cache` writes for the same files, in another folder.
+fn cold(f: &Fixture) -> BTreeMap<String, Vec<u8>> {
+    let r = f.run(&["build", "--no-cache", "--output", "cold"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut files = BTreeMap::new();
+    let dir = f.root().join("cold");
+    for e in walkdir::WalkDir::new(&dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        files.insert(
+            e.path().strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/"),
+            fs::read(e.path()).unwrap(),
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+    files
+}
+
+fn assert_same_as_cold(f: &Fixture) {
+    let warm = f.snapshot();
+    let cold = cold(f);
+    assert_eq!(warm.keys().collect::<Vec<_>>(), cold.keys().collect::<Vec<_>>(), "the same files");
+    for (p, b) in &cold {
+        assert!(warm[p] == *b, "{p} differs from a build without the cache");
+    }
+}
+
+#[test]
+fn a_warm_build_rewrites_only_what_changed() {
+    let f = site();
+    f.build_ok();
+    assert!(f.root().join(".casebook-cache/build.postcard").is_file(), "the cache is written at the site root");
+    assert!(!f.out().join(".casebook-cache").exists());
+    let before = mtimes(&f.out());
+    let bytes_before = f.snapshot();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    f.case(
+        "beta",
+        "Beta breach, revised",
+        "organizations = [\"Org beta\"]\nsummary = \"About Beta.\"\n\n[incident]\ndetected = 2022-02-03\n\
+         sectors = [\"Retail\"]\n\n[[techniques]]\nid = \"T1078\"\n",
+        "## What happened\n\n```sh\necho 'highlighted'\n```\n",
+    );
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    let after = mtimes(&f.out());
+    assert!(f.read("cases/beta/index.html").contains("Beta breach, revised"));
+    assert_ne!(before["cases/beta/index.html"], after["cases/beta/index.html"], "the edited page is rewritten");
+    // A file keeps its time exactly when its bytes are the same.
+    let bytes_after = f.snapshot();
+    for (path, t) in &before {
+        let same_bytes = bytes_before[path] == bytes_after[path];
+        assert_eq!(*t == after[path], same_bytes, "{path}: same bytes {same_bytes}, but not the same time rule");
+    }
+    for untouched in ["casebook.css", "cases/alpha/stix.json", "organizations/org-alpha/index.html"] {
+        assert_eq!(before[untouched], after[untouched], "{untouched} was rewritten though its bytes did not change");
+    }
+    assert_same_as_cold(&f);
+    // A case removed: its files go.
+    fs::remove_file(f.root().join("content/cases/gamma.md")).unwrap();
+    f.build_ok();
+    assert!(!f.exists("cases/gamma/index.html"));
+    assert!(!f.exists("cases/gamma/stix.json"));
+    assert_same_as_cold(&f);
+    // The site's title: every page says it.
+    f.write("site.toml", "title = \"Renamed Casebook\"\nbase_url = \"https://cases.test\"\n");
+    f.build_ok();
+    assert!(f.read("cases/alpha/index.html").contains("Renamed Casebook"));
+    assert_same_as_cold(&f);
+}
+
+#[test]
+fn a_file_changed_by_hand_in_the_output_is_made_again() {
+    let f = site();
+    f.build_ok();
+    fs::write(f.out().join("cases/alpha/index.html"), "defaced").unwrap();
+    f.build_ok();
+    assert!(f.read("cases/alpha/index.html").contains("Alpha breach"));
+    assert_same_as_cold(&f);
+}
+
+fn cache_file(f: &Fixture) -> std::path::PathBuf {
+    f.root().join(".casebook-cache/build.postcard")
+}
+
+/// Builds with the cache as `spoil` leaves it: one line says why it was not used, and the
+/// output is what a build from nothing writes.
+fn untrusted(spoil: impl Fn(&Fixture), why: &str) {
+    let f = site();
+    f.build_ok();
+    spoil(&f);
+    let r = f.build_ok();
+    let notes: Vec<&str> = r.stderr.lines().filter(|l| l.contains("cache was not used")).collect();
+    assert_eq!(notes.len(), 1, "one line: {}", r.stderr);
+    assert!(notes[0].contains(why), "{}", notes[0]);
+    assert_same_as_cold(&f);
+    // And it is trusted again after that build.
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+}
+
+#[test]
+fn a_damaged_cache_is_not_trusted() {
+    untrusted(
+        |f| {
+            let mut b = fs::read(cache_file(f)).unwrap();
+            let n = b.len() / 2;
+            b[n] ^= 0x55;
+            fs::write(cache_file(f), b).unwrap();
+        },
+        "damaged",
+    );
+}
+
+#[test]
+fn a_truncated_cache_is_not_trusted() {
+    untrusted(|f| fs::write(cache_file(f), &fs::read(cache_file(f)).unwrap()[..10]).unwrap(), "truncated");
+    untrusted(
+        |f| {
+            let b = fs::read(cache_file(f)).unwrap();
+            fs::write(cache_file(f), &b[..b.len() - 7]).unwrap()
+        },
+        "damaged",
+    );
+}
+
+#[test]
+fn a_cache_edited_by_hand_is_not_trusted() {
+    untrusted(
+        |f| {
+            let mut b = fs::read(cache_file(f)).unwrap();
+            let at = b.windows(5).position(|w| w == b"Alpha").expect("the cache holds card HTML");
+            b[at..at + 5].copy_from_slice(b"OMEGA");
+            fs::write(cache_file(f), b).unwrap();
+        },
+        "damaged",
+    );
+}
+
+#[test]
+fn a_cache_of_another_version_is_not_trusted() {
+    untrusted(
+        |f| {
+            // Another version with a valid checksum: the key says which casebook wrote it.
+            let b = fs::read(cache_file(f)).unwrap();
+            let mut payload = b[16..].to_vec();
+            let v = env!("CARGO_PKG_VERSION").as_bytes();
+            let at = payload.windows(v.len()).position(|w| w == v).unwrap();
+            payload[at] = b'9';
+            let mut out = casebook::render::of_bytes(&payload).to_le_bytes().to_vec();
+            out.extend(payload);
+            fs::write(cache_file(f), out).unwrap();
+        },
+        "written by casebook 9",
+    );
+}
+
+#[test]
+fn a_cache_of_another_theme_is_not_trusted() {
+    untrusted(
+        |f| {
+            let base = String::from_utf8(casebook::load::builtin_template("404.html").unwrap().to_vec()).unwrap();
+            f.write("templates/404.html", &format!("{base}<!-- mine -->"));
+        },
+        "theme",
+    );
+}
+
+#[test]
+fn a_cache_of_another_output_folder_is_not_trusted() {
+    let f = site();
+    f.build_ok();
+    let r = f.run(&["build", "--output", "elsewhere"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("cache was not used") && r.stderr.contains("output folder"), "{}", r.stderr);
+}
+
+#[test]
+fn no_cache_leaves_the_cache_alone_and_clean_removes_both() {
+    let f = site();
+    f.build_ok();
+    let before = fs::read(cache_file(&f)).unwrap();
+    let t = fs::metadata(cache_file(&f)).unwrap().modified().unwrap();
+    f.case("alpha", "Alpha, edited", "organizations = [\"Org alpha\"]", "Body.");
+    let r = f.run(&["build", "--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fs::read(cache_file(&f)).unwrap(), before);
+    assert_eq!(fs::metadata(cache_file(&f)).unwrap().modified().unwrap(), t);
+    // The output moved on without the cache: the next cached build still gets it right.
+    f.build_ok();
+    assert_same_as_cold(&f);
+    let r = f.run(&["clean"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!f.out().exists() && !f.root().join(".casebook-cache").exists(), "{}", r.stderr);
+    let r = f.run(&["clean"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("nothing to remove"));
+}
+
+#[test]
+fn the_cache_folder_is_set_in_site_toml() {
+    let f = site();
+    f.write("site.toml", "title = \"T\"\nbase_url = \"https://cases.test\"\n[build]\ncache = \"tmp/cb-cache\"\n");
+    f.build_ok();
+    assert!(f.root().join("tmp/cb-cache/build.postcard").is_file());
+    assert!(f.root().join("tmp/cb-cache/CACHEDIR.TAG").is_file());
+    assert!(!f.root().join(".casebook-cache").exists());
+}
+
+#[test]
+fn a_killed_build_never_blocks_the_next() {
+    let f = site();
+    f.build_ok();
+    // What `kill -9` leaves: temporary folders, one named with a process id that may come again.
+    for name in [format!(".public.casebook-tmp-{}", std::process::id()), ".public.casebook-old-1-2".to_string()] {
+        let d = f.root().join(name);
+        fs::create_dir_all(d.join("cases")).unwrap();
+        fs::write(d.join("cases/junk.html"), "x").unwrap();
+    }
+    f.build_ok();
+    let left: Vec<String> = fs::read_dir(f.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("casebook-tmp") || n.contains("casebook-old"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn two_builds_at_once_do_not_clobber_each_other() {
+    let f = site();
+    let bin = env!("CARGO_BIN_EXE_casebook");
+    let spawn = || {
+        std::process::Command::new(bin)
+            .arg("build")
+            .current_dir(f.root())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(f.read("cases/alpha/index.html").contains("Alpha breach"));
+    assert_same_as_cold(&f);
+}
