@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Diagnostic, SourceFile};
-use crate::parse::toml_error;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -118,8 +117,7 @@ pub struct Overrides {
 impl Config {
     /// Parses `site.toml` and checks the values serde cannot.
     pub fn parse(file: &Arc<SourceFile>) -> Result<Config, Vec<Diagnostic>> {
-        let mut config: Config =
-            toml::from_str(&file.text).map_err(|e| vec![toml_error(file, 0, &e, "config-invalid")])?;
+        let mut config: Config = crate::toml_input::read(file, &file.text, 0, "config-invalid")?;
         let mut errors = Vec::new();
         config.base_url = config.base_url.trim_end_matches('/').to_string();
         if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
@@ -130,7 +128,7 @@ impl Config {
             );
         }
         for level in &config.publish.tlp {
-            if crate::parse::case::Tlp::parse(level.get_ref()).is_none() {
+            if Tlp::parse(level.get_ref()).is_none() {
                 errors.push(
                     Diagnostic::error(
                         "config-invalid",
@@ -160,7 +158,44 @@ impl Config {
         }
     }
 
-    pub fn publishes(&self, tlp: crate::parse::case::Tlp) -> bool {
-        self.publish.tlp.iter().any(|l| crate::parse::case::Tlp::parse(l.get_ref()) == Some(tlp))
+    pub fn publishes(&self, tlp: Tlp) -> bool {
+        self.publish.tlp.iter().any(|l| Tlp::parse(l.get_ref()) == Some(tlp))
+    }
+}
+
+/// TLP 2.0 levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Tlp {
+    #[serde(rename = "clear")]
+    Clear,
+    #[serde(rename = "green")]
+    Green,
+    #[serde(rename = "amber")]
+    Amber,
+    #[serde(rename = "amber+strict")]
+    AmberStrict,
+    #[serde(rename = "red")]
+    Red,
+}
+
+impl Tlp {
+    pub fn parse(s: &str) -> Option<Tlp> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "clear" | "white" => Tlp::Clear,
+            "green" => Tlp::Green,
+            "amber" => Tlp::Amber,
+            "amber+strict" => Tlp::AmberStrict,
+            "red" => Tlp::Red,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tlp::Clear => "clear",
+            Tlp::Green => "green",
+            Tlp::Amber => "amber",
+            Tlp::AmberStrict => "amber+strict",
+            Tlp::Red => "red",
+        }
     }
 }

@@ -11,42 +11,8 @@ use super::{front_matter, Checker};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;
 
-/// TLP 2.0 levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Tlp {
-    #[serde(rename = "clear")]
-    Clear,
-    #[serde(rename = "green")]
-    Green,
-    #[serde(rename = "amber")]
-    Amber,
-    #[serde(rename = "amber+strict")]
-    AmberStrict,
-    #[serde(rename = "red")]
-    Red,
-}
-
-impl Tlp {
-    pub fn parse(s: &str) -> Option<Tlp> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "clear" | "white" => Tlp::Clear,
-            "green" => Tlp::Green,
-            "amber" => Tlp::Amber,
-            "amber+strict" => Tlp::AmberStrict,
-            "red" => Tlp::Red,
-            _ => return None,
-        })
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tlp::Clear => "clear",
-            Tlp::Green => "green",
-            Tlp::Amber => "amber",
-            Tlp::AmberStrict => "amber+strict",
-            Tlp::Red => "red",
-        }
-    }
-}
+// TLP is the site's setting first (`[publish] tlp`); a case names one of its levels.
+pub use crate::config::Tlp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -353,7 +319,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let file = &content.file;
     let (raw, split) = match front_matter::<RawCase>(file) {
         Ok(v) => v,
-        Err(d) => return (None, vec![d]),
+        Err(ds) => return (None, ds),
     };
     let mut c = Checker::new(file, split.toml_offset);
 

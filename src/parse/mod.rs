@@ -56,40 +56,12 @@ pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnosti
         .hint("add a line `+++` after the last TOML key"))
 }
 
-/// A TOML or serde error as a diagnostic at its place in the file.
-pub fn toml_error(file: &Arc<SourceFile>, offset: usize, e: &toml::de::Error, code: &'static str) -> Diagnostic {
-    let message = e.message().trim_end().replace('\n', " ");
-    let hint = if message.starts_with("unknown field") {
-        Some("check the spelling; the keys a file may have are listed in FORMAT.md".to_string())
-    } else {
-        None
-    };
-    let d = Diagnostic::error(code, message);
-    let d = match e.span() {
-        Some(r) => d.at(file, offset + r.start..offset + r.end),
-        None => d.in_file(file),
-    };
-    match hint {
-        Some(h) => d.hint(h),
-        None => d,
-    }
-}
-
 /// Splits a file at its fences and reads the front matter into `T`: the first step of
-/// every content file, whatever its kind.
-pub fn front_matter<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<(T, Split<'_>), Diagnostic> {
-    let split = split_front_matter(file)?;
-    let raw = from_toml(file, &split, "front-matter-invalid")?;
+/// every content file, whatever its kind. Every problem of the front matter is reported.
+pub fn front_matter<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<(T, Split<'_>), Vec<Diagnostic>> {
+    let split = split_front_matter(file).map_err(|d| vec![d])?;
+    let raw = crate::toml_input::read(file, split.toml, split.toml_offset, "front-matter-invalid")?;
     Ok((raw, split))
-}
-
-/// Deserializes front matter TOML into `T`.
-pub fn from_toml<T: DeserializeOwned>(
-    file: &Arc<SourceFile>,
-    split: &Split,
-    code: &'static str,
-) -> Result<T, Diagnostic> {
-    toml::from_str(split.toml).map_err(|e| toml_error(file, split.toml_offset, &e, code))
 }
 
 /// Collects the diagnostics of one file, with the front matter's offset applied.

@@ -43,7 +43,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<OrgProfil
     let file = &content.file;
     let (raw, split) = match front_matter::<RawOrg>(file) {
         Ok(v) => v,
-        Err(d) => return (None, vec![d]),
+        Err(ds) => return (None, ds),
     };
     let mut c = Checker::new(file, split.toml_offset);
     if raw.name.get_ref().trim().is_empty() {

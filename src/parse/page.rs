@@ -35,7 +35,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Page>, Ve
     let file = &content.file;
     let (raw, split) = match front_matter::<RawPage>(file) {
         Ok(v) => v,
-        Err(d) => return (None, vec![d]),
+        Err(ds) => return (None, ds),
     };
     let body = markdown::render(split.body, md);
     let mut c = super::Checker::new(file, split.toml_offset);
