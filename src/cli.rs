@@ -23,12 +23,14 @@ struct Cli {
 enum Command {
     /// Build the site into the output folder
     Build {
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long)]
+        root: Option<PathBuf>,
         /// Output folder (default: site.toml's [build] output, relative to the root)
         #[arg(long)]
         output: Option<PathBuf>,
-        #[arg(long)]
+        /// The address the site is served from, e.g. https://user.github.io/repo
+        #[arg(long, value_parser = crate::config::base_url)]
         base_url: Option<String>,
         /// Include drafts
         #[arg(long)]
@@ -42,8 +44,9 @@ enum Command {
     },
     /// Check everything a build would, writing nothing
     Check {
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long)]
+        root: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         /// Treat warnings as errors
@@ -64,8 +67,9 @@ enum Command {
     },
     /// Build, serve on 127.0.0.1, rebuild on change and reload open pages
     Serve {
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long)]
+        root: Option<PathBuf>,
         /// Address to listen on (loopback by default: the site is not shared)
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
@@ -83,8 +87,9 @@ enum Command {
     New {
         #[command(subcommand)]
         what: NewWhat,
-        #[arg(long, default_value = ".", global = true)]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long, global = true)]
+        root: Option<PathBuf>,
     },
     /// Make a new site with an example case, ready to build
     Init { dir: PathBuf },
@@ -106,8 +111,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let root = match &cli.command {
+        Command::Build { root, .. }
+        | Command::Check { root, .. }
+        | Command::Serve { root, .. }
+        | Command::New { root, .. } => match site_root(root.clone()) {
+            Ok(r) => r,
+            Err(code) => return code,
+        },
+        Command::Init { .. } => PathBuf::new(),
+    };
     match cli.command {
-        Command::Build { root, output, base_url, drafts, strict, timings } => {
+        Command::Build { root: _, output, base_url, drafts, strict, timings } => {
             let options =
                 Options { root, overrides: Overrides { output, base_url, drafts }, write: true, ..Default::default() };
             let report = pipeline::run(&options, strict);
@@ -131,7 +146,7 @@ pub fn main() -> ExitCode {
             }
             finish(&report, true)
         }
-        Command::Check { root, format, strict, drafts, external, external_concurrency, external_timeout } => {
+        Command::Check { root: _, format, strict, drafts, external, external_concurrency, external_timeout } => {
             let external = external.then(|| crate::external::Options {
                 concurrency: external_concurrency,
                 timeout: std::time::Duration::from_secs(external_timeout),
@@ -148,10 +163,10 @@ pub fn main() -> ExitCode {
             }
             finish(&report, format == Format::Human)
         }
-        Command::Serve { root, bind, port, drafts, open } => {
+        Command::Serve { root: _, bind, port, drafts, open } => {
             crate::serve::run(crate::serve::Options { root, bind, port, drafts, open })
         }
-        Command::New { what, root } => {
+        Command::New { what, root: _ } => {
             let result = match what {
                 NewWhat::Case { slug } => scaffold::new_case(&root, &slug),
                 NewWhat::Org { name } => scaffold::new_org(&root, &name),
@@ -160,6 +175,31 @@ pub fn main() -> ExitCode {
         }
         Command::Init { dir } => scaffold_result(scaffold::init(&dir)),
     }
+}
+
+/// The site root: `--root` as given (it must be a folder), else the nearest folder, the
+/// current one or above, that holds `site.toml` (as git and cargo find theirs).
+fn site_root(given: Option<PathBuf>) -> Result<PathBuf, ExitCode> {
+    if let Some(dir) = given {
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        eprintln!("error: --root {}: there is no such folder", dir.display());
+        return Err(ExitCode::from(2));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    for (up, dir) in cwd.ancestors().enumerate() {
+        if dir.join("site.toml").is_file() {
+            // Relative, so messages and the output folder read as the writer's own paths.
+            return Ok(if up == 0 { PathBuf::from(".") } else { PathBuf::from("../".repeat(up)) });
+        }
+    }
+    eprintln!(
+        "error: no site here: neither {} nor any folder above it has a site.toml\n\
+         help: make a new site with `casebook init my-site`, or name one with --root DIR",
+        cwd.display()
+    );
+    Err(ExitCode::from(2))
 }
 
 fn scaffold_result(result: Result<PathBuf, String>) -> ExitCode {

@@ -117,14 +117,25 @@ pub struct Overrides {
 impl Config {
     /// Parses `site.toml` and checks the values serde cannot.
     pub fn parse(file: &Arc<SourceFile>) -> Result<Config, Vec<Diagnostic>> {
+        let controls = crate::diagnostics::control_chars(file);
+        if !controls.is_empty() {
+            return Err(controls);
+        }
         let mut config: Config = crate::toml_input::read(file, &file.text, 0, "config-invalid")?;
         let mut errors = Vec::new();
-        config.base_url = config.base_url.trim_end_matches('/').to_string();
-        if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
+        match base_url(&config.base_url) {
+            Ok(url) => config.base_url = url,
+            Err(e) => errors.push(
+                Diagnostic::error("config-invalid", format!("base_url: {e}"))
+                    .at(file, key_span(&file.text, "base_url"))
+                    .hint("write e.g. base_url = \"https://cases.example.org\" (the address the site is served from)"),
+            ),
+        }
+        if let Err((e, hint)) = language_tag(&config.language) {
             errors.push(
-                Diagnostic::error("config-invalid", format!("base_url {:?} is not an http(s) URL", config.base_url))
-                    .in_file(file)
-                    .hint("write e.g. base_url = \"https://cases.example.org\""),
+                Diagnostic::error("lang-invalid", format!("language: {e}"))
+                    .at(file, key_span(&file.text, "language"))
+                    .hint(hint),
             );
         }
         for level in &config.publish.tlp {
@@ -150,6 +161,7 @@ impl Config {
     }
 
     pub fn apply(&mut self, overrides: &Overrides) {
+        // `--base-url` was checked by the command line (`base_url`); trimming again is harmless.
         if let Some(url) = &overrides.base_url {
             self.base_url = url.trim_end_matches('/').to_string();
         }
@@ -161,6 +173,79 @@ impl Config {
     pub fn publishes(&self, tlp: Tlp) -> bool {
         self.publish.tlp.iter().any(|l| Tlp::parse(l.get_ref()) == Some(tlp))
     }
+}
+
+/// Where `key = ...` is written at the top of `text` (for pointing at it), else the start.
+fn key_span(text: &str, key: &str) -> std::ops::Range<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            break;
+        }
+        if t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('=')) {
+            let start = at + (line.len() - t.len());
+            return start..at + line.trim_end().len();
+        }
+        at += line.len();
+    }
+    0..0
+}
+
+/// A site's address: an absolute http(s) URL with a host, no query or fragment; the
+/// trailing `/` dropped. Used for `base_url` and `--base-url`.
+pub fn base_url(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let bad = |why: &str| Err(format!("{url:?} is not a web address: {why}"));
+    let lower = trimmed.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return bad("it must start with https:// (or http://)");
+    }
+    let uri: http::Uri = match trimmed.parse() {
+        Ok(u) => u,
+        Err(_) => return bad("it has characters a URL cannot have (spaces?)"),
+    };
+    match uri.host() {
+        Some(h) if !h.is_empty() && !h.starts_with('.') && !h.ends_with('.') => {}
+        _ => return bad("it names no host"),
+    }
+    if uri.query().is_some() || trimmed.contains('#') {
+        return bad("a site's address has no `?` or `#` part");
+    }
+    Ok(trimmed.to_string())
+}
+
+/// A BCP 47 language tag that is in the IANA registry (`en`, `zh-Hant`, `pt-BR`), or
+/// why not and what to write.
+pub fn language_tag(tag: &str) -> Result<(), (String, String)> {
+    const NAMES: [(&str, &str); 16] = [
+        ("english", "en"),
+        ("chinese", "zh"),
+        ("japanese", "ja"),
+        ("korean", "ko"),
+        ("french", "fr"),
+        ("german", "de"),
+        ("spanish", "es"),
+        ("portuguese", "pt"),
+        ("italian", "it"),
+        ("dutch", "nl"),
+        ("russian", "ru"),
+        ("arabic", "ar"),
+        ("ukrainian", "uk"),
+        ("polish", "pl"),
+        ("hebrew", "he"),
+        ("turkish", "tr"),
+    ];
+    let valid = language_tags::LanguageTag::parse(tag.trim()).is_ok_and(|t| t.validate().is_ok());
+    if valid {
+        return Ok(());
+    }
+    let lower = tag.trim().to_lowercase();
+    let hint = match NAMES.iter().find(|(name, _)| *name == lower) {
+        Some((_, code)) => format!("did you mean \"{code}\"? languages are written as BCP 47 tags"),
+        None => "use a BCP 47 tag such as \"en\", \"zh\", \"ja\", \"pt-BR\" or \"zh-Hant\"".to_string(),
+    };
+    Err((format!("{tag:?} is not a language tag"), hint))
 }
 
 /// TLP 2.0 levels.

@@ -114,6 +114,25 @@ impl Diagnostic {
     }
 }
 
+/// Control characters other than tab and line breaks: invalid in XML (the Atom feed),
+/// parse errors in HTML, and never meant. Each is reported where it is.
+pub fn control_chars(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
+    const MAX: usize = 20;
+    file.text
+        .char_indices()
+        .filter(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        .take(MAX)
+        .map(|(i, c)| {
+            Diagnostic::error(
+                "control-character",
+                format!("a control character (U+{:04X}) is not allowed in the text", c as u32),
+            )
+            .at(file, i..i + c.len_utf8())
+            .hint("delete it: it is invisible, often pasted from a PDF or a terminal, and makes the feed invalid XML")
+        })
+        .collect()
+}
+
 /// All diagnostics of a run, in a stable order.
 #[derive(Debug, Default)]
 pub struct Diagnostics {

@@ -314,6 +314,50 @@ impl Case {
     }
 }
 
+/// What `casebook new case` writes for the writer to replace: title, organization,
+/// summary, reference URL and title, body. Left in a case that is not a draft, each is
+/// an error (`placeholder-left`).
+pub const PLACEHOLDERS: [&str; 6] = [
+    "Organization: what was exposed",
+    "Organization name",
+    "One or two sentences: who was hit, what was exposed, how it was found.",
+    "https://example.org/announcement",
+    "The organization's announcement",
+    "What happened, how it was found, what was exposed, how the organization responded.",
+];
+
+/// Placeholder text of `casebook new case` left in a case about to be published.
+fn placeholders(case: &Case, c: &mut Checker) {
+    let [title, org, summary, url, ref_title, body] = PLACEHOLDERS;
+    let file = case.file.clone();
+    let mut left = |what: &str, at: Option<std::ops::Range<usize>>| {
+        let d =
+            Diagnostic::error("placeholder-left", format!("{what} is still the placeholder of `casebook new case`"))
+                .hint("write the case's own, or keep `draft = true` until it is ready");
+        c.diags.push(match at {
+            Some(r) => d.at(&file, r),
+            None => d.in_file(&file),
+        });
+    };
+    let find = |needle: &str| file.text.find(needle).map(|i| i..i + needle.len());
+    if case.title == title {
+        left("the title", find(title));
+    }
+    if case.organizations.iter().any(|o| o.value == org) {
+        left("the organization", find(org));
+    }
+    if case.summary.as_deref() == Some(summary) {
+        left("the summary", find(summary));
+    }
+    if case.references.iter().any(|r| r.url == url || r.title.as_deref() == Some(ref_title)) {
+        left("a reference", find(url).or_else(|| find(ref_title)));
+    }
+    if let Some(r) = file.text.get(case.body_offset..).and_then(|b| b.find(body)) {
+        let start = case.body_offset + r;
+        left("the text", Some(start..start + body.len()));
+    }
+}
+
 /// Parses and checks one case file on its own.
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Vec<Diagnostic>) {
     let file = &content.file;
@@ -473,6 +517,9 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         body,
         body_offset: split.body_offset,
     };
+    if !value.draft {
+        placeholders(&value, &mut c);
+    }
     (Some(value), c.diags)
 }
 
@@ -497,20 +544,11 @@ pub fn is_http_url(url: &str) -> bool {
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
-/// BCP 47, loosely: letters, digits and `-`, starting with 2-3 letters.
+/// A BCP 47 tag from the IANA registry (the same rule as the site's `language`).
 fn checked_lang(c: &mut Checker, s: Spanned<String>) -> String {
     let v = s.get_ref().trim();
-    let primary = v.split('-').next().unwrap_or("");
-    let ok = (2..=3).contains(&primary.len())
-        && primary.chars().all(|ch| ch.is_ascii_alphabetic())
-        && v.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|ch| ch.is_ascii_alphanumeric()));
-    if !ok {
-        c.error(
-            "lang-invalid",
-            s.span(),
-            format!("{v:?} is not a language tag"),
-            Some("use a BCP 47 tag such as \"en\", \"zh\", \"ja\" or \"zh-Hant\""),
-        );
+    if let Err((message, hint)) = crate::config::language_tag(v) {
+        c.error("lang-invalid", s.span(), message, Some(&hint));
     }
     v.to_string()
 }

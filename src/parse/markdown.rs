@@ -105,6 +105,11 @@ pub fn slot(i: usize) -> String {
 
 pub fn render(body: &str, options: &Options) -> Rendered {
     let (clean, nuls) = replace_nul(body);
+    // `[Acme](org:Example Corp)` is how writers write it; CommonMark wants `<...>`.
+    let (clean, brackets) = match bracket_org_links(&clean) {
+        Some((text, at)) => (Cow::Owned(text), at),
+        None => (clean, Vec::new()),
+    };
     let mut links = Vec::new();
     let mut local = Vec::new();
     let mut external = Vec::new();
@@ -115,7 +120,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
 
     let events = Parser::new_ext(&clean, parser_options())
         .into_offset_iter()
-        .map(|(event, range)| (event, to_body_range(&nuls, range)));
+        .map(|(event, range)| (event, to_body_range(&nuls, to_unbracketed(&brackets, range))));
     let events = RawHtml { inner: events, unsafe_html: options.unsafe_html };
     let events = Links {
         inner: events,
@@ -280,6 +285,68 @@ fn to_body_range(nuls: &[usize], r: Range<usize>) -> Range<usize> {
         return r;
     }
     to_body_offset(nuls, r.start)..to_body_offset(nuls, r.end)
+}
+
+// ---------------------------------------------------------------------------
+// org: links with spaces
+
+/// `](org:NAME WITH SPACES)` in running text (not code) becomes `](<org:NAME WITH SPACES>)`;
+/// the text and where each inserted byte went, or None when there is nothing to do.
+fn bracket_org_links(text: &str) -> Option<(String, Vec<usize>)> {
+    let lower = text.to_ascii_lowercase();
+    let candidates: Vec<(usize, usize)> = lower
+        .match_indices("](org:")
+        .filter_map(|(at, _)| {
+            let open = at + 1;
+            let rest = &text[open + 1..];
+            let end = rest.find([')', '\n'])?;
+            let dest = &rest[..end];
+            let plain = !dest.contains(['<', '>', '(', '"', '\'', '`']);
+            (rest[end..].starts_with(')') && plain && dest.contains(' ')).then_some((open, open + 1 + end))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    // Only where the parser saw plain text: inside code the writer meant it as written.
+    let mut prose: Vec<Range<usize>> = Vec::new();
+    for (event, r) in Parser::new_ext(text, parser_options()).into_offset_iter() {
+        if let Event::Text(_) = event {
+            match prose.last_mut() {
+                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+                _ => prose.push(r),
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 2 * candidates.len());
+    let mut inserted = Vec::new();
+    let mut from = 0;
+    for (open, close) in candidates {
+        if !prose.iter().any(|p| p.start <= open - 1 && close < p.end) {
+            continue;
+        }
+        out.push_str(&text[from..=open]);
+        inserted.push(out.len());
+        out.push('<');
+        out.push_str(&text[open + 1..close]);
+        inserted.push(out.len());
+        out.push('>');
+        from = close;
+    }
+    if inserted.is_empty() {
+        return None;
+    }
+    out.push_str(&text[from..]);
+    Some((out, inserted))
+}
+
+/// A range of the bracketed text as a range of the text before.
+fn to_unbracketed(inserted: &[usize], r: Range<usize>) -> Range<usize> {
+    if inserted.is_empty() {
+        return r;
+    }
+    let back = |x: usize| x - inserted.partition_point(|&p| p < x);
+    back(r.start)..back(r.end)
 }
 
 // ---------------------------------------------------------------------------
@@ -520,7 +587,9 @@ fn classify(dest: &str) -> Dest {
     }
     if let Some(name) = strip_prefix_ignore_case(trimmed, "org:") {
         return match percent_decode(name) {
-            Some(name) if !name.trim().is_empty() => Dest::Internal(LinkTarget::Org(name.trim().to_owned())),
+            Some(name) if !name.trim().is_empty() => {
+                Dest::Internal(LinkTarget::Org(name.split_whitespace().collect::<Vec<_>>().join(" ")))
+            }
             Some(_) => Dest::Invalid(format!("`{trimmed}` names no organization: {ACCEPTED_FORMS}")),
             None => Dest::Invalid(format!("`{trimmed}` is not valid UTF-8 once percent-decoded")),
         };
@@ -850,6 +919,13 @@ mod tests {
         }
         assert_eq!(&body[r.links[0].range.clone()], "org:NTT%20Communications");
         assert_eq!(&body[r.links[1].range.clone()], "org:NTT Communications");
+        // As writers write it: spaces, no brackets; in code it stays as written.
+        let body = "See [NTT](org:NTT Communications) and `[x](org:A B)`.";
+        let r = md(body);
+        assert_eq!(r.links.len(), 1, "{:?}", r.links);
+        assert_eq!(r.links[0].target, LinkTarget::Org("NTT Communications".into()));
+        assert_eq!(&body[r.links[0].range.clone()], "org:NTT Communications");
+        assert!(r.html.contains("<code>[x](org:A B)</code>"), "{}", r.html);
 
         let body = "[valid accounts](attack:T1078) [cloud](attack:T1078.004)";
         let r = md(body);
