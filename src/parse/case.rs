@@ -398,14 +398,14 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let tags = c.names(raw.tags, "tag");
     let related = c.names(raw.related, "related case");
 
-    let ri = raw.incident;
-    let countries = c.countries(ri.countries);
+    let mut ri = raw.incident;
+    let countries = c.countries(std::mem::take(&mut ri.countries));
     let pdate = |c: &mut Checker, v: &Option<Spanned<toml::Value>>| v.as_ref().and_then(|v| partial_date(c, v));
     let incident = Incident {
         status: ri.status,
-        sectors: c.names(ri.sectors, "sector"),
+        sectors: c.names(std::mem::take(&mut ri.sectors), "sector"),
         countries,
-        actors: c.names(ri.actors, "actor"),
+        actors: c.names(std::mem::take(&mut ri.actors), "actor"),
         ransomware: ri.ransomware,
         started: pdate(&mut c, &ri.started),
         detected: pdate(&mut c, &ri.detected),
@@ -413,6 +413,8 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         disclosed: pdate(&mut c, &ri.disclosed),
         notified: pdate(&mut c, &ri.notified),
     };
+
+    date_order(&mut c, &incident, &ri, updated.zip(raw.updated.as_ref()), date);
 
     let rimp = raw.impact;
     let mut revisions = Vec::new();
@@ -468,8 +470,17 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
 
     let mut indicators = Vec::new();
     for i in raw.indicators {
+        let span = i.value.span();
         let value = c.text(i.value, "indicator value");
-        indicators.push(Indicator { kind: i.kind, value, note: i.note });
+        if value.is_empty() {
+            continue;
+        }
+        // Stored fanged, once: the page defangs it, the exports need it as it is.
+        let value = refang(&value);
+        match check_indicator(i.kind, &value) {
+            Ok(value) => indicators.push(Indicator { kind: i.kind, value, note: i.note }),
+            Err((message, hint)) => c.error("indicator-invalid", span, message, Some(&hint)),
+        }
     }
 
     let mut references = Vec::new();
@@ -523,9 +534,196 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     (Some(value), c.diags)
 }
 
+/// Dates that cannot be: found before it began, disclosed before found, in the future.
+/// Warnings (errors under `--strict`): a source may really say so, but usually it is a typo.
+fn date_order(
+    c: &mut Checker,
+    incident: &Incident,
+    raw: &RawIncident,
+    updated: Option<(jiff::civil::Date, &Spanned<toml::Value>)>,
+    date: Option<jiff::civil::Date>,
+) {
+    let span = |v: &Option<Spanned<toml::Value>>| v.as_ref().map_or(0..0, |v| v.span());
+    let warn = |c: &mut Checker, at: std::ops::Range<usize>, message: String, hint: &str| {
+        c.diags.push(Diagnostic::warning("date-order", message).at(c.file, c.span(at)).hint(hint));
+    };
+    let i = incident;
+    let pairs = [
+        (i.detected, &raw.detected, "detected", i.started, "started"),
+        (i.disclosed, &raw.disclosed, "disclosed", i.detected, "detected"),
+        (i.disclosed, &raw.disclosed, "disclosed", i.started, "started"),
+        (i.contained, &raw.contained, "contained", i.started, "started"),
+        (i.notified, &raw.notified, "notified", i.started, "started"),
+    ];
+    for (late, late_raw, late_key, early, early_key) in pairs {
+        if let (Some(l), Some(e)) = (late, early) {
+            if l.surely_before(&e) {
+                let message = format!("{late_key} ({}) is before {early_key} ({})", l.to_iso(), e.to_iso());
+                warn(c, span(late_raw), message, "check both dates against the sources; one of them is likely a typo");
+            }
+        }
+    }
+    let today = jiff::Zoned::now().date();
+    for (key, d, raw) in [
+        ("started", i.started, &raw.started),
+        ("detected", i.detected, &raw.detected),
+        ("contained", i.contained, &raw.contained),
+        ("disclosed", i.disclosed, &raw.disclosed),
+        ("notified", i.notified, &raw.notified),
+    ] {
+        if let Some(first) = d.and_then(|d| d.earliest()).filter(|&f| f > today) {
+            warn(
+                c,
+                span(raw),
+                format!("{key} ({first}) is in the future"),
+                "an incident date is when it happened; check the year",
+            );
+        }
+    }
+    if let (Some((u, raw)), Some(d)) = (updated, date) {
+        if u < d {
+            warn(
+                c,
+                raw.span(),
+                format!("updated ({u}) is before the write-up's date ({d})"),
+                "updated is when the write-up was last changed",
+            );
+        }
+    }
+}
+
 /// A calendar day as a partial date of day precision.
 pub fn exact_day(d: jiff::civil::Date) -> PartialDate {
     PartialDate { qualifier: super::date::Qualifier::Exact, year: d.year(), month: Some(d.month()), day: Some(d.day()) }
+}
+
+/// An indicator as it really is, whether written fanged (`203.0.113.7`) or defanged
+/// (`203.0.113[.]7`, `hxxps://evil[.]example`, `ops[@]example.org`).
+pub fn refang(value: &str) -> String {
+    let mut v = value.trim().to_string();
+    for (from, to) in [
+        ("[://]", "://"),
+        ("[:]", ":"),
+        ("[.]", "."),
+        ("(.)", "."),
+        ("{.}", "."),
+        ("[dot]", "."),
+        ("(dot)", "."),
+        ("\\.", "."),
+        ("[@]", "@"),
+        ("[at]", "@"),
+        ("(at)", "@"),
+    ] {
+        if v.contains(from) {
+            v = v.replace(from, to);
+        }
+    }
+    let lower = v.to_ascii_lowercase();
+    for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("fxp://", "ftp://")] {
+        if lower.starts_with(from) {
+            v = format!("{to}{}", &v[from.len()..]);
+        }
+    }
+    v
+}
+
+/// Checks an indicator of its type; the value as kept (hashes lower-case).
+fn check_indicator(kind: IndicatorType, v: &str) -> Result<String, (String, String)> {
+    let bad = |what: &str, hint: &str| Err((format!("{v:?} is not {what}"), hint.to_string()));
+    if v.chars().any(char::is_whitespace) && kind != IndicatorType::File {
+        return bad("one indicator: it has a space", "write one indicator per [[indicators]] entry");
+    }
+    match kind {
+        IndicatorType::Ip => {
+            if is_ip(v) {
+                Ok(v.to_string())
+            } else {
+                bad("an IP address", "write an IPv4 or IPv6 address (203.0.113.7, 2001:db8::1), optionally /prefix")
+            }
+        }
+        IndicatorType::Domain => {
+            if is_domain(v) {
+                Ok(v.to_string())
+            } else if is_ip(v) {
+                bad("a domain name", "this is an IP address: write type = \"ip\"")
+            } else if v.contains("://") || v.contains('/') {
+                bad("a domain name", "this is a URL: write type = \"url\", or keep only the host name")
+            } else {
+                bad("a domain name", "write a host name such as evil.example.com")
+            }
+        }
+        IndicatorType::Url => {
+            let (scheme, rest) = v.split_once("://").unwrap_or(("", v));
+            let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let host = match host.strip_prefix('[').and_then(|h| h.split_once(']')) {
+                Some((v6, _)) => v6,
+                None => host
+                    .rsplit_once(':')
+                    .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+                    .map_or(host, |(h, _)| h),
+            };
+            if scheme_ok && (is_domain(host) || is_ip(host) || host == "localhost") {
+                Ok(v.to_string())
+            } else {
+                bad("a URL", "write the whole URL with its scheme, e.g. https://evil.example/login.php")
+            }
+        }
+        IndicatorType::Email => match v.rsplit_once('@') {
+            Some((user, host)) if !user.is_empty() && is_domain(host) => Ok(v.to_string()),
+            _ => bad("an email address", "write e.g. ops@evil.example"),
+        },
+        IndicatorType::Md5 | IndicatorType::Sha1 | IndicatorType::Sha256 => {
+            let (name, len) = match kind {
+                IndicatorType::Md5 => ("an MD5 hash", 32),
+                IndicatorType::Sha1 => ("a SHA-1 hash", 40),
+                _ => ("a SHA-256 hash", 64),
+            };
+            let hex = v.chars().all(|c| c.is_ascii_hexdigit());
+            if hex && v.len() == len {
+                return Ok(v.to_ascii_lowercase());
+            }
+            let actual = match (hex, v.len()) {
+                (true, 32) => " (32 hex digits: an MD5 hash, type = \"md5\")",
+                (true, 40) => " (40 hex digits: a SHA-1 hash, type = \"sha1\")",
+                (true, 64) => " (64 hex digits: a SHA-256 hash, type = \"sha256\")",
+                _ => "",
+            };
+            Err((format!("{v:?} is not {name}{actual}"), format!("{name} is {len} hexadecimal digits (0-9, a-f)")))
+        }
+        IndicatorType::File => Ok(v.to_string()),
+    }
+}
+
+/// IPv4 or IPv6, with an optional `/prefix` (a network).
+fn is_ip(v: &str) -> bool {
+    let (addr, prefix) = match v.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (v, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|n| n <= max))
+}
+
+/// A host name of two or more labels (letters of any script, digits, `-`, `_`).
+fn is_domain(v: &str) -> bool {
+    let v = v.strip_suffix('.').unwrap_or(v);
+    let labels: Vec<&str> = v.split('.').collect();
+    labels.len() >= 2
+        && v.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        })
+        && !labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 pub fn is_technique_id(id: &str) -> bool {
@@ -672,6 +870,28 @@ mod tests {
             let (case, diags) = parse_text(&text);
             prop_assert!(case.is_some() || !diags.is_empty());
         }
+    }
+
+    #[test]
+    fn indicators_are_refanged_once_and_checked() {
+        assert_eq!(refang("198.51.100[.]23"), "198.51.100.23");
+        assert_eq!(refang("hxxps://evil[.]example/a"), "https://evil.example/a");
+        assert_eq!(refang("ops[@]evil[.]example"), "ops@evil.example");
+        assert_eq!(refang("2001[:]db8::1"), "2001:db8::1");
+        let ok = |k, v: &str| check_indicator(k, v).is_ok();
+        assert!(ok(IndicatorType::Ip, "198.51.100.23") && ok(IndicatorType::Ip, "2001:db8::1"));
+        assert!(ok(IndicatorType::Ip, "203.0.113.0/24") && !ok(IndicatorType::Ip, "203.0.113.0/33"));
+        assert!(!ok(IndicatorType::Ip, "198.51.100.300") && !ok(IndicatorType::Ip, "evil.example"));
+        assert!(ok(IndicatorType::Domain, "evil.example.com") && !ok(IndicatorType::Domain, "evil"));
+        assert!(ok(IndicatorType::Url, "http://x.example/<script>") && !ok(IndicatorType::Url, "x"));
+        assert!(
+            ok(IndicatorType::Url, "https://[2001:db8::1]:8443/x")
+                && ok(IndicatorType::Url, "http://198.51.100.7:8080/")
+        );
+        assert!(ok(IndicatorType::Email, "a@b.example") && !ok(IndicatorType::Email, "a@b"));
+        assert!(ok(IndicatorType::Md5, &"A".repeat(32)) && !ok(IndicatorType::Md5, &"a".repeat(40)));
+        assert!(!ok(IndicatorType::Sha256, &"g".repeat(64)));
+        assert_eq!(check_indicator(IndicatorType::Sha1, &"AB".repeat(20)).unwrap(), "ab".repeat(20));
     }
 
     #[test]

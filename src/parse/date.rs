@@ -246,6 +246,31 @@ impl PartialDate {
         }
     }
 
+    /// The earliest day this can be, if it has one (`~` and `<` do not).
+    pub fn earliest(&self) -> Option<Date> {
+        let (first, last) = self.period();
+        match self.qualifier {
+            Qualifier::Exact => Some(first),
+            Qualifier::After => last.tomorrow().ok(),
+            Qualifier::About | Qualifier::Before => None,
+        }
+    }
+
+    /// The latest day this can be, if it has one (`~` and `>` do not).
+    pub fn latest(&self) -> Option<Date> {
+        let (first, last) = self.period();
+        match self.qualifier {
+            Qualifier::Exact => Some(last),
+            Qualifier::Before => first.yesterday().ok(),
+            Qualifier::About | Qualifier::After => None,
+        }
+    }
+
+    /// Whether this is before `other` whatever the days they stand for turn out to be.
+    pub fn surely_before(&self, other: &Self) -> bool {
+        matches!((self.latest(), other.earliest()), (Some(a), Some(b)) if a < b)
+    }
+
     /// Last day the event can have happened on, for an end of an AtMost span.
     fn latest_day(&self) -> Date {
         self.period().1

@@ -130,8 +130,33 @@ pub fn resolve<'c>(
     let mut left_out = Vec::new();
     let mut published = Vec::new();
     let mut unpublished_slugs = std::collections::HashSet::new();
-    for case in all_cases {
-        match unpublished_reason(&case, &config, now) {
+    // A translation is published only if its original would be: the original's TLP,
+    // draft and embargo bind it too (followed up the chain of translations).
+    let own: HashMap<&str, Option<String>> =
+        all_cases.iter().map(|c| (c.slug.as_str(), unpublished_reason(c, &config, now))).collect();
+    let reasons: Vec<Option<String>> = all_cases
+        .iter()
+        .map(|case| {
+            let mut reason = own[case.slug.as_str()].clone();
+            let mut at = case;
+            for _ in 0..all_cases.len() {
+                if reason.is_some() {
+                    break;
+                }
+                let Some(original) = at.translation_of.as_ref().and_then(|t| all_slugs.get(t.value.as_str())) else {
+                    break;
+                };
+                if let Some(r) = &own[original.slug.as_str()] {
+                    reason = Some(format!("a translation of {}, which is left out ({r})", original.slug));
+                }
+                at = original;
+            }
+            reason
+        })
+        .collect();
+    drop(own);
+    for (case, reason) in all_cases.into_iter().zip(reasons) {
+        match reason {
             Some(reason) => {
                 diags.push(Diagnostic::note("case-left-out", format!("left out: {reason}")).in_file(&case.file));
                 unpublished_slugs.insert(case.slug.clone());
