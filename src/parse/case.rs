@@ -228,6 +228,9 @@ pub struct Case {
     pub body: Rendered,
     /// Where the body starts in the file: Markdown ranges are relative to it.
     pub body_offset: usize,
+    /// The front matter could not be read at all: only the slug and file are real. Kept so
+    /// that what refers to it is not reported as a second, misleading error.
+    pub unreadable: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -306,6 +309,35 @@ pub struct Reference {
 }
 
 impl Case {
+    /// A case whose front matter could not be read: its slug and file only.
+    fn unreadable(content: &ContentFile) -> Case {
+        Case {
+            slug: content.slug.clone(),
+            file: content.file.clone(),
+            title: String::new(),
+            date: jiff::civil::date(1970, 1, 1),
+            organizations: Vec::new(),
+            summary: None,
+            lang: None,
+            translation_of: None,
+            updated: None,
+            draft: true,
+            publish_after: None,
+            tlp: Tlp::Red,
+            tags: Vec::new(),
+            related: Vec::new(),
+            incident: Incident::default(),
+            impact: Impact::default(),
+            techniques: Vec::new(),
+            timeline: Vec::new(),
+            indicators: Vec::new(),
+            references: Vec::new(),
+            body: Rendered::default(),
+            body_offset: 0,
+            unreadable: true,
+        }
+    }
+
     /// When the case happened, for ordering and `/years/`: the first known of
     /// detected, started, disclosed, then the write-up's date.
     pub fn happened(&self) -> PartialDate {
@@ -363,7 +395,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let file = &content.file;
     let (raw, split) = match front_matter::<RawCase>(file) {
         Ok(v) => v,
-        Err(ds) => return (None, ds),
+        Err(ds) => return (Some(Case::unreadable(content)), ds),
     };
     let mut c = Checker::new(file, split.toml_offset);
 
@@ -385,12 +417,12 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let tlp = match raw.tlp {
         None => Tlp::Clear,
         Some(s) => Tlp::parse(s.get_ref()).unwrap_or_else(|| {
-            c.error(
-                "tlp-invalid",
-                s.span(),
-                format!("unknown TLP level {:?}", s.get_ref()),
-                Some("use clear, green, amber, amber+strict or red"),
-            );
+            let levels = ["clear", "green", "amber", "amber+strict", "red"];
+            let hint = match crate::toml_input::did_you_mean(s.get_ref(), levels) {
+                Some(near) => format!("did you mean \"{near}\"? the levels are clear, green, amber, amber+strict, red"),
+                None => "use clear, green, amber, amber+strict or red".to_string(),
+            };
+            c.error("tlp-invalid", s.span(), format!("unknown TLP level {:?}", s.get_ref()), Some(&hint));
             // An unknown level must never be published: treat it as the strictest.
             Tlp::Red
         }),
@@ -527,6 +559,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         references,
         body,
         body_offset: split.body_offset,
+        unreadable: false,
     };
     if !value.draft {
         placeholders(&value, &mut c);

@@ -38,6 +38,9 @@ pub enum LinkTarget {
     Org(String),
     /// `attack:T1078` (id as written)
     Technique(String),
+    /// `/cases/x/` written from the site's root: made relative to the page, so it still
+    /// works on `file://` and under a sub-path (`https://user.github.io/repo/`).
+    SitePath(String),
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +60,8 @@ pub struct Heading {
 /// A problem found in the body (refused link scheme...): byte range within the body.
 #[derive(Debug, Clone)]
 pub struct Problem {
+    /// A warning rather than an error (the page still works, only not everywhere).
+    pub warning: bool,
     pub range: Range<usize>,
     pub code: &'static str,
     pub message: String,
@@ -91,6 +96,12 @@ fn is_local(dest: &str) -> bool {
     let d = dest.trim();
     let end = d.find(['/', '?', '#']).unwrap_or(d.len());
     !d.is_empty() && !d.starts_with("//") && !d[..end].contains(':')
+}
+
+/// `/path` (not `//host`): written from the site's root.
+fn is_root_absolute(dest: &str) -> bool {
+    let d = dest.trim();
+    d.starts_with('/') && !d.starts_with("//") && !d.starts_with("/\\")
 }
 
 /// Problem code: an `@/...` (or `org:`/`attack:`) link Casebook cannot read.
@@ -468,7 +479,13 @@ impl<'a, I> Links<'_, I> {
             return None;
         }
         let dest_range = dest_range(self.body, &range, link_type, &dest_url, title.len());
-        match classify(&dest_url) {
+        let mut dest = classify(&dest_url);
+        if matches!(dest, Dest::External) && is_root_absolute(&dest_url) {
+            // Still checked against the built site, as written.
+            self.record(&dest_url, dest_range.clone());
+            dest = Dest::Internal(LinkTarget::SitePath(dest_url.trim().trim_start_matches('/').to_string()));
+        }
+        match dest {
             Dest::External => {
                 self.record(&dest_url, dest_range);
                 self.stack.push(Action::Keep { image: false });
@@ -516,6 +533,15 @@ impl<'a, I> Links<'_, I> {
         // Dropping the image leaves its alt text as inline content.
         match classify(&dest_url) {
             Dest::External => {
+                if is_root_absolute(&dest_url) {
+                    self.problems.push(Problem {
+                        warning: true,
+                        range: dest_range.clone(),
+                        code: "image-root-absolute",
+                        message: format!("`{}` starts at the site's root: it breaks when the site is opened from files or served under a sub-path", dest_url.trim()),
+                        hint: Some("write the path relative to the page, e.g. `diagram.png` for a file beside a bundle's index.md, or `../../images/x.png`".into()),
+                    });
+                }
                 self.record(&dest_url, dest_range);
                 self.stack.push(Action::Keep { image: true });
                 self.image_depth += 1;
@@ -538,6 +564,7 @@ impl<'a, I> Links<'_, I> {
 
 fn invalid_internal(range: Range<usize>, message: String) -> Problem {
     Problem {
+        warning: false,
         range,
         code: LINK_INTERNAL_INVALID,
         message,
@@ -547,6 +574,7 @@ fn invalid_internal(range: Range<usize>, message: String) -> Problem {
 
 fn refused(range: Range<usize>, scheme: &str, what: &str) -> Problem {
     Problem {
+        warning: false,
         range,
         code: LINK_SCHEME_REFUSED,
         message: format!("the `{scheme}:` scheme is refused in {what}"),

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::diagnostics::{Diagnostic, Severity, SourceFile};
 
 /// A file split at its `+++` fences.
 pub struct Split<'a> {
@@ -123,12 +123,16 @@ impl<'a> Checker<'a> {
             let code = cc.get_ref().trim().to_ascii_uppercase();
             if crate::countries::country_name(&code).is_none() {
                 let msg = format!("{:?} is not an ISO 3166-1 alpha-2 country code", cc.get_ref());
-                self.error(
-                    "country-invalid",
-                    cc.span(),
-                    msg,
-                    Some("use two letters, e.g. \"JP\" for Japan or \"US\" for the United States"),
-                );
+                let written = cc.get_ref().trim();
+                let names = crate::countries::COUNTRIES.iter().map(|(_, name)| *name);
+                let hint = match crate::toml_input::did_you_mean(written, names) {
+                    Some(name) => {
+                        let code = crate::countries::COUNTRIES.iter().find(|(_, n)| *n == name).map_or("", |(c, _)| c);
+                        format!("{name} is written \"{code}\"")
+                    }
+                    None => "use two letters, e.g. \"JP\" for Japan or \"US\" for the United States".to_string(),
+                };
+                self.error("country-invalid", cc.span(), msg, Some(&hint));
             } else if !out.iter().any(|o: &case::Located| o.value == code) {
                 out.push(case::Located { value: code, span: self.span(cc.span()) });
             }
@@ -140,7 +144,8 @@ impl<'a> Checker<'a> {
     pub fn body_problems(&mut self, body: &markdown::Rendered, body_offset: usize) {
         for p in &body.problems {
             let range = body_offset + p.range.start..body_offset + p.range.end;
-            let mut d = Diagnostic::error(p.code, p.message.clone()).at(self.file, range);
+            let severity = if p.warning { Severity::Warning } else { Severity::Error };
+            let mut d = Diagnostic::new(severity, p.code, p.message.clone()).at(self.file, range);
             if let Some(h) = &p.hint {
                 d = d.hint(h.clone());
             }
