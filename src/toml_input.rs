@@ -41,6 +41,11 @@ pub fn read<T: DeserializeOwned>(
         None => d.in_file(file),
     };
     let (mut root, syntax) = DeTable::parse_recoverable(text);
+    // A raw control character is reported as such (`control-character`), not twice.
+    let at_control = |e: &toml::de::Error| {
+        e.span().and_then(|r| text.get(r.start..)).and_then(|t| t.chars().next()).is_some_and(is_control)
+    };
+    let syntax: Vec<_> = syntax.into_iter().filter(|e| !at_control(e)).collect();
     if !syntax.is_empty() {
         return Err(syntax
             .iter()
@@ -52,7 +57,16 @@ pub fn read<T: DeserializeOwned>(
             })
             .collect());
     }
-    let mut errors = Vec::new();
+    // Escapes (`\b`, `\u0008`) make control characters the text does not show.
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    escaped_controls(root.get_ref(), &mut |span, c| {
+        let d = Diagnostic::error(
+            "control-character",
+            format!("this text has a control character (U+{:04X}), written as an escape", c as u32),
+        )
+        .hint("remove the escape: control characters make the feed invalid XML and show as nothing");
+        errors.push(at(d, Some(span)));
+    });
     // What was taken out: a required key taken out for its wrong value is not "missing" too.
     let mut taken: Vec<String> = Vec::new();
     loop {
@@ -80,6 +94,29 @@ pub fn read<T: DeserializeOwned>(
                 }
             }
         }
+    }
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Every string value holding a control character, with its span.
+fn escaped_controls(table: &DeTable, found: &mut dyn FnMut(Range<usize>, char)) {
+    fn value(v: &Spanned<DeValue>, found: &mut dyn FnMut(Range<usize>, char)) {
+        match v.get_ref() {
+            DeValue::String(s) => {
+                if let Some(c) = s.chars().find(|&c| is_control(c)) {
+                    found(v.span(), c);
+                }
+            }
+            DeValue::Array(items) => items.iter().for_each(|i| value(i, found)),
+            DeValue::Table(t) => escaped_controls(t, found),
+            _ => {}
+        }
+    }
+    for (_, v) in table.iter() {
+        value(v, found);
     }
 }
 
