@@ -12,15 +12,6 @@ fn check(f: &Fixture, code: i32) -> String {
     r.stderr
 }
 
-/// Asserts that `out` has a diagnostic mentioning `needle` located at `loc`.
-fn has(out: &str, loc: &str, needle: &str) {
-    let blocks: Vec<&str> = out.split("\n\n").collect();
-    assert!(
-        blocks.iter().any(|b| b.contains(loc) && b.contains(needle)),
-        "no diagnostic at {loc} saying {needle:?} in:\n{out}"
-    );
-}
-
 const OK: &str = "organizations = [\"Acme\"]";
 
 #[test]

@@ -7,15 +7,6 @@ use common::*;
 
 const OK: &str = "organizations = [\"Acme\"]";
 
-/// Asserts that `out` has a diagnostic mentioning `needle` located at `loc`.
-fn has(out: &str, loc: &str, needle: &str) {
-    let blocks: Vec<&str> = out.split("\n\n").collect();
-    assert!(
-        blocks.iter().any(|b| b.contains(loc) && b.contains(needle)),
-        "no diagnostic at {loc} saying {needle:?} in:\n{out}"
-    );
-}
-
 fn check(f: &Fixture, args: &[&str], code: i32) -> String {
     let mut all = vec!["check"];
     all.extend_from_slice(args);

@@ -333,7 +333,7 @@ fn bracket_org_links(text: &str) -> Option<(String, Vec<usize>)> {
     let mut inserted = Vec::new();
     let mut from = 0;
     for (open, close) in candidates {
-        if !prose.iter().any(|p| p.start <= open - 1 && close < p.end) {
+        if !prose.iter().any(|p| p.start < open && close < p.end) {
             continue;
         }
         out.push_str(&text[from..=open]);
