@@ -70,7 +70,7 @@ pub struct Problem {
 
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
-    /// HTML where the href of internal link i is the placeholder `slot(i)`.
+    /// HTML where the href of internal link i is the placeholder `\0{i}\0`.
     pub html: String,
     pub links: Vec<InternalLink>,
     pub headings: Vec<Heading>,
@@ -108,11 +108,6 @@ fn is_root_absolute(dest: &str) -> bool {
 pub const LINK_INTERNAL_INVALID: &str = "link-internal-invalid";
 /// Problem code: a `javascript:`, `vbscript:` or `data:` link or image.
 pub const LINK_SCHEME_REFUSED: &str = "link-scheme-refused";
-
-/// The placeholder put in the href of internal link `i`.
-pub fn slot(i: usize) -> String {
-    format!("\0{i}\0")
-}
 
 pub fn render(body: &str, options: &Options) -> Rendered {
     let (clean, nuls) = replace_nul(body);
@@ -227,11 +222,6 @@ fn parse_slot(s: &str) -> Option<(usize, &str)> {
 /// `prefers-color-scheme: dark` media query. Theme names from syntect/two-face.
 pub fn highlight_css(light: &str, dark: &str) -> Result<String, String> {
     highlight::css(light, dark)
-}
-
-/// Names of the highlight themes available (for validating site.toml).
-pub fn highlight_themes() -> Vec<String> {
-    highlight::theme_names()
 }
 
 /// Lower-case slug of a heading: Unicode letters and digits kept, other runs
@@ -1206,7 +1196,7 @@ mod tests {
 
     #[test]
     fn css_and_themes() {
-        let themes = highlight_themes();
+        let themes = highlight::theme_names();
         assert!(themes.contains(&"InspiredGitHub".to_string()));
         assert!(themes.contains(&"Nord".to_string()));
         assert!(themes.windows(2).all(|w| w[0] < w[1]));

@@ -152,10 +152,6 @@ impl<'a> Checker<'a> {
             self.diags.push(d);
         }
     }
-
-    pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error)
-    }
 }
 
 /// Everything parsed, each file on its own.
