@@ -40,6 +40,10 @@ fn org_links_resolve_as_writers_write_them() {
     let to_org = body.iter().filter(|h| resolve_href("cases/a/", h).as_deref() == Some("organizations/acme-corp/"));
     assert_eq!(to_org.count(), 3, "{body:?}");
     assert!(!text(&doc).contains("](org:"), "rendered literally: {}", text(&doc));
+    // Case slugs as writers write them: any case, with or without `.md`.
+    f.case("b", "B", &format!("{OK}\nrelated = [\"A.md\"]"), "See [a](@/cases/A.md).");
+    f.build_ok();
+    assert!(links_to(&f.page("cases/b/"), "cases/b/", "cases/a/"));
     // In code, it stays as written.
     f.case("a", "A", "organizations = [\"Acme Corp\"]", "Write `[x](org:Acme Corp)` for a link.");
     f.build_ok();

@@ -411,7 +411,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     }
     let organizations = c.names(raw.organizations.into_inner(), "organization");
     let lang = raw.lang.map(|l| checked_lang(&mut c, l));
-    let translation_of = raw.translation_of.map(|s| c.located(s));
+    let translation_of = raw.translation_of.map(|s| case_slug(c.located(s)));
     let updated = raw.updated.as_ref().and_then(|v| civil_date(&mut c, v, "updated"));
     let publish_after = raw.publish_after.as_ref().and_then(|v| instant(&mut c, v));
     let tlp = match raw.tlp {
@@ -428,7 +428,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         }),
     };
     let tags = c.names(raw.tags, "tag");
-    let related = c.names(raw.related, "related case");
+    let related: Vec<Located> = c.names(raw.related, "related case").into_iter().map(case_slug).collect();
 
     let mut ri = raw.incident;
     let countries = c.countries(std::mem::take(&mut ri.countries));
@@ -623,6 +623,13 @@ fn date_order(
             );
         }
     }
+}
+
+/// A case named as writers name it: `NTT-2020`, `ntt-2020.md` are the slug `ntt-2020`
+/// (slugs are lower case, so nothing else could be meant).
+fn case_slug(mut l: Located) -> Located {
+    l.value = l.value.strip_suffix(".md").unwrap_or(&l.value).to_ascii_lowercase();
+    l
 }
 
 /// A calendar day as a partial date of day precision.

@@ -635,7 +635,10 @@ fn case_link(path: &str) -> Option<Dest> {
         && slug != ".."
         && !slug.contains(['/', '\\'])
         && !slug.chars().any(char::is_whitespace);
-    valid.then(|| Dest::Internal(LinkTarget::Case { slug: slug.to_owned(), anchor: anchor.map(str::to_owned) }))
+    // Slugs are lower case: `@/cases/NTT-2020.md` can only mean ntt-2020.
+    valid.then(|| {
+        Dest::Internal(LinkTarget::Case { slug: slug.to_ascii_lowercase(), anchor: anchor.map(str::to_owned) })
+    })
 }
 
 /// The scheme as a browser reads it (leading controls and spaces stripped,
