@@ -36,6 +36,20 @@ pub fn read<T: DeserializeOwned>(
     offset: usize,
     code: &'static str,
 ) -> Result<T, Vec<Diagnostic>> {
+    match read_partial(file, text, offset, code) {
+        (Some(v), errors) if errors.is_empty() => Ok(v),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Like [`read`], and also `T` read from what is left once the wrong entries are taken
+/// out (when that reads), so the caller can check the rest and report its problems too.
+pub fn read_partial<T: DeserializeOwned>(
+    file: &Arc<SourceFile>,
+    text: &str,
+    offset: usize,
+    code: &'static str,
+) -> (Option<T>, Vec<Diagnostic>) {
     let at = |d: Diagnostic, span: Option<Range<usize>>| match span {
         Some(r) => d.at(file, offset + r.start..offset + r.end),
         None => d.in_file(file),
@@ -47,15 +61,18 @@ pub fn read<T: DeserializeOwned>(
     };
     let syntax: Vec<_> = syntax.into_iter().filter(|e| !at_control(e)).collect();
     if !syntax.is_empty() {
-        return Err(syntax
-            .iter()
-            .take(MAX_ERRORS)
-            .map(|e| {
-                let d = Diagnostic::error(code, format!("not valid TOML: {}", one_line(e.message())))
-                    .hint("values are written `key = value`; text goes in \"quotes\", lists in [brackets]");
-                at(d, e.span())
-            })
-            .collect());
+        return (
+            None,
+            syntax
+                .iter()
+                .take(MAX_ERRORS)
+                .map(|e| {
+                    let d = Diagnostic::error(code, format!("not valid TOML: {}", one_line(e.message())))
+                        .hint("values are written `key = value`; text goes in \"quotes\", lists in [brackets]");
+                    at(d, e.span())
+                })
+                .collect(),
+        );
     }
     // Escapes (`\b`, `\u0008`) make control characters the text does not show.
     let mut errors: Vec<Diagnostic> = Vec::new();
@@ -71,8 +88,7 @@ pub fn read<T: DeserializeOwned>(
     let mut taken: Vec<String> = Vec::new();
     loop {
         match T::deserialize(toml::de::Deserializer::from(root.clone())) {
-            Ok(v) if errors.is_empty() => return Ok(v),
-            Ok(_) => return Err(errors),
+            Ok(v) => return (Some(v), errors),
             Err(e) => {
                 let span = e.span();
                 let path = span.as_ref().and_then(|s| take_out(root.get_mut(), s));
@@ -90,7 +106,7 @@ pub fn read<T: DeserializeOwned>(
                     taken.push(p.clone());
                 }
                 if path.is_none() || errors.len() >= MAX_ERRORS {
-                    return Err(errors);
+                    return (None, errors);
                 }
             }
         }
@@ -134,7 +150,14 @@ fn take_out(table: &mut DeTable, span: &Range<usize>) -> Option<String> {
     for (k, v) in table.iter_mut() {
         let key: &str = k.get_ref();
         if let Some(inner) = take_out_value(v, span) {
-            return Some(if inner.is_empty() { key.to_string() } else { format!("{key}.{inner}") });
+            let key = key.to_string();
+            // `[[techniqe]]` once: its only table taken out, the key goes too.
+            if inner.is_empty() && matches!(v.get_ref(), DeValue::Array(a) if a.is_empty()) {
+                let k = k.clone();
+                table.remove(&k);
+                return Some(key);
+            }
+            return Some(if inner.is_empty() { key } else { format!("{key}.{inner}") });
         }
         if covers(&k.span(), span) || covers(&v.span(), span) {
             hit = Some(k.clone());

@@ -305,7 +305,7 @@ fn toml_mistakes_are_told_in_the_writers_words_all_at_once() {
     f.case(
         "a",
         "A",
-        &format!("{OK}\nsumary = \"x\"\n[incident]\nstatus = \"confirmd\"\n[impact]\npeople = \"17891\"\nrecords = -5"),
+        &format!("{OK}\nsumary = \"x\"\n[incident]\nstatus = \"confirmd\"\ncountries = [\"Japan\"]\n[impact]\npeople = \"17891\"\nrecords = -5"),
         "",
     );
     let out = check(&f, &[], 1);
@@ -313,10 +313,12 @@ fn toml_mistakes_are_told_in_the_writers_words_all_at_once() {
     has(&out, "content/cases/a.md:5:1", "did you mean `summary`?");
     has(&out, "content/cases/a.md:7:10", "`status` in [incident] cannot be \"confirmd\"");
     has(&out, "content/cases/a.md:7:10", "did you mean \"confirmed\"?");
-    has(&out, "content/cases/a.md:9:10", "`people` in [impact] must be a whole number, like 17891, not \"17891\"");
-    has(&out, "content/cases/a.md:10:11", "`records` in [impact] must be a whole number");
+    has(&out, "content/cases/a.md:10:10", "`people` in [impact] must be a whole number, like 17891, not \"17891\"");
+    has(&out, "content/cases/a.md:11:11", "`records` in [impact] must be a whole number");
+    // The file's other problems are reported in the same run.
+    has(&out, "content/cases/a.md:8:14", "Japan is written \"JP\"");
     assert!(!out.contains("invalid type") && !out.contains("expected u64"), "{out}");
-    assert!(out.contains("error: 4 errors"), "{out}");
+    assert!(out.contains("error: 5 errors"), "{out}");
     // site.toml too.
     f.write("site.toml", "title = \"T\"\n[pagination]\nper_page = \"ten\"\n");
     has(&check(&f, &[], 1), "site.toml:3:12", "`per_page` in [pagination] must be a whole number, like 50");

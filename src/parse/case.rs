@@ -85,9 +85,10 @@ impl Counts {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCase {
-    title: Spanned<String>,
-    date: Spanned<toml::Value>,
-    organizations: Spanned<Vec<Spanned<String>>>,
+    // Required, but checked by us: a missing one must not hide the file's other problems.
+    title: Option<Spanned<String>>,
+    date: Option<Spanned<toml::Value>>,
+    organizations: Option<Spanned<Vec<Spanned<String>>>>,
     summary: Option<String>,
     lang: Option<Spanned<String>>,
     translation_of: Option<Spanned<String>>,
@@ -393,23 +394,47 @@ fn placeholders(case: &Case, c: &mut Checker) {
 /// Parses and checks one case file on its own.
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Vec<Diagnostic>) {
     let file = &content.file;
-    let (raw, split) = match front_matter::<RawCase>(file) {
+    let (raw, split, toml_errors) = match front_matter::<RawCase>(file) {
         Ok(v) => v,
         Err(ds) => return (Some(Case::unreadable(content)), ds),
     };
     let mut c = Checker::new(file, split.toml_offset);
+    c.diags.extend(toml_errors);
 
-    let title = c.text(raw.title, "title");
-    let date = civil_date(&mut c, &raw.date, "date");
-    if raw.organizations.get_ref().is_empty() {
+    let fences = 0..3;
+    let missing = |c: &mut Checker, key: &str, example: &str| {
+        // Taken out for a wrong value: that error says so already.
+        if c.diags.iter().any(|d| d.message.starts_with(&format!("`{key}` "))) {
+            return;
+        }
+        c.diags.push(
+            Diagnostic::error("front-matter-invalid", format!("`{key}` is missing: every case needs one"))
+                .at(file, fences.clone())
+                .hint(format!("add a line such as {example}")),
+        );
+    };
+    if raw.title.is_none() {
+        missing(&mut c, "title", "title = \"Acme: customer records exposed\"");
+    }
+    if raw.date.is_none() {
+        missing(&mut c, "date", "date = 2025-03-14 (when this write-up was published)");
+    }
+    if raw.organizations.is_none() {
+        missing(&mut c, "organizations", "organizations = [\"Acme\"] (the victims)");
+    }
+    let title = raw.title.map(|t| c.text(t, "title")).unwrap_or_default();
+    let date = raw.date.as_ref().and_then(|d| civil_date(&mut c, d, "date"));
+    let given_organizations = raw.organizations.is_some();
+    let raw_organizations = raw.organizations.unwrap_or_else(|| Spanned::new(0..0, Vec::new()));
+    if given_organizations && raw_organizations.get_ref().is_empty() {
         c.error(
             "organizations-missing",
-            raw.organizations.span(),
+            raw_organizations.span(),
             "a case needs at least one organization (the victim)",
             Some("write organizations = [\"Example Corp\"]"),
         );
     }
-    let organizations = c.names(raw.organizations.into_inner(), "organization");
+    let organizations = c.names(raw_organizations.into_inner(), "organization");
     let lang = raw.lang.map(|l| checked_lang(&mut c, l));
     let translation_of = raw.translation_of.map(|s| case_slug(c.located(s)));
     let updated = raw.updated.as_ref().and_then(|v| civil_date(&mut c, v, "updated"));

@@ -58,10 +58,17 @@ pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnosti
 
 /// Splits a file at its fences and reads the front matter into `T`: the first step of
 /// every content file, whatever its kind. Every problem of the front matter is reported.
-pub fn front_matter<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<(T, Split<'_>), Vec<Diagnostic>> {
+///
+/// When some entries are wrong but the rest reads, that rest comes back with the errors,
+/// so the file's other problems are reported in the same run.
+pub fn front_matter<T: DeserializeOwned>(
+    file: &Arc<SourceFile>,
+) -> Result<(T, Split<'_>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let split = split_front_matter(file).map_err(|d| vec![d])?;
-    let raw = crate::toml_input::read(file, split.toml, split.toml_offset, "front-matter-invalid")?;
-    Ok((raw, split))
+    match crate::toml_input::read_partial(file, split.toml, split.toml_offset, "front-matter-invalid") {
+        (Some(raw), errors) => Ok((raw, split, errors)),
+        (None, errors) => Err(errors),
+    }
 }
 
 /// Collects the diagnostics of one file, with the front matter's offset applied.
