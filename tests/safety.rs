@@ -251,6 +251,8 @@ fn dates_that_cannot_be_are_warnings_and_errors_when_strict() {
     has(&out, "content/cases/a.md:9:13", "contained (2199-01-01) is in the future");
     assert!(out.contains("warning[date-order]"), "{out}");
     check(&f, &["--strict"], 1);
+    f.write("content/cases/a.md", &format!("+++\ntitle = \"A\"\ndate = 2199-03-14\n{OK}\n+++\n"));
+    has(&check(&f, &[], 0), "content/cases/a.md:3:8", "date (2199-03-14) is in the future");
     // Vague dates are not wrong: ">2024-02" may well be after a detection in March.
     f.case(
         "a",

@@ -471,7 +471,8 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         notified: pdate(&mut c, &ri.notified),
     };
 
-    date_order(&mut c, &incident, &ri, updated.zip(raw.updated.as_ref()), date);
+    let date_at = date.zip(raw.date.as_ref().map(|d| d.span()));
+    date_order(&mut c, &incident, &ri, updated.zip(raw.updated.as_ref()), date_at);
 
     let rimp = raw.impact;
     let mut revisions = Vec::new();
@@ -599,7 +600,7 @@ fn date_order(
     incident: &Incident,
     raw: &RawIncident,
     updated: Option<(jiff::civil::Date, &Spanned<toml::Value>)>,
-    date: Option<jiff::civil::Date>,
+    date: Option<(jiff::civil::Date, std::ops::Range<usize>)>,
 ) {
     let span = |v: &Option<Spanned<toml::Value>>| v.as_ref().map_or(0..0, |v| v.span());
     let warn = |c: &mut Checker, at: std::ops::Range<usize>, message: String, hint: &str| {
@@ -638,7 +639,15 @@ fn date_order(
             );
         }
     }
-    if let (Some((u, raw)), Some(d)) = (updated, date) {
+    if let Some((d, at)) = date.clone().filter(|(d, _)| *d > today) {
+        warn(
+            c,
+            at,
+            format!("date ({d}) is in the future"),
+            "date is when the write-up was published; to publish it later, use publish_after",
+        );
+    }
+    if let (Some((u, raw)), Some((d, _))) = (updated, date) {
         if u < d {
             warn(
                 c,
