@@ -127,9 +127,8 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
                 Diagnostic::error(
                     "case-duplicate",
                     format!(
-                        "two files make the case `{slug}`: {} and {}; both would be /cases/{slug}/",
-                        display(root, kept),
-                        display(root, &path)
+                        "{} makes the same case `{slug}`: both would be /cases/{slug}/, one overwriting the other",
+                        display(root, kept)
                     ),
                 )
                 .in_path(display(root, &path))

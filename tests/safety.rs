@@ -69,7 +69,7 @@ fn one_slug_is_one_case() {
     f.case("x", "Single file", OK, "");
     f.write("content/cases/x/index.md", &format!("+++\ntitle = \"Bundle\"\ndate = 2025-01-01\n{OK}\n+++\n"));
     let out = check(&f, &[], 1);
-    has(&out, "case-duplicate", "two files make the case `x`: content/cases/x/index.md and content/cases/x.md");
+    has(&out, "error[case-duplicate]: content/cases/x.md: content/cases/x/index.md makes the same case `x`", "/cases/x/");
     has(&out, "case-duplicate", "keep one");
 }
 
