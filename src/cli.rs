@@ -194,11 +194,12 @@ fn site_root(given: Option<PathBuf>) -> Result<PathBuf, ExitCode> {
             return Ok(if up == 0 { PathBuf::from(".") } else { PathBuf::from("../".repeat(up)) });
         }
     }
-    eprintln!(
-        "error: no site here: neither {} nor any folder above it has a site.toml\n\
-         help: make a new site with `casebook init my-site`, or name one with --root DIR",
-        cwd.display()
-    );
+    let help = if cwd.join("content").is_dir() {
+        "this folder has content/ but no site.toml: add one (one line, title = \"...\", is enough), or pass --root ."
+    } else {
+        "make a new site with `casebook init my-site`, or name one with --root DIR"
+    };
+    eprintln!("error: no site here: neither {} nor any folder above it has a site.toml\nhelp: {help}", cwd.display());
     Err(ExitCode::from(2))
 }
 
