@@ -67,9 +67,8 @@ pub fn read_partial<T: DeserializeOwned>(
                 .iter()
                 .take(MAX_ERRORS)
                 .map(|e| {
-                    let d = Diagnostic::error(code, format!("not valid TOML: {}", one_line(e.message())))
-                        .hint("values are written `key = value`; text goes in \"quotes\", lists in [brackets]");
-                    at(d, e.span())
+                    let (message, hint) = syntax_words(e.message(), text, e.span());
+                    at(Diagnostic::error(code, format!("not valid TOML: {message}")).hint(hint), e.span())
                 })
                 .collect(),
         );
@@ -134,6 +133,38 @@ fn escaped_controls(table: &DeTable, found: &mut dyn FnMut(Range<usize>, char)) 
     for (_, v) in table.iter() {
         value(v, found);
     }
+}
+
+/// A TOML syntax error in the writer's words, and what to write.
+fn syntax_words(message: &str, text: &str, span: Option<Range<usize>>) -> (String, String) {
+    let message = one_line(message);
+    let line_rest = span
+        .and_then(|r| text.get(r.start..))
+        // Up to the end of the line, or of the list item it is in.
+        .map(|t| t.lines().next().unwrap_or("").split([',', ']', '}']).next().unwrap_or("").trim_end().to_string())
+        .unwrap_or_default();
+    let general = "values are written `key = value`; text goes in \"quotes\", lists in [brackets]".to_string();
+    let what = message.split(", expected").next().unwrap_or(&message);
+    let (said, hint) = match what {
+        "string values must be quoted" => (
+            "text must be in quotes".to_string(),
+            if line_rest.is_empty() { general } else { format!("write \"{line_rest}\"") },
+        ),
+        "invalid basic string" => {
+            ("this text has no closing `\"`".to_string(), "end the text with a `\"` on the same line".to_string())
+        }
+        "key with no value" => ("a key without `= value`".to_string(), general),
+        "missing comma between array elements" => {
+            ("a comma is missing between two items of the list".to_string(), "write e.g. [\"A\", \"B\"]".to_string())
+        }
+        w if w.starts_with("invalid date") || w.starts_with("invalid time") => (
+            message.clone(),
+            "dates are written 2025-03-05 (two-digit month and day); partial dates are strings: \"2019-09\""
+                .to_string(),
+        ),
+        _ => (message.clone(), general),
+    };
+    (said, hint)
 }
 
 fn one_line(s: &str) -> String {
@@ -319,6 +350,8 @@ mod tests {
         assert_eq!(errors("title = \"t\""), Vec::<String>::new());
         assert!(errors("count = 1")[0].starts_with("`title` is missing"));
         assert!(errors("title = ")[0].starts_with("not valid TOML"));
+        assert_eq!(errors("title = Acme breach")[0], "not valid TOML: text must be in quotes | write \"Acme breach\"");
+        assert_eq!(errors("title = [Acme, B]")[0], "not valid TOML: text must be in quotes | write \"Acme\"");
     }
 
     #[test]

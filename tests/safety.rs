@@ -69,7 +69,11 @@ fn one_slug_is_one_case() {
     f.case("x", "Single file", OK, "");
     f.write("content/cases/x/index.md", &format!("+++\ntitle = \"Bundle\"\ndate = 2025-01-01\n{OK}\n+++\n"));
     let out = check(&f, &[], 1);
-    has(&out, "error[case-duplicate]: content/cases/x.md: content/cases/x/index.md makes the same case `x`", "/cases/x/");
+    has(
+        &out,
+        "error[case-duplicate]: content/cases/x.md: content/cases/x/index.md makes the same case `x`",
+        "/cases/x/",
+    );
     has(&out, "case-duplicate", "keep one");
 }
 
@@ -339,4 +343,15 @@ fn messages_say_things_once_and_never_list_nothing() {
     assert!(line.contains("line 2, column 13"), "{line}");
     has(&out, "content/cases/a.md:6:", "that case has no headings");
     assert!(!out.contains("its headings are: \n") && !out.contains("its headings are: ,"), "{out}");
+}
+
+#[test]
+fn toml_syntax_mistakes_say_what_to_write() {
+    let f = Fixture::new();
+    f.write("content/cases/a.md", "+++\ntitle = Acme breach\ndate = 2025-01-01\norganizations = [\"A\" \"B\"]\n+++\n");
+    let out = check(&f, &[], 1);
+    has(&out, "content/cases/a.md:2:9", "not valid TOML: text must be in quotes");
+    has(&out, "content/cases/a.md:2:9", "write \"Acme breach\"");
+    has(&out, "content/cases/a.md:4:22", "a comma is missing between two items of the list");
+    assert!(!out.contains("expected literal string"), "{out}");
 }
