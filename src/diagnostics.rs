@@ -118,6 +118,16 @@ impl Diagnostic {
 /// parse errors in HTML, and never meant. Each is reported where it is.
 pub fn control_chars(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
     const MAX: usize = 20;
+    // Bytes first: C0 and DEL are single bytes, C1 are 0xC2 0x80..=0x9F in UTF-8.
+    let b = file.text.as_bytes();
+    let suspect = b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || c == 0x7f
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    });
+    if !suspect {
+        return Vec::new();
+    }
     file.text
         .char_indices()
         .filter(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))

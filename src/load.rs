@@ -286,14 +286,17 @@ fn read_content(
             if !is_valid_slug(&slug) {
                 return Err(bad_slug(&slug, kind).in_path(display(root, &path)));
             }
-            read_text(root, &path).map(|file| ContentFile { slug, file })
+            read_text(root, &path).map(|file| {
+                let controls = crate::diagnostics::control_chars(&file);
+                (ContentFile { slug, file }, controls)
+            })
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Ok(f) => {
-                diags.extend(crate::diagnostics::control_chars(&f.file));
+            Ok((f, controls)) => {
+                diags.extend(controls);
                 files.push(f)
             }
             Err(d) => diags.push(d),

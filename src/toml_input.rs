@@ -54,7 +54,7 @@ pub fn read_partial<T: DeserializeOwned>(
         Some(r) => d.at(file, offset + r.start..offset + r.end),
         None => d.in_file(file),
     };
-    let (mut root, syntax) = DeTable::parse_recoverable(text);
+    let (root, syntax) = DeTable::parse_recoverable(text);
     // A raw control character is reported as such (`control-character`), not twice.
     let at_control = |e: &toml::de::Error| {
         e.span().and_then(|r| text.get(r.start..)).and_then(|t| t.chars().next()).is_some_and(is_control)
@@ -85,6 +85,11 @@ pub fn read_partial<T: DeserializeOwned>(
     });
     // What was taken out: a required key taken out for its wrong value is not "missing" too.
     let mut taken: Vec<String> = Vec::new();
+    // Nearly every file reads at once: that try takes the table without copying it.
+    let mut root = match T::deserialize(toml::de::Deserializer::from(root)) {
+        Ok(v) => return (Some(v), errors),
+        Err(_) => DeTable::parse_recoverable(text).0,
+    };
     loop {
         match T::deserialize(toml::de::Deserializer::from(root.clone())) {
             Ok(v) => return (Some(v), errors),

@@ -257,11 +257,11 @@ fn dates_that_cannot_be_are_warnings_and_errors_when_strict() {
     check(&f, &["--strict"], 1);
     f.write("content/cases/a.md", &format!("+++\ntitle = \"A\"\ndate = 2199-03-14\n{OK}\n+++\n"));
     has(&check(&f, &[], 0), "content/cases/a.md:3:8", "date (2199-03-14) is in the future");
-    // Vague dates are not wrong: ">2024-02" may well be after a detection in March.
+    // Vague dates are read leniently: ">2024-02" may mean from February on.
     f.case(
         "a",
         "A",
-        &format!("{OK}\n[incident]\nstarted = \">2024-02\"\ndetected = 2024-03-01\ndisclosed = \"~2024-02\""),
+        &format!("{OK}\n[incident]\nstarted = \">2024-02\"\ndetected = 2024-02-20\ndisclosed = \"~2024-02\"\ncontained = \"<2024-02\""),
         "",
     );
     let out = check(&f, &["--strict"], 0);

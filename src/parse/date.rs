@@ -246,22 +246,20 @@ impl PartialDate {
         }
     }
 
-    /// The earliest day this can be, if it has one (`~` and `<` do not).
+    /// The earliest day this can be, if it has one (`~` and `<` do not). Lenient: `>2022-08`
+    /// may be read as "from August 2022 on", so its earliest day is August 1st.
     pub fn earliest(&self) -> Option<Date> {
-        let (first, last) = self.period();
         match self.qualifier {
-            Qualifier::Exact => Some(first),
-            Qualifier::After => last.tomorrow().ok(),
+            Qualifier::Exact | Qualifier::After => Some(self.period().0),
             Qualifier::About | Qualifier::Before => None,
         }
     }
 
-    /// The latest day this can be, if it has one (`~` and `>` do not).
+    /// The latest day this can be, if it has one (`~` and `>` do not); `<2022-08` leniently
+    /// up to August 31st.
     pub fn latest(&self) -> Option<Date> {
-        let (first, last) = self.period();
         match self.qualifier {
-            Qualifier::Exact => Some(last),
-            Qualifier::Before => first.yesterday().ok(),
+            Qualifier::Exact | Qualifier::Before => Some(self.period().1),
             Qualifier::About | Qualifier::After => None,
         }
     }
