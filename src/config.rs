@@ -284,3 +284,28 @@ impl Tlp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_web_addresses() {
+        assert_eq!(base_url("https://cases.example.org/").unwrap(), "https://cases.example.org");
+        assert_eq!(base_url("https://user.github.io/repo").unwrap(), "https://user.github.io/repo");
+        assert!(base_url("http://localhost:1111").is_ok());
+        for bad in ["notaurl", "https://", "ftp://x.example", "https://exa mple.org", "https://x.example/?a=1", "//x"] {
+            assert!(base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn languages_are_registered_tags() {
+        for good in ["en", "zh", "zh-Hant", "pt-BR", "ja", "en-US"] {
+            assert!(language_tag(good).is_ok(), "{good}");
+        }
+        let (_, hint) = language_tag("english").unwrap_err();
+        assert!(hint.contains("\"en\""), "{hint}");
+        assert!(language_tag("xx-notreal-tag-zz").is_err());
+    }
+}
