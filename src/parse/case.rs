@@ -444,8 +444,12 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         Some(s) => Tlp::parse(s.get_ref()).unwrap_or_else(|| {
             let levels = ["clear", "green", "amber", "amber+strict", "red"];
             let hint = match crate::toml_input::did_you_mean(s.get_ref(), levels) {
-                Some(near) => format!("did you mean \"{near}\"? the levels are clear, green, amber, amber+strict, red"),
-                None => "use clear, green, amber, amber+strict or red".to_string(),
+                Some(near) => format!(
+                    "did you mean \"{near}\"? the levels are clear, green, amber, amber+strict, red; \
+                     until then the case is treated as TLP:RED"
+                ),
+                None => "use clear, green, amber, amber+strict or red; until then the case is treated as TLP:RED"
+                    .to_string(),
             };
             c.error("tlp-invalid", s.span(), format!("unknown TLP level {:?}", s.get_ref()), Some(&hint));
             // An unknown level must never be published: treat it as the strictest.
