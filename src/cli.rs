@@ -33,14 +33,14 @@ enum Command {
     /// Build the site into the output folder
     #[command(after_help = "Example:\n  casebook build --base-url https://example.github.io/cases")]
     Build {
-        /// The site's folder, the one that holds site.toml
-        #[arg(long, default_value = ".", value_name = "DIR")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
         /// Output folder (default: site.toml's [build] output, relative to the root)
         #[arg(long, value_name = "DIR")]
         output: Option<PathBuf>,
-        /// The address the site will be published at (default: site.toml's base_url)
-        #[arg(long, value_name = "URL")]
+        /// The address the site will be published at, e.g. https://user.github.io/repo (default: site.toml's base_url)
+        #[arg(long, value_name = "URL", value_parser = crate::config::base_url)]
         base_url: Option<String>,
         /// Include drafts
         #[arg(long)]
@@ -58,9 +58,9 @@ enum Command {
     /// Check everything a build would, writing nothing
     #[command(after_help = "Examples:\n  casebook check\n  casebook check --format github --strict   # in CI")]
     Check {
-        /// The site's folder, the one that holds site.toml
-        #[arg(long, default_value = ".", value_name = "DIR")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
         /// How to print problems: for people, as JSON, or as GitHub Actions annotations
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
@@ -83,9 +83,9 @@ enum Command {
     /// Build, serve on 127.0.0.1, rebuild on change and reload open pages
     #[command(after_help = "Example:\n  casebook serve --drafts --open")]
     Serve {
-        /// The site's folder, the one that holds site.toml
-        #[arg(long, default_value = ".", value_name = "DIR")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
         /// Address to listen on (loopback by default: the site is not shared)
         #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
         bind: String,
@@ -104,16 +104,16 @@ enum Command {
     New {
         #[command(subcommand)]
         what: NewWhat,
-        /// The site's folder, the one that holds site.toml
-        #[arg(long, default_value = ".", global = true, value_name = "DIR")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long, global = true, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Remove the output folder and the build cache
     #[command(after_help = "Example:\n  casebook clean")]
     Clean {
-        /// The site's folder, the one that holds site.toml
-        #[arg(long, default_value = ".", value_name = "DIR")]
-        root: PathBuf,
+        /// The site's folder (default: the nearest folder, here or above, with a site.toml)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Make a new site with an example case, ready to build
     #[command(after_help = "Example:\n  casebook init my-cases")]
@@ -163,8 +163,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let root = match &cli.command {
+        Command::Build { root, .. }
+        | Command::Check { root, .. }
+        | Command::Serve { root, .. }
+        | Command::New { root, .. }
+        | Command::Clean { root, .. } => match site_root(root.clone()) {
+            Ok(r) => r,
+            Err(code) => return code,
+        },
+        Command::Init { .. } | Command::Completions { .. } | Command::Man => PathBuf::new(),
+    };
     match cli.command {
-        Command::Build { root, output, base_url, drafts, strict, timings, no_cache } => {
+        Command::Build { root: _, output, base_url, drafts, strict, timings, no_cache } => {
             let options = Options {
                 root,
                 overrides: Overrides { output, base_url, drafts },
@@ -196,7 +207,7 @@ pub fn main() -> ExitCode {
             }
             finish(&report, true)
         }
-        Command::Check { root, format, strict, drafts, external, external_concurrency, external_timeout } => {
+        Command::Check { root: _, format, strict, drafts, external, external_concurrency, external_timeout } => {
             let external = external.then(|| crate::external::Options {
                 concurrency: external_concurrency,
                 timeout: std::time::Duration::from_secs(external_timeout),
@@ -213,10 +224,10 @@ pub fn main() -> ExitCode {
             }
             finish(&report, format == Format::Human)
         }
-        Command::Serve { root, bind, port, drafts, open } => {
+        Command::Serve { root: _, bind, port, drafts, open } => {
             crate::serve::run(crate::serve::Options { root, bind, port, drafts, open })
         }
-        Command::New { what, root } => {
+        Command::New { what, root: _ } => {
             let result = match what {
                 NewWhat::Case { slug } => scaffold::new_case(&root, &slug),
                 NewWhat::Org { name } => scaffold::new_org(&root, &name),
@@ -234,7 +245,7 @@ pub fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Clean { root } => match engine::clean(&root) {
+        Command::Clean { root: _ } => match engine::clean(&root) {
             Ok(removed) if removed.is_empty() => {
                 eprintln!("nothing to remove");
                 ExitCode::SUCCESS
@@ -270,6 +281,32 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
+}
+
+/// The site root: `--root` as given (it must be a folder), else the nearest folder, the
+/// current one or above, that holds `site.toml` (as git and cargo find theirs).
+fn site_root(given: Option<PathBuf>) -> Result<PathBuf, ExitCode> {
+    if let Some(dir) = given {
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        eprintln!("error: --root {}: there is no such folder", dir.display());
+        return Err(ExitCode::from(2));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    for (up, dir) in cwd.ancestors().enumerate() {
+        if dir.join("site.toml").is_file() {
+            // Relative, so messages and the output folder read as the writer's own paths.
+            return Ok(if up == 0 { PathBuf::from(".") } else { PathBuf::from("../".repeat(up)) });
+        }
+    }
+    let help = if cwd.join("content").is_dir() {
+        "this folder has content/ but no site.toml: add one (one line, title = \"...\", is enough), or pass --root ."
+    } else {
+        "make a new site with `casebook init my-site`, or name one with --root DIR"
+    };
+    eprintln!("error: no site here: neither {} nor any folder above it has a site.toml\nhelp: {help}", cwd.display());
+    Err(ExitCode::from(2))
 }
 
 fn scaffold_result(result: Result<PathBuf, String>) -> ExitCode {

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Diagnostic, SourceFile};
-use crate::parse::toml_error;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -120,19 +119,29 @@ pub struct Overrides {
 impl Config {
     /// Parses `site.toml` and checks the values serde cannot.
     pub fn parse(file: &Arc<SourceFile>) -> Result<Config, Vec<Diagnostic>> {
-        let mut config: Config =
-            toml::from_str(&file.text).map_err(|e| vec![toml_error(file, 0, &e, "config-invalid")])?;
+        let controls = crate::diagnostics::control_chars(file);
+        if !controls.is_empty() {
+            return Err(controls);
+        }
+        let mut config: Config = crate::toml_input::read(file, &file.text, 0, "config-invalid")?;
         let mut errors = Vec::new();
-        config.base_url = config.base_url.trim_end_matches('/').to_string();
-        if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
+        match base_url(&config.base_url) {
+            Ok(url) => config.base_url = url,
+            Err(e) => errors.push(
+                Diagnostic::error("config-invalid", format!("base_url: {e}"))
+                    .at(file, key_span(&file.text, "base_url"))
+                    .hint("write e.g. base_url = \"https://cases.example.org\" (the address the site is served from)"),
+            ),
+        }
+        if let Err((e, hint)) = language_tag(&config.language) {
             errors.push(
-                Diagnostic::error("config-invalid", format!("base_url {:?} is not an http(s) URL", config.base_url))
-                    .in_file(file)
-                    .hint("write e.g. base_url = \"https://cases.example.org\""),
+                Diagnostic::error("lang-invalid", format!("language: {e}"))
+                    .at(file, key_span(&file.text, "language"))
+                    .hint(hint),
             );
         }
         for level in &config.publish.tlp {
-            if crate::parse::case::Tlp::parse(level.get_ref()).is_none() {
+            if Tlp::parse(level.get_ref()).is_none() {
                 errors.push(
                     Diagnostic::error(
                         "config-invalid",
@@ -154,6 +163,7 @@ impl Config {
     }
 
     pub fn apply(&mut self, overrides: &Overrides) {
+        // `--base-url` was checked by the command line (`base_url`); trimming again is harmless.
         if let Some(url) = &overrides.base_url {
             self.base_url = url.trim_end_matches('/').to_string();
         }
@@ -162,7 +172,142 @@ impl Config {
         }
     }
 
-    pub fn publishes(&self, tlp: crate::parse::case::Tlp) -> bool {
-        self.publish.tlp.iter().any(|l| crate::parse::case::Tlp::parse(l.get_ref()) == Some(tlp))
+    pub fn publishes(&self, tlp: Tlp) -> bool {
+        self.publish.tlp.iter().any(|l| Tlp::parse(l.get_ref()) == Some(tlp))
+    }
+}
+
+/// Where `key = ...` is written at the top of `text` (for pointing at it), else the start.
+fn key_span(text: &str, key: &str) -> std::ops::Range<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            break;
+        }
+        if t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('=')) {
+            let start = at + (line.len() - t.len());
+            return start..at + line.trim_end().len();
+        }
+        at += line.len();
+    }
+    0..0
+}
+
+/// A site's address: an absolute http(s) URL with a host, no query or fragment; the
+/// trailing `/` dropped. Used for `base_url` and `--base-url`.
+pub fn base_url(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let bad = |why: &str| Err(format!("{url:?} is not a web address: {why}"));
+    let lower = trimmed.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return bad("it must start with https:// (or http://)");
+    }
+    let uri: http::Uri = match trimmed.parse() {
+        Ok(u) => u,
+        Err(_) => return bad("it has characters a URL cannot have (spaces?)"),
+    };
+    match uri.host() {
+        Some(h) if !h.is_empty() && !h.starts_with('.') && !h.ends_with('.') => {}
+        _ => return bad("it names no host"),
+    }
+    if uri.query().is_some() || trimmed.contains('#') {
+        return bad("a site's address has no `?` or `#` part");
+    }
+    Ok(trimmed.to_string())
+}
+
+/// A BCP 47 language tag that is in the IANA registry (`en`, `zh-Hant`, `pt-BR`), or
+/// why not and what to write.
+pub fn language_tag(tag: &str) -> Result<(), (String, String)> {
+    const NAMES: [(&str, &str); 16] = [
+        ("english", "en"),
+        ("chinese", "zh"),
+        ("japanese", "ja"),
+        ("korean", "ko"),
+        ("french", "fr"),
+        ("german", "de"),
+        ("spanish", "es"),
+        ("portuguese", "pt"),
+        ("italian", "it"),
+        ("dutch", "nl"),
+        ("russian", "ru"),
+        ("arabic", "ar"),
+        ("ukrainian", "uk"),
+        ("polish", "pl"),
+        ("hebrew", "he"),
+        ("turkish", "tr"),
+    ];
+    let valid = language_tags::LanguageTag::parse(tag.trim()).is_ok_and(|t| t.validate().is_ok());
+    if valid {
+        return Ok(());
+    }
+    let lower = tag.trim().to_lowercase();
+    let hint = match NAMES.iter().find(|(name, _)| *name == lower) {
+        Some((_, code)) => format!("did you mean \"{code}\"? languages are written as BCP 47 tags"),
+        None => "use a BCP 47 tag such as \"en\", \"zh\", \"ja\", \"pt-BR\" or \"zh-Hant\"".to_string(),
+    };
+    Err((format!("{tag:?} is not a language tag"), hint))
+}
+
+/// TLP 2.0 levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Tlp {
+    #[serde(rename = "clear")]
+    Clear,
+    #[serde(rename = "green")]
+    Green,
+    #[serde(rename = "amber")]
+    Amber,
+    #[serde(rename = "amber+strict")]
+    AmberStrict,
+    #[serde(rename = "red")]
+    Red,
+}
+
+impl Tlp {
+    pub fn parse(s: &str) -> Option<Tlp> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "clear" | "white" => Tlp::Clear,
+            "green" => Tlp::Green,
+            "amber" => Tlp::Amber,
+            "amber+strict" => Tlp::AmberStrict,
+            "red" => Tlp::Red,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tlp::Clear => "clear",
+            Tlp::Green => "green",
+            Tlp::Amber => "amber",
+            Tlp::AmberStrict => "amber+strict",
+            Tlp::Red => "red",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_web_addresses() {
+        assert_eq!(base_url("https://cases.example.org/").unwrap(), "https://cases.example.org");
+        assert_eq!(base_url("https://user.github.io/repo").unwrap(), "https://user.github.io/repo");
+        assert!(base_url("http://localhost:1111").is_ok());
+        for bad in ["notaurl", "https://", "ftp://x.example", "https://exa mple.org", "https://x.example/?a=1", "//x"] {
+            assert!(base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn languages_are_registered_tags() {
+        for good in ["en", "zh", "zh-Hant", "pt-BR", "ja", "en-US"] {
+            assert!(language_tag(good).is_ok(), "{good}");
+        }
+        let (_, hint) = language_tag("english").unwrap_err();
+        assert!(hint.contains("\"en\""), "{hint}");
+        assert!(language_tag("xx-notreal-tag-zz").is_err());
     }
 }

@@ -114,6 +114,35 @@ impl Diagnostic {
     }
 }
 
+/// Control characters other than tab and line breaks: invalid in XML (the Atom feed),
+/// parse errors in HTML, and never meant. Each is reported where it is.
+pub fn control_chars(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
+    const MAX: usize = 20;
+    // Bytes first: C0 and DEL are single bytes, C1 are 0xC2 0x80..=0x9F in UTF-8.
+    let b = file.text.as_bytes();
+    let suspect = b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || c == 0x7f
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    });
+    if !suspect {
+        return Vec::new();
+    }
+    file.text
+        .char_indices()
+        .filter(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        .take(MAX)
+        .map(|(i, c)| {
+            Diagnostic::error(
+                "control-character",
+                format!("a control character (U+{:04X}) is not allowed in the text", c as u32),
+            )
+            .at(file, i..i + c.len_utf8())
+            .hint("delete it: it is invisible, often pasted from a PDF or a terminal, and makes the feed invalid XML")
+        })
+        .collect()
+}
+
 /// All diagnostics of a run, in a stable order.
 #[derive(Debug, Default)]
 pub struct Diagnostics {

@@ -26,5 +26,6 @@ pub mod resolve;
 pub mod scaffold;
 pub mod serve;
 pub mod slug;
+pub mod toml_input;
 pub mod urls;
 pub mod write;

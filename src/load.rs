@@ -78,27 +78,66 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walk = |dir: &str, diags: &mut Vec<Diagnostic>| walk_files(root, &canonical_root, &root.join(dir), diags);
 
+    misplaced(root, &mut diags);
     // Cases: `cases/SLUG.md` or a bundle `cases/SLUG/index.md` with its assets.
     let mut case_paths = Vec::new();
+    let mut bundles_without_index = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let cases_dir = root.join("content/cases");
     for path in walk("content/cases", &mut diags) {
-        let rel = path.strip_prefix(root.join("content/cases")).unwrap_or(&path);
+        let rel = path.strip_prefix(&cases_dir).unwrap_or(&path);
         let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
         match parts.as_slice() {
             [file] if file.ends_with(".md") => case_paths.push((file.trim_end_matches(".md").to_string(), path)),
             [dir, file] if file == "index.md" => case_paths.push((dir.clone(), path)),
             [dir, ..] if parts.len() > 1 => {
+                if !cases_dir.join(dir).join("index.md").is_file() {
+                    bundles_without_index.entry(dir.clone()).or_default().push(parts[1..].join("/"));
+                }
                 // A bundle's folder name is its slug: checked when its index.md is read.
                 if is_valid_slug(dir) {
                     let dest = format!("cases/{}", parts.join("/"));
                     sources.assets.push(Asset { dest, data: AssetData::File(path.clone()) });
                 }
             }
-            _ => diags.push(
-                Diagnostic::warning("content-ignored", "not a case: cases are `SLUG.md` or `SLUG/index.md`")
-                    .in_path(display(root, &path)),
-            ),
+            [file] => diags.push(not_markdown(file, "case", "content/cases/SLUG.md").in_path(display(root, &path))),
+            _ => {}
         }
     }
+    for (dir, files) in bundles_without_index {
+        let md: Vec<&String> = files.iter().filter(|f| f.ends_with(".md") && !f.contains('/')).collect();
+        let hint = match md.as_slice() {
+            [one] => format!("rename {one} to index.md to make the folder the case `{dir}`"),
+            _ => format!("a case bundle is content/cases/{dir}/index.md with its files beside it"),
+        };
+        diags.push(
+            Diagnostic::warning(
+                "content-ignored",
+                "this folder has no index.md, so it is not a case; its files are only copied",
+            )
+            .in_path(format!("content/cases/{dir}/"))
+            .hint(hint),
+        );
+    }
+    // One slug, one case: `x.md` beside `x/index.md` would overwrite each other.
+    case_paths.sort();
+    let mut unique: Vec<(String, PathBuf)> = Vec::with_capacity(case_paths.len());
+    for (slug, path) in case_paths {
+        match unique.last() {
+            Some((last, kept)) if *last == slug => diags.push(
+                Diagnostic::error(
+                    "case-duplicate",
+                    format!(
+                        "{} makes the same case `{slug}`: both would be /cases/{slug}/, one overwriting the other",
+                        display(root, kept)
+                    ),
+                )
+                .in_path(display(root, &path))
+                .hint(format!("keep one: a case is either content/cases/{slug}.md or content/cases/{slug}/index.md")),
+            ),
+            _ => unique.push((slug, path)),
+        }
+    }
+    let case_paths = unique;
     sources.cases = read_content(root, case_paths, "case", &mut diags);
 
     for (dir, kind, target) in [("content/organizations", "organization", 0), ("content/pages", "page", 1)] {
@@ -109,12 +148,16 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
                 Some(name) if name.ends_with(".md") && !name.contains(['/', '\\']) => {
                     paths.push((name.trim_end_matches(".md").to_string(), path))
                 }
+                Some(name) if !name.contains(['/', '\\']) => {
+                    diags.push(not_markdown(name, kind, &format!("{dir}/SLUG.md")).in_path(display(root, &path)))
+                }
                 _ => diags.push(
                     Diagnostic::warning(
                         "content-ignored",
-                        format!("not a{} {kind}: expected {dir}/SLUG.md", if kind.starts_with('o') { "n" } else { "" }),
+                        format!("not read: {kind} files sit directly in {dir}/, not in a folder below it"),
                     )
-                    .in_path(display(root, &path)),
+                    .in_path(display(root, &path))
+                    .hint(format!("move it to {dir}/SLUG.md")),
                 ),
             }
         }
@@ -149,7 +192,15 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
                 format!("theme {:?} not found: no folder themes/{}", config.theme, config.theme),
             )
             .in_path("site.toml")
-            .hint("create the folder, or use theme = \"default\""),
+            .hint({
+                let themes: Vec<String> = fs::read_dir(root.join("themes"))
+                    .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                    .unwrap_or_default();
+                match crate::toml_input::did_you_mean(&config.theme, themes.iter().map(String::as_str)) {
+                    Some(near) => format!("did you mean theme = \"{near}\"?"),
+                    None => "create the folder, or use theme = \"default\"".to_string(),
+                }
+            }),
         );
     }
     load_templates(root, &canonical_root, &root.join("templates"), &mut templates, &mut diags);
@@ -158,6 +209,72 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     // but live under cases/, which static/ has no reason to shadow.
     add_static(root, &canonical_root, &root.join("static"), &mut sources.assets, &mut diags);
     (sources, diags)
+}
+
+/// The folders a site may have under `content/`, and at its root.
+const CONTENT_DIRS: [&str; 3] = ["cases", "organizations", "pages"];
+const ROOT_DIRS: [&str; 5] = ["content", "templates", "static", "themes", "i18n"];
+
+/// Folders and files where nothing is read: a typo in a folder name must not make a
+/// write-up vanish without a word.
+fn misplaced(root: &Path, diags: &mut Vec<Diagnostic>) {
+    let entries = |dir: &Path| -> Vec<(String, bool)> {
+        let mut v: Vec<(String, bool)> = fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().is_dir()))
+                    .filter(|(n, _)| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    for (name, is_dir) in entries(&root.join("content")) {
+        if is_dir && CONTENT_DIRS.contains(&name.as_str()) {
+            continue;
+        }
+        let mut d = Diagnostic::warning(
+            "content-ignored",
+            if is_dir {
+                "this folder is not read: content/ holds only cases/, organizations/ and pages/"
+            } else {
+                "this file is not read: content/ holds only the folders cases/, organizations/ and pages/"
+            },
+        )
+        .in_path(format!("content/{name}{}", if is_dir { "/" } else { "" }));
+        let stem = name.trim_end_matches(".md");
+        d = match crate::toml_input::did_you_mean(stem, CONTENT_DIRS) {
+            Some(m) if is_dir => d.hint(format!("did you mean content/{m}/? rename the folder")),
+            _ if !is_dir && name.ends_with(".md") => d.hint(format!("a case goes in content/cases/{name}")),
+            _ => d,
+        };
+        diags.push(d);
+    }
+    for (name, is_dir) in entries(root) {
+        if !is_dir || ROOT_DIRS.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(m) = crate::toml_input::did_you_mean(&name, ROOT_DIRS).filter(|m| !root.join(m).exists()) {
+            diags.push(
+                Diagnostic::warning("content-ignored", format!("this folder is not read; did you mean {m}/?"))
+                    .in_path(format!("{name}/"))
+                    .hint(format!("rename it to {m}/")),
+            );
+        }
+    }
+}
+
+/// A file of another kind where a Markdown file of `kind` was expected.
+fn not_markdown(name: &str, kind: &str, expected: &str) -> Diagnostic {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let markdownish = [".markdown", ".mdown", ".mkd", ".mkdn", ".txt", ".MD", ".Md"].iter().any(|e| name.ends_with(e));
+    let d = Diagnostic::warning("content-ignored", format!("not read: {kind} files are `.md` files ({expected})"));
+    if markdownish {
+        d.hint(format!("rename it to {stem}.md"))
+    } else {
+        d
+    }
 }
 
 fn bad_slug(slug: &str, kind: &str) -> Diagnostic {
@@ -177,13 +294,19 @@ fn read_content(
             if !is_valid_slug(&slug) {
                 return Err(bad_slug(&slug, kind).in_path(display(root, &path)));
             }
-            read_text(root, &path).map(|file| ContentFile { slug, file })
+            read_text(root, &path).map(|file| {
+                let controls = crate::diagnostics::control_chars(&file);
+                (ContentFile { slug, file }, controls)
+            })
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Ok(f) => files.push(f),
+            Ok((f, controls)) => {
+                diags.extend(controls);
+                files.push(f)
+            }
             Err(d) => diags.push(d),
         }
     }
@@ -281,9 +404,12 @@ pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic
             let bytes = e.into_bytes();
             let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
             let (line, col) = SourceFile::new("", prefix.clone()).line_col(prefix.len());
-            Err(Diagnostic::error("file-not-utf8", format!("{shown}:{line}:{col}: the file is not UTF-8 text"))
-                .in_path(shown)
-                .hint("save the file as UTF-8"))
+            Err(Diagnostic::error(
+                "file-not-utf8",
+                format!("the file is not UTF-8 text: the first byte that is not is at line {line}, column {col}"),
+            )
+            .in_path(shown)
+            .hint("save the file as UTF-8 (most editors have it under \"Save with encoding\")"))
         }
     }
 }

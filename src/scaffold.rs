@@ -21,28 +21,32 @@ fn today() -> String {
     jiff::Zoned::now().date().to_string()
 }
 
-pub fn case_template(slug: &str, date: &str) -> String {
+/// A new case: a draft until the writer is done, its placeholders those that
+/// [`crate::parse::case::PLACEHOLDERS`] finds once it is not a draft any more.
+pub fn case_template(date: &str) -> String {
+    let [title, org, summary, url, ref_title, body] = crate::parse::case::PLACEHOLDERS;
     format!(
         r#"+++
-title = "{slug}"
+title = "{title}"
 date = {date}
-organizations = ["Example Corp"]
-summary = "One or two sentences: who was hit, what was exposed, how it was found."
+organizations = ["{org}"]
+summary = "{summary}"
+draft = true                  # remove this line when the case is ready to publish
 tlp = "clear"
 tags = []
 
 [incident]
 status = "confirmed"          # confirmed | suspected
-sectors = ["Retail"]
-countries = ["US"]            # ISO 3166-1 alpha-2
-actors = ["unknown"]
+sectors = []                  # e.g. ["Retail"]
+countries = []                # ISO 3166-1 alpha-2, e.g. ["US"]
+actors = []                   # e.g. ["unknown"], or an ATT&CK group id such as "G0016"
 # started = ">2024-09"        # partial dates: "2024", "2024-09", "~2024-09", ">2024-09", "<2025"
 # detected = {date}
 # disclosed = {date}
 
 [impact]
 # people = 1000               # records, people, organizations, accounts
-data_types = ["Names", "Email addresses"]
+data_types = []               # e.g. ["Names", "Email addresses"]
 
 # [[techniques]]
 # id = "T1078"                # an ATT&CK Enterprise technique id
@@ -55,21 +59,26 @@ data_types = ["Names", "Email addresses"]
 # event = "What happened that day."
 
 [[references]]
-url = "https://example.org/announcement"
-title = "The organization's announcement"
-publisher = "Example Corp"
+url = "{url}"
+title = "{ref_title}"
 date = {date}
 +++
-What happened, how it was found, what was exposed, how the organization responded.
+{body}
 "#
     )
 }
 
 pub fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
+    // `new case acme-2025.md` means the file acme-2025.md, not acme-2025.md.md.
+    let slug = slug.strip_suffix(".md").unwrap_or(slug);
     if !is_valid_slug(slug) {
         return Err(format!("{slug:?} cannot be a slug: use a-z, 0-9 and -, e.g. acme-2025"));
     }
-    create(&root.join("content/cases").join(format!("{slug}.md")), &case_template(slug, &today()))
+    let cases = root.join("content/cases");
+    if cases.join(slug).join("index.md").exists() {
+        return Err(format!("{} exists already; not overwriting it", cases.join(slug).join("index.md").display()));
+    }
+    create(&cases.join(format!("{slug}.md")), &case_template(&today()))
 }
 
 pub fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
@@ -148,7 +157,7 @@ publisher = "Example Corp"
 date = 2025-02-20
 +++
 This is an example. Write what happened, how it was found and what was exposed,
-and link to [the technique](attack:T1078) or [the company](org:Example Corp).
+and link to [the technique](attack:T1078) or [the company](<org:Example Corp>).
 "#
         ),
     )?;

@@ -459,6 +459,10 @@ fn init_and_new_make_sites_that_build() {
     assert!(site.join("content/organizations/acme-widgets-and-co.md").exists());
     let b = run(&["build"], &site);
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    // A new case is a draft: previewed with --drafts, published once the writer says so.
+    assert!(!site.join("public/cases/acme-2026/index.html").exists());
+    let b = run(&["build", "--drafts"], &site);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     assert!(site.join("public/cases/acme-2026/index.html").exists());
     // Never overwrites.
     let again = run(&["new", "case", "acme-2026"], &site);

@@ -12,15 +12,6 @@ fn check(f: &Fixture, code: i32) -> String {
     r.stderr
 }
 
-/// Asserts that `out` has a diagnostic mentioning `needle` located at `loc`.
-fn has(out: &str, loc: &str, needle: &str) {
-    let blocks: Vec<&str> = out.split("\n\n").collect();
-    assert!(
-        blocks.iter().any(|b| b.contains(loc) && b.contains(needle)),
-        "no diagnostic at {loc} saying {needle:?} in:\n{out}"
-    );
-}
-
 const OK: &str = "organizations = [\"Acme\"]";
 
 #[test]
@@ -46,7 +37,8 @@ fn every_error_of_a_run_is_reported_with_its_place() {
     f.case("bad-id", "L", &format!("{OK}\n[[techniques]]\nid = \"1078\""), "");
     let out = check(&f, 1);
 
-    has(&out, "content/cases/unknown-key.md:5:1", "unknown field `sumary`");
+    has(&out, "content/cases/unknown-key.md:5:1", "unknown key `sumary`");
+    has(&out, "content/cases/unknown-key.md:5:1", "did you mean `summary`?");
     has(&out, "content/cases/technique-unknown.md:6:6", "T9999 is not an ATT&CK Enterprise technique");
     has(&out, "content/cases/technique-revoked.md:6:6", "use T1560 (Archive Collected Data) instead");
     has(&out, "content/cases/tactic-mismatch.md:7:10", "does not belong to tactic \"exfiltration\"");
@@ -112,7 +104,8 @@ fn site_toml_errors_are_located() {
     let f = Fixture::new();
     f.write("site.toml", "title = \"T\"\n[build]\nouptut = \"x\"\n");
     let out = check(&f, 1);
-    has(&out, "site.toml:3:1", "unknown field `ouptut`");
+    has(&out, "site.toml:3:1", "unknown key `ouptut`");
+    has(&out, "site.toml:3:1", "did you mean `output`?");
     f.write("site.toml", "title = \"T\"\n[publish]\ntlp = [\"clear\", \"pink\"]\n");
     has(&check(&f, 1), "site.toml:3:17", "unknown TLP level \"pink\"");
     // One line is a whole valid site.toml.

@@ -94,7 +94,7 @@ fn huge_and_empty_files() {
 fn deeply_nested_and_odd_markdown_does_not_break_the_build() {
     let f = Fixture::new();
     let body = format!(
-        "{}x{}\n\n{}\n\n| a |\n|---|\n| `{}` |\n\n\u{0}\u{202e}text",
+        "{}x{}\n\n{}\n\n| a |\n|---|\n| `{}` |\n\n\u{202e}text",
         "> ".repeat(500),
         "]".repeat(100),
         "* ".repeat(200),

@@ -11,42 +11,8 @@ use super::{front_matter, Checker};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;
 
-/// TLP 2.0 levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Tlp {
-    #[serde(rename = "clear")]
-    Clear,
-    #[serde(rename = "green")]
-    Green,
-    #[serde(rename = "amber")]
-    Amber,
-    #[serde(rename = "amber+strict")]
-    AmberStrict,
-    #[serde(rename = "red")]
-    Red,
-}
-
-impl Tlp {
-    pub fn parse(s: &str) -> Option<Tlp> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "clear" | "white" => Tlp::Clear,
-            "green" => Tlp::Green,
-            "amber" => Tlp::Amber,
-            "amber+strict" => Tlp::AmberStrict,
-            "red" => Tlp::Red,
-            _ => return None,
-        })
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tlp::Clear => "clear",
-            Tlp::Green => "green",
-            Tlp::Amber => "amber",
-            Tlp::AmberStrict => "amber+strict",
-            Tlp::Red => "red",
-        }
-    }
-}
+// TLP is the site's setting first (`[publish] tlp`); a case names one of its levels.
+pub use crate::config::Tlp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -119,9 +85,10 @@ impl Counts {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCase {
-    title: Spanned<String>,
-    date: Spanned<toml::Value>,
-    organizations: Spanned<Vec<Spanned<String>>>,
+    // Required, but checked by us: a missing one must not hide the file's other problems.
+    title: Option<Spanned<String>>,
+    date: Option<Spanned<toml::Value>>,
+    organizations: Option<Spanned<Vec<Spanned<String>>>>,
     summary: Option<String>,
     lang: Option<Spanned<String>>,
     translation_of: Option<Spanned<String>>,
@@ -262,6 +229,9 @@ pub struct Case {
     pub body: Rendered,
     /// Where the body starts in the file: Markdown ranges are relative to it.
     pub body_offset: usize,
+    /// The front matter could not be read at all: only the slug and file are real. Kept so
+    /// that what refers to it is not reported as a second, misleading error.
+    pub unreadable: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -340,6 +310,35 @@ pub struct Reference {
 }
 
 impl Case {
+    /// A case whose front matter could not be read: its slug and file only.
+    fn unreadable(content: &ContentFile) -> Case {
+        Case {
+            slug: content.slug.clone(),
+            file: content.file.clone(),
+            title: String::new(),
+            date: jiff::civil::date(1970, 1, 1),
+            organizations: Vec::new(),
+            summary: None,
+            lang: None,
+            translation_of: None,
+            updated: None,
+            draft: true,
+            publish_after: None,
+            tlp: Tlp::Red,
+            tags: Vec::new(),
+            related: Vec::new(),
+            incident: Incident::default(),
+            impact: Impact::default(),
+            techniques: Vec::new(),
+            timeline: Vec::new(),
+            indicators: Vec::new(),
+            references: Vec::new(),
+            body: Rendered::default(),
+            body_offset: 0,
+            unreadable: true,
+        }
+    }
+
     /// When the case happened, for ordering and `/years/`: the first known of
     /// detected, started, disclosed, then the write-up's date.
     pub fn happened(&self) -> PartialDate {
@@ -348,54 +347,126 @@ impl Case {
     }
 }
 
+/// What `casebook new case` writes for the writer to replace: title, organization,
+/// summary, reference URL and title, body. Left in a case that is not a draft, each is
+/// an error (`placeholder-left`).
+pub const PLACEHOLDERS: [&str; 6] = [
+    "Organization: what was exposed",
+    "Organization name",
+    "One or two sentences: who was hit, what was exposed, how it was found.",
+    "https://example.org/announcement",
+    "The organization's announcement",
+    "What happened, how it was found, what was exposed, how the organization responded.",
+];
+
+/// Placeholder text of `casebook new case` left in a case about to be published.
+fn placeholders(case: &Case, c: &mut Checker) {
+    let [title, org, summary, url, ref_title, body] = PLACEHOLDERS;
+    let file = case.file.clone();
+    let mut left = |what: &str, at: Option<std::ops::Range<usize>>| {
+        let d =
+            Diagnostic::error("placeholder-left", format!("{what} is still the placeholder of `casebook new case`"))
+                .hint("write the case's own, or keep `draft = true` until it is ready");
+        c.diags.push(match at {
+            Some(r) => d.at(&file, r),
+            None => d.in_file(&file),
+        });
+    };
+    let find = |needle: &str| file.text.find(needle).map(|i| i..i + needle.len());
+    if case.title == title {
+        left("the title", find(title));
+    }
+    if case.organizations.iter().any(|o| o.value == org) {
+        left("the organization", find(org));
+    }
+    if case.summary.as_deref() == Some(summary) {
+        left("the summary", find(summary));
+    }
+    if case.references.iter().any(|r| r.url == url || r.title.as_deref() == Some(ref_title)) {
+        left("a reference", find(url).or_else(|| find(ref_title)));
+    }
+    if let Some(r) = file.text.get(case.body_offset..).and_then(|b| b.find(body)) {
+        let start = case.body_offset + r;
+        left("the text", Some(start..start + body.len()));
+    }
+}
+
 /// Parses and checks one case file on its own.
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Vec<Diagnostic>) {
     let file = &content.file;
-    let (raw, split) = match front_matter::<RawCase>(file) {
+    let (raw, split, toml_errors) = match front_matter::<RawCase>(file) {
         Ok(v) => v,
-        Err(d) => return (None, vec![d]),
+        Err(ds) => return (Some(Case::unreadable(content)), ds),
     };
     let mut c = Checker::new(file, split.toml_offset);
+    c.diags.extend(toml_errors);
 
-    let title = c.text(raw.title, "title");
-    let date = civil_date(&mut c, &raw.date, "date");
-    if raw.organizations.get_ref().is_empty() {
+    let fences = 0..3;
+    let missing = |c: &mut Checker, key: &str, example: &str| {
+        // Taken out for a wrong value: that error says so already.
+        if c.diags.iter().any(|d| d.message.starts_with(&format!("`{key}` "))) {
+            return;
+        }
+        c.diags.push(
+            Diagnostic::error("front-matter-invalid", format!("`{key}` is missing: every case needs one"))
+                .at(file, fences.clone())
+                .hint(format!("add a line such as {example}")),
+        );
+    };
+    if raw.title.is_none() {
+        missing(&mut c, "title", "title = \"Acme: customer records exposed\"");
+    }
+    if raw.date.is_none() {
+        missing(&mut c, "date", "date = 2025-03-14 (when this write-up was published)");
+    }
+    if raw.organizations.is_none() {
+        missing(&mut c, "organizations", "organizations = [\"Acme\"] (the victims)");
+    }
+    let title = raw.title.map(|t| c.text(t, "title")).unwrap_or_default();
+    let date = raw.date.as_ref().and_then(|d| civil_date(&mut c, d, "date"));
+    let given_organizations = raw.organizations.is_some();
+    let raw_organizations = raw.organizations.unwrap_or_else(|| Spanned::new(0..0, Vec::new()));
+    if given_organizations && raw_organizations.get_ref().is_empty() {
         c.error(
             "organizations-missing",
-            raw.organizations.span(),
+            raw_organizations.span(),
             "a case needs at least one organization (the victim)",
             Some("write organizations = [\"Example Corp\"]"),
         );
     }
-    let organizations = c.names(raw.organizations.into_inner(), "organization");
+    let organizations = c.names(raw_organizations.into_inner(), "organization");
     let lang = raw.lang.map(|l| checked_lang(&mut c, l));
-    let translation_of = raw.translation_of.map(|s| c.located(s));
+    let translation_of = raw.translation_of.map(|s| case_slug(c.located(s)));
     let updated = raw.updated.as_ref().and_then(|v| civil_date(&mut c, v, "updated"));
     let publish_after = raw.publish_after.as_ref().and_then(|v| instant(&mut c, v));
     let tlp = match raw.tlp {
         None => Tlp::Clear,
         Some(s) => Tlp::parse(s.get_ref()).unwrap_or_else(|| {
-            c.error(
-                "tlp-invalid",
-                s.span(),
-                format!("unknown TLP level {:?}", s.get_ref()),
-                Some("use clear, green, amber, amber+strict or red"),
-            );
+            let levels = ["clear", "green", "amber", "amber+strict", "red"];
+            let hint = match crate::toml_input::did_you_mean(s.get_ref(), levels) {
+                Some(near) => format!(
+                    "did you mean \"{near}\"? the levels are clear, green, amber, amber+strict, red; \
+                     until then the case is treated as TLP:RED"
+                ),
+                None => "use clear, green, amber, amber+strict or red; until then the case is treated as TLP:RED"
+                    .to_string(),
+            };
+            c.error("tlp-invalid", s.span(), format!("unknown TLP level {:?}", s.get_ref()), Some(&hint));
             // An unknown level must never be published: treat it as the strictest.
             Tlp::Red
         }),
     };
     let tags = c.names(raw.tags, "tag");
-    let related = c.names(raw.related, "related case");
+    let related: Vec<Located> = c.names(raw.related, "related case").into_iter().map(case_slug).collect();
 
-    let ri = raw.incident;
-    let countries = c.countries(ri.countries);
+    let mut ri = raw.incident;
+    let countries = c.countries(std::mem::take(&mut ri.countries));
     let pdate = |c: &mut Checker, v: &Option<Spanned<toml::Value>>| v.as_ref().and_then(|v| partial_date(c, v));
     let incident = Incident {
         status: ri.status,
-        sectors: c.names(ri.sectors, "sector"),
+        sectors: c.names(std::mem::take(&mut ri.sectors), "sector"),
         countries,
-        actors: c.names(ri.actors, "actor"),
+        actors: c.names(std::mem::take(&mut ri.actors), "actor"),
         ransomware: ri.ransomware,
         started: pdate(&mut c, &ri.started),
         detected: pdate(&mut c, &ri.detected),
@@ -403,6 +474,9 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         disclosed: pdate(&mut c, &ri.disclosed),
         notified: pdate(&mut c, &ri.notified),
     };
+
+    let date_at = date.zip(raw.date.as_ref().map(|d| d.span()));
+    date_order(&mut c, &incident, &ri, updated.zip(raw.updated.as_ref()), date_at);
 
     let rimp = raw.impact;
     let mut revisions = Vec::new();
@@ -458,8 +532,17 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
 
     let mut indicators = Vec::new();
     for i in raw.indicators {
+        let span = i.value.span();
         let value = c.text(i.value, "indicator value");
-        indicators.push(Indicator { kind: i.kind, value, note: i.note });
+        if value.is_empty() {
+            continue;
+        }
+        // Stored fanged, once: the page defangs it, the exports need it as it is.
+        let value = refang(&value);
+        match check_indicator(i.kind, &value) {
+            Ok(value) => indicators.push(Indicator { kind: i.kind, value, note: i.note }),
+            Err((message, hint)) => c.error("indicator-invalid", span, message, Some(&hint)),
+        }
     }
 
     let mut references = Vec::new();
@@ -506,13 +589,219 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         references,
         body,
         body_offset: split.body_offset,
+        unreadable: false,
     };
+    if !value.draft {
+        placeholders(&value, &mut c);
+    }
     (Some(value), c.diags)
+}
+
+/// Dates that cannot be: found before it began, disclosed before found, in the future.
+/// Warnings (errors under `--strict`): a source may really say so, but usually it is a typo.
+fn date_order(
+    c: &mut Checker,
+    incident: &Incident,
+    raw: &RawIncident,
+    updated: Option<(jiff::civil::Date, &Spanned<toml::Value>)>,
+    date: Option<(jiff::civil::Date, std::ops::Range<usize>)>,
+) {
+    let span = |v: &Option<Spanned<toml::Value>>| v.as_ref().map_or(0..0, |v| v.span());
+    let warn = |c: &mut Checker, at: std::ops::Range<usize>, message: String, hint: &str| {
+        c.diags.push(Diagnostic::warning("date-order", message).at(c.file, c.span(at)).hint(hint));
+    };
+    let i = incident;
+    let pairs = [
+        (i.detected, &raw.detected, "detected", i.started, "started"),
+        (i.disclosed, &raw.disclosed, "disclosed", i.detected, "detected"),
+        (i.disclosed, &raw.disclosed, "disclosed", i.started, "started"),
+        (i.contained, &raw.contained, "contained", i.started, "started"),
+        (i.notified, &raw.notified, "notified", i.started, "started"),
+    ];
+    for (late, late_raw, late_key, early, early_key) in pairs {
+        if let (Some(l), Some(e)) = (late, early) {
+            if l.surely_before(&e) {
+                let message = format!("{late_key} ({}) is before {early_key} ({})", l.to_iso(), e.to_iso());
+                warn(c, span(late_raw), message, "check both dates against the sources; one of them is likely a typo");
+            }
+        }
+    }
+    let today = jiff::Zoned::now().date();
+    for (key, d, raw) in [
+        ("started", i.started, &raw.started),
+        ("detected", i.detected, &raw.detected),
+        ("contained", i.contained, &raw.contained),
+        ("disclosed", i.disclosed, &raw.disclosed),
+        ("notified", i.notified, &raw.notified),
+    ] {
+        if let Some(first) = d.and_then(|d| d.earliest()).filter(|&f| f > today) {
+            warn(
+                c,
+                span(raw),
+                format!("{key} ({first}) is in the future"),
+                "an incident date is when it happened; check the year",
+            );
+        }
+    }
+    if let Some((d, at)) = date.clone().filter(|(d, _)| *d > today) {
+        warn(
+            c,
+            at,
+            format!("date ({d}) is in the future"),
+            "date is when the write-up was published; to publish it later, use publish_after",
+        );
+    }
+    if let (Some((u, raw)), Some((d, _))) = (updated, date) {
+        if u < d {
+            warn(
+                c,
+                raw.span(),
+                format!("updated ({u}) is before the write-up's date ({d})"),
+                "updated is when the write-up was last changed",
+            );
+        }
+    }
+}
+
+/// A case named as writers name it: `NTT-2020`, `ntt-2020.md` are the slug `ntt-2020`
+/// (slugs are lower case, so nothing else could be meant).
+fn case_slug(mut l: Located) -> Located {
+    l.value = l.value.strip_suffix(".md").unwrap_or(&l.value).to_ascii_lowercase();
+    l
 }
 
 /// A calendar day as a partial date of day precision.
 pub fn exact_day(d: jiff::civil::Date) -> PartialDate {
     PartialDate { qualifier: super::date::Qualifier::Exact, year: d.year(), month: Some(d.month()), day: Some(d.day()) }
+}
+
+/// An indicator as it really is, whether written fanged (`203.0.113.7`) or defanged
+/// (`203.0.113[.]7`, `hxxps://evil[.]example`, `ops[@]example.org`).
+pub fn refang(value: &str) -> String {
+    let mut v = value.trim().to_string();
+    for (from, to) in [
+        ("[://]", "://"),
+        ("[:]", ":"),
+        ("[.]", "."),
+        ("(.)", "."),
+        ("{.}", "."),
+        ("[dot]", "."),
+        ("(dot)", "."),
+        ("\\.", "."),
+        ("[@]", "@"),
+        ("[at]", "@"),
+        ("(at)", "@"),
+    ] {
+        if v.contains(from) {
+            v = v.replace(from, to);
+        }
+    }
+    let lower = v.to_ascii_lowercase();
+    for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("fxp://", "ftp://")] {
+        if lower.starts_with(from) {
+            v = format!("{to}{}", &v[from.len()..]);
+        }
+    }
+    v
+}
+
+/// Checks an indicator of its type; the value as kept (hashes lower-case).
+fn check_indicator(kind: IndicatorType, v: &str) -> Result<String, (String, String)> {
+    let bad = |what: &str, hint: &str| Err((format!("{v:?} is not {what}"), hint.to_string()));
+    if v.chars().any(char::is_whitespace) && kind != IndicatorType::File {
+        return bad("one indicator: it has a space", "write one indicator per [[indicators]] entry");
+    }
+    match kind {
+        IndicatorType::Ip => {
+            if is_ip(v) {
+                Ok(v.to_string())
+            } else {
+                bad("an IP address", "write an IPv4 or IPv6 address (203.0.113.7, 2001:db8::1), optionally /prefix")
+            }
+        }
+        IndicatorType::Domain => {
+            if is_domain(v) {
+                Ok(v.to_string())
+            } else if is_ip(v) {
+                bad("a domain name", "this is an IP address: write type = \"ip\"")
+            } else if v.contains("://") || v.contains('/') {
+                bad("a domain name", "this is a URL: write type = \"url\", or keep only the host name")
+            } else {
+                bad("a domain name", "write a host name such as evil.example.com")
+            }
+        }
+        IndicatorType::Url => {
+            let (scheme, rest) = v.split_once("://").unwrap_or(("", v));
+            let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let host = match host.strip_prefix('[').and_then(|h| h.split_once(']')) {
+                Some((v6, _)) => v6,
+                None => host
+                    .rsplit_once(':')
+                    .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+                    .map_or(host, |(h, _)| h),
+            };
+            if scheme_ok && (is_domain(host) || is_ip(host) || host == "localhost") {
+                Ok(v.to_string())
+            } else {
+                bad("a URL", "write the whole URL with its scheme, e.g. https://evil.example/login.php")
+            }
+        }
+        IndicatorType::Email => match v.rsplit_once('@') {
+            Some((user, host)) if !user.is_empty() && is_domain(host) => Ok(v.to_string()),
+            _ => bad("an email address", "write e.g. ops@evil.example"),
+        },
+        IndicatorType::Md5 | IndicatorType::Sha1 | IndicatorType::Sha256 => {
+            let (name, len) = match kind {
+                IndicatorType::Md5 => ("an MD5 hash", 32),
+                IndicatorType::Sha1 => ("a SHA-1 hash", 40),
+                _ => ("a SHA-256 hash", 64),
+            };
+            let hex = v.chars().all(|c| c.is_ascii_hexdigit());
+            if hex && v.len() == len {
+                return Ok(v.to_ascii_lowercase());
+            }
+            let actual = match (hex, v.len()) {
+                (true, 32) => " (32 hex digits: an MD5 hash, type = \"md5\")",
+                (true, 40) => " (40 hex digits: a SHA-1 hash, type = \"sha1\")",
+                (true, 64) => " (64 hex digits: a SHA-256 hash, type = \"sha256\")",
+                _ => "",
+            };
+            Err((format!("{v:?} is not {name}{actual}"), format!("{name} is {len} hexadecimal digits (0-9, a-f)")))
+        }
+        IndicatorType::File => Ok(v.to_string()),
+    }
+}
+
+/// IPv4 or IPv6, with an optional `/prefix` (a network).
+fn is_ip(v: &str) -> bool {
+    let (addr, prefix) = match v.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (v, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|n| n <= max))
+}
+
+/// A host name of two or more labels (letters of any script, digits, `-`, `_`).
+fn is_domain(v: &str) -> bool {
+    let v = v.strip_suffix('.').unwrap_or(v);
+    let labels: Vec<&str> = v.split('.').collect();
+    labels.len() >= 2
+        && v.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        })
+        && !labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 pub fn is_technique_id(id: &str) -> bool {
@@ -531,20 +820,11 @@ pub fn is_http_url(url: &str) -> bool {
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
-/// BCP 47, loosely: letters, digits and `-`, starting with 2-3 letters.
+/// A BCP 47 tag from the IANA registry (the same rule as the site's `language`).
 fn checked_lang(c: &mut Checker, s: Spanned<String>) -> String {
     let v = s.get_ref().trim();
-    let primary = v.split('-').next().unwrap_or("");
-    let ok = (2..=3).contains(&primary.len())
-        && primary.chars().all(|ch| ch.is_ascii_alphabetic())
-        && v.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|ch| ch.is_ascii_alphanumeric()));
-    if !ok {
-        c.error(
-            "lang-invalid",
-            s.span(),
-            format!("{v:?} is not a language tag"),
-            Some("use a BCP 47 tag such as \"en\", \"zh\", \"ja\" or \"zh-Hant\""),
-        );
+    if let Err((message, hint)) = crate::config::language_tag(v) {
+        c.error("lang-invalid", s.span(), message, Some(&hint));
     }
     v.to_string()
 }
@@ -668,6 +948,28 @@ mod tests {
             let (case, diags) = parse_text(&text);
             prop_assert!(case.is_some() || !diags.is_empty());
         }
+    }
+
+    #[test]
+    fn indicators_are_refanged_once_and_checked() {
+        assert_eq!(refang("198.51.100[.]23"), "198.51.100.23");
+        assert_eq!(refang("hxxps://evil[.]example/a"), "https://evil.example/a");
+        assert_eq!(refang("ops[@]evil[.]example"), "ops@evil.example");
+        assert_eq!(refang("2001[:]db8::1"), "2001:db8::1");
+        let ok = |k, v: &str| check_indicator(k, v).is_ok();
+        assert!(ok(IndicatorType::Ip, "198.51.100.23") && ok(IndicatorType::Ip, "2001:db8::1"));
+        assert!(ok(IndicatorType::Ip, "203.0.113.0/24") && !ok(IndicatorType::Ip, "203.0.113.0/33"));
+        assert!(!ok(IndicatorType::Ip, "198.51.100.300") && !ok(IndicatorType::Ip, "evil.example"));
+        assert!(ok(IndicatorType::Domain, "evil.example.com") && !ok(IndicatorType::Domain, "evil"));
+        assert!(ok(IndicatorType::Url, "http://x.example/<script>") && !ok(IndicatorType::Url, "x"));
+        assert!(
+            ok(IndicatorType::Url, "https://[2001:db8::1]:8443/x")
+                && ok(IndicatorType::Url, "http://198.51.100.7:8080/")
+        );
+        assert!(ok(IndicatorType::Email, "a@b.example") && !ok(IndicatorType::Email, "a@b"));
+        assert!(ok(IndicatorType::Md5, &"A".repeat(32)) && !ok(IndicatorType::Md5, &"a".repeat(40)));
+        assert!(!ok(IndicatorType::Sha256, &"g".repeat(64)));
+        assert_eq!(check_indicator(IndicatorType::Sha1, &"AB".repeat(20)).unwrap(), "ab".repeat(20));
     }
 
     #[test]

@@ -246,6 +246,29 @@ impl PartialDate {
         }
     }
 
+    /// The earliest day this can be, if it has one (`~` and `<` do not). Lenient: `>2022-08`
+    /// may be read as "from August 2022 on", so its earliest day is August 1st.
+    pub fn earliest(&self) -> Option<Date> {
+        match self.qualifier {
+            Qualifier::Exact | Qualifier::After => Some(self.period().0),
+            Qualifier::About | Qualifier::Before => None,
+        }
+    }
+
+    /// The latest day this can be, if it has one (`~` and `>` do not); `<2022-08` leniently
+    /// up to August 31st.
+    pub fn latest(&self) -> Option<Date> {
+        match self.qualifier {
+            Qualifier::Exact | Qualifier::Before => Some(self.period().1),
+            Qualifier::About | Qualifier::After => None,
+        }
+    }
+
+    /// Whether this is before `other` whatever the days they stand for turn out to be.
+    pub fn surely_before(&self, other: &Self) -> bool {
+        matches!((self.latest(), other.earliest()), (Some(a), Some(b)) if a < b)
+    }
+
     /// Last day the event can have happened on, for an end of an AtMost span.
     fn latest_day(&self) -> Date {
         self.period().1

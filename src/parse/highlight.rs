@@ -73,12 +73,15 @@ pub fn theme_names() -> Vec<String> {
 pub fn css(light: &str, dark: &str) -> Result<String, String> {
     let defaults = ThemeSet::load_defaults();
     let extra = LazyThemeSet::from(two_face::theme::extra());
-    let find =
-        |name: &str| -> Result<&Theme, String> {
-            defaults.themes.get(name).or_else(|| extra.get(name)).ok_or_else(|| {
-                format!("unknown highlight theme `{name}`; available themes: {}", theme_names().join(", "))
-            })
-        };
+    let find = |name: &str| -> Result<&Theme, String> {
+        defaults.themes.get(name).or_else(|| extra.get(name)).ok_or_else(|| {
+            let names = theme_names();
+            match crate::toml_input::did_you_mean(name, names.iter().map(String::as_str)) {
+                Some(near) => format!("unknown highlight theme `{name}`; did you mean `{near}`?"),
+                None => format!("unknown highlight theme `{name}`; available themes: {}", names.join(", ")),
+            }
+        })
+    };
     let light_css = theme_css(find(light)?)?;
     let dark_css = theme_css(find(dark)?)?;
     Ok(format!("{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}}}\n"))

@@ -38,6 +38,9 @@ pub enum LinkTarget {
     Org(String),
     /// `attack:T1078` (id as written)
     Technique(String),
+    /// `/cases/x/` written from the site's root: made relative to the page, so it still
+    /// works on `file://` and under a sub-path (`https://user.github.io/repo/`).
+    SitePath(String),
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +60,8 @@ pub struct Heading {
 /// A problem found in the body (refused link scheme...): byte range within the body.
 #[derive(Debug, Clone)]
 pub struct Problem {
+    /// A warning rather than an error (the page still works, only not everywhere).
+    pub warning: bool,
     pub range: Range<usize>,
     pub code: &'static str,
     pub message: String,
@@ -65,7 +70,7 @@ pub struct Problem {
 
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
-    /// HTML where the href of internal link i is the placeholder `slot(i)`.
+    /// HTML where the href of internal link i is the placeholder `\0{i}\0`.
     pub html: String,
     pub links: Vec<InternalLink>,
     pub headings: Vec<Heading>,
@@ -93,18 +98,24 @@ fn is_local(dest: &str) -> bool {
     !d.is_empty() && !d.starts_with("//") && !d[..end].contains(':')
 }
 
+/// `/path` (not `//host`): written from the site's root.
+fn is_root_absolute(dest: &str) -> bool {
+    let d = dest.trim();
+    d.starts_with('/') && !d.starts_with("//") && !d.starts_with("/\\")
+}
+
 /// Problem code: an `@/...` (or `org:`/`attack:`) link Casebook cannot read.
 pub const LINK_INTERNAL_INVALID: &str = "link-internal-invalid";
 /// Problem code: a `javascript:`, `vbscript:` or `data:` link or image.
 pub const LINK_SCHEME_REFUSED: &str = "link-scheme-refused";
 
-/// The placeholder put in the href of internal link `i`.
-pub fn slot(i: usize) -> String {
-    format!("\0{i}\0")
-}
-
 pub fn render(body: &str, options: &Options) -> Rendered {
     let (clean, nuls) = replace_nul(body);
+    // `[Acme](org:Example Corp)` is how writers write it; CommonMark wants `<...>`.
+    let (clean, brackets) = match bracket_org_links(&clean) {
+        Some((text, at)) => (Cow::Owned(text), at),
+        None => (clean, Vec::new()),
+    };
     let mut links = Vec::new();
     let mut local = Vec::new();
     let mut external = Vec::new();
@@ -115,7 +126,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
 
     let events = Parser::new_ext(&clean, parser_options())
         .into_offset_iter()
-        .map(|(event, range)| (event, to_body_range(&nuls, range)));
+        .map(|(event, range)| (event, to_body_range(&nuls, to_unbracketed(&brackets, range))));
     let events = RawHtml { inner: events, unsafe_html: options.unsafe_html };
     let events = Links {
         inner: events,
@@ -213,11 +224,6 @@ pub fn highlight_css(light: &str, dark: &str) -> Result<String, String> {
     highlight::css(light, dark)
 }
 
-/// Names of the highlight themes available (for validating site.toml).
-pub fn highlight_themes() -> Vec<String> {
-    highlight::theme_names()
-}
-
 /// Lower-case slug of a heading: Unicode letters and digits kept, other runs
 /// become `-`, trimmed; `section` when nothing is left.
 pub fn heading_slug(text: &str) -> String {
@@ -280,6 +286,68 @@ fn to_body_range(nuls: &[usize], r: Range<usize>) -> Range<usize> {
         return r;
     }
     to_body_offset(nuls, r.start)..to_body_offset(nuls, r.end)
+}
+
+// ---------------------------------------------------------------------------
+// org: links with spaces
+
+/// `](org:NAME WITH SPACES)` in running text (not code) becomes `](<org:NAME WITH SPACES>)`;
+/// the text and where each inserted byte went, or None when there is nothing to do.
+fn bracket_org_links(text: &str) -> Option<(String, Vec<usize>)> {
+    let lower = text.to_ascii_lowercase();
+    let candidates: Vec<(usize, usize)> = lower
+        .match_indices("](org:")
+        .filter_map(|(at, _)| {
+            let open = at + 1;
+            let rest = &text[open + 1..];
+            let end = rest.find([')', '\n'])?;
+            let dest = &rest[..end];
+            let plain = !dest.contains(['<', '>', '(', '"', '\'', '`']);
+            (rest[end..].starts_with(')') && plain && dest.contains(' ')).then_some((open, open + 1 + end))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    // Only where the parser saw plain text: inside code the writer meant it as written.
+    let mut prose: Vec<Range<usize>> = Vec::new();
+    for (event, r) in Parser::new_ext(text, parser_options()).into_offset_iter() {
+        if let Event::Text(_) = event {
+            match prose.last_mut() {
+                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+                _ => prose.push(r),
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 2 * candidates.len());
+    let mut inserted = Vec::new();
+    let mut from = 0;
+    for (open, close) in candidates {
+        if !prose.iter().any(|p| p.start < open && close < p.end) {
+            continue;
+        }
+        out.push_str(&text[from..=open]);
+        inserted.push(out.len());
+        out.push('<');
+        out.push_str(&text[open + 1..close]);
+        inserted.push(out.len());
+        out.push('>');
+        from = close;
+    }
+    if inserted.is_empty() {
+        return None;
+    }
+    out.push_str(&text[from..]);
+    Some((out, inserted))
+}
+
+/// A range of the bracketed text as a range of the text before.
+fn to_unbracketed(inserted: &[usize], r: Range<usize>) -> Range<usize> {
+    if inserted.is_empty() {
+        return r;
+    }
+    let back = |x: usize| x - inserted.partition_point(|&p| p < x);
+    back(r.start)..back(r.end)
 }
 
 // ---------------------------------------------------------------------------
@@ -401,7 +469,13 @@ impl<'a, I> Links<'_, I> {
             return None;
         }
         let dest_range = dest_range(self.body, &range, link_type, &dest_url, title.len());
-        match classify(&dest_url) {
+        let mut dest = classify(&dest_url);
+        if matches!(dest, Dest::External) && is_root_absolute(&dest_url) {
+            // Still checked against the built site, as written.
+            self.record(&dest_url, dest_range.clone());
+            dest = Dest::Internal(LinkTarget::SitePath(dest_url.trim().trim_start_matches('/').to_string()));
+        }
+        match dest {
             Dest::External => {
                 self.record(&dest_url, dest_range);
                 self.stack.push(Action::Keep { image: false });
@@ -449,6 +523,15 @@ impl<'a, I> Links<'_, I> {
         // Dropping the image leaves its alt text as inline content.
         match classify(&dest_url) {
             Dest::External => {
+                if is_root_absolute(&dest_url) {
+                    self.problems.push(Problem {
+                        warning: true,
+                        range: dest_range.clone(),
+                        code: "image-root-absolute",
+                        message: format!("`{}` starts at the site's root: it breaks when the site is opened from files or served under a sub-path", dest_url.trim()),
+                        hint: Some("write the path relative to the page, e.g. `diagram.png` for a file beside a bundle's index.md, or `../../images/x.png`".into()),
+                    });
+                }
                 self.record(&dest_url, dest_range);
                 self.stack.push(Action::Keep { image: true });
                 self.image_depth += 1;
@@ -471,6 +554,7 @@ impl<'a, I> Links<'_, I> {
 
 fn invalid_internal(range: Range<usize>, message: String) -> Problem {
     Problem {
+        warning: false,
         range,
         code: LINK_INTERNAL_INVALID,
         message,
@@ -480,6 +564,7 @@ fn invalid_internal(range: Range<usize>, message: String) -> Problem {
 
 fn refused(range: Range<usize>, scheme: &str, what: &str) -> Problem {
     Problem {
+        warning: false,
         range,
         code: LINK_SCHEME_REFUSED,
         message: format!("the `{scheme}:` scheme is refused in {what}"),
@@ -520,7 +605,9 @@ fn classify(dest: &str) -> Dest {
     }
     if let Some(name) = strip_prefix_ignore_case(trimmed, "org:") {
         return match percent_decode(name) {
-            Some(name) if !name.trim().is_empty() => Dest::Internal(LinkTarget::Org(name.trim().to_owned())),
+            Some(name) if !name.trim().is_empty() => {
+                Dest::Internal(LinkTarget::Org(name.split_whitespace().collect::<Vec<_>>().join(" ")))
+            }
             Some(_) => Dest::Invalid(format!("`{trimmed}` names no organization: {ACCEPTED_FORMS}")),
             None => Dest::Invalid(format!("`{trimmed}` is not valid UTF-8 once percent-decoded")),
         };
@@ -548,7 +635,10 @@ fn case_link(path: &str) -> Option<Dest> {
         && slug != ".."
         && !slug.contains(['/', '\\'])
         && !slug.chars().any(char::is_whitespace);
-    valid.then(|| Dest::Internal(LinkTarget::Case { slug: slug.to_owned(), anchor: anchor.map(str::to_owned) }))
+    // Slugs are lower case: `@/cases/NTT-2020.md` can only mean ntt-2020.
+    valid.then(|| {
+        Dest::Internal(LinkTarget::Case { slug: slug.to_ascii_lowercase(), anchor: anchor.map(str::to_owned) })
+    })
 }
 
 /// The scheme as a browser reads it (leading controls and spaces stripped,
@@ -572,24 +662,9 @@ fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
     head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
-/// `%XX` decoded (invalid escapes kept as written); `None` if not UTF-8.
+/// `%XX` decoded (invalid escapes such as `%+2` kept as written); `None` if not UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
-        if bytes[i] == b'%' {
-            if let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
 fn push_escaped_attr(out: &mut String, s: &str) {
@@ -865,6 +940,13 @@ mod tests {
         }
         assert_eq!(&body[r.links[0].range.clone()], "org:NTT%20Communications");
         assert_eq!(&body[r.links[1].range.clone()], "org:NTT Communications");
+        // As writers write it: spaces, no brackets; in code it stays as written.
+        let body = "See [NTT](org:NTT Communications) and `[x](org:A B)`.";
+        let r = md(body);
+        assert_eq!(r.links.len(), 1, "{:?}", r.links);
+        assert_eq!(r.links[0].target, LinkTarget::Org("NTT Communications".into()));
+        assert_eq!(&body[r.links[0].range.clone()], "org:NTT Communications");
+        assert!(r.html.contains("<code>[x](org:A B)</code>"), "{}", r.html);
 
         let body = "[valid accounts](attack:T1078) [cloud](attack:T1078.004)";
         let r = md(body);
@@ -1117,7 +1199,7 @@ mod tests {
 
     #[test]
     fn css_and_themes() {
-        let themes = highlight_themes();
+        let themes = highlight::theme_names();
         assert!(themes.contains(&"InspiredGitHub".to_string()));
         assert!(themes.contains(&"Nord".to_string()));
         assert!(themes.windows(2).all(|w| w[0] < w[1]));

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::diagnostics::{Diagnostic, Severity, SourceFile};
 
 /// A file split at its `+++` fences.
 pub struct Split<'a> {
@@ -56,42 +56,19 @@ pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnosti
         .hint("add a line `+++` after the last TOML key"))
 }
 
-/// A TOML or serde error as a diagnostic at its place in the file.
-pub fn toml_error(file: &Arc<SourceFile>, offset: usize, e: &toml::de::Error, code: &'static str) -> Diagnostic {
-    let message = e.message().trim_end().replace('\n', " ");
-    let hint = if message.starts_with("unknown field") {
-        Some(
-            "check the spelling; docs/cases.md, docs/organizations.md and docs/site-toml.md list every key".to_string(),
-        )
-    } else {
-        None
-    };
-    let d = Diagnostic::error(code, message);
-    let d = match e.span() {
-        Some(r) => d.at(file, offset + r.start..offset + r.end),
-        None => d.in_file(file),
-    };
-    match hint {
-        Some(h) => d.hint(h),
-        None => d,
-    }
-}
-
 /// Splits a file at its fences and reads the front matter into `T`: the first step of
-/// every content file, whatever its kind.
-pub fn front_matter<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<(T, Split<'_>), Diagnostic> {
-    let split = split_front_matter(file)?;
-    let raw = from_toml(file, &split, "front-matter-invalid")?;
-    Ok((raw, split))
-}
-
-/// Deserializes front matter TOML into `T`.
-pub fn from_toml<T: DeserializeOwned>(
+/// every content file, whatever its kind. Every problem of the front matter is reported.
+///
+/// When some entries are wrong but the rest reads, that rest comes back with the errors,
+/// so the file's other problems are reported in the same run.
+pub fn front_matter<T: DeserializeOwned>(
     file: &Arc<SourceFile>,
-    split: &Split,
-    code: &'static str,
-) -> Result<T, Diagnostic> {
-    toml::from_str(split.toml).map_err(|e| toml_error(file, split.toml_offset, &e, code))
+) -> Result<(T, Split<'_>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let split = split_front_matter(file).map_err(|d| vec![d])?;
+    match crate::toml_input::read_partial(file, split.toml, split.toml_offset, "front-matter-invalid") {
+        (Some(raw), errors) => Ok((raw, split, errors)),
+        (None, errors) => Err(errors),
+    }
 }
 
 /// Collects the diagnostics of one file, with the front matter's offset applied.
@@ -153,12 +130,16 @@ impl<'a> Checker<'a> {
             let code = cc.get_ref().trim().to_ascii_uppercase();
             if crate::countries::country_name(&code).is_none() {
                 let msg = format!("{:?} is not an ISO 3166-1 alpha-2 country code", cc.get_ref());
-                self.error(
-                    "country-invalid",
-                    cc.span(),
-                    msg,
-                    Some("use two letters, e.g. \"JP\" for Japan or \"US\" for the United States"),
-                );
+                let written = cc.get_ref().trim();
+                let names = crate::countries::COUNTRIES.iter().map(|(_, name)| *name);
+                let hint = match crate::toml_input::did_you_mean(written, names) {
+                    Some(name) => {
+                        let code = crate::countries::COUNTRIES.iter().find(|(_, n)| *n == name).map_or("", |(c, _)| c);
+                        format!("{name} is written \"{code}\"")
+                    }
+                    None => "use two letters, e.g. \"JP\" for Japan or \"US\" for the United States".to_string(),
+                };
+                self.error("country-invalid", cc.span(), msg, Some(&hint));
             } else if !out.iter().any(|o: &case::Located| o.value == code) {
                 out.push(case::Located { value: code, span: self.span(cc.span()) });
             }
@@ -170,16 +151,13 @@ impl<'a> Checker<'a> {
     pub fn body_problems(&mut self, body: &markdown::Rendered, body_offset: usize) {
         for p in &body.problems {
             let range = body_offset + p.range.start..body_offset + p.range.end;
-            let mut d = Diagnostic::error(p.code, p.message.clone()).at(self.file, range);
+            let severity = if p.warning { Severity::Warning } else { Severity::Error };
+            let mut d = Diagnostic::new(severity, p.code, p.message.clone()).at(self.file, range);
             if let Some(h) = &p.hint {
                 d = d.hint(h.clone());
             }
             self.diags.push(d);
         }
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error)
     }
 }
 
@@ -189,29 +167,4 @@ pub struct Parsed {
     pub cases: Vec<case::Case>,
     pub organizations: Vec<org::OrgProfile>,
     pub pages: Vec<page::Page>,
-}
-
-/// Parses every file in parallel. A file whose front matter could not be read at all
-/// is left out; others go on with their errors, so later stages can add theirs.
-pub fn parse_all(sources: &crate::load::Sources, config: &crate::config::Config) -> (Parsed, Vec<Diagnostic>) {
-    use rayon::prelude::*;
-    let md = markdown::Options { unsafe_html: config.markdown.unsafe_html };
-    fn split<T>(results: Vec<(Option<T>, Vec<Diagnostic>)>, diags: &mut Vec<Diagnostic>) -> Vec<T> {
-        let mut ok = Vec::with_capacity(results.len());
-        for (value, d) in results {
-            ok.extend(value);
-            diags.extend(d);
-        }
-        ok
-    }
-    let mut diags = Vec::new();
-    let cases = sources.cases.par_iter().map(|f| case::parse(f, &md)).collect();
-    let organizations = sources.organizations.par_iter().map(|f| org::parse(f, &md)).collect();
-    let pages = sources.pages.par_iter().map(|f| page::parse(f, &md)).collect();
-    let parsed = Parsed {
-        cases: split(cases, &mut diags),
-        organizations: split(organizations, &mut diags),
-        pages: split(pages, &mut diags),
-    };
-    (parsed, diags)
 }

@@ -41,11 +41,12 @@ pub struct OrgProfile {
 
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<OrgProfile>, Vec<Diagnostic>) {
     let file = &content.file;
-    let (raw, split) = match front_matter::<RawOrg>(file) {
+    let (raw, split, toml_errors) = match front_matter::<RawOrg>(file) {
         Ok(v) => v,
-        Err(d) => return (None, vec![d]),
+        Err(ds) => return (None, ds),
     };
     let mut c = Checker::new(file, split.toml_offset);
+    c.diags.extend(toml_errors);
     if raw.name.get_ref().trim().is_empty() {
         c.error("value-empty", raw.name.span(), "organization name is empty", None);
     }

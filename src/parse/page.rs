@@ -33,12 +33,13 @@ pub struct Page {
 
 pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Page>, Vec<Diagnostic>) {
     let file = &content.file;
-    let (raw, split) = match front_matter::<RawPage>(file) {
+    let (raw, split, toml_errors) = match front_matter::<RawPage>(file) {
         Ok(v) => v,
-        Err(d) => return (None, vec![d]),
+        Err(ds) => return (None, ds),
     };
     let body = markdown::render(split.body, md);
     let mut c = super::Checker::new(file, split.toml_offset);
+    c.diags.extend(toml_errors);
     c.body_problems(&body, split.body_offset);
     // Kept even with errors, so later stages report theirs too; errors stop the write.
     let value = Page {

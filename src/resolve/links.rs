@@ -84,7 +84,9 @@ pub fn fill(
         .map(|link| {
             let at = body_offset + link.range.start..body_offset + link.range.end;
             match target_url(&link.target, site, slugs, org_names) {
-                Ok(url) => Some(if url.starts_with("https://") { url } else { format!("{root}{url}") }),
+                Ok(url) if url.starts_with("https://") => Some(url),
+                Ok(url) if root.is_empty() && url.is_empty() => Some("./".to_string()),
+                Ok(url) => Some(format!("{root}{url}")),
                 Err(d) => {
                     diags.push(d.at(file, at));
                     None
@@ -109,14 +111,18 @@ fn target_url(
                 match anchor {
                     None => Ok(case.url.clone()),
                     Some(a) if case.case.body.headings.iter().any(|h| &h.id == a) => Ok(format!("{}#{a}", case.url)),
-                    Some(a) => Err(Diagnostic::error(
-                        "link-anchor-unknown",
-                        format!("case {slug:?} has no heading with id {a:?}"),
-                    )
-                    .hint(format!(
-                        "its headings are: {}",
-                        case.case.body.headings.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
-                    ))),
+                    Some(a) => {
+                        let ids: Vec<&str> = case.case.body.headings.iter().map(|h| h.id.as_str()).collect();
+                        let d = Diagnostic::error(
+                            "link-anchor-unknown",
+                            format!("case {slug:?} has no heading with id {a:?}"),
+                        );
+                        Err(match crate::toml_input::did_you_mean(a, ids.iter().copied()) {
+                            _ if ids.is_empty() => d.hint("that case has no headings; link to the case itself"),
+                            Some(near) => d.hint(format!("did you mean #{near}?")),
+                            None => d.hint(format!("its headings are: {}", ids.join(", "))),
+                        })
+                    }
                 }
             } else if slugs.unpublished.contains(slug) {
                 Err(Diagnostic::warning(
@@ -124,8 +130,13 @@ fn target_url(
                     format!("case {slug:?} is not published; the link is shown as plain text"),
                 ))
             } else {
-                Err(Diagnostic::error("link-case-unknown", format!("no case with slug {slug:?}"))
-                    .hint("link to a case as @/cases/SLUG.md, where SLUG is its file name"))
+                let all = slugs.published.keys().chain(&slugs.unpublished).map(String::as_str);
+                Err(Diagnostic::error("link-case-unknown", format!("no case with slug {slug:?}")).hint(
+                    match crate::toml_input::did_you_mean(slug, all) {
+                        Some(near) => format!("did you mean @/cases/{near}.md?"),
+                        None => "link to a case as @/cases/SLUG.md, where SLUG is its file name".to_string(),
+                    },
+                ))
             }
         }
         LinkTarget::Org(name) => {
@@ -133,10 +144,22 @@ fn target_url(
             let term = org_names.get(&name.to_lowercase()).copied().or_else(|| tax.get(&slugify(name)));
             match term {
                 Some(t) => Ok(urls::term(Kind::Organizations, &tax.terms[t].slug)),
-                None => Err(Diagnostic::error("link-org-unknown", format!("no organization named {name:?}"))
-                    .hint("name an organization of a published case or of a profile in content/organizations/")),
+                None => {
+                    let names = tax.terms.iter().map(|t| t.name.as_str());
+                    Err(Diagnostic::error("link-org-unknown", format!("no organization named {name:?}")).hint(
+                        match crate::toml_input::did_you_mean(name, names) {
+                            Some(near) => format!("did you mean org:{near}?"),
+                            None => {
+                                "name an organization of a published case or of a profile in content/organizations/"
+                                    .to_string()
+                            }
+                        },
+                    ))
+                }
             }
         }
+        // Checked against the built site with the other local links (`link-broken`).
+        LinkTarget::SitePath(path) => Ok(path.clone()),
         LinkTarget::Technique(id) => {
             let id = id.to_ascii_uppercase();
             match site.catalog.technique(&id) {

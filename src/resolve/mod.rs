@@ -102,6 +102,12 @@ pub fn resolve<'c>(
 ) -> (Site<'c>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Parsed { cases: all_cases, organizations: profiles, pages } = parsed;
+    // A case that could not be read has its own error; what refers to it is not a second one.
+    let (unreadable, all_cases): (Vec<Case>, Vec<Case>) = all_cases.into_iter().partition(|c| c.unreadable);
+    let unreadable: HashMap<String, std::sync::Arc<crate::diagnostics::SourceFile>> =
+        unreadable.into_iter().map(|c| (c.slug, c.file)).collect();
+    // Per unreadable slug: the files that refer to it.
+    let mut referrers: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
 
     // Checks that hold for every case, published or not: `check` must see them all.
     let mut tactics_of: HashMap<String, Vec<Vec<String>>> = HashMap::new();
@@ -112,11 +118,16 @@ pub fn resolve<'c>(
     let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), c)).collect();
     for case in &all_cases {
         for r in case.related.iter().chain(&case.translation_of) {
-            if !all_slugs.contains_key(r.value.as_str()) {
+            if unreadable.contains_key(&r.value) {
+                referrers.entry(r.value.clone()).or_default().insert(case.file.path.clone());
+            } else if !all_slugs.contains_key(r.value.as_str()) {
                 diags.push(
                     Diagnostic::error("case-unknown", format!("no case with slug {:?}", r.value))
                         .at(&case.file, r.span.clone())
-                        .hint("a case's slug is its file name without .md"),
+                        .hint(match crate::toml_input::did_you_mean(&r.value, all_slugs.keys().copied()) {
+                            Some(near) => format!("did you mean {near:?}? a case's slug is its file name without .md"),
+                            None => "a case's slug is its file name without .md".to_string(),
+                        }),
                 );
             } else if r.value == case.slug {
                 diags.push(
@@ -130,8 +141,33 @@ pub fn resolve<'c>(
     let mut left_out = Vec::new();
     let mut published = Vec::new();
     let mut unpublished_slugs = std::collections::HashSet::new();
-    for case in all_cases {
-        match unpublished_reason(&case, &config, now) {
+    // A translation is published only if its original would be: the original's TLP,
+    // draft and embargo bind it too (followed up the chain of translations).
+    let own: HashMap<&str, Option<String>> =
+        all_cases.iter().map(|c| (c.slug.as_str(), unpublished_reason(c, &config, now))).collect();
+    let reasons: Vec<Option<String>> = all_cases
+        .iter()
+        .map(|case| {
+            let mut reason = own[case.slug.as_str()].clone();
+            let mut at = case;
+            for _ in 0..all_cases.len() {
+                if reason.is_some() {
+                    break;
+                }
+                let Some(original) = at.translation_of.as_ref().and_then(|t| all_slugs.get(t.value.as_str())) else {
+                    break;
+                };
+                if let Some(r) = &own[original.slug.as_str()] {
+                    reason = Some(format!("a translation of {}, which is left out ({r})", original.slug));
+                }
+                at = original;
+            }
+            reason
+        })
+        .collect();
+    drop(own);
+    for (case, reason) in all_cases.into_iter().zip(reasons) {
+        match reason {
             Some(reason) => {
                 diags.push(Diagnostic::note("case-left-out", format!("left out: {reason}")).in_file(&case.file));
                 unpublished_slugs.insert(case.slug.clone());
@@ -345,6 +381,39 @@ pub fn resolve<'c>(
     let slugs = links::CaseSlugs { published: index_of, unpublished: unpublished_slugs };
     links::fill_bodies(&mut site, &slugs, &org_names, &mut diags);
     site.pages = resolve_pages(pages, &site, &org_names, &slugs, &mut diags);
+    // Links to an unreadable case: counted under its own error instead of one error each.
+    diags.retain(|d| {
+        let Some(slug) = (d.code == "link-case-unknown")
+            .then(|| d.message.strip_prefix("no case with slug "))
+            .flatten()
+            .and_then(|q| serde_json::from_str::<String>(q).ok())
+            .filter(|s| unreadable.contains_key(s))
+        else {
+            return true;
+        };
+        if let Some(loc) = &d.location {
+            referrers.entry(slug).or_default().insert(loc.file.path.clone());
+        }
+        false
+    });
+    for (slug, files) in referrers {
+        let file = &unreadable[&slug];
+        let n = files.len();
+        let list: Vec<&str> = files.iter().map(String::as_str).collect();
+        diags.push(
+            Diagnostic::note(
+                "case-unreadable-links",
+                format!(
+                    "{n} file{} link{} to this case, which cannot be read (see the error above): {}",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "s" } else { "" },
+                    list.join(", ")
+                ),
+            )
+            // At the file's end, so it reads after the file's own errors.
+            .at(file, file.text.len()..file.text.len()),
+        );
+    }
     (site, diags)
 }
 
@@ -426,7 +495,14 @@ fn check_techniques(case: &Case, catalog: &Catalog, config: &Config, diags: &mut
                             format!("{} ({}) does not belong to tactic {:?}", tech.id, tech.name, tactic.value),
                         )
                         .at(&case.file, tactic.span.clone())
-                        .hint(format!("its tactics are: {}", tech.tactics.join(", "))),
+                        .hint(
+                            match crate::toml_input::did_you_mean(&short, tech.tactics.iter().map(String::as_str)) {
+                                Some(near) => {
+                                    format!("did you mean \"{near}\"? its tactics are: {}", tech.tactics.join(", "))
+                                }
+                                None => format!("its tactics are: {}", tech.tactics.join(", ")),
+                            },
+                        ),
                     );
                     Vec::new()
                 }

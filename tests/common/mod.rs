@@ -148,3 +148,12 @@ pub fn resolve_href(url: &str, href: &str) -> Option<String> {
 pub fn links_to(doc: &Html, url: &str, target: &str) -> bool {
     hrefs(doc).iter().any(|h| resolve_href(url, h).as_deref() == Some(target))
 }
+
+/// Asserts that human output `out` has a diagnostic mentioning `needle` located at `loc`.
+pub fn has(out: &str, loc: &str, needle: &str) {
+    let blocks: Vec<&str> = out.split("\n\n").collect();
+    assert!(
+        blocks.iter().any(|b| b.contains(loc) && b.contains(needle)),
+        "no diagnostic at {loc} saying {needle:?} in:\n{out}"
+    );
+}
