@@ -87,15 +87,25 @@ impl Strings {
 
     /// The text of `key` in `lang`, else in English.
     pub fn get(&self, lang: &str, key: &str) -> Option<&str> {
+        self.own(lang, key).or_else(|| self.own(FALLBACK, key))
+    }
+
+    /// The text of `key` in `lang`'s own tables only.
+    fn own(&self, lang: &str, key: &str) -> Option<&str> {
         let table = |l: &str| self.tables.get(l).and_then(|t| t.get(key)).map(String::as_str);
-        table(&lang.to_ascii_lowercase()).or_else(|| table(&primary(lang))).or_else(|| table(FALLBACK))
+        table(&lang.to_ascii_lowercase()).or_else(|| table(&primary(lang)))
     }
 
     /// `key` in `lang` with `{name}` replaced by `args`; with a `count` of 1, `KEY_one`
     /// when the table has it ("1 case", "2 cases"; languages without plurals need none).
     pub fn format(&self, lang: &str, key: &str, args: &[(&str, String)]) -> Option<String> {
         let one = args.iter().any(|(k, v)| *k == "count" && v == "1");
-        let text = one.then(|| self.get(lang, &format!("{key}_one"))).flatten().or_else(|| self.get(lang, key))?;
+        // A language without plurals has no `_one`: its plain key serves, not English's `_one`.
+        let singular = format!("{key}_one");
+        let text = match self.own(lang, key) {
+            Some(text) => one.then(|| self.own(lang, &singular)).flatten().unwrap_or(text),
+            None => one.then(|| self.own(FALLBACK, &singular)).flatten().or_else(|| self.own(FALLBACK, key))?,
+        };
         let mut out = text.to_string();
         for (k, v) in args {
             out = out.replace(&format!("{{{k}}}"), v);
@@ -128,7 +138,11 @@ impl Strings {
                 continue;
             };
             let file = self.files.get(&lang).and_then(|f| f.last()).cloned().unwrap_or_default();
-            for key in keys.iter().filter(|k| !table.contains_key(k.as_str())) {
+            // `KEY_one` is optional where `KEY` is given: not every language has plurals.
+            let missing = |k: &&&String| {
+                !table.contains_key(k.as_str()) && k.strip_suffix("_one").is_none_or(|base| !table.contains_key(base))
+            };
+            for key in keys.iter().filter(missing) {
                 diags.push(
                     Diagnostic::warning(
                         "i18n-missing",
