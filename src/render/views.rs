@@ -179,11 +179,14 @@ pub fn case_page(
         "disclosure_lag": span(inc.detected, inc.disclosed),
         "impact": {
             "counts": case.impact.counts.iter().map(|(k, n)| json!({
-                "key": k, "label": count_label(k), "value": n, "display": group_digits(n as i128)
+                "key": k, "label": count_label(k), "word": tr(&format!("impact_word.{k}")), "value": n,
+                "display": group_digits(n as i128)
             })).collect::<Vec<_>>(),
             "revisions": case.impact.revisions.iter().map(|r| json!({
                 "date_display": r.date.display(lang),
-                "counts": r.counts.iter().map(|(k, n)| json!({"label": count_label(k), "display": group_digits(n as i128)})).collect::<Vec<_>>(),
+                "counts": r.counts.iter().map(|(k, n)| json!({
+                    "label": count_label(k), "word": tr(&format!("impact_word.{k}")), "display": group_digits(n as i128)
+                })).collect::<Vec<_>>(),
                 "note": r.note,
             })).collect::<Vec<_>>(),
         },
