@@ -309,7 +309,8 @@ fn a_translation_says_so_and_links_its_original_and_back() {
     assert_eq!(en.root_element().value().attr("lang"), Some("en"));
     let note = texts(&en, ".translations--of");
     assert_eq!(note.len(), 1, "the translation has no note saying it is one");
-    assert!(note[0].starts_with("This is a translation. The original, in 中文:"), "{note:?}");
+    assert!(note[0].starts_with("This is a translation. The original, in 中文"), "{note:?}");
+    assert_eq!(texts(&en, ".translations--of span[lang=zh]"), ["中文"], "the language's name is marked as such");
     let link = en.select(&sel(".translations--of a")).next().unwrap();
     assert_eq!(link.value().attr("href"), Some("../../cases/orig/"));
     assert_eq!(link.value().attr("hreflang"), Some("zh"));
