@@ -257,6 +257,11 @@ fn dates_and_numbers_follow_the_page() {
     for want in ["2025年2月5日", "2019年9月之后", "17,891", "28天"] {
         assert!(text.contains(want), "{want:?} not on the Chinese case page");
     }
+    // Countries have names in the page's language, wherever they show.
+    for url in ["cases/first/", "", "statistics/", "countries/", "countries/jp/", "organizations/org/"] {
+        let text = common::text(&zh.page(url));
+        assert!(text.contains("日本") && !text.contains("Japan"), "{url}: the country is not named in Chinese");
+    }
 }
 
 /// The 2025 case on a Japanese site: a Chinese original and its English translation.
