@@ -324,18 +324,17 @@ pub fn shared_reusing(
     builtin: &std::collections::BTreeSet<String>,
     reuse: Option<Reuse>,
 ) -> Shared {
-    let mut nav = vec![
+    // Six entries at most, one row on a laptop: the other indexes and the free pages
+    // are in the footer (`taxonomies`, `pages`).
+    let nav = vec![
         json!({"url": urls::cases_page(1), "title": "Cases"}),
         json!({"url": urls::term_index(Kind::Organizations), "title": "Organizations"}),
         json!({"url": urls::term_index(Kind::Techniques), "title": "ATT&CK"}),
-        json!({"url": urls::term_index(Kind::Sectors), "title": "Sectors"}),
-        json!({"url": urls::term_index(Kind::Countries), "title": "Countries"}),
-        json!({"url": urls::term_index(Kind::Years), "title": "Years"}),
         json!({"url": urls::timeline(), "title": "Timeline"}),
         json!({"url": urls::statistics(), "title": "Statistics"}),
         json!({"url": urls::search(), "title": "Search"}),
     ];
-    nav.extend(site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})));
+    let pages: Vec<Value> = site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})).collect();
     let taxonomies: Vec<Value> = Kind::ALL
         .iter()
         .map(|&k| {
@@ -353,6 +352,7 @@ pub fn shared_reusing(
             "attribution": crate::attack::ATTRIBUTION,
             "attack_version": site.catalog.version,
             "nav": nav,
+            "pages": pages,
             "taxonomies": taxonomies,
     });
     let cards: Vec<Value> = (0..site.cases.len()).into_par_iter().map(|i| views::card(site, i)).collect();

@@ -125,9 +125,10 @@ pub fn case_page(
             }))
         })
         .collect();
-    // Mitigations of all its techniques, each once, with the techniques it applies to.
+    // Mitigations of its confirmed and likely techniques, each once, with the techniques
+    // it applies to: those of a guess would tell readers to defend against a guess.
     let mut mitigations: BTreeMap<&str, (&crate::attack::Object, Vec<&str>)> = BTreeMap::new();
-    for t in &case.techniques {
+    for t in case.techniques.iter().filter(|t| t.confidence.is_firm()) {
         let Some(tech) = catalog.technique(&t.id.value) else {
             continue;
         };
@@ -172,11 +173,13 @@ pub fn case_page(
             "type": ind.kind, "defanged": defang(ind.kind, &ind.value), "note": ind.note
         })).collect::<Vec<_>>(),
         "references": case.references.iter().map(|r| json!({
-            "url": r.url, "title": r.title.as_deref().unwrap_or(&r.url), "publisher": r.publisher,
+            "url": r.url, "title": r.title, "host": url_host(&r.url), "publisher": r.publisher,
             "date_display": r.date.map(|d| d.display(lang)), "lang": r.lang,
+            "lang_name": r.lang.as_deref().map(lang_name),
         })).collect::<Vec<_>>(),
         "related": if related { c.related.iter().map(|&j| cards[j].clone()).collect::<Vec<_>>() } else { Vec::new() },
         "related_html": related_html,
+        "related_why": c.related.iter().map(|&j| related_why(site, i, j)).collect::<Vec<_>>(),
         "mitigations": mitigations.values().map(|(m, techs)| json!({
             "id": m.id, "name": m.name, "url": m.url, "techniques": techs
         })).collect::<Vec<_>>(),
@@ -187,6 +190,48 @@ pub fn case_page(
         base.extend(extra);
     }
     v
+}
+
+/// Why case `j` is listed as related to case `i`: what they share, strongest first.
+fn related_why(site: &Site, i: usize, j: usize) -> String {
+    let (a, b) = (&site.cases[i], &site.cases[j]);
+    let shared = |kind: Kind| -> Vec<&str> {
+        let tax = site.taxonomy(kind);
+        a.terms[kind.index()]
+            .iter()
+            .filter(|t| b.terms[kind.index()].contains(t))
+            .map(|&t| &tax.terms[t])
+            .filter(|t| !(kind == Kind::Actors && crate::resolve::related::is_unknown_actor(&t.slug)))
+            .map(|t| t.name.as_str())
+            .collect()
+    };
+    let mut why = Vec::new();
+    if a.case.related.iter().any(|r| r.value == b.case.slug) {
+        why.push("Listed by the author".to_string());
+    }
+    for (kind, one, many) in [
+        (Kind::Organizations, "Same organization", "Same organizations"),
+        (Kind::Actors, "Same attacker", "Same attackers"),
+        (Kind::Sectors, "Same sector", "Same sectors"),
+    ] {
+        let names = shared(kind);
+        if !names.is_empty() {
+            why.push(format!("{}: {}", if names.len() == 1 { one } else { many }, names.join(", ")));
+        }
+    }
+    let techniques = shared(Kind::Techniques).len();
+    if techniques > 0 {
+        why.push(format!("{techniques} ATT&CK technique{} in common", if techniques == 1 { "" } else { "s" }));
+    }
+    why.join(" · ")
+}
+
+/// The host of an http(s) URL without `www.`: what an untitled reference is called.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.strip_prefix("www.").unwrap_or(host)
 }
 
 /// Cases of a term, as cards, in site order (newest incident first).
@@ -241,11 +286,10 @@ pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
 
 /// As `matrix_counts`; with `confirmed_only`, only confirmed and likely uses count.
 pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(String, String), usize> {
-    use crate::parse::case::Confidence;
     let mut counts = BTreeMap::new();
     for c in site.cases.iter().filter(|c| c.counted) {
         for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
-            if confirmed_only && !matches!(t.confidence, Confidence::Confirmed | Confidence::Likely) {
+            if confirmed_only && !t.confidence.is_firm() {
                 continue;
             }
             let Some(tech) = site.catalog.technique(&t.id.value) else {
