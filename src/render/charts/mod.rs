@@ -461,7 +461,7 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
     }
     let pad = ((d1 - d0) / 25).max(2);
     let (d0, d1) = (d0 - pad, d1 + pad);
-    let (w, h) = (640.0, 74.0);
+    let (w, h) = (480.0, 74.0);
     let sc = Scale { d0, d1, x0: 10.0, x1: w - 10.0 };
     let id = format!("case-tl-{}", c.case.slug);
     let mut desc: Vec<String> =
@@ -544,7 +544,7 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
         return None;
     }
     let n = catalog.tactics.len().max(1);
-    let (w, head, cell_h, gap) = (700.0, 34.0, 14.0, 3.0);
+    let (w, head, cell_h, gap) = (700.0, 36.0, 14.0, 3.0);
     let rows = cols.iter().map(Vec::len).max().unwrap_or(1);
     let h = head + rows as f64 * (cell_h + gap) + 4.0;
     let col_w = w / n as f64;
@@ -580,7 +580,7 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
         let x = k as f64 * col_w;
         let cls = if v.is_empty() { "mm-head" } else { "mm-head mm-head--used" };
         s.text(x + col_w / 2.0, 14.0, "middle", cls, &tactic_abbrev(&t.shortname, &t.name));
-        s.text(x + col_w / 2.0, 27.0, "middle", "mm-tid", &t.id);
+        s.text(x + col_w / 2.0, 29.0, "middle", "mm-tid", &t.id);
         if v.is_empty() {
             s.rect(x + 2.0, head, col_w - 4.0, cell_h, "mm-empty");
         }
@@ -630,7 +630,7 @@ pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
         let (y0, y1) =
             (years.iter().min().copied().unwrap_or(2000) - 1, years.iter().max().copied().unwrap_or(2000) + 1);
         let (d0, d1) = (day_num(ymd(y0, 1, 1)), day_num(ymd(y1, 12, 31)));
-        let (w, h) = (640.0, 64.0);
+        let (w, h) = (440.0, 64.0);
         let sc = Scale { d0, d1, x0: 10.0, x1: w - 10.0 };
         let id = format!("org-inc-{slug}");
         let mut s = Svg::new(
@@ -719,7 +719,7 @@ fn step_chart(
     if pts.last().map(|p| p.1) != Some(latest) {
         pts.push((None, latest, Some("Latest figure")));
     }
-    let (w, h, left, top, bottom) = (640.0, 180.0, 70.0, 16.0, 150.0);
+    let (w, h, left, top, bottom) = (440.0, 180.0, 70.0, 16.0, 150.0);
     // Announcements evenly spaced, in order: their dates are labels, not a time scale
     // (two figures a week apart would otherwise overlap).
     let step = (w - 20.0 - left - 60.0) / (pts.len().max(2) - 1) as f64;
@@ -831,7 +831,7 @@ fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// Horizontal bars with labels and values.
 fn hbar(id: &str, title: &str, desc_unit: &str, bars: &[stats::Bar], label_w: f64) -> String {
-    let (w, row, top) = (640.0, 22.0, 6.0);
+    let (w, row, top) = (440.0, 22.0, 6.0);
     let h = top * 2.0 + row * bars.len().max(1) as f64;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(1).max(1) as f64;
     let (x0, x1) = (label_w, w - 44.0);
@@ -885,9 +885,13 @@ fn days_value(d: f64) -> Value {
     }
 }
 
-/// A box plot (quartiles, median, min/max whiskers) over the cases' dots.
+/// Fewer values than this get dots and their median, no box.
+const BOX_MIN: usize = 20;
+
+/// A box plot (quartiles, median, min/max whiskers) over the cases' dots; dots alone
+/// below [`BOX_MIN`] values.
 fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> String {
-    let (w, h, x0, x1) = (640.0, 120.0, 20.0, 620.0);
+    let (w, h, x0, x1) = (440.0, 120.0, 20.0, 420.0);
     let Some(sum) = st.summary else {
         let mut s = Svg::new(id, "boxplot", w, 40.0, title, &format!("No case has {what} precise enough to show."));
         s.text(w / 2.0, 24.0, "middle", "tick-label", "No figures");
@@ -914,18 +918,31 @@ fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> S
     }
     s.text(x1, 108.0 + 10.0, "end", "tick-label", "days");
     s.line(x0, 92.0, x1, 92.0, "axis");
-    // Whiskers, box, median.
-    s.line(x(sum.min), 32.0, x(sum.q1), 32.0, "whisker");
-    s.line(x(sum.q3), 32.0, x(sum.max), 32.0, "whisker");
-    s.line(x(sum.min), 24.0, x(sum.min), 40.0, "whisker");
-    s.line(x(sum.max), 24.0, x(sum.max), 40.0, "whisker");
-    s.rect(x(sum.q1), 20.0, (x(sum.q3) - x(sum.q1)).max(1.0), 24.0, "box");
-    s.line(x(sum.median), 18.0, x(sum.median), 46.0, "median");
+    // Quartiles of a handful of values mislead: below BOX_MIN values, the dots alone
+    // (larger, with the median marked) tell it.
+    let boxed = sum.n >= BOX_MIN;
+    if boxed {
+        s.line(x(sum.min), 32.0, x(sum.q1), 32.0, "whisker");
+        s.line(x(sum.q3), 32.0, x(sum.max), 32.0, "whisker");
+        s.line(x(sum.min), 24.0, x(sum.min), 40.0, "whisker");
+        s.line(x(sum.max), 24.0, x(sum.max), 40.0, "whisker");
+        s.rect(x(sum.q1), 20.0, (x(sum.q3) - x(sum.q1)).max(1.0), 24.0, "box");
+        s.line(x(sum.median), 18.0, x(sum.median), 46.0, "median");
+    } else {
+        s.line(x(sum.median), 30.0, x(sum.median), 88.0, "median");
+        s.text(
+            x(sum.median),
+            24.0,
+            "middle",
+            "tick-label",
+            &format!("median {}", group_digits(sum.median.round() as i128)),
+        );
+    }
     // One dot per case, rows alternating so equal values stay visible; past
     // MAX_LISTED cases the box alone says it (thousands of dots are one smear).
     let dots = if st.included.len() <= MAX_LISTED { st.included.as_slice() } else { &[] };
     for (k, e) in dots.iter().enumerate() {
-        let y = 62.0 + (k % 3) as f64 * 9.0;
+        let y = if boxed { 62.0 + (k % 3) as f64 * 9.0 } else { 50.0 + (k % 4) as f64 * 10.0 };
         s.raw(&format!(
             r#"<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>"#,
             num(x(f64::from(e.span.days))),
@@ -995,16 +1012,18 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
     v
 }
 
-/// Dots on a log scale: how many were affected, per case.
+/// Dots on a log scale: how many were affected, per case. One panel, with its own axis,
+/// per unit (people, records, accounts, organizations): never two units on one axis.
 fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
-    let (w, row, top, label_w) = (640.0, 22.0, 6.0, 190.0);
-    let h = top + row * rows.len().max(1) as f64 + 30.0;
+    let (w, row, head, axis_h, label_w) = (480.0, 22.0, 26.0, 30.0, 170.0);
+    let units = ["people", "records", "accounts", "organizations"];
+    let groups: Vec<(&str, Vec<&stats::Affected>)> = units
+        .iter()
+        .map(|&u| (u, rows.iter().filter(|r| r.key == u).collect::<Vec<_>>()))
+        .filter(|(_, g)| !g.is_empty())
+        .collect();
+    let h = groups.iter().map(|(_, g)| head + row * g.len() as f64 + axis_h).sum::<f64>().max(40.0);
     let id = "chart-affected";
-    let lo = rows.iter().map(|r| r.value).min().unwrap_or(1).max(1) as f64;
-    let hi = rows.iter().map(|r| r.value).max().unwrap_or(10).max(10) as f64;
-    let (e0, e1) = (lo.log10().floor() as i32, (hi.log10().ceil() as i32).max(lo.log10().floor() as i32 + 1));
-    let (x0, x1) = (label_w, w - 70.0);
-    let x = |v: f64| x0 + ((v.max(1.0).log10() - f64::from(e0)) / f64::from(e1 - e0)) * (x1 - x0);
     let desc = rows
         .iter()
         .map(|r| format!("{}: {} {}", site.cases[r.case].case.title, group_digits(r.value as i128), r.key))
@@ -1012,30 +1031,35 @@ fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
         .join("; ");
     let mut s =
         Svg::new(id, "logdots", w, h, "People or records affected per case (logarithmic scale)", &format!("{desc}."));
-    let bottom = top + row * rows.len().max(1) as f64;
-    for e in e0..=e1 {
-        let v = 10f64.powi(e);
-        s.line(x(v), 0.0, x(v), bottom, "grid");
-        s.text(x(v), bottom + 16.0, "middle", "tick-label", &short_number(v));
-    }
-    s.line(x0, bottom, x1, bottom, "axis");
-    for (k, r) in rows.iter().enumerate() {
-        let y = top + k as f64 * row + row / 2.0;
-        let c = &site.cases[r.case];
-        let label = c.terms[Kind::Organizations.index()]
-            .first()
-            .map(|&t| site.taxonomy(Kind::Organizations).terms[t].name.clone())
-            .unwrap_or_else(|| c.case.title.clone());
-        s.text(x0 - 8.0, y + 4.0, "end", "bar-label", &truncate(&format!("{label} {}", c.happened.year), 26));
-        s.line(x0, y, x(r.value as f64), y, "stem");
-        s.circle(x(r.value as f64), y, 5.0, &format!("dot dot--{}", r.key));
-        s.text(
-            x(r.value as f64) + 9.0,
-            y + 4.0,
-            "start",
-            "value-label",
-            &format!("{} {}", short_number(r.value as f64), r.key),
-        );
+    let (x0, x1) = (label_w, w - 70.0);
+    let mut top = 0.0;
+    for (unit, g) in &groups {
+        let lo = g.iter().map(|r| r.value).min().unwrap_or(1).max(1) as f64;
+        let hi = g.iter().map(|r| r.value).max().unwrap_or(10).max(10) as f64;
+        let (e0, e1) = (lo.log10().floor() as i32, (hi.log10().ceil() as i32).max(lo.log10().floor() as i32 + 1));
+        let x = |v: f64| x0 + ((v.max(1.0).log10() - f64::from(e0)) / f64::from(e1 - e0)) * (x1 - x0);
+        s.text(0.0, top + head - 8.0, "start", "group-label", &format!("{} affected", capitalize(unit)));
+        let body = top + head;
+        let bottom = body + row * g.len() as f64;
+        for e in e0..=e1 {
+            let v = 10f64.powi(e);
+            s.line(x(v), body, x(v), bottom, "grid");
+            s.text(x(v), bottom + 16.0, "middle", "tick-label", &short_number(v));
+        }
+        s.line(x0, bottom, x1, bottom, "axis");
+        for (k, r) in g.iter().enumerate() {
+            let y = body + k as f64 * row + row / 2.0;
+            let c = &site.cases[r.case];
+            let label = c.terms[Kind::Organizations.index()]
+                .first()
+                .map(|&t| site.taxonomy(Kind::Organizations).terms[t].name.clone())
+                .unwrap_or_else(|| c.case.title.clone());
+            s.text(x0 - 8.0, y + 4.0, "end", "bar-label", &truncate(&format!("{label} {}", c.happened.year), 24));
+            s.line(x0, y, x(r.value as f64), y, "stem");
+            s.circle(x(r.value as f64), y, 5.0, &format!("dot dot--{}", r.key));
+            s.text(x(r.value as f64) + 9.0, y + 4.0, "start", "value-label", &short_number(r.value as f64));
+        }
+        top = bottom + axis_h;
     }
     s.finish()
 }
@@ -1049,9 +1073,9 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
         chart(id, title, svg, None, &[head, "Cases"], rows)
     };
     let per_year = bars("chart-years", "Cases per year", "Year", stats::per_year(site), 60.0);
-    let per_sector = bars("chart-sectors", "Cases per sector", "Sector", stats::per_term(site, Kind::Sectors), 200.0);
+    let per_sector = bars("chart-sectors", "Cases per sector", "Sector", stats::per_term(site, Kind::Sectors), 170.0);
     let per_country =
-        bars("chart-countries", "Cases per country", "Country", stats::per_term(site, Kind::Countries), 200.0);
+        bars("chart-countries", "Cases per country", "Country", stats::per_term(site, Kind::Countries), 170.0);
 
     let affected = stats::affected(site);
     let missing = stats::affected_missing(site);
@@ -1084,7 +1108,7 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
     );
     let mut affected_chart = chart(
         "chart-affected",
-        "Affected per case (log scale)",
+        "Affected per case, by unit (log scales)",
         log_dots(site, shown),
         Some(note),
         &["Case", "Affected", "Counted as"],
@@ -1153,7 +1177,7 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
 
 /// Horizontal bars in groups, each under a heading row.
 fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> String {
-    let (w, row, head, top, label_w) = (640.0, 20.0, 24.0, 4.0, 320.0);
+    let (w, row, head, top, label_w) = (560.0, 20.0, 24.0, 4.0, 280.0);
     let n_bars: usize = groups.iter().map(|g| g.1.len()).sum();
     let h = top * 2.0 + head * groups.len() as f64 + row * n_bars.max(1) as f64;
     let max = groups.iter().flat_map(|g| g.1.iter()).map(|b| b.value).max().unwrap_or(1).max(1) as f64;
@@ -1178,7 +1202,7 @@ fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> Stri
         s.line(0.0, y + head - 2.0, w - 40.0, y + head - 2.0, "grid");
         y += head;
         for b in bars.iter() {
-            s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, 44));
+            s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, 38));
             let bw = (b.value as f64 / max) * (x1 - x0);
             s.rect(x0, y + 3.0, bw, row - 6.0, "bar");
             s.text(x0 + bw + 6.0, y + row / 2.0 + 4.0, "start", "value-label", &group_digits(b.value as i128));
