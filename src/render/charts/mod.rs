@@ -335,7 +335,7 @@ pub fn timeline(
     let lang = site.config.language.as_str();
     let shown: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
     if shown.is_empty() {
-        return Ok(json!({"years": [], "axis": null, "legend": legend_svg(), "count": 0}));
+        return Ok(json!({"years": [], "axis": null, "legend": site_legend(), "count": 0}));
     }
     let (mut d0, mut d1) = (i32::MAX, i32::MIN);
     for &i in &shown {
@@ -399,7 +399,7 @@ pub fn timeline(
     Ok(json!({
         "count": shown.len(),
         "axis": axis,
-        "legend": legend_svg(),
+        "legend": site_legend(),
         "start_year": y0,
         "end_year": y1,
         "years": years.into_iter().map(|(y, rows)| {
@@ -412,6 +412,11 @@ pub fn timeline(
 
 /// The key to the marks of a timeline bar (decorative: the legend's words are next to it
 /// in the template).
+/// The keys of /timeline/, which draws no write-up's own events.
+fn site_legend() -> Vec<Value> {
+    legend_svg().into_iter().filter(|k| !k["key"].as_str().unwrap_or("").starts_with("entry")).collect()
+}
+
 pub fn legend_svg() -> Vec<Value> {
     let mut out = Vec::new();
     let mut one = |key: &str, label: &str, draw: &dyn Fn(&mut Svg)| {
@@ -435,6 +440,12 @@ pub fn legend_svg() -> Vec<Value> {
     }
     one("date", "no incident dates: when it happened", &|s| {
         s.circle(14.0, 8.0, 4.0, "mk mk--date");
+    });
+    one("entry", "an event of the write-up's timeline", &|s| {
+        s.circle(14.0, 8.0, 3.5, "tl-entry");
+    });
+    one("entry-range", "an event known only to a month, a year or a bound", &|s| {
+        s.raw(r#"<rect class="tl-entry-range" x="2" y="5" width="24" height="6" rx="3"/>"#);
     });
     out
 }
@@ -483,12 +494,29 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
         draw_case_bar(&mut s, c, &sc, 22.0, 14.0, &id);
     }
     for (w, event, display) in &entries {
-        let x = sc.x((w.lo + w.hi) / 2);
-        s.raw(&format!(
-            r#"<circle class="tl-entry" cx="{}" cy="42" r="3.5"><title>{}</title></circle>"#,
-            num(x),
-            svg::esc(&format!("{display}: {event}"))
-        ));
+        // A vague date is drawn as the stretch it may lie in, never as one exact day.
+        let (lo, hi) = if w.open_right {
+            (w.lo, (w.lo + (d1 - d0) / 8).min(d1))
+        } else if w.open_left {
+            ((w.hi - (d1 - d0) / 8).max(d0), w.hi)
+        } else {
+            (w.lo, w.hi)
+        };
+        let tip = svg::esc(&format!("{display}: {event}"));
+        if hi > lo {
+            let cls =
+                if w.open_left || w.open_right { "tl-entry-range tl-entry-range--open" } else { "tl-entry-range" };
+            s.raw(&format!(
+                r#"<rect class="{cls}" x="{}" y="39" width="{}" height="6" rx="3"><title>{tip}</title></rect>"#,
+                num(sc.x(lo)),
+                num((sc.x(hi) - sc.x(lo)).max(3.0)),
+            ));
+        } else {
+            s.raw(&format!(
+                r#"<circle class="tl-entry" cx="{}" cy="42" r="3.5"><title>{tip}</title></circle>"#,
+                num(sc.x(lo))
+            ));
+        }
     }
     let rows: Vec<Vec<Value>> = c
         .case
@@ -498,7 +526,32 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
             vec![cell(event_label(k), None, Some(json!(k))), cell(d.display(lang), None, Some(json!(d.to_iso())))]
         })
         .collect();
-    Some(chart(&id, "Timeline of the incident", s.finish(), None, &["Event", "Date"], rows))
+    let mut v = chart(&id, "Timeline of the incident", s.finish(), None, &["Event", "Date"], rows);
+    v["legend"] = json!(case_legend(c, !entries.is_empty()));
+    Some(v)
+}
+
+/// The keys of the case timeline: only what this case's chart draws.
+fn case_legend(c: &SiteCase, has_entries: bool) -> Vec<Value> {
+    let inc = &c.case.incident;
+    let drawn: Vec<&str> = inc.dates().map(|(k, _)| k).collect();
+    let started = inc.started.map(|d| window(&d));
+    let vague_entry = c.case.timeline.iter().any(|t| {
+        let w = window(&t.date);
+        w.hi > w.lo || w.open_left || w.open_right
+    });
+    legend_svg()
+        .into_iter()
+        .filter(|k| match k["key"].as_str().unwrap_or("") {
+            "bar" => drawn.len() > 1,
+            "uncertain" => started.is_some_and(|w| w.hi > w.lo && !w.open_left && !w.open_right),
+            "open" => started.is_some_and(|w| w.open_left || w.open_right),
+            "date" => drawn.is_empty(),
+            "entry" => has_entries,
+            "entry-range" => vague_entry,
+            key => drawn.contains(&key),
+        })
+        .collect()
 }
 
 /// Short column heads for the 14 Enterprise tactics.
