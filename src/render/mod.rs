@@ -553,7 +553,7 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                         {"key": "all", "title": "All uses", "url": urls::term_index(Kind::Techniques)},
                         {"key": "confirmed", "title": "Confirmed and likely only", "url": urls::matrix_confirmed()},
                     ],
-                    "legend": charts::heat_legend(),
+                    "legend": charts::heat_legend(counts),
                 }),
             );
             "techniques.html"
@@ -737,18 +737,22 @@ fn render_term(
                 })
                 .map(|mut row| {
                     let id = row["id"].as_str().unwrap_or("").to_string();
+                    // Each case with the confidence of its mapping.
                     let cases: Vec<Value> = term
                         .cases
                         .iter()
-                        .filter(|&&i| {
+                        .filter_map(|&i| {
                             let c = &site.cases[i];
-                            c.case
+                            let (u, _) = c
+                                .case
                                 .techniques
                                 .iter()
                                 .zip(&c.tactics)
-                                .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
+                                .find(|(u, ts)| u.id.value == id && ts.contains(&term.slug))?;
+                            let mut card = tactic_cards[i].clone();
+                            card["confidence"] = json!(u.confidence.as_str());
+                            Some(card)
                         })
-                        .map(|&i| tactic_cards[i].clone())
                         .collect();
                     row["cases"] = Value::Array(cases);
                     row

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::charts::stats::heat_level;
+use super::charts::stats::HeatScale;
 use super::defang::defang;
 use super::filters::group_digits;
 use crate::parse::date::Span;
@@ -306,6 +306,8 @@ pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(Strin
 /// Techniques used under one tactic, sub-techniques under their parent.
 pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String, String), usize>) -> Vec<Value> {
     let catalog = site.catalog;
+    let heat = HeatScale::from_counts(counts.values().copied());
+    let heat_level = |n: usize| heat.level(n);
     let mut parents: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     for ((tactic, id), &n) in counts.range((shortname.to_string(), String::new())..) {
         if tactic != shortname {
@@ -318,6 +320,9 @@ pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String
         let entry = parents.entry(parent).or_default();
         entry.push((id.clone(), n));
     }
+    // Most used first (a parent with its sub-techniques), then in id order.
+    let mut parents: Vec<(String, Vec<(String, usize)>)> = parents.into_iter().collect();
+    parents.sort_by_key(|(_, used)| std::cmp::Reverse(used.iter().map(|u| u.1).sum::<usize>()));
     parents
         .into_iter()
         .filter_map(|(parent, used)| {

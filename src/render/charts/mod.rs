@@ -1266,8 +1266,9 @@ fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> Stri
 }
 
 /// Heat legend for the matrix: `[{level, label}]`.
-pub fn heat_legend() -> Value {
-    json!(stats::HEAT_LEGEND.iter().map(|(l, t)| json!({"level": l, "label": t})).collect::<Vec<_>>())
+pub fn heat_legend(counts: &BTreeMap<(String, String), usize>) -> Value {
+    let scale = stats::HeatScale::from_counts(counts.values().copied());
+    json!(scale.legend().iter().map(|(l, t)| json!({"level": l, "label": t})).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
