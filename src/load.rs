@@ -43,6 +43,14 @@ pub enum AssetData {
     Builtin(&'static [u8]),
 }
 
+/// Names under which interface strings ride with the templates (`PREFIX` + `LANG.toml`):
+/// the theme's `i18n/` and the site's own. No template file can have these names.
+pub const STRINGS_THEME: &str = "i18n:theme/";
+pub const STRINGS_SITE: &str = "i18n:site/";
+
+/// A file of the theme: a Tera template, or a table of interface strings (named
+/// [`STRINGS_THEME`]/[`STRINGS_SITE`] + `LANG.toml`), kept together so that whatever
+/// compiles and caches the one does the same with the other.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub name: String,
@@ -131,6 +139,7 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     let mut templates = std::collections::BTreeMap::new();
     if theme_dir.is_dir() {
         load_templates(root, &canonical_root, &theme_dir.join("templates"), &mut templates, &mut diags);
+        load_strings(root, &canonical_root, &theme_dir.join("i18n"), STRINGS_THEME, &mut templates, &mut diags);
         add_static(root, &canonical_root, &theme_dir.join("static"), &mut sources.assets, &mut diags);
     } else if config.theme == "default" {
         for (path, bytes) in default_theme::FILES {
@@ -138,6 +147,11 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
                 let text = String::from_utf8_lossy(bytes).into_owned();
                 let file = SourceFile::new(format!("(built-in theme)/templates/{name}"), text);
                 templates.insert(name.to_string(), Template { name: name.to_string(), file });
+            } else if let Some(name) = path.strip_prefix("i18n/") {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let file = SourceFile::new(format!("(built-in theme)/i18n/{name}"), text);
+                let name = format!("{STRINGS_THEME}{name}");
+                templates.insert(name.clone(), Template { name, file });
             } else if let Some(dest) = path.strip_prefix("static/") {
                 sources.assets.push(Asset { dest: dest.to_string(), data: AssetData::Builtin(bytes) });
             }
@@ -153,6 +167,7 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
         );
     }
     load_templates(root, &canonical_root, &root.join("templates"), &mut templates, &mut diags);
+    load_strings(root, &canonical_root, &root.join("i18n"), STRINGS_SITE, &mut templates, &mut diags);
     sources.templates = templates.into_values().collect();
     // Site static goes after the theme's so it overrides; bundle assets were pushed first
     // but live under cases/, which static/ has no reason to shadow.
@@ -202,6 +217,34 @@ fn load_templates(
         let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         match read_text(root, &path) {
             Ok(file) => {
+                templates.insert(name.clone(), Template { name, file });
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+}
+
+/// `DIR/LANG.toml` files of interface strings, as templates named `prefix` + `LANG.toml`.
+fn load_strings(
+    root: &Path,
+    canonical_root: &Path,
+    dir: &Path,
+    prefix: &str,
+    templates: &mut std::collections::BTreeMap<String, Template>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for path in walk_files(root, canonical_root, dir, diags) {
+        let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        if !name.ends_with(".toml") || name.contains('/') {
+            diags.push(
+                Diagnostic::warning("content-ignored", "not a table of interface strings: expected i18n/LANG.toml")
+                    .in_path(display(root, &path)),
+            );
+            continue;
+        }
+        match read_text(root, &path) {
+            Ok(file) => {
+                let name = format!("{prefix}{name}");
                 templates.insert(name.clone(), Template { name, file });
             }
             Err(d) => diags.push(d),
@@ -296,4 +339,9 @@ pub fn display(root: &Path, path: &Path) -> String {
 /// The built-in theme's text of `templates/NAME`, if it has one.
 pub fn builtin_template(name: &str) -> Option<&'static [u8]> {
     default_theme::FILES.iter().find(|(p, _)| p.strip_prefix("templates/") == Some(name)).map(|(_, b)| *b)
+}
+
+/// A file of the built-in theme by its path under `themes/default` (`i18n/en.toml`).
+pub fn builtin_file(path: &str) -> Option<&'static [u8]> {
+    default_theme::FILES.iter().find(|(p, _)| *p == path).map(|(_, b)| *b)
 }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod defang;
 pub mod exports;
 pub mod filters;
+pub mod i18n;
 pub mod search;
 pub mod views;
 
@@ -48,7 +49,11 @@ pub enum Job {
 /// Templates compiled once, with the theme's filters.
 pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
     let mut tera = Tera::default();
-    let raw: Vec<(&str, &str)> = templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())).collect();
+    let raw: Vec<(&str, &str)> = templates
+        .iter()
+        .filter(|t| !t.name.starts_with("i18n:"))
+        .map(|t| (t.name.as_str(), t.file.text.as_str()))
+        .collect();
     if let Err(e) = tera.add_raw_templates(raw) {
         let (file, message) = tera_error(&e, templates);
         let d = Diagnostic::error("template-invalid", message)
@@ -62,6 +67,7 @@ pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
     tera.set_escape_fn(crate::html::escape);
     tera.register_filter("number", filters::number);
     tera.register_filter("confidence_label", filters::confidence_label);
+    i18n::register(&mut tera, i18n::Strings::load(templates)?);
     let missing: Vec<Diagnostic> = REQUIRED
         .iter()
         .filter(|name| !tera.get_template_names().any(|n| n == **name))
@@ -110,11 +116,16 @@ fn tera_error<'a>(e: &tera::Error, templates: &'a [Template]) -> (Option<&'a Tem
     (file, message.replace('\n', " "))
 }
 
+/// Incidents, each once: a translation is not another case.
+fn counted_count(site: &Site) -> usize {
+    site.cases.iter().filter(|c| c.counted).count()
+}
+
 /// Every page of the site, in output order.
 pub fn jobs(site: &Site) -> Vec<Job> {
     let mut jobs = vec![Job::Home];
     let per_page = site.config.pagination.per_page.max(1);
-    let pages = site.cases.len().div_ceil(per_page).max(1);
+    let pages = counted_count(site).div_ceil(per_page).max(1);
     jobs.extend((1..=pages).map(Job::Cases));
     jobs.extend((0..site.cases.len()).map(Job::Case));
     for kind in Kind::ALL {
@@ -218,6 +229,9 @@ pub struct Shared {
     pub lean: std::collections::BTreeSet<&'static str>,
     /// Errors of rendering `card.html`.
     pub card_errors: Vec<Diagnostic>,
+    /// The interface strings, and the warnings of what shows in English instead.
+    pub strings: std::sync::Arc<i18n::Strings>,
+    pub strings_warnings: Vec<Diagnostic>,
     pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
     /// As `matrix_counts`, confirmed and likely uses only.
     pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
@@ -324,22 +338,41 @@ pub fn shared_reusing(
     builtin: &std::collections::BTreeSet<String>,
     reuse: Option<Reuse>,
 ) -> Shared {
+    let strings = i18n::of(tera);
+    // What is made once for every page speaks the site's language.
+    i18n::with(&strings, &site.config.language, || shared_in(site, tera, builtin, reuse, strings.clone()))
+}
+
+fn shared_in(
+    site: &Site,
+    tera: &Tera,
+    builtin: &std::collections::BTreeSet<String>,
+    reuse: Option<Reuse>,
+    strings: std::sync::Arc<i18n::Strings>,
+) -> Shared {
+    let languages: std::collections::BTreeSet<String> = std::iter::once(site.config.language.clone())
+        .chain(site.cases.iter().filter_map(|c| c.case.lang.clone()))
+        .chain(site.pages.iter().filter_map(|p| p.page.lang.clone()))
+        .collect();
+    let strings_warnings = strings.check(&languages);
+    // `key`: templates show the title in the page's language.
+    let nav_item = |url: String, key: &str| json!({"url": url, "key": key, "title": i18n::tr(key)});
     // Six entries at most, one row on a laptop: the other indexes and the free pages
     // are in the footer (`taxonomies`, `pages`).
     let nav = vec![
-        json!({"url": urls::cases_page(1), "title": "Cases"}),
-        json!({"url": urls::term_index(Kind::Organizations), "title": "Organizations"}),
-        json!({"url": urls::term_index(Kind::Techniques), "title": "ATT&CK"}),
-        json!({"url": urls::timeline(), "title": "Timeline"}),
-        json!({"url": urls::statistics(), "title": "Statistics"}),
-        json!({"url": urls::search(), "title": "Search"}),
+        nav_item(urls::cases_page(1), "nav.cases"),
+        nav_item(urls::term_index(Kind::Organizations), "nav.organizations"),
+        nav_item(urls::term_index(Kind::Techniques), "nav.attack"),
+        nav_item(urls::timeline(), "nav.timeline"),
+        nav_item(urls::statistics(), "nav.statistics"),
+        nav_item(urls::search(), "nav.search"),
     ];
     let pages: Vec<Value> = site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})).collect();
     let taxonomies: Vec<Value> = Kind::ALL
         .iter()
         .map(|&k| {
             let count = views::shown_count(site, k);
-            json!({"key": k.key(), "title": k.title(), "url": urls::term_index(k), "count": count})
+            json!({"key": k.key(), "title": views::taxonomy_title(k), "url": urls::term_index(k), "count": count})
         })
         .filter(|v| v["count"].as_u64() > Some(0))
         .collect();
@@ -393,6 +426,8 @@ pub fn shared_reusing(
         cards_html,
         lean,
         card_errors,
+        strings,
+        strings_warnings,
         matrix_counts: views::matrix_counts(site),
         matrix_counts_confirmed: views::matrix_counts_where(site, true),
     }
@@ -443,6 +478,16 @@ fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Optio
 }
 
 fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<OutputFile, Diagnostic> {
+    // The page's language: a case's or a free page's own, else the site's.
+    let lang = match *job {
+        Job::Case(i) => site.cases[i].case.lang.as_deref(),
+        Job::Page(i) => site.pages[i].page.lang.as_deref(),
+        _ => None,
+    };
+    i18n::with(&shared.strings, lang.unwrap_or(&site.config.language), || render_page(site, tera, shared, job))
+}
+
+fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<OutputFile, Diagnostic> {
     let url = job.url(site);
     let mut ctx = Context::new();
     put(&mut ctx, "site", shared.site.clone());
@@ -490,10 +535,13 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
         }
         Job::Cases(n) => {
             let per = site.config.pagination.per_page.max(1);
-            let total = site.cases.len().div_ceil(per).max(1);
-            let title = if n > 1 { format!("Cases, page {n}") } else { "Cases".to_string() };
+            let total = counted_count(site).div_ceil(per).max(1);
+            let title =
+                if n > 1 { i18n::trf("cases.title_page", &[("n", n.to_string())]) } else { i18n::tr("cases.title") };
             ctx.insert("page", &page_meta(site, &url, "cases", &title, None, None));
-            ctx.insert("cases", &shared.cards.iter().skip((n - 1) * per).take(per).collect::<Vec<_>>());
+            // One card per incident: its translations show as links on it.
+            let counted = site.cases.iter().zip(&shared.cards).filter(|(c, _)| c.counted).map(|(_, card)| card);
+            ctx.insert("cases", &counted.skip((n - 1) * per).take(per).collect::<Vec<_>>());
             ctx.insert(
                 "pagination",
                 &json!({
@@ -519,7 +567,7 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             "case.html"
         }
         Job::TermIndex(kind) => {
-            ctx.insert("page", &page_meta(site, &url, "terms", kind.title(), None, None));
+            ctx.insert("page", &page_meta(site, &url, "terms", &views::taxonomy_title(kind), None, None));
             ctx.insert("taxonomy", &views::taxonomy(kind));
             put(&mut ctx, "terms", views::terms(site, kind).into());
             "terms.html"
@@ -541,8 +589,8 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                     })
                 })
                 .collect();
-            let title = if confirmed { "ATT&CK matrix: confirmed and likely" } else { "ATT&CK matrix" };
-            ctx.insert("page", &page_meta(site, &url, "techniques", title, None, None));
+            let title = i18n::tr(if confirmed { "matrix.title_confirmed" } else { "matrix.title" });
+            ctx.insert("page", &page_meta(site, &url, "techniques", &title, None, None));
             ctx.insert("taxonomy", &views::taxonomy(Kind::Techniques));
             ctx.insert(
                 "matrix",
@@ -550,8 +598,8 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                     "columns": columns,
                     "view": if confirmed { "confirmed" } else { "all" },
                     "filters": [
-                        {"key": "all", "title": "All uses", "url": urls::term_index(Kind::Techniques)},
-                        {"key": "confirmed", "title": "Confirmed and likely only", "url": urls::matrix_confirmed()},
+                        {"key": "all", "title": i18n::tr("matrix.filter_all"), "url": urls::term_index(Kind::Techniques)},
+                        {"key": "confirmed", "title": i18n::tr("matrix.filter_confirmed"), "url": urls::matrix_confirmed()},
                     ],
                     "legend": charts::heat_legend(counts),
                 }),
@@ -559,7 +607,7 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             "techniques.html"
         }
         Job::Timeline => {
-            ctx.insert("page", &page_meta(site, &url, "timeline", "Timeline", None, None));
+            ctx.insert("page", &page_meta(site, &url, "timeline", &i18n::tr("timeline.title"), None, None));
             // One row per case. The built-in template reads a few fields of each card,
             // and its rows come made by `timeline-row.html`, one at a time.
             const ROW: &str = "timeline-row.html";
@@ -577,13 +625,14 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
                 let mut row = Context::new();
                 row.insert("r", r);
                 row.insert("root", &root);
+                row.insert("lang", &site.config.language);
                 run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
             };
             put(&mut ctx, "timeline", charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml))?);
             "timeline.html"
         }
         Job::Statistics => {
-            ctx.insert("page", &page_meta(site, &url, "statistics", "Statistics", None, None));
+            ctx.insert("page", &page_meta(site, &url, "statistics", &i18n::tr("statistics.title"), None, None));
             put(&mut ctx, "stats", charts::statistics(site, &shared.matrix_counts));
             "statistics.html"
         }
@@ -603,7 +652,7 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<Ou
             let root =
                 if base_path.is_empty() { "/".to_string() } else { format!("/{}/", base_path.trim_matches('/')) };
             ctx.insert("root", &root);
-            ctx.insert("page", &page_meta(site, &url, "404", "Page not found", None, None));
+            ctx.insert("page", &page_meta(site, &url, "404", &i18n::tr("notfound.title"), None, None));
             "404.html"
         }
     };
@@ -632,7 +681,11 @@ fn render_term(
                     .map(|l| {
                         let slug = urls::term_slug(kind, &l.value);
                         let name = match kind {
-                            Kind::Countries => crate::countries::country_name(&l.value).unwrap_or(&l.value).to_string(),
+                            Kind::Countries => views::term_name(
+                                kind,
+                                &slug,
+                                crate::countries::country_name(&l.value).unwrap_or(&l.value),
+                            ),
                             _ => l.value.clone(),
                         };
                         let linked = site
@@ -769,11 +822,12 @@ fn render_term(
             "tactic.html"
         }
         _ => {
+            let name = views::term_name(kind, &term.slug, &term.name);
             ctx.insert(
                 "page",
-                &page_meta(site, url, "term", &format!("{}: {}", kind.singular(), term.name), None, None),
+                &page_meta(site, url, "term", &format!("{}: {}", views::taxonomy_singular(kind), name), None, None),
             );
-            ctx.insert("term", &json!({"name": term.name, "url": url, "count": term.cases.len()}));
+            ctx.insert("term", &json!({"name": name, "url": url, "count": term.cases.len()}));
             insert_cards(&mut ctx, site, tera, shared, "term.html", &term.cases, url, 2)?;
             "term.html"
         }
@@ -830,7 +884,13 @@ fn strip_citations(s: &str) -> String {
 }
 
 fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFile, Diagnostic> {
-    match tera.render(template, ctx) {
+    // `t()` speaks the language of what is rendered: a card's `lang`, else its page's.
+    let lang = ctx.get("lang").or_else(|| ctx.get("page").and_then(|p| p.get("lang"))).and_then(Value::as_str);
+    let rendered = match lang {
+        Some(lang) => i18n::with_lang(lang, || tera.render(template, ctx)),
+        None => tera.render(template, ctx),
+    };
+    match rendered {
         Ok(s) => Ok(OutputFile { path: urls::output_path(url), bytes: s.into_bytes() }),
         Err(e) => {
             let (_, message) = tera_error(&e, &[]);
@@ -841,7 +901,7 @@ fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFi
 }
 
 fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
-    let mut order: Vec<usize> = (0..site.cases.len()).collect();
+    let mut order: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
     // A feed is about what was published, newest write-up first.
     order.sort_by(|&a, &b| {
         let (a, b) = (&site.cases[a].case, &site.cases[b].case);
@@ -881,7 +941,19 @@ fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Result<Ou
                 Job::Case(i) => Some(site.cases[i].case.updated.unwrap_or(site.cases[i].case.date).to_string()),
                 _ => None,
             };
-            json!({"permalink": urls::permalink(&site.config.base_url, &j.url(site)), "lastmod": lastmod})
+            // A case with translations lists every version, itself included, as search engines ask.
+            let alternates: Vec<Value> = match *j {
+                Job::Case(i) if !site.cases[i].translations.is_empty() => std::iter::once(i)
+                    .chain(site.cases[i].translations.iter().copied())
+                    .map(|k| {
+                        let c = &site.cases[k];
+                        let lang = c.case.lang.as_deref().unwrap_or(&site.config.language);
+                        json!({"lang": lang, "permalink": urls::permalink(&site.config.base_url, &c.url)})
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            json!({"permalink": urls::permalink(&site.config.base_url, &j.url(site)), "lastmod": lastmod, "alternates": alternates})
         })
         .collect();
     let mut ctx = Context::new();
@@ -1003,7 +1075,8 @@ fn tail(
     if site_wide {
         // What shows every case at once: feeds, sitemap, exports, the search index.
         let start = std::time::Instant::now();
-        out(feed(site, tera, shared));
+        let site_lang = site.config.language.as_str();
+        out(i18n::with(&shared.strings, site_lang, || feed(site, tera, shared)));
         out(sitemap(site, tera, shared, &self::jobs(site)));
         profile.add(Profile::FEEDS, start);
         let start = std::time::Instant::now();
@@ -1011,7 +1084,7 @@ fn tail(
         profile.add(Profile::EXPORTS, start);
         let start = std::time::Instant::now();
         let (mut files, mut diags) = (Vec::new(), Vec::new());
-        search::render(site, tera, shared, &mut files, &mut diags);
+        i18n::with(&shared.strings, site_lang, || search::render(site, tera, shared, &mut files, &mut diags));
         profile.add(Profile::SEARCH, start);
         for f in files {
             out(Ok(f));
@@ -1021,7 +1094,7 @@ fn tail(
         }
     }
     if extras {
-        for d in &shared.card_errors {
+        for d in shared.card_errors.iter().chain(&shared.strings_warnings) {
             out(Err(d.clone()));
         }
         out(robots(tera, shared));

@@ -52,7 +52,7 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, files: &mut Vec<OutputF
         let mut ctx = Context::new();
         ctx.insert("site", &shared.site);
         ctx.insert("root", &crate::urls::root_prefix(url));
-        ctx.insert("page", &super::page_meta(site, url, "search", "Search", None, None));
+        ctx.insert("page", &super::page_meta(site, url, "search", &super::i18n::tr("search.title"), None, None));
         ctx.insert("cases_url", &crate::urls::cases_page(1));
         match super::run(tera, "search.html", &ctx, url) {
             Ok(f) => files.push(f),

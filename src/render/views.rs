@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::charts::stats::HeatScale;
 use super::defang::defang;
 use super::filters::group_digits;
+use super::i18n::{tr, trf};
 use crate::parse::date::Span;
 use crate::resolve::{Site, SiteCase};
 use crate::urls::{self, Kind};
@@ -28,7 +29,30 @@ pub fn lang_name(lang: &str) -> &str {
 
 pub fn term_ref(site: &Site, kind: Kind, t: usize) -> Value {
     let term = &site.taxonomy(kind).terms[t];
-    json!({ "name": term.name, "url": urls::term(kind, &term.slug), "slug": term.slug })
+    json!({ "name": term_name(kind, &term.slug, &term.name), "url": urls::term(kind, &term.slug), "slug": term.slug })
+}
+
+/// A term's name in the page's language: countries have a name per language
+/// (`country.JP`); every other term is as its writers wrote it.
+pub fn term_name(kind: Kind, slug: &str, name: &str) -> String {
+    if kind == Kind::Countries {
+        let key = format!("country.{}", slug.to_ascii_uppercase());
+        let local = tr(&key);
+        if local != key {
+            return local;
+        }
+    }
+    name.to_string()
+}
+
+/// A taxonomy's title in the page's language ("Sectors").
+pub fn taxonomy_title(kind: Kind) -> String {
+    tr(&format!("taxonomy.{}", kind.key()))
+}
+
+/// One term's kind in the page's language ("Sector").
+pub fn taxonomy_singular(kind: Kind) -> String {
+    tr(&format!("taxonomy_one.{}", kind.key()))
 }
 
 fn term_refs(site: &Site, case: &SiteCase, kind: Kind) -> Vec<Value> {
@@ -45,8 +69,11 @@ pub fn card(site: &Site, i: usize) -> Value {
     let c = &site.cases[i];
     let case = &c.case;
     let lang = ui_lang(site);
+    // A translation links its original; the original says it has translations.
+    let original = |j: usize| site.cases[j].case.translation_of.is_none() && case.translation_of.is_some();
     json!({
         "slug": case.slug,
+        "is_translation": case.translation_of.is_some(),
         "url": c.url,
         "title": case.title,
         "summary": case.summary,
@@ -54,6 +81,7 @@ pub fn card(site: &Site, i: usize) -> Value {
         "date": case.date.to_string(),
         "date_display": crate::parse::case::exact_day(case.date).display(lang),
         "happened_display": c.happened.display(lang),
+        "countries": term_refs(site, c, Kind::Countries),
         "happened_year": c.happened.year,
         "tlp": case.tlp.as_str(),
         "status": case.incident.status,
@@ -63,28 +91,19 @@ pub fn card(site: &Site, i: usize) -> Value {
         "translations": c.translations.iter().map(|&j| {
             let t = &site.cases[j];
             let l = t.case.lang.as_deref().unwrap_or(&site.config.language);
-            json!({ "lang": l, "lang_name": lang_name(l), "url": t.url, "title": t.case.title })
+            json!({ "lang": l, "lang_name": lang_name(l), "url": t.url, "title": t.case.title, "original": original(j) })
         }).collect::<Vec<_>>(),
     })
 }
 
-fn count_label(key: &str) -> &'static str {
-    match key {
-        "records" => "Records",
-        "people" => "People",
-        "organizations" => "Organizations",
-        _ => "Accounts",
-    }
+/// "Records", "People", "Organizations", "Accounts" in the page's language.
+pub fn count_label(key: &str) -> String {
+    tr(&format!("impact.{key}"))
 }
 
-fn date_label(key: &str) -> &'static str {
-    match key {
-        "started" => "Started",
-        "detected" => "Detected",
-        "contained" => "Contained",
-        "disclosed" => "Disclosed",
-        _ => "Notified",
-    }
+/// "Started", "Detected", ... in the page's language.
+pub fn date_label(key: &str) -> String {
+    tr(&format!("date.{key}"))
 }
 
 /// Everything a case page shows.
@@ -98,7 +117,8 @@ pub fn case_page(
 ) -> Value {
     let c = &site.cases[i];
     let case = &c.case;
-    let lang = ui_lang(site);
+    // The page speaks the case's language, dates included.
+    let lang = case.lang.as_deref().unwrap_or(&site.config.language);
     let catalog = site.catalog;
     let inc = &case.incident;
     let span = |a, b| match (a, b) {
@@ -143,6 +163,9 @@ pub fn case_page(
     }
     let mut v = cards[i].clone();
     let extra = json!({
+        "date_display": crate::parse::case::exact_day(case.date).display(lang),
+        "happened_display": c.happened.display(lang),
+        "countries": term_refs(site, c, Kind::Countries),
         "updated": case.updated.map(|d| d.to_string()),
         "updated_display": case.updated.map(|d| crate::parse::case::exact_day(d).display(lang)),
         "ransomware": inc.ransomware,
@@ -157,11 +180,14 @@ pub fn case_page(
         "disclosure_lag": span(inc.detected, inc.disclosed),
         "impact": {
             "counts": case.impact.counts.iter().map(|(k, n)| json!({
-                "key": k, "label": count_label(k), "value": n, "display": group_digits(n as i128)
+                "key": k, "label": count_label(k), "word": tr(&format!("impact_word.{k}")), "value": n,
+                "display": group_digits(n as i128)
             })).collect::<Vec<_>>(),
             "revisions": case.impact.revisions.iter().map(|r| json!({
                 "date_display": r.date.display(lang),
-                "counts": r.counts.iter().map(|(k, n)| json!({"label": count_label(k), "display": group_digits(n as i128)})).collect::<Vec<_>>(),
+                "counts": r.counts.iter().map(|(k, n)| json!({
+                    "label": count_label(k), "word": tr(&format!("impact_word.{k}")), "display": group_digits(n as i128)
+                })).collect::<Vec<_>>(),
                 "note": r.note,
             })).collect::<Vec<_>>(),
         },
@@ -207,23 +233,23 @@ fn related_why(site: &Site, i: usize, j: usize) -> String {
     };
     let mut why = Vec::new();
     if a.case.related.iter().any(|r| r.value == b.case.slug) {
-        why.push("Listed by the author".to_string());
+        why.push(tr("related.listed"));
     }
     for (kind, one, many) in [
-        (Kind::Organizations, "Same organization", "Same organizations"),
-        (Kind::Actors, "Same attacker", "Same attackers"),
-        (Kind::Sectors, "Same sector", "Same sectors"),
+        (Kind::Organizations, "related.organization", "related.organizations"),
+        (Kind::Actors, "related.actor", "related.actors"),
+        (Kind::Sectors, "related.sector", "related.sectors"),
     ] {
         let names = shared(kind);
         if !names.is_empty() {
-            why.push(format!("{}: {}", if names.len() == 1 { one } else { many }, names.join(", ")));
+            why.push(trf(if names.len() == 1 { one } else { many }, &[("names", names.join(&tr("list.sep")))]));
         }
     }
     let techniques = shared(Kind::Techniques).len();
     if techniques > 0 {
-        why.push(format!("{techniques} ATT&CK technique{} in common", if techniques == 1 { "" } else { "s" }));
+        why.push(trf("related.techniques", &[("count", techniques.to_string())]));
     }
-    why.join(" · ")
+    why.join(&tr("related.sep"))
 }
 
 /// The host of an http(s) URL without `www.`: what an untitled reference is called.
@@ -241,7 +267,7 @@ pub fn cards_of(cards: &[Value], cases: &[usize]) -> Vec<Value> {
 
 /// `{key, title, singular, url}` of a taxonomy.
 pub fn taxonomy(kind: Kind) -> Value {
-    json!({ "key": kind.key(), "title": kind.title(), "singular": kind.singular(), "url": urls::term_index(kind) })
+    json!({ "key": kind.key(), "title": taxonomy_title(kind), "singular": taxonomy_singular(kind), "url": urls::term_index(kind) })
 }
 
 /// Terms of a taxonomy with at least one case (organizations with a profile too), in
@@ -260,7 +286,7 @@ pub fn terms(site: &Site, kind: Kind) -> Vec<Value> {
     idx.into_iter()
         .map(|t| {
             let term = &tax.terms[t];
-            json!({ "name": term.name, "slug": term.slug, "url": urls::term(kind, &term.slug), "count": term.cases.len() })
+            json!({ "name": term_name(kind, &term.slug, &term.name), "slug": term.slug, "url": urls::term(kind, &term.slug), "count": term.cases.len() })
         })
         .collect()
 }

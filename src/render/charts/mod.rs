@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use self::stats::{SpanStats, Summary};
 use self::svg::{marker, num, Svg};
 use super::filters::group_digits;
+use super::i18n::{tr, trf};
 use crate::parse::date::{PartialDate, Precision, Qualifier, Span};
 use crate::resolve::{Site, SiteCase};
 use crate::urls::{self, Kind};
@@ -56,10 +57,6 @@ fn truncate(s: &str, max: usize) -> String {
         t.push('…');
         t
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", group_digits(n as i128), if n == 1 { one } else { many })
 }
 
 // ---------- Dates on an axis ----------
@@ -158,14 +155,10 @@ fn case_extent(case: &SiteCase) -> (i32, i32) {
     (lo, hi)
 }
 
-fn event_label(key: &str) -> &'static str {
+fn event_label(key: &str) -> String {
     match key {
-        "started" => "Started",
-        "detected" => "Detected",
-        "contained" => "Contained",
-        "disclosed" => "Disclosed",
-        "notified" => "Notified",
-        _ => "Date",
+        "started" | "detected" | "contained" | "disclosed" | "notified" => super::views::date_label(key),
+        _ => tr("date.date"),
     }
 }
 
@@ -275,9 +268,9 @@ fn ticks(d0: i32, d1: i32) -> Vec<(i32, String)> {
             let idx = i32::from(m.year()) * 12 + i32::from(m.month()) - 1;
             if idx % step == 0 {
                 let label = if m.month() == 1 || out.is_empty() {
-                    format!("{} {}", &short_month(m.month()), m.year())
+                    trf("chart.month_year", &[("mon", short_month(m.month())), ("year", m.year().to_string())])
                 } else {
-                    short_month(m.month()).to_string()
+                    short_month(m.month())
                 };
                 out.push((day_num(m), label));
             }
@@ -290,18 +283,17 @@ fn ticks(d0: i32, d1: i32) -> Vec<(i32, String)> {
         let mut d = d0 + 1;
         while d < d1 {
             let date = EPOCH.checked_add(jiff::Span::new().days(i64::from(d))).unwrap_or(EPOCH);
-            out.push((d, format!("{} {}", date.day(), short_month(date.month()))));
+            let label = trf("chart.day_month", &[("day", date.day().to_string()), ("mon", short_month(date.month()))]);
+            out.push((d, label));
             d += 7;
         }
     }
     out
 }
 
-fn short_month(m: i8) -> &'static str {
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .get(usize::try_from(m - 1).unwrap_or(0))
-        .copied()
-        .unwrap_or("")
+/// "Feb", "2月": a month on an axis, in the page's language.
+fn short_month(m: i8) -> String {
+    tr(&format!("month.m{}", m.clamp(1, 12)))
 }
 
 /// The events of a case as the timeline lists them in words.
@@ -332,7 +324,7 @@ pub fn timeline(
     cards: &[Value],
     row_html: Option<RowHtml>,
 ) -> Result<Value, crate::diagnostics::Diagnostic> {
-    let lang = site.config.language.as_str();
+    let lang = &super::i18n::lang();
     let shown: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
     if shown.is_empty() {
         return Ok(json!({"years": [], "axis": null, "legend": site_legend(), "count": 0}));
@@ -424,13 +416,13 @@ pub fn legend_svg() -> Vec<Value> {
         draw(&mut s);
         out.push(json!({"key": key, "label": label, "svg": s.finish()}));
     };
-    one("bar", "known stretch of the incident", &|s| {
+    one("bar", &tr("legend.bar"), &|s| {
         s.rect(1.0, 3.0, 26.0, 10.0, "tl-bar");
     });
-    one("uncertain", "when it started, as precisely as known", &|s| {
+    one("uncertain", &tr("legend.uncertain"), &|s| {
         s.rect(1.0, 3.0, 26.0, 10.0, "tl-uncertain");
     });
-    one("open", "started some time after (or before) a date", &|s| {
+    one("open", &tr("legend.open"), &|s| {
         s.raw(r#"<defs><linearGradient id="tl-key-fade"><stop offset="0" class="fade-from"/><stop offset="1" class="fade-to"/></linearGradient></defs>"#);
         s.raw(r#"<rect class="tl-fade" x="1" y="3" width="26" height="10" fill="url(#tl-key-fade)"/>"#);
     });
@@ -438,13 +430,13 @@ pub fn legend_svg() -> Vec<Value> {
         let label = event_label(key).to_lowercase();
         one(key, &label, &|s| marker(s, key, 14.0, 8.0, 5.0));
     }
-    one("date", "no incident dates: when it happened", &|s| {
+    one("date", &tr("legend.date"), &|s| {
         s.circle(14.0, 8.0, 4.0, "mk mk--date");
     });
-    one("entry", "an event of the write-up's timeline", &|s| {
+    one("entry", &tr("legend.entry"), &|s| {
         s.circle(14.0, 8.0, 3.5, "tl-entry");
     });
-    one("entry-range", "an event known only to a month, a year or a bound", &|s| {
+    one("entry-range", &tr("legend.entry_range"), &|s| {
         s.raw(r#"<rect class="tl-entry-range" x="2" y="5" width="24" height="6" rx="3"/>"#);
     });
     out
@@ -459,7 +451,7 @@ pub fn case_charts(site: &Site, i: usize) -> Value {
 
 fn case_timeline(site: &Site, i: usize) -> Option<Value> {
     let c = &site.cases[i];
-    let lang = site.config.language.as_str();
+    let lang = &super::i18n::lang();
     let entries: Vec<(Window, &str, String)> =
         c.case.timeline.iter().map(|t| (window(&t.date), t.event.as_str(), t.date.display(lang))).collect();
     if c.case.incident.dates().next().is_none() && entries.is_empty() {
@@ -478,13 +470,16 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
     let mut desc: Vec<String> =
         c.case.incident.dates().map(|(k, d)| format!("{}: {}", event_label(k), d.display(lang))).collect();
     if !entries.is_empty() {
-        desc.push(format!(
-            "{} under the line (listed in the Timeline section)",
-            plural(entries.len(), "event", "events")
-        ));
+        desc.push(trf("chart.events_under", &[("count", entries.len().to_string())]));
     }
-    let mut s =
-        Svg::new(&id, "case-tl", w, h, &format!("Timeline of {}", c.case.title), &format!("{}.", desc.join("; ")));
+    let mut s = Svg::new(
+        &id,
+        "case-tl",
+        w,
+        h,
+        &trf("chart.timeline_of", &[("title", c.case.title.clone())]),
+        &format!("{}.", desc.join("; ")),
+    );
     for (d, label) in ticks(d0, d1) {
         s.line(sc.x(d), 8.0, sc.x(d), 52.0, "grid");
         s.text(sc.x(d), 68.0, "middle", "tick-label", &label);
@@ -526,7 +521,8 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
             vec![cell(event_label(k), None, Some(json!(k))), cell(d.display(lang), None, Some(json!(d.to_iso())))]
         })
         .collect();
-    let mut v = chart(&id, "Timeline of the incident", s.finish(), None, &["Event", "Date"], rows);
+    let title = tr("chart.case_timeline");
+    let mut v = chart(&id, &title, s.finish(), None, &[&tr("table.event"), &tr("date.date")], rows);
     v["legend"] = json!(case_legend(c, !entries.is_empty()));
     Some(v)
 }
@@ -611,7 +607,10 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
             format!(
                 "{}: {}",
                 t.name,
-                v.iter().map(|(id, name, conf)| format!("{id} {name} ({conf})")).collect::<Vec<_>>().join(", ")
+                v.iter()
+                    .map(|(id, name, conf)| format!("{id} {name} ({})", tr(&format!("confidence.{conf}"))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
         .collect();
@@ -621,11 +620,9 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
         "mini-matrix",
         w,
         h,
-        &format!(
-            "{} on the ATT&CK matrix, across {} of {}",
-            plural(used, "technique use", "technique uses"),
-            plural(tactic_count, "tactic", "tactics"),
-            n
+        &trf(
+            "chart.mini_matrix_title",
+            &[("count", used.to_string()), ("tactics", tactic_count.to_string()), ("total", n.to_string())],
         ),
         &format!("{}.", desc.join("; ")),
     );
@@ -645,7 +642,7 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
                 col_w - 4.0,
                 cell_h,
                 &format!("mm-cell conf-fill--{conf}"),
-                &format!("{tid} {name} ({conf})"),
+                &format!("{tid} {name} ({})", tr(&format!("confidence.{conf}"))),
             );
         }
     }
@@ -658,17 +655,17 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
                 vec![
                     cell(t.name.clone(), Some(urls::term(Kind::Tactics, &t.shortname)), Some(json!(t.shortname))),
                     cell(format!("{tid} {name}"), Some(urls::term(Kind::Techniques, tid)), Some(json!(tid))),
-                    cell(*conf, None, Some(json!(conf))),
+                    cell(tr(&format!("confidence.{conf}")), None, Some(json!(conf))),
                 ]
             })
         })
         .collect();
     Some(chart(
         &id,
-        "Techniques on the ATT&CK matrix",
+        &tr("chart.mini_matrix"),
         s.finish(),
-        Some("One box per technique under each of its tactics: solid green confirmed, solid blue likely, dashed amber possible, outline only unconfirmed.".into()),
-        &["Tactic", "Technique", "Confidence"],
+        Some(tr("chart.mini_matrix_note")),
+        &[&tr("table.tactic"), &tr("table.technique"), &tr("table.confidence")],
         rows,
     ))
 }
@@ -677,7 +674,7 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
 
 /// Its incidents over time, and how announced counts were revised. `cases`: oldest first.
 pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
-    let lang = site.config.language.as_str();
+    let lang = &super::i18n::lang();
     let incidents = (!cases.is_empty()).then(|| {
         let years: Vec<i16> = cases.iter().map(|&i| site.cases[i].happened.year).collect();
         let (y0, y1) =
@@ -691,7 +688,7 @@ pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
             "org-incidents",
             w,
             h,
-            &format!("{} over time", plural(cases.len(), "incident", "incidents")),
+            &trf("chart.incidents_over_time_n", &[("count", cases.len().to_string())]),
             &format!(
                 "{}.",
                 cases
@@ -734,7 +731,7 @@ pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
                 ]
             })
             .collect();
-        chart(&id, "Incidents over time", s.finish(), None, &["When", "Case"], rows)
+        chart(&id, &tr("chart.incidents_over_time"), s.finish(), None, &[&tr("table.when"), &tr("table.case")], rows)
     });
     let mut revisions = Vec::new();
     for &i in cases {
@@ -753,24 +750,19 @@ pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
             if points.is_empty() {
                 continue;
             }
-            revisions.push(step_chart(site, c, key, latest, &points));
+            revisions.push(step_chart(c, key, latest, &points));
         }
     }
     json!({"incidents": incidents, "revisions": revisions})
 }
 
-fn step_chart(
-    site: &Site,
-    c: &SiteCase,
-    key: &str,
-    latest: u64,
-    points: &[(&PartialDate, u64, Option<&str>)],
-) -> Value {
-    let lang = site.config.language.as_str();
+fn step_chart(c: &SiteCase, key: &str, latest: u64, points: &[(&PartialDate, u64, Option<&str>)]) -> Value {
+    let lang = &super::i18n::lang();
+    let latest_figure = tr("chart.latest_figure");
     let mut pts: Vec<(Option<&PartialDate>, u64, Option<&str>)> =
         points.iter().map(|&(d, v, n)| (Some(d), v, n)).collect();
     if pts.last().map(|p| p.1) != Some(latest) {
-        pts.push((None, latest, Some("Latest figure")));
+        pts.push((None, latest, Some(&latest_figure)));
     }
     let (w, h, left, top, bottom) = (440.0, 180.0, 70.0, 16.0, 150.0);
     // Announcements evenly spaced, in order: their dates are labels, not a time scale
@@ -779,20 +771,19 @@ fn step_chart(
     let max = pts.iter().map(|p| p.1).max().unwrap_or(1).max(1) as f64;
     let yv = |v: u64| bottom - (v as f64 / (max * 1.15)) * (bottom - top);
     let id = format!("rev-{}-{key}", c.case.slug);
-    let label = key.to_string();
+    let label = tr(&format!("impact_word.{key}"));
+    let latest_word = tr("date.latest");
     let words: Vec<String> = pts
         .iter()
-        .map(|(d, v, _)| {
-            format!("{} {}", d.map_or("latest".to_string(), |d| d.display(lang)), group_digits(*v as i128))
-        })
+        .map(|(d, v, _)| format!("{} {}", d.map_or(latest_word.clone(), |d| d.display(lang)), group_digits(*v as i128)))
         .collect();
     let mut s = Svg::new(
         &id,
         "step-chart",
         w,
         h,
-        &format!("Announced {label} in {}", c.case.title),
-        &format!("How the announced number of {label} changed: {}.", words.join(", then ")),
+        &trf("chart.announced_in", &[("label", label.clone()), ("title", c.case.title.clone())]),
+        &trf("chart.announced_desc", &[("label", label.clone()), ("list", words.join(&tr("chart.then")))]),
     );
     for t in nice_ticks(0.0, max * 1.15, 4) {
         let y = bottom - (t / (max * 1.15)) * (bottom - top);
@@ -815,14 +806,14 @@ fn step_chart(
         if let Some(d) = p.0 {
             s.text(xs[k], bottom + 16.0, "middle", "tick-label", &d.display(lang));
         } else {
-            s.text(xs[k], bottom + 16.0, "middle", "tick-label", "latest");
+            s.text(xs[k], bottom + 16.0, "middle", "tick-label", &latest_word);
         }
     }
     let rows = pts
         .iter()
         .map(|(d, v, note)| {
             vec![
-                cell(d.map_or("Latest".to_string(), |d| d.display(lang)), None, d.map(|d| json!(d.to_iso()))),
+                cell(d.map_or(latest_word.clone(), |d| d.display(lang)), None, d.map(|d| json!(d.to_iso()))),
                 cell(group_digits(*v as i128), None, Some(json!(v))),
                 cell(note.unwrap_or(""), None, None),
             ]
@@ -830,23 +821,15 @@ fn step_chart(
         .collect();
     let mut v = chart(
         &id,
-        &format!("Announced {label}: {}", c.case.title),
+        &trf("chart.announced_title", &[("label", label.clone()), ("title", c.case.title.clone())]),
         s.finish(),
         None,
-        &["Date", &capitalize(&label), "Note"],
+        &[&tr("date.date"), &super::views::count_label(key), &tr("table.note")],
         rows,
     );
     v["case"] = json!({"title": c.case.title, "url": c.url});
     v["key"] = json!(key);
     v
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 // ---------- /statistics/ ----------
@@ -890,7 +873,7 @@ fn hbar(id: &str, title: &str, desc_unit: &str, bars: &[stats::Bar], label_w: f6
     let (x0, x1) = (label_w, w - 44.0);
     let desc = bars
         .iter()
-        .map(|b| format!("{}: {}", b.label, plural(b.value as usize, desc_unit, &format!("{desc_unit}s"))))
+        .map(|b| format!("{}: {}", b.label, trf(desc_unit, &[("count", group_digits(b.value as i128))])))
         .collect::<Vec<_>>()
         .join("; ");
     let mut s = Svg::new(id, "hbar", w, h, title, &format!("{desc}."));
@@ -920,13 +903,13 @@ fn bar_rows(bars: &[stats::Bar]) -> Vec<Vec<Value>> {
 /// Days as a figure: `76`, `5.5`, and in words for long spans.
 fn days_text(d: f64) -> String {
     let n = if (d - d.round()).abs() < 1e-9 { group_digits(d.round() as i128) } else { format!("{d:.1}") };
-    let unit = if (d - 1.0).abs() < 1e-9 { "day" } else { "days" };
+    let days = trf("chart.days", &[("count", n)]);
     if d >= 60.0 {
         let human = Span { days: d.round() as i32, bound: crate::parse::date::Bound::Exact, precision: Precision::Day }
-            .display("en");
-        format!("{n} {unit} ({human})")
+            .display(&super::i18n::lang());
+        format!("{days} ({human})")
     } else {
-        format!("{n} {unit}")
+        days
     }
 }
 
@@ -946,30 +929,32 @@ const BOX_MIN: usize = 20;
 fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> String {
     let (w, h, x0, x1) = (440.0, 120.0, 20.0, 420.0);
     let Some(sum) = st.summary else {
-        let mut s = Svg::new(id, "boxplot", w, 40.0, title, &format!("No case has {what} precise enough to show."));
-        s.text(w / 2.0, 24.0, "middle", "tick-label", "No figures");
+        let mut s = Svg::new(id, "boxplot", w, 40.0, title, &trf("chart.no_span", &[("what", what.to_string())]));
+        s.text(w / 2.0, 24.0, "middle", "tick-label", &tr("chart.no_figures"));
         return s.finish();
     };
     let hi = sum.max.max(1.0);
     let ticks = nice_ticks(0.0, hi, 6);
     let top_tick = ticks.last().copied().unwrap_or(hi).max(hi);
     let x = |d: f64| x0 + (d / top_tick) * (x1 - x0);
-    let desc = format!(
-        "{} of {} cases: minimum {}, first quartile {}, median {}, third quartile {}, maximum {}.",
-        what,
-        sum.n,
-        days_text(sum.min),
-        days_text(sum.q1),
-        days_text(sum.median),
-        days_text(sum.q3),
-        days_text(sum.max)
+    let desc = trf(
+        "chart.box_desc",
+        &[
+            ("what", what.to_string()),
+            ("count", sum.n.to_string()),
+            ("min", days_text(sum.min)),
+            ("q1", days_text(sum.q1)),
+            ("median", days_text(sum.median)),
+            ("q3", days_text(sum.q3)),
+            ("max", days_text(sum.max)),
+        ],
     );
     let mut s = Svg::new(id, "boxplot", w, h, title, &desc);
     for t in &ticks {
         s.line(x(*t), 10.0, x(*t), 92.0, "grid");
         s.text(x(*t), 108.0, "middle", "tick-label", &group_digits(*t as i128));
     }
-    s.text(x1, 108.0 + 10.0, "end", "tick-label", "days");
+    s.text(x1, 108.0 + 10.0, "end", "tick-label", &tr("chart.days_axis"));
     s.line(x0, 92.0, x1, 92.0, "axis");
     // Quartiles of a handful of values mislead: below BOX_MIN values, the dots alone
     // (larger, with the median marked) tell it.
@@ -1000,7 +985,7 @@ fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> S
             r#"<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>"#,
             num(x(f64::from(e.span.days))),
             num(y),
-            svg::esc(&format!("{}: {}", site.cases[e.case].case.title, e.span.display("en")))
+            svg::esc(&format!("{}: {}", site.cases[e.case].case.title, e.span.display(&super::i18n::lang())))
         ));
     }
     s.finish()
@@ -1014,10 +999,7 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
         listed.sort_by_key(|&k| std::cmp::Reverse(st.included[k].span.days));
         listed.truncate(MAX_LISTED);
         listed.sort_unstable();
-        format!(
-            "The box summarises all {} cases; the table lists the {MAX_LISTED} longest, and /api/cases.json has every date.",
-            group_digits(st.included.len() as i128)
-        )
+        trf("chart.box_note", &[("count", group_digits(st.included.len() as i128)), ("listed", MAX_LISTED.to_string())])
     });
     let rows: Vec<Vec<Value>> = listed
         .into_iter()
@@ -1028,14 +1010,18 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
                 cell(c.case.title.clone(), Some(c.url.clone()), Some(json!(c.case.slug))),
                 cell(days_text(f64::from(e.span.days)), None, Some(json!(e.span.days))),
                 cell(
-                    if e.span.bound == crate::parse::date::Bound::Exact { "exact" } else { "approximate" },
+                    tr(if e.span.bound == crate::parse::date::Bound::Exact {
+                        "chart.exact"
+                    } else {
+                        "chart.approximate"
+                    }),
                     None,
                     None,
                 ),
             ]
         })
         .collect();
-    let mut v = chart(id, title, svg, note, &["Case", "Days", "Precision"], rows);
+    let mut v = chart(id, title, svg, note, &[&tr("table.case"), &tr("chart.days_head"), &tr("chart.precision")], rows);
     let summary = |s: &Summary| {
         json!({
             "n": s.n,
@@ -1079,11 +1065,13 @@ fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
     let id = "chart-affected";
     let desc = rows
         .iter()
-        .map(|r| format!("{}: {} {}", site.cases[r.case].case.title, group_digits(r.value as i128), r.key))
+        .map(|r| {
+            let what = tr(&format!("impact_word.{}", r.key));
+            format!("{}: {} {what}", site.cases[r.case].case.title, group_digits(r.value as i128))
+        })
         .collect::<Vec<_>>()
         .join("; ");
-    let mut s =
-        Svg::new(id, "logdots", w, h, "People or records affected per case (logarithmic scale)", &format!("{desc}."));
+    let mut s = Svg::new(id, "logdots", w, h, &tr("chart.affected_svg"), &format!("{desc}."));
     let (x0, x1) = (label_w, w - 70.0);
     let mut top = 0.0;
     for (unit, g) in &groups {
@@ -1091,7 +1079,7 @@ fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
         let hi = g.iter().map(|r| r.value).max().unwrap_or(10).max(10) as f64;
         let (e0, e1) = (lo.log10().floor() as i32, (hi.log10().ceil() as i32).max(lo.log10().floor() as i32 + 1));
         let x = |v: f64| x0 + ((v.max(1.0).log10() - f64::from(e0)) / f64::from(e1 - e0)) * (x1 - x0);
-        s.text(0.0, top + head - 8.0, "start", "group-label", &format!("{} affected", capitalize(unit)));
+        s.text(0.0, top + head - 8.0, "start", "group-label", &tr(&format!("chart.affected_{unit}")));
         let body = top + head;
         let bottom = body + row * g.len() as f64;
         for e in e0..=e1 {
@@ -1122,13 +1110,24 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
     let counted = site.cases.iter().filter(|c| c.counted).count();
     let bars = |id: &str, title: &str, head: &str, b: Vec<stats::Bar>, label_w: f64| {
         let rows = bar_rows(&b);
-        let svg = hbar(id, title, "case", &b, label_w);
-        chart(id, title, svg, None, &[head, "Cases"], rows)
+        let svg = hbar(id, title, "count.cases", &b, label_w);
+        chart(id, title, svg, None, &[head, &tr("cases.title")], rows)
     };
-    let per_year = bars("chart-years", "Cases per year", "Year", stats::per_year(site), 60.0);
-    let per_sector = bars("chart-sectors", "Cases per sector", "Sector", stats::per_term(site, Kind::Sectors), 170.0);
-    let per_country =
-        bars("chart-countries", "Cases per country", "Country", stats::per_term(site, Kind::Countries), 170.0);
+    let per_year = bars("chart-years", &tr("chart.per_year"), &tr("taxonomy_one.years"), stats::per_year(site), 60.0);
+    let per_sector = bars(
+        "chart-sectors",
+        &tr("chart.per_sector"),
+        &tr("taxonomy_one.sectors"),
+        stats::per_term(site, Kind::Sectors),
+        170.0,
+    );
+    let per_country = bars(
+        "chart-countries",
+        &tr("chart.per_country"),
+        &tr("taxonomy_one.countries"),
+        stats::per_term(site, Kind::Countries),
+        170.0,
+    );
 
     let affected = stats::affected(site);
     let missing = stats::affected_missing(site);
@@ -1141,30 +1140,31 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
             vec![
                 cell(c.case.title.clone(), Some(c.url.clone()), Some(json!(c.case.slug))),
                 cell(group_digits(r.value as i128), None, Some(json!(r.value))),
-                cell(r.key, None, Some(json!(r.key))),
+                cell(tr(&format!("impact_word.{}", r.key)), None, Some(json!(r.key))),
             ]
         })
         .collect();
     let note = format!(
-        "People where the case gives them, otherwise records, accounts or organizations (the last column says which).{}{}",
+        "{}{}{}",
+        tr("chart.affected_note"),
         if missing.is_empty() {
             String::new()
         } else {
-            format!(" {} no count and {} left out.", plural(missing.len(), "case gives", "cases give"), if missing.len() == 1 { "is" } else { "are" })
+            trf("chart.affected_missing", &[("count", group_digits(missing.len() as i128))])
         },
         if shown.len() < affected.len() {
             let all = group_digits(affected.len() as i128);
-            format!(" The {} largest of {all} counts are shown; /api/cases.json has them all.", shown.len())
+            trf("chart.affected_shown", &[("shown", shown.len().to_string()), ("all", all)])
         } else {
             String::new()
         }
     );
     let mut affected_chart = chart(
         "chart-affected",
-        "Affected per case, by unit (log scales)",
+        &tr("chart.affected"),
         log_dots(site, shown),
         Some(note),
-        &["Case", "Affected", "Counted as"],
+        &[&tr("table.case"), &tr("chart.affected_head"), &tr("chart.counted_as")],
         rows,
     );
     affected_chart["left_out"] = json!(missing.len());
@@ -1172,17 +1172,17 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
     let dwell = span_section(
         site,
         "chart-dwell",
-        "Dwell time: from first access to detection",
-        "Dwell time",
-        ("start", "detection"),
+        &tr("chart.dwell"),
+        &tr("case.dwell_time"),
+        (tr("chart.end_start").as_str(), tr("chart.end_detection").as_str()),
         &stats::dwell_time(site),
     );
     let lag = span_section(
         site,
         "chart-lag",
-        "Disclosure lag: from detection to public disclosure",
-        "Disclosure lag",
-        ("detection", "disclosure"),
+        &tr("chart.lag"),
+        &tr("case.disclosure_lag"),
+        (tr("chart.end_detection").as_str(), tr("chart.end_disclosure").as_str()),
         &stats::disclosure_lag(site),
     );
 
@@ -1205,15 +1205,15 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
         .collect();
     let top_svg = grouped_hbar(
         "chart-top-techniques",
-        "Most used techniques per tactic (top 3)",
+        &tr("chart.top_svg"),
         &top.iter().map(|t| (t.name.as_str(), t.techniques.as_slice())).collect::<Vec<_>>(),
     );
     let top_chart = chart(
         "chart-top-techniques",
-        "Most used techniques per tactic",
+        &tr("chart.top"),
         top_svg,
-        Some("Up to three techniques per tactic, by the number of cases that use them; a technique given without a tactic counts under each of its tactics.".into()),
-        &["Tactic", "Technique", "Cases"],
+        Some(tr("chart.top_note")),
+        &[&tr("table.tactic"), &tr("table.technique"), &tr("cases.title")],
         top_rows,
     );
 
@@ -1241,7 +1241,11 @@ fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> Stri
             format!(
                 "{name}: {}",
                 bars.iter()
-                    .map(|b| format!("{} ({})", b.label, plural(b.value as usize, "case", "cases")))
+                    .map(|b| format!(
+                        "{} ({})",
+                        b.label,
+                        trf("count.cases", &[("count", group_digits(b.value as i128))])
+                    ))
                     .collect::<Vec<_>>()
                     .join(", ")
             )

@@ -125,22 +125,8 @@ impl Reason {
 
     /// In words, for a span from `start` to `end` (`"start"`, `"detection"`).
     pub fn text(self, start: &str, end: &str) -> String {
-        match self {
-            Reason::MissingStart => format!("no {start} date"),
-            Reason::MissingEnd => format!("no {end} date"),
-            Reason::YearOnly => "a date known only to the year".to_string(),
-            Reason::VagueEnd => format!("the {end} date is only “before” or “after” a date"),
-            Reason::UpperBound => {
-                format!("the {start} date is only “after” a date, so the figure is an upper bound")
-            }
-            Reason::LowerBound => {
-                format!("the {start} date is only “before” a date, so the figure is a lower bound")
-            }
-            Reason::OpenToApproximate => {
-                format!("an open-ended {start} date with an approximate {end} date")
-            }
-            Reason::Inconsistent => "the dates are out of order or fall in the same period".to_string(),
-        }
+        let args = [("start", start.to_string()), ("end", end.to_string())];
+        super::super::i18n::trf(&format!("reason.{}", self.key()), &args)
     }
 }
 

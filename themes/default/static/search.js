@@ -13,6 +13,12 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
+  // Messages in the page's language, from the template (data-*), English otherwise.
+  function msg(name, fallback, values) {
+    var text = (status && status.getAttribute("data-" + name)) || fallback;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
+  }
   var root = form.getAttribute("data-root") || "";
   var base = root + "search/";
 
@@ -245,22 +251,22 @@
     list.textContent = "";
     more.hidden = true;
     if (!terms.length) {
-      status.textContent = query.trim() ? "Type at least two letters." : "";
+      status.textContent = query.trim() ? msg("short", "Type at least two letters.") : "";
       return Promise.resolve();
     }
-    status.textContent = "Searching…";
+    status.textContent = msg("searching", "Searching…");
     return meta().then(function (m) {
       return lookup(m, terms).then(function (found) {
         if (token !== current) return;
         results = found;
         pattern = highlighter(query);
         status.textContent = found.length === 0
-          ? "No case matches “" + query.trim() + "”."
-          : found.length === 1 ? "1 case found." : found.length + " cases found.";
+          ? msg("none", "No case matches “{query}”.", { query: query.trim() })
+          : found.length === 1 ? msg("one", "1 case found.") : msg("many", "{n} cases found.", { n: found.length });
         return showMore(m, token);
       });
     }).catch(function () {
-      if (token === current) status.textContent = "The search index could not be loaded.";
+      if (token === current) status.textContent = msg("failed", "The search index could not be loaded.");
     });
   }
 
