@@ -249,7 +249,7 @@ fn dates_and_numbers_follow_the_page() {
     for want in ["2025年2月5日", "2019年9月以降", "17,891", "2019年9月", "28日", "621 → 17,891"] {
         assert!(text.contains(want), "{want:?} not on the Japanese case page");
     }
-    assert_eq!(texts(&page, ".facts__dates dt"), ["侵入", "検知", "封じ込め", "公表", "通知"]);
+    assert_eq!(texts(&page, ".fact.date dt"), ["侵入", "検知", "封じ込め", "公表", "通知"]);
     assert!(!text.contains("February"), "an English date on a Japanese page");
     let zh = cjk_site("zh");
     zh.build_ok();
