@@ -494,13 +494,21 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<O
     ctx.insert("root", &urls::root_prefix(&url));
     let template = match *job {
         Job::Home => {
-            let mut top: Vec<(usize, &str, &str)> = site
-                .taxonomy(Kind::Techniques)
-                .terms
-                .iter()
-                .map(|t| (t.cases.len(), t.slug.as_str(), t.name.as_str()))
-                .filter(|t| t.0 > 0)
-                .collect();
+            // Techniques the cases name (not the parents of named sub-techniques), and
+            // the most used by confirmed or likely mappings only: what the labels say.
+            let mut named = std::collections::BTreeSet::new();
+            let mut firm: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+            for c in site.cases.iter().filter(|c| c.counted) {
+                let mut seen = std::collections::BTreeSet::new();
+                for u in &c.case.techniques {
+                    let Some(tech) = site.catalog.technique(&u.id.value) else { continue };
+                    named.insert(tech.id.as_str());
+                    if u.confidence.is_firm() && seen.insert(tech.id.as_str()) {
+                        firm.entry(tech.id.as_str()).or_insert((0, tech.name.as_str())).0 += 1;
+                    }
+                }
+            }
+            let mut top: Vec<(usize, &str, &str)> = firm.iter().map(|(id, (n, name))| (*n, *id, *name)).collect();
             top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
             top.truncate(10);
             ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
@@ -520,7 +528,7 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<O
                 &json!({
                     "cases": site.cases.iter().filter(|c| c.counted).count(),
                     "organizations": count(Kind::Organizations),
-                    "techniques": count(Kind::Techniques),
+                    "techniques": named.len(),
                     "sectors": count(Kind::Sectors),
                     "countries": count(Kind::Countries),
                 }),
