@@ -40,7 +40,10 @@ pub enum Job {
     Term(Kind, usize),
     /// The ATT&CK matrix; `true`: confirmed and likely uses only.
     Matrix(bool),
+    /// The year index of the timeline.
     Timeline,
+    /// The timeline of one year.
+    TimelineYear(i16),
     Statistics,
     Page(usize),
     NotFound,
@@ -121,6 +124,13 @@ fn counted_count(site: &Site) -> usize {
     site.cases.iter().filter(|c| c.counted).count()
 }
 
+/// The timeline's index and its pages per year, newest first.
+pub fn timeline_jobs(site: &Site) -> Vec<Job> {
+    let years: std::collections::BTreeSet<i16> =
+        site.cases.iter().filter(|c| c.counted).map(|c| c.happened.year).collect();
+    std::iter::once(Job::Timeline).chain(years.into_iter().rev().map(Job::TimelineYear)).collect()
+}
+
 /// Every page of the site, in output order.
 pub fn jobs(site: &Site) -> Vec<Job> {
     let mut jobs = vec![Job::Home];
@@ -138,7 +148,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         let tax = site.taxonomy(kind);
         jobs.extend((0..tax.terms.len()).filter(|&t| views::shown(site, kind, t)).map(|t| Job::Term(kind, t)));
     }
-    jobs.push(Job::Timeline);
+    jobs.extend(timeline_jobs(site));
     jobs.push(Job::Statistics);
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.push(Job::NotFound);
@@ -156,6 +166,7 @@ impl Job {
             Job::Matrix(false) => urls::term_index(Kind::Techniques),
             Job::Matrix(true) => urls::matrix_confirmed(),
             Job::Timeline => urls::timeline(),
+            Job::TimelineYear(y) => urls::timeline_year(y),
             Job::Statistics => urls::statistics(),
             Job::Page(i) => site.pages[i].url.clone(),
             Job::NotFound => "404.html".to_string(),
@@ -615,7 +626,14 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<O
             "techniques.html"
         }
         Job::Timeline => {
+            // The index: years with their counts; each year's rows are on its own page.
             ctx.insert("page", &page_meta(site, &url, "timeline", &i18n::tr("timeline.title"), None, None));
+            put(&mut ctx, "timeline", charts::timeline_index(site));
+            "timeline.html"
+        }
+        Job::TimelineYear(year) => {
+            let title = i18n::trf("timeline.title_year", &[("year", year.to_string())]);
+            ctx.insert("page", &page_meta(site, &url, "timeline", &title, None, None));
             // One row per case. The built-in template reads a few fields of each card,
             // and its rows come made by `timeline-row.html`, one at a time.
             const ROW: &str = "timeline-row.html";
@@ -636,7 +654,10 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job) -> Result<O
                 row.insert("lang", &site.config.language);
                 run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
             };
-            put(&mut ctx, "timeline", charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml))?);
+            let mut timeline = charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml), year)?;
+            timeline["index"] = charts::timeline_index(site)["years"].take();
+            timeline["year"] = json!(year);
+            put(&mut ctx, "timeline", timeline);
             "timeline.html"
         }
         Job::Statistics => {
@@ -1029,7 +1050,7 @@ pub fn render_to(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profi
     // The few pages that show every case (timeline, statistics, matrix, indexes) take
     // longest: started first, they do not leave one core working alone at the end.
     jobs.sort_by_key(|j| {
-        !matches!(j, Job::Timeline | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home)
+        !matches!(j, Job::TimelineYear(_) | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home)
     });
     let mut diags: Vec<Diagnostic> = jobs
         .par_iter()

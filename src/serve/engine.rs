@@ -309,7 +309,7 @@ impl Engine {
                 }
             }
             // The timeline and statistics name every case.
-            second.push(Job::Timeline);
+            second.extend(render::timeline_jobs(site));
             second.push(Job::Statistics);
             for &k in &changed_cards {
                 second.push(Job::Cases(k / per + 1));
@@ -730,7 +730,8 @@ fn diff(old: &Built, new: &Built) -> (Vec<Job>, Vec<Job>, Vec<String>, bool) {
     }
     // The timeline and statistics show every case: any change to one redraws them.
     if case_dirty.iter().any(|&d| d) || !changed_cards.is_empty() || ns.cases.len() != os.cases.len() {
-        second.extend([Job::Timeline, Job::Statistics]);
+        second.extend(render::timeline_jobs(ns));
+        second.push(Job::Statistics);
     }
     for (i, p) in ns.pages.iter().enumerate() {
         let same = os

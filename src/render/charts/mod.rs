@@ -319,13 +319,16 @@ const TL_PAD: f64 = 8.0;
 /// `timeline-row.html`), so a site's thousands of rows are never all held as data.
 pub type RowHtml<'a> = &'a dyn Fn(&Value) -> Result<String, crate::diagnostics::Diagnostic>;
 
+/// The timeline of the cases that happened in `year`.
 pub fn timeline(
     site: &Site,
     cards: &[Value],
     row_html: Option<RowHtml>,
+    year: i16,
 ) -> Result<Value, crate::diagnostics::Diagnostic> {
     let lang = &super::i18n::lang();
-    let shown: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
+    let shown: Vec<usize> =
+        (0..site.cases.len()).filter(|&i| site.cases[i].counted && site.cases[i].happened.year == year).collect();
     if shown.is_empty() {
         return Ok(json!({"years": [], "axis": null, "legend": site_legend(), "count": 0}));
     }
@@ -402,12 +405,35 @@ pub fn timeline(
     }))
 }
 
-/// The key to the marks of a timeline bar (decorative: the legend's words are next to it
-/// in the template).
+/// The timeline's index: `{count, years: [{year, count, url, cases_url, share}]}`, newest
+/// first; `share` is the year's count against the busiest year's (0..=1], for its bar.
+pub fn timeline_index(site: &Site) -> Value {
+    let mut years: BTreeMap<i16, usize> = BTreeMap::new();
+    for c in site.cases.iter().filter(|c| c.counted) {
+        *years.entry(c.happened.year).or_default() += 1;
+    }
+    let max = years.values().copied().max().unwrap_or(1).max(1) as f64;
+    json!({
+        "count": years.values().sum::<usize>(),
+        "legend": site_legend(),
+        "years": years.iter().rev().map(|(&y, &n)| json!({
+            "year": y, "count": n, "url": urls::timeline_year(y),
+            "cases_url": urls::term(Kind::Years, &y.to_string()),
+            "share": (n as f64 / max * 100.0).round() / 100.0,
+            // A site's own timeline.html may list `cases` of every year: they are on
+            // the year's page.
+            "cases": [],
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// The keys of /timeline/, which draws no write-up's own events.
 fn site_legend() -> Vec<Value> {
     legend_svg().into_iter().filter(|k| !k["key"].as_str().unwrap_or("").starts_with("entry")).collect()
 }
+
+/// The key to the marks of a timeline bar (decorative: the legend's words are next to it
+/// in the template).
 
 pub fn legend_svg() -> Vec<Value> {
     let mut out = Vec::new();
