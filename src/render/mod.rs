@@ -774,7 +774,10 @@ fn render_term(
                 })
                 .collect();
             let tech_view = tech.map(|tech| {
+                let (summary_html, citations) = views::attack_summary(&tech.summary);
                 json!({
+                    "summary_html": summary_html,
+                    "citations": citations,
                     "id": tech.id,
                     "name": tech.name,
                     "url": url,

@@ -367,3 +367,86 @@ pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String
         })
         .collect()
 }
+
+/// An ATT&CK description (Markdown, with `(Citation: Name)` marks, cut short with `...`
+/// by the catalog) as HTML: its links and `<code>` kept, other HTML shown as text,
+/// citations as numbered marks; and the names cited, in order, each once.
+pub fn attack_summary(summary: &str) -> (String, Vec<String>) {
+    use pulldown_cmark::{html, Event, Parser};
+    const OPEN: char = '\u{E000}';
+    const CLOSE: char = '\u{E001}';
+    let mut cited: Vec<String> = Vec::new();
+    let mut text = String::with_capacity(summary.len());
+    let mut rest = summary;
+    while let Some(i) = rest.find("(Citation:") {
+        text.push_str(&rest[..i]);
+        let Some(j) = rest[i..].find(')') else {
+            // A citation the catalog cut off.
+            rest = "";
+            break;
+        };
+        let name = rest[i + 10..i + j].trim().to_string();
+        let n = cited.iter().position(|c| *c == name).unwrap_or_else(|| {
+            cited.push(name);
+            cited.len() - 1
+        }) + 1;
+        text.push_str(&format!("{OPEN}{n}{CLOSE}"));
+        rest = &rest[i + j + 1..];
+    }
+    text.push_str(rest);
+    // MITRE writes some links with a space between text and target: `[Shell History] (https://...)`.
+    let text = text.replace("] (http", "](http");
+    let mut text = text.replace("]\n(http", "](http");
+    // A link the catalog cut off (`[Latera...`) would show as raw Markdown.
+    if let Some(cut) = text.strip_suffix("...") {
+        let open = cut.rfind('[');
+        let closed = open.is_some_and(|o| cut[o..].contains("](") && cut[o..].rfind(')') > cut[o..].find("]("));
+        let kept = match open {
+            Some(o) if !closed => &cut[..o],
+            _ => cut,
+        };
+        text = format!("{}…", kept.trim_end());
+    }
+    let events = Parser::new(&text).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) if matches!(h.as_ref(), "<code>" | "</code>") => Event::InlineHtml(h),
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    let mut marked = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find(OPEN) {
+        marked.push_str(&rest[..i]);
+        let after = &rest[i + OPEN.len_utf8()..];
+        let end = after.find(CLOSE).unwrap_or(after.len());
+        let n = &after[..end];
+        marked.push_str(&format!(r##"<sup class="cite"><a href="#cite-{n}">[{n}]</a></sup>"##));
+        rest = after.get(end + CLOSE.len_utf8()..).unwrap_or("");
+    }
+    marked.push_str(rest);
+    (marked, cited)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_descriptions_are_markdown_with_numbered_citations() {
+        let (html, cited) = attack_summary(
+            "Use [Remote Services] (https://attack.mitre.org/techniques/T1021) and <code>cmd.exe</code>.(Citation: A)(Citation: B) Again.(Citation: A) <b>x</b> then [Latera...",
+        );
+        assert!(html.contains(r#"<a href="https://attack.mitre.org/techniques/T1021">Remote Services</a>"#), "{html}");
+        assert!(html.contains("<code>cmd.exe</code>"), "{html}");
+        assert!(html.contains("&lt;b&gt;x"), "other HTML is text: {html}");
+        assert!(
+            html.contains(r##"<a href="#cite-1">[1]</a></sup><sup class="cite"><a href="#cite-2">[2]</a>"##),
+            "{html}"
+        );
+        assert!(html.contains(r##"Again.<sup class="cite"><a href="#cite-1">[1]</a>"##), "{html}");
+        assert!(!html.contains("[Latera") && html.contains("then…"), "{html}");
+        assert_eq!(cited, ["A", "B"]);
+        assert!(!html.contains("Citation"));
+    }
+}
