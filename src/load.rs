@@ -138,8 +138,8 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     let theme_dir = root.join("themes").join(&config.theme);
     let mut templates = std::collections::BTreeMap::new();
     if theme_dir.is_dir() {
-        load_templates(root, &canonical_root, &theme_dir.join("templates"), &mut templates, &mut diags);
-        load_strings(root, &canonical_root, &theme_dir.join("i18n"), STRINGS_THEME, &mut templates, &mut diags);
+        load_named(root, &canonical_root, &theme_dir.join("templates"), "", &mut templates, &mut diags);
+        load_named(root, &canonical_root, &theme_dir.join("i18n"), STRINGS_THEME, &mut templates, &mut diags);
         add_static(root, &canonical_root, &theme_dir.join("static"), &mut sources.assets, &mut diags);
     } else if config.theme == "default" {
         for (path, bytes) in default_theme::FILES {
@@ -166,8 +166,8 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
             .hint("create the folder, or use theme = \"default\""),
         );
     }
-    load_templates(root, &canonical_root, &root.join("templates"), &mut templates, &mut diags);
-    load_strings(root, &canonical_root, &root.join("i18n"), STRINGS_SITE, &mut templates, &mut diags);
+    load_named(root, &canonical_root, &root.join("templates"), "", &mut templates, &mut diags);
+    load_named(root, &canonical_root, &root.join("i18n"), STRINGS_SITE, &mut templates, &mut diags);
     sources.templates = templates.into_values().collect();
     // Site static goes after the theme's so it overrides; bundle assets were pushed first
     // but live under cases/, which static/ has no reason to shadow.
@@ -206,26 +206,9 @@ fn read_content(
     files
 }
 
-fn load_templates(
-    root: &Path,
-    canonical_root: &Path,
-    dir: &Path,
-    templates: &mut std::collections::BTreeMap<String, Template>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    for path in walk_files(root, canonical_root, dir, diags) {
-        let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        match read_text(root, &path) {
-            Ok(file) => {
-                templates.insert(name.clone(), Template { name, file });
-            }
-            Err(d) => diags.push(d),
-        }
-    }
-}
-
-/// `DIR/LANG.toml` files of interface strings, as templates named `prefix` + `LANG.toml`.
-fn load_strings(
+/// Every file under `dir` as a template named `prefix` + its path there; with a prefix
+/// (interface strings), only `LANG.toml` files directly in `dir`.
+fn load_named(
     root: &Path,
     canonical_root: &Path,
     dir: &Path,
@@ -235,7 +218,7 @@ fn load_strings(
 ) {
     for path in walk_files(root, canonical_root, dir, diags) {
         let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        if !name.ends_with(".toml") || name.contains('/') {
+        if !prefix.is_empty() && (!name.ends_with(".toml") || name.contains('/')) {
             diags.push(
                 Diagnostic::warning("content-ignored", "not a table of interface strings: expected i18n/LANG.toml")
                     .in_path(display(root, &path)),

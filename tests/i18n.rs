@@ -257,6 +257,11 @@ fn dates_and_numbers_follow_the_page() {
     for want in ["2025年2月5日", "2019年9月之后", "17,891", "28天"] {
         assert!(text.contains(want), "{want:?} not on the Chinese case page");
     }
+    // Countries have names in the page's language, wherever they show.
+    for url in ["cases/first/", "", "statistics/", "countries/", "countries/jp/", "organizations/org/"] {
+        let text = common::text(&zh.page(url));
+        assert!(text.contains("日本") && !text.contains("Japan"), "{url}: the country is not named in Chinese");
+    }
 }
 
 /// The 2025 case on a Japanese site: a Chinese original and its English translation.
@@ -311,7 +316,8 @@ fn a_translation_says_so_and_links_its_original_and_back() {
     assert_eq!(en.root_element().value().attr("lang"), Some("en"));
     let note = texts(&en, ".translations--of");
     assert_eq!(note.len(), 1, "the translation has no note saying it is one");
-    assert!(note[0].starts_with("This is a translation. The original, in 中文:"), "{note:?}");
+    assert!(note[0].starts_with("This is a translation. The original, in 中文"), "{note:?}");
+    assert_eq!(texts(&en, ".translations--of span[lang=zh]"), ["中文"], "the language's name is marked as such");
     let link = en.select(&sel(".translations--of a")).next().unwrap();
     assert_eq!(link.value().attr("href"), Some("../../cases/orig/"));
     assert_eq!(link.value().attr("hreflang"), Some("zh"));

@@ -399,10 +399,12 @@ fn shared_in(
             "pages": pages,
             "taxonomies": taxonomies,
     });
-    let cards: Vec<Value> = (0..site.cases.len()).into_par_iter().map(|i| views::card(site, i)).collect();
+    // Each worker thread speaks the site's language too (the scope is per thread).
+    let lang = site.config.language.as_str();
+    let cards: Vec<Value> =
+        (0..site.cases.len()).into_par_iter().map(|i| i18n::with(&strings, lang, || views::card(site, i))).collect();
     let mut card_errors = Vec::new();
     let cards_html: Vec<[String; 2]> = if tera.get_template_names().any(|n| n == "card.html") {
-        let lang = site.config.language.as_str();
         let reuse = reuse.filter(|(old, _)| old.site == site_value && !old.cards_html.is_empty());
         let rendered: Result<Vec<[String; 2]>, Diagnostic> = cards
             .par_iter()

@@ -284,7 +284,9 @@ impl Engine {
         let mut changed_cards = Vec::new();
         for &i in &changed_src {
             for k in std::iter::once(i).chain(built.site.cases[i].translations.clone()) {
-                let card = views::card(&built.site, k);
+                // In the site's language, as every card (see `render::shared`).
+                let lang = built.site.config.language.as_str();
+                let card = render::i18n::with(&built.shared.strings, lang, || views::card(&built.site, k));
                 if card != built.shared.cards[k] {
                     built.shared.cards[k] = card;
                     // A card that cannot be drawn goes the full way, which reports why.

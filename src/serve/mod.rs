@@ -33,7 +33,7 @@ pub const DEFAULT_PORT: u16 = 1111;
 /// Events closer together than this make one rebuild.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// The folders watched (recursively), with `site.toml` beside them.
-const WATCHED: [&str; 4] = ["content", "templates", "static", "themes"];
+const WATCHED: [&str; 5] = ["content", "templates", "static", "themes", "i18n"];
 
 /// The live-reload script, put before `</body>` of every HTML page while serving.
 pub const RELOAD_SCRIPT: &str = concat!("<script>", include_str!("reload.js"), "</script>");
