@@ -434,7 +434,6 @@ fn site_legend() -> Vec<Value> {
 
 /// The key to the marks of a timeline bar (decorative: the legend's words are next to it
 /// in the template).
-
 pub fn legend_svg() -> Vec<Value> {
     let mut out = Vec::new();
     let mut one = |key: &str, label: &str, draw: &dyn Fn(&mut Svg)| {
