@@ -38,7 +38,7 @@ const TACTIC = "/tactics/initial-access/";
 const MORE = ["/timeline/", "/statistics/", "/techniques/confirmed/", "/search/"];
 // One page of every type, read at every width in light and dark.
 const TYPES = [HOME, "/cases/", CASE_EN, CASE_ZH, "/organizations/", ORG, "/sectors/", "/sectors/telecommunications/",
-  TECHNIQUE, MATRIX, TACTIC, ...MORE, "/years/2022/", "/about/", "/404.html"];
+  TECHNIQUE, MATRIX, TACTIC, ...MORE, "/timeline/2018/", "/years/2022/", "/about/", "/404.html"];
 const WIDTHS = [360, 768, 1280];
 // Cases whose top a phone must show within a screen and a half.
 const CASES_ON_PHONE = [CASE_EN, CASE_ZH, "/cases/ntt-communications-2020/"];
@@ -373,6 +373,24 @@ try {
     await context.close();
   });
 
+  // ---- a phone's header and search form: six sections at most, all in sight; the
+  // search button clear of the screen's edge
+  await check(`phone chrome: at most six sections, all on screen; the search button off the edge`, async () => {
+    const { context, page } = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    await page.goto(base + "/search/");
+    await page.waitForSelector("#search-form:not([hidden])");
+    const r = await page.evaluate(() => ({
+      nav: [...document.querySelectorAll(".site-nav a")].map((a) => { const b = a.getBoundingClientRect(); return [a.textContent.trim(), b.left, b.right]; }),
+      button: document.querySelector("#search-form button").getBoundingClientRect().right,
+      vw: document.documentElement.clientWidth,
+    }));
+    assert(r.nav.length >= 1 && r.nav.length <= 6, `${r.nav.length} sections in the main navigation`);
+    const off = r.nav.filter(([, l, rt]) => l < 0 || rt > r.vw);
+    assert(!off.length, `sections off screen: ${off.map((n) => n[0]).join(", ")}`);
+    assert(r.button <= r.vw - 8, `the search button ends at ${r.button} px of ${r.vw}`);
+    await context.close();
+  });
+
   // ---- the matrix: a labelled frame that scrolls, heads that stay, a sign of more
   await check(`matrix at 1280 px: scrolls inside its labelled frame, tactic heads sticky, a hint of more`, async () => {
     const { context, page } = await newPage();
@@ -458,7 +476,7 @@ try {
 
   // ---- axe-core on the pages that matter, in light and dark mode
   // /about/ has highlighted code: its colours are checked too.
-  const axePages = [HOME, CASE_EN, CASE_ZH, ORG, TECHNIQUE, MATRIX, TACTIC, ...MORE, "/about/", "/cases/ntt-communications-2020/"];
+  const axePages = [HOME, CASE_EN, CASE_ZH, ORG, TECHNIQUE, MATRIX, TACTIC, ...MORE, "/timeline/2018/", "/about/", "/cases/ntt-communications-2020/"];
   for (const scheme of ["light", "dark"]) {
     await check(`axe-core (${scheme}): no violations on ${axePages.join(" ")}`, async () => {
       const { context, page, problems } = await newPage({ colorScheme: scheme });
