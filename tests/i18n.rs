@@ -251,6 +251,8 @@ fn dates_and_numbers_follow_the_page() {
     }
     assert_eq!(texts(&page, ".fact.date dt"), ["侵入", "検知", "封じ込め", "公表", "通知"]);
     assert!(!text.contains("February"), "an English date on a Japanese page");
+    let timeline = common::text(&f.page("timeline/"));
+    assert!(timeline.contains("2019年〜2025年"), "years are not counts: {timeline}");
     let zh = cjk_site("zh");
     zh.build_ok();
     let text = common::text(&zh.page("cases/first/"));

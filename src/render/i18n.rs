@@ -236,7 +236,8 @@ impl tera::Function for Function {
             .map(|(k, v)| {
                 let text = match v {
                     Value::String(s) => s.clone(),
-                    Value::Number(n) => {
+                    // A count is grouped (17,891); a year or a page number is not.
+                    Value::Number(n) if k == "count" => {
                         n.as_i64().map_or_else(|| n.to_string(), |n| super::filters::group_digits(n.into()))
                     }
                     other => other.to_string(),

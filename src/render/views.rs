@@ -281,7 +281,10 @@ pub fn terms(site: &Site, kind: Kind) -> Vec<Value> {
         }
         Kind::Years => idx.sort_by(|&a, &b| tax.terms[b].slug.cmp(&tax.terms[a].slug)),
         Kind::Techniques => idx.sort_by(|&a, &b| tax.terms[a].slug.cmp(&tax.terms[b].slug)),
-        _ => idx.sort_by_cached_key(|&t| (tax.terms[t].name.to_lowercase(), tax.terms[t].slug.clone())),
+        _ => idx.sort_by_cached_key(|&t| {
+            let term = &tax.terms[t];
+            (term_name(kind, &term.slug, &term.name).to_lowercase(), term.slug.clone())
+        }),
     }
     idx.into_iter()
         .map(|t| {

@@ -932,7 +932,7 @@ fn days_text(d: f64) -> String {
     if d >= 60.0 {
         let human = Span { days: d.round() as i32, bound: crate::parse::date::Bound::Exact, precision: Precision::Day }
             .display(&super::i18n::lang());
-        format!("{days} ({human})")
+        trf("chart.days_human", &[("days", days), ("human", human)])
     } else {
         days
     }
