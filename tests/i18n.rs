@@ -251,8 +251,11 @@ fn dates_and_numbers_follow_the_page() {
     }
     assert_eq!(texts(&page, ".fact.date dt"), ["侵入", "検知", "封じ込め", "公表", "通知"]);
     assert!(!text.contains("February"), "an English date on a Japanese page");
+    // /timeline/ lists the years; each year's page names its year.
     let timeline = common::text(&f.page("timeline/"));
-    assert!(timeline.contains("2019年〜2025年"), "years are not counts: {timeline}");
+    assert!(timeline.contains("2025") && !timeline.contains("2,025"), "years are not counts: {timeline}");
+    let year = common::text(&f.page("timeline/2025/"));
+    assert!(year.contains("2025年に起きた"), "years are not counts: {year}");
     let zh = cjk_site("zh");
     zh.build_ok();
     let text = common::text(&zh.page("cases/first/"));
