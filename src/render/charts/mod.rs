@@ -705,7 +705,7 @@ pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
         let (y0, y1) =
             (years.iter().min().copied().unwrap_or(2000) - 1, years.iter().max().copied().unwrap_or(2000) + 1);
         let (d0, d1) = (day_num(ymd(y0, 1, 1)), day_num(ymd(y1, 12, 31)));
-        let (w, h) = (440.0, 64.0);
+        let (w, h) = (320.0, 64.0);
         let sc = Scale { d0, d1, x0: 10.0, x1: w - 10.0 };
         let id = format!("org-inc-{slug}");
         let mut s = Svg::new(
@@ -892,7 +892,7 @@ fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// Horizontal bars with labels and values.
 fn hbar(id: &str, title: &str, desc_unit: &str, bars: &[stats::Bar], label_w: f64) -> String {
-    let (w, row, top) = (440.0, 22.0, 6.0);
+    let (w, row, top) = (320.0, 22.0, 6.0);
     let h = top * 2.0 + row * bars.len().max(1) as f64;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(1).max(1) as f64;
     let (x0, x1) = (label_w, w - 44.0);
@@ -952,7 +952,7 @@ const BOX_MIN: usize = 20;
 /// A box plot (quartiles, median, min/max whiskers) over the cases' dots; dots alone
 /// below [`BOX_MIN`] values.
 fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> String {
-    let (w, h, x0, x1) = (440.0, 120.0, 20.0, 420.0);
+    let (w, h, x0, x1) = (320.0, 120.0, 16.0, 304.0);
     let Some(sum) = st.summary else {
         let mut s = Svg::new(id, "boxplot", w, 40.0, title, &trf("chart.no_span", &[("what", what.to_string())]));
         s.text(w / 2.0, 24.0, "middle", "tick-label", &tr("chart.no_figures"));
@@ -1079,7 +1079,7 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
 /// Dots on a log scale: how many were affected, per case. One panel, with its own axis,
 /// per unit (people, records, accounts, organizations): never two units on one axis.
 fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
-    let (w, row, head, axis_h, label_w) = (480.0, 22.0, 26.0, 30.0, 170.0);
+    let (w, row, head, axis_h, label_w) = (320.0, 22.0, 26.0, 30.0, 130.0);
     let units = ["people", "records", "accounts", "organizations"];
     let groups: Vec<(&str, Vec<&stats::Affected>)> = units
         .iter()
@@ -1120,7 +1120,7 @@ fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
                 .first()
                 .map(|&t| site.taxonomy(Kind::Organizations).terms[t].name.clone())
                 .unwrap_or_else(|| c.case.title.clone());
-            s.text(x0 - 8.0, y + 4.0, "end", "bar-label", &truncate(&format!("{label} {}", c.happened.year), 24));
+            s.text(x0 - 8.0, y + 4.0, "end", "bar-label", &truncate(&format!("{label} {}", c.happened.year), 16));
             s.line(x0, y, x(r.value as f64), y, "stem");
             s.circle(x(r.value as f64), y, 5.0, &format!("dot dot--{}", r.key));
             s.text(x(r.value as f64) + 9.0, y + 4.0, "start", "value-label", &short_number(r.value as f64));
@@ -1144,14 +1144,14 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
         &tr("chart.per_sector"),
         &tr("taxonomy_one.sectors"),
         stats::per_term(site, Kind::Sectors),
-        170.0,
+        130.0,
     );
     let per_country = bars(
         "chart-countries",
         &tr("chart.per_country"),
         &tr("taxonomy_one.countries"),
         stats::per_term(site, Kind::Countries),
-        170.0,
+        130.0,
     );
 
     let affected = stats::affected(site);
