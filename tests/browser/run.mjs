@@ -329,12 +329,14 @@ try {
               const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
               texts++;
               if (px < 10.95) small.push(`"${t.textContent.slice(0, 20)}" ${px.toFixed(1)} px in svg.${[...t.ownerSVGElement.classList].join(".")}`);
+              // Text that starts left of its chart is cut off by the chart's frame.
+              if (t.getBoundingClientRect().left < t.ownerSVGElement.getBoundingClientRect().left - 1) small.push(`"${t.textContent.slice(0, 20)}" cut off at the left`);
             }
             return { sw: document.documentElement.scrollWidth, vw, small, texts };
           });
           const where = `${scheme} ${width} ${path}`;
           if (r.sw > r.vw) fail(where, `scrolls sideways (scrollWidth ${r.sw}, viewport ${r.vw})`);
-          if (phone && r.small.length) fail(where, `${r.small.length} of ${r.texts} SVG texts under 11 px: ${r.small.slice(0, 4).join("; ")}`);
+          if (phone && r.small.length) fail(where, `${r.small.length} of ${r.texts} SVG texts under 11 px or cut off: ${r.small.slice(0, 4).join("; ")}`);
           for (const p of problems) fail(where, p);
         }
         await context.close();

@@ -905,7 +905,7 @@ fn hbar(id: &str, title: &str, desc_unit: &str, bars: &[stats::Bar], label_w: f6
     s.line(x0, 0.0, x0, h, "axis");
     for (k, b) in bars.iter().enumerate() {
         let y = top + k as f64 * row;
-        s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, (label_w / 7.0) as usize));
+        s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, (label_w / 7.6) as usize));
         let bw = (b.value as f64 / max) * (x1 - x0);
         s.rect(x0, y + 3.0, bw, row - 6.0, "bar");
         s.text(x0 + bw + 6.0, y + row / 2.0 + 4.0, "start", "value-label", &group_digits(b.value as i128));
