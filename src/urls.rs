@@ -108,6 +108,10 @@ pub fn matrix_confirmed() -> String {
 pub fn timeline() -> String {
     "timeline/".to_string()
 }
+/// One year of the timeline (cases that happened that year).
+pub fn timeline_year(year: i16) -> String {
+    format!("timeline/{year}/")
+}
 pub fn statistics() -> String {
     "statistics/".to_string()
 }

@@ -186,7 +186,7 @@ fn p(a: &str, b: &str) -> (String, String) {
 
 /// Every chart is an accessible SVG: `role="img"` labelled by its own title and desc.
 fn assert_accessible_svgs(doc: &Html, at_least: usize) {
-    let svgs: Vec<ElementRef> = doc.select(&sel("figure.chart svg")).collect();
+    let svgs: Vec<ElementRef> = doc.select(&sel("figure.chart .chart__svg > svg")).collect();
     assert!(svgs.len() >= at_least, "expected {at_least} charts, found {}", svgs.len());
     for s in svgs {
         assert_eq!(s.value().attr("role"), Some("img"));
@@ -291,13 +291,14 @@ fn heatmap_levels_and_confidence_filter() {
             .map(|e| (attr(e, "data-count"), attr(e, "class")))
     };
     let all = f.page("techniques/");
-    assert_eq!(cell(&all, "T1078"), Some(("3".into(), "cell heat-2".into())));
-    assert_eq!(cell(&all, "T1190"), Some(("2".into(), "cell heat-2".into())));
-    assert_eq!(cell(&all, "T1566"), Some(("1".into(), "cell heat-1".into())));
+    // Shades are quartiles of this site's counts (1, 1, 2, 3 ...): the most used darkest.
+    assert_eq!(cell(&all, "T1078"), Some(("3".into(), "cell heat-4".into())));
+    assert_eq!(cell(&all, "T1190"), Some(("2".into(), "cell heat-3".into())));
+    assert_eq!(cell(&all, "T1566"), Some(("1".into(), "cell heat-2".into())));
     let confirmed = f.page("techniques/confirmed/");
     // Bravo's possible T1078 and unconfirmed T1566 are left out.
-    assert_eq!(cell(&confirmed, "T1078"), Some(("2".into(), "cell heat-2".into())));
-    assert_eq!(cell(&confirmed, "T1190"), Some(("2".into(), "cell heat-2".into())));
+    assert_eq!(cell(&confirmed, "T1078"), Some(("2".into(), "cell heat-4".into())));
+    assert_eq!(cell(&confirmed, "T1190"), Some(("2".into(), "cell heat-4".into())));
     assert_eq!(cell(&confirmed, "T1566"), None);
     // Each view links the other, and marks itself.
     for (doc, url, current) in
@@ -306,9 +307,14 @@ fn heatmap_levels_and_confidence_filter() {
         assert!(links_to(doc, url, "techniques/") && links_to(doc, url, "techniques/confirmed/"));
         let cur = one(doc, ".matrix-filter a[aria-current=page]");
         assert_eq!(resolve_href(url, &attr(cur, "href")).as_deref(), Some(current));
-        assert_eq!(texts(doc, ".legend__item"), ["1", "2–4", "5–9", "10+"]);
+        let legend = texts(doc, ".legend__item");
+        assert_eq!(legend, if url == "techniques/" { vec!["1", "2", "3"] } else { vec!["2"] }, "{url}");
     }
     assert!(f.read("sitemap.xml").contains("/techniques/confirmed/"));
+}
+
+fn texts_attr(doc: &Html, selector: &str, name: &str) -> Vec<String> {
+    doc.select(&sel(selector)).map(|e| attr(e, name)).collect()
 }
 
 fn days(y: i16, m: i8, d: i8) -> i32 {
@@ -318,35 +324,50 @@ fn days(y: i16, m: i8, d: i8) -> i32 {
 #[test]
 fn timeline_rows_and_uncertainty() {
     let f = site();
-    let doc = f.page("timeline/");
-    let years: Vec<(String, String)> =
-        doc.select(&sel("section.tl-year")).map(|s| (attr(s, "data-year"), attr(s, "data-count"))).collect();
-    assert_eq!(years, [p("2025", "1"), p("2022", "1"), p("2019", "2"), p("2018", "1")]);
-    let slugs: Vec<String> = doc.select(&sel("li.tl-case")).map(|li| attr(li, "data-slug")).collect();
-    assert_eq!(slugs, ["delta", "echo-2022", "charlie-2019", "bravo-2019", "alpha-2018"]);
-    assert_eq!(attr(one(&doc, ".tl"), "data-cases"), "5");
-    // Every row links its case; the translation is linked from its original's row.
-    for s in &slugs {
-        assert!(links_to(&doc, "timeline/", &format!("cases/{s}/")), "{s}");
+    // /timeline/ is an index of years, newest first, each linking its own page.
+    let index = f.page("timeline/");
+    let years = texts(&index, ".tl-index__year");
+    assert_eq!(years, ["2025", "2022", "2019", "2018"]);
+    for y in &years {
+        assert!(links_to(&index, "timeline/", &format!("timeline/{y}/")), "{y}");
     }
-    assert!(links_to(&doc, "timeline/", "cases/alpha-2018-zh/"));
+    let pages: Vec<(String, Html)> =
+        years.iter().map(|y| (format!("timeline/{y}/"), f.page(&format!("timeline/{y}/")))).collect();
+    let counts: Vec<(String, String)> = pages
+        .iter()
+        .flat_map(|(_, d)| {
+            d.select(&sel("section.tl-year")).map(|s| (attr(s, "data-year"), attr(s, "data-count"))).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(counts, [p("2025", "1"), p("2022", "1"), p("2019", "2"), p("2018", "1")]);
+    let slugs: Vec<String> = pages.iter().flat_map(|(_, d)| texts_attr(d, "li.tl-case", "data-slug")).collect();
+    assert_eq!(slugs, ["delta", "echo-2022", "charlie-2019", "bravo-2019", "alpha-2018"]);
+    // Every row links its case; the translation is linked from its original's row.
+    let page_of = |slug: &str| -> &(String, Html) {
+        pages.iter().find(|(_, d)| d.select(&sel(&format!("li.tl-case[data-slug={slug}]"))).next().is_some()).unwrap()
+    };
+    for s in &slugs {
+        let (url, doc) = page_of(s);
+        assert!(links_to(doc, url, &format!("cases/{s}/")), "{s}");
+    }
+    let (url, doc) = page_of("alpha-2018");
+    assert!(links_to(doc, url, "cases/alpha-2018-zh/"));
     let ev = |slug: &str, key: &str| {
-        let e = one(&doc, &format!("li.tl-case[data-slug={slug}] li.tl-ev[data-key={key}]"));
+        let e = one(&page_of(slug).1, &format!("li.tl-case[data-slug={slug}] li.tl-ev[data-key={key}]"));
         (attr(e, "data-iso"), attr(e, "data-lo").parse::<i32>().unwrap(), attr(e, "data-hi").parse::<i32>().unwrap())
     };
     // "after September 2019" starts on 1 October, open to the right.
     assert_eq!(ev("bravo-2019", "started"), (">2018-09".into(), days(2018, 10, 1), days(2018, 10, 1)));
-    assert!(
-        texts(&doc, "li.tl-case[data-slug=bravo-2019] li.tl-ev[data-key=started]")[0].contains("after September 2018")
-    );
+    assert!(texts(&page_of("bravo-2019").1, "li.tl-case[data-slug=bravo-2019] li.tl-ev[data-key=started]")[0]
+        .contains("after September 2018"));
     // Month and year precision span their month and year.
     assert_eq!(ev("charlie-2019", "started"), ("2019-05".into(), days(2019, 5, 1), days(2019, 5, 31)));
     assert_eq!(ev("echo-2022", "started"), ("2022".into(), days(2022, 1, 1), days(2022, 12, 31)));
     assert_eq!(ev("alpha-2018", "disclosed"), ("2018-02-10".into(), days(2018, 2, 10), days(2018, 2, 10)));
     // The fade of an open start is drawn; a case without dates is a point.
-    assert!(one(&doc, "li.tl-case[data-slug=bravo-2019] svg").inner_html().contains("tl-fade"));
-    assert!(one(&doc, "li.tl-case[data-slug=delta] svg").inner_html().contains("mk--date"));
-    assert_eq!(texts(&doc, "li.tl-case[data-slug=delta] li.tl-ev").len(), 1);
+    assert!(one(&page_of("bravo-2019").1, "li.tl-case[data-slug=bravo-2019] svg").inner_html().contains("tl-fade"));
+    assert!(one(&page_of("delta").1, "li.tl-case[data-slug=delta] svg").inner_html().contains("mk--date"));
+    assert_eq!(texts(&page_of("delta").1, "li.tl-case[data-slug=delta] li.tl-ev").len(), 1);
     // In the site navigation, with statistics.
     let home = f.page("");
     assert!(links_to(&home, "", "timeline/") && links_to(&home, "", "statistics/"));
@@ -429,13 +450,14 @@ fn timeline_rows_as_html_or_as_data() {
     let f = site();
     f.build_ok();
     let built_in: Vec<String> =
-        f.page("timeline/").select(&sel("li.tl-case")).map(|li| attr(li, "data-slug")).collect();
+        f.page("timeline/2019/").select(&sel("li.tl-case")).map(|li| attr(li, "data-slug")).collect();
+    assert_eq!(built_in.len(), 2);
     f.write(
         "templates/timeline.html",
         r#"{% extends "base.html" %}{% block content %}{% for y in timeline.years %}{% for r in y.cases %}<p class="row" data-slug="{{ r.case.slug }}">{{ r.case.tlp }}</p>{% endfor %}<i class="made">{{ y.rows_html | default(value=[]) | length }}</i>{% endfor %}{% endblock content %}"#,
     );
     f.build_ok();
-    let doc = f.page("timeline/");
+    let doc = f.page("timeline/2019/");
     let own: Vec<String> = doc.select(&sel("p.row")).map(|p| attr(p, "data-slug")).collect();
     assert_eq!(own, built_in);
     assert!(

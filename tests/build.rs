@@ -188,6 +188,13 @@ fn case_page_shows_everything_its_front_matter_says() {
     assert!(hrefs(&p).iter().any(|h| h == "../../cases/acme-2025/#what-happened"), "{:?}", hrefs(&p));
     assert!(links_to(&p, url, "cases/acme-2025/"), "related case");
     assert!(hrefs(&p).iter().any(|h| h.starts_with("https://attack.mitre.org/mitigations/M")), "mitigations listed");
+    // Mitigations are those of the likely T1078, not of the possible T1021.001, folded.
+    let against = texts(&p, ".mitigation-list .tid");
+    assert!(against.iter().any(|t| t == "T1078"), "{against:?}");
+    assert!(!against.iter().any(|t| t == "T1021.001"), "a possible technique's mitigations: {against:?}");
+    assert!(p.select(&sel("details.mitigations:not([open]) .mitigation-list")).next().is_some(), "not folded");
+    // The incident's status reads as the breach's, not a claim's.
+    assert!(texts(&p, ".fact dd .status").iter().any(|s| s == "Breach confirmed"));
     // The attribution is on every page.
     assert!(t.contains("MITRE ATT&CK® and ATT&CK® are registered trademarks of The MITRE Corporation"));
 }
@@ -517,4 +524,85 @@ fn navigation_marks_the_current_section() {
     assert_eq!(current("cases/"), vec!["../cases/"]);
     assert_eq!(current("sectors/"), vec!["../sectors/"]);
     assert!(f.page("sectors/telecommunications/").select(&sel("nav a.is-section")).count() == 1);
+}
+
+/// Related cases: ranked by what they share, at most five, one entry per incident (a
+/// translation is the same incident), each saying why; a lone shared technique is not
+/// enough.
+#[test]
+fn related_cases_are_ranked_once_per_incident_and_say_why() {
+    let f = Fixture::new();
+    f.write("site.toml", "title = \"T\"\nbase_url = \"https://cases.test\"\n");
+    let tech = |ids: &[&str]| ids.iter().map(|t| format!("[[techniques]]\nid = \"{t}\"\n")).collect::<String>();
+    let case = |slug: &str, org: &str, sector: &str, year: u16, techs: &[&str], extra: &str| {
+        f.case(
+            slug,
+            slug,
+            &format!(
+                "organizations = [\"{org}\"]\n{extra}\n[incident]\nsectors = [\"{sector}\"]\ndetected = {year}-01-10\n{}",
+                tech(techs)
+            ),
+            "Body.",
+        );
+    };
+    case("focus", "Acme", "Retail", 2020, &["T1078", "T1133", "T1190"], "");
+    // Same sector and two techniques: related, once, though it has a translation.
+    case("shop", "Shop", "Retail", 2021, &["T1078", "T1133"], "");
+    case("shop-ja", "Shop", "Retail", 2021, &["T1078", "T1133"], "lang = \"ja\"\ntranslation_of = \"shop\"");
+    // One shared technique only: not related.
+    case("clinic", "Clinic", "Health", 2019, &["T1078"], "");
+    // Six more cases of the same organization: five places in all.
+    for y in 2010..2016 {
+        case(&format!("acme-{y}"), "Acme", "Energy", y, &["T1566"], "");
+    }
+    f.build_ok();
+    let page = f.page("cases/focus/");
+    let related: Vec<String> = page
+        .select(&sel(".related .card__title a"))
+        .filter_map(|a| a.value().attr("href").map(|h| h.trim_matches(['.', '/']).to_string()))
+        .collect();
+    assert_eq!(related.len(), 5, "{related:?}");
+    assert!(related.iter().all(|r| r.starts_with("cases/acme-")), "same organization first: {related:?}");
+    let why = texts(&page, ".related__why");
+    assert_eq!(why.len(), 5);
+    assert!(why.iter().all(|w| w.contains("Same organization: Acme")), "{why:?}");
+
+    // Without the organization's other cases, the retailer comes, once, with its reasons.
+    for y in 2010..2016 {
+        std::fs::remove_file(f.root().join(format!("content/cases/acme-{y}.md"))).unwrap();
+    }
+    f.build_ok();
+    let page = f.page("cases/focus/");
+    let related: Vec<String> = page
+        .select(&sel(".related .card__title a"))
+        .filter_map(|a| a.value().attr("href").map(|h| h.trim_matches(['.', '/']).to_string()))
+        .collect();
+    assert_eq!(related, ["cases/shop"], "one entry per incident, and a lone shared technique is no relation");
+    assert_eq!(texts(&page, ".related__why"), ["Why: Same sector: Retail · 2 ATT&CK techniques in common"]);
+}
+
+/// A reference without a title is a warning in `check`, and the page names it by its site.
+#[test]
+fn an_untitled_reference_is_a_warning_and_shows_its_site() {
+    let f = Fixture::new();
+    f.write("site.toml", "title = \"T\"\nbase_url = \"https://cases.test\"\n");
+    f.case(
+        "refs",
+        "Refs",
+        "organizations = [\"Acme\"]\n[[references]]\nurl = \"https://www.example.org/news/1\"\npublisher = \"Example News\"\ndate = 2024-05-01\nlang = \"ja\"\n[[references]]\nurl = \"https://example.com/a\"\ntitle = \"A report\"\npublisher = \"Example\"",
+        "Body.",
+    );
+    let r = f.run(&["check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("warning[reference-untitled]"), "{}", r.stderr);
+    assert!(r.stderr.contains("content/cases/refs.md:6:7"), "located at the url: {}", r.stderr);
+    assert_eq!(r.stderr.matches("reference-untitled").count(), 1, "{}", r.stderr);
+    f.build_ok();
+    // (`texts` joins text nodes with spaces.)
+    let refs: Vec<String> = texts(&f.page("cases/refs/"), ".ref-list li")
+        .iter()
+        .map(|t| t.replace(" ,", ",").replace("( ", "(").replace(" )", ")"))
+        .collect();
+    assert_eq!(refs[0], "example.org, Example News, 1 May 2024 (日本語) untitled page");
+    assert_eq!(refs[1], "A report, Example");
 }

@@ -249,10 +249,13 @@ fn dates_and_numbers_follow_the_page() {
     for want in ["2025年2月5日", "2019年9月以降", "17,891", "2019年9月", "28日", "621 → 17,891"] {
         assert!(text.contains(want), "{want:?} not on the Japanese case page");
     }
-    assert_eq!(texts(&page, ".facts__dates dt"), ["侵入", "検知", "封じ込め", "公表", "通知"]);
+    assert_eq!(texts(&page, ".fact.date dt"), ["侵入", "検知", "封じ込め", "公表", "通知"]);
     assert!(!text.contains("February"), "an English date on a Japanese page");
+    // /timeline/ lists the years; each year's page names its year.
     let timeline = common::text(&f.page("timeline/"));
-    assert!(timeline.contains("2019年〜2025年"), "years are not counts: {timeline}");
+    assert!(timeline.contains("2025") && !timeline.contains("2,025"), "years are not counts: {timeline}");
+    let year = common::text(&f.page("timeline/2025/"));
+    assert!(year.contains("2025年に起きた"), "years are not counts: {year}");
     let zh = cjk_site("zh");
     zh.build_ok();
     let text = common::text(&zh.page("cases/first/"));
@@ -303,8 +306,10 @@ fn an_incident_is_listed_once_with_its_versions_as_language_links() {
         assert_eq!(texts(&home, ".stats__n")[0], "2", "{language} site: the home page counts the incident once");
         let feed = f.read("atom.xml");
         assert_eq!(feed.matches("<entry").count(), 2, "{language} site: the feed has each incident once");
-        let timeline = f.page("timeline/");
-        assert_eq!(timeline.select(&sel(".tl-case")).count(), 2, "{language} site: the timeline");
+        // The timeline: one page per year, each incident once.
+        let rows: usize =
+            ["timeline/2025/", "timeline/2020/"].iter().map(|u| f.page(u).select(&sel(".tl-case")).count()).sum();
+        assert_eq!(rows, 2, "{language} site: the timeline");
     }
 }
 

@@ -41,6 +41,11 @@ impl Confidence {
             Confidence::Unconfirmed => "unconfirmed",
         }
     }
+    /// Confirmed or likely: what counts as a case using a technique where counts are
+    /// "confirmed and likely".
+    pub fn is_firm(self) -> bool {
+        matches!(self, Confidence::Confirmed | Confidence::Likely)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -557,9 +562,17 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
             );
             continue;
         }
+        let title = r.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        if title.is_none() {
+            // Readers get a bare address instead of "Title, Publisher, date".
+            let mut d = Diagnostic::warning("reference-untitled", format!("reference {url} has no title"))
+                .at(c.file, c.span(r.url.span()));
+            d = d.hint("add `title = \"...\"` as the source itself titles it, so the reference reads \"Title, Publisher, date\"");
+            c.diags.push(d);
+        }
         let date = r.date.as_ref().and_then(|d| partial_date(&mut c, d));
         let lang = r.lang.map(|l| checked_lang(&mut c, l));
-        references.push(Reference { url: url.to_string(), title: r.title, publisher: r.publisher, date, lang });
+        references.push(Reference { url: url.to_string(), title, publisher: r.publisher, date, lang });
     }
 
     let body = markdown::render(split.body, md);

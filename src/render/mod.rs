@@ -44,7 +44,10 @@ pub enum Job {
     Term(Kind, usize),
     /// The ATT&CK matrix; `true`: confirmed and likely uses only.
     Matrix(bool),
+    /// The year index of the timeline.
     Timeline,
+    /// The timeline of one year.
+    TimelineYear(i16),
     Statistics,
     Page(usize),
     NotFound,
@@ -125,6 +128,13 @@ fn counted_count(site: &Site) -> usize {
     site.cases.iter().filter(|c| c.counted).count()
 }
 
+/// The timeline's index and its pages per year, newest first.
+pub fn timeline_jobs(site: &Site) -> Vec<Job> {
+    let years: std::collections::BTreeSet<i16> =
+        site.cases.iter().filter(|c| c.counted).map(|c| c.happened.year).collect();
+    std::iter::once(Job::Timeline).chain(years.into_iter().rev().map(Job::TimelineYear)).collect()
+}
+
 /// Every page of the site, in output order.
 pub fn jobs(site: &Site) -> Vec<Job> {
     let mut jobs = vec![Job::Home];
@@ -142,7 +152,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         let tax = site.taxonomy(kind);
         jobs.extend((0..tax.terms.len()).filter(|&t| views::shown(site, kind, t)).map(|t| Job::Term(kind, t)));
     }
-    jobs.push(Job::Timeline);
+    jobs.extend(timeline_jobs(site));
     jobs.push(Job::Statistics);
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.push(Job::NotFound);
@@ -160,6 +170,7 @@ impl Job {
             Job::Matrix(false) => urls::term_index(Kind::Techniques),
             Job::Matrix(true) => urls::matrix_confirmed(),
             Job::Timeline => urls::timeline(),
+            Job::TimelineYear(y) => urls::timeline_year(y),
             Job::Statistics => urls::statistics(),
             Job::Page(i) => site.pages[i].url.clone(),
             Job::NotFound => "404.html".to_string(),
@@ -353,18 +364,17 @@ fn shared_in(
     let strings_warnings = strings.check(&languages);
     // `key`: templates show the title in the page's language.
     let nav_item = |url: String, key: &str| json!({"url": url, "key": key, "title": i18n::tr(key)});
-    let mut nav = vec![
+    // Six entries at most, one row on a laptop: the other indexes and the free pages
+    // are in the footer (`taxonomies`, `pages`).
+    let nav = vec![
         nav_item(urls::cases_page(1), "nav.cases"),
         nav_item(urls::term_index(Kind::Organizations), "nav.organizations"),
         nav_item(urls::term_index(Kind::Techniques), "nav.attack"),
-        nav_item(urls::term_index(Kind::Sectors), "nav.sectors"),
-        nav_item(urls::term_index(Kind::Countries), "nav.countries"),
-        nav_item(urls::term_index(Kind::Years), "nav.years"),
         nav_item(urls::timeline(), "nav.timeline"),
         nav_item(urls::statistics(), "nav.statistics"),
         nav_item(urls::search(), "nav.search"),
     ];
-    nav.extend(site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})));
+    let pages: Vec<Value> = site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})).collect();
     let taxonomies: Vec<Value> = Kind::ALL
         .iter()
         .map(|&k| {
@@ -382,6 +392,7 @@ fn shared_in(
             "attribution": crate::attack::ATTRIBUTION,
             "attack_version": site.catalog.version,
             "nav": nav,
+            "pages": pages,
             "taxonomies": taxonomies,
     });
     // Each worker thread speaks the site's language too (the scope is per thread).
@@ -488,13 +499,21 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
     ctx.insert("root", &urls::root_prefix(&url));
     let template = match *job {
         Job::Home => {
-            let mut top: Vec<(usize, &str, &str)> = site
-                .taxonomy(Kind::Techniques)
-                .terms
-                .iter()
-                .map(|t| (t.cases.len(), t.slug.as_str(), t.name.as_str()))
-                .filter(|t| t.0 > 0)
-                .collect();
+            // Techniques the cases name (not the parents of named sub-techniques), and
+            // the most used by confirmed or likely mappings only: what the labels say.
+            let mut named = std::collections::BTreeSet::new();
+            let mut firm: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+            for c in site.cases.iter().filter(|c| c.counted) {
+                let mut seen = std::collections::BTreeSet::new();
+                for u in &c.case.techniques {
+                    let Some(tech) = site.catalog.technique(&u.id.value) else { continue };
+                    named.insert(tech.id.as_str());
+                    if u.confidence.is_firm() && seen.insert(tech.id.as_str()) {
+                        firm.entry(tech.id.as_str()).or_insert((0, tech.name.as_str())).0 += 1;
+                    }
+                }
+            }
+            let mut top: Vec<(usize, &str, &str)> = firm.iter().map(|(id, (n, name))| (*n, *id, *name)).collect();
             top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
             top.truncate(10);
             ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
@@ -514,7 +533,7 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
                 &json!({
                     "cases": site.cases.iter().filter(|c| c.counted).count(),
                     "organizations": count(Kind::Organizations),
-                    "techniques": count(Kind::Techniques),
+                    "techniques": named.len(),
                     "sectors": count(Kind::Sectors),
                     "countries": count(Kind::Countries),
                 }),
@@ -595,13 +614,20 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
                         {"key": "all", "title": i18n::tr("matrix.filter_all"), "url": urls::term_index(Kind::Techniques)},
                         {"key": "confirmed", "title": i18n::tr("matrix.filter_confirmed"), "url": urls::matrix_confirmed()},
                     ],
-                    "legend": charts::heat_legend(),
+                    "legend": charts::heat_legend(counts),
                 }),
             );
             "techniques.html"
         }
         Job::Timeline => {
+            // The index: years with their counts; each year's rows are on its own page.
             ctx.insert("page", &page_meta(site, &url, "timeline", &i18n::tr("timeline.title"), None, None));
+            ctx.put("timeline", charts::timeline_index(site));
+            "timeline.html"
+        }
+        Job::TimelineYear(year) => {
+            let title = i18n::trf("timeline.title_year", &[("year", year.to_string())]);
+            ctx.insert("page", &page_meta(site, &url, "timeline", &title, None, None));
             // One row per case. The built-in template reads a few fields of each card,
             // and its rows come made by `timeline-row.html`, one at a time.
             const ROW: &str = "timeline-row.html";
@@ -622,7 +648,10 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
                 row.insert("lang", &site.config.language);
                 run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
             };
-            ctx.put("timeline", charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml))?);
+            let mut timeline = charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml), year)?;
+            timeline["index"] = charts::timeline_index(site)["years"].take();
+            timeline["year"] = json!(year);
+            ctx.put("timeline", timeline);
             "timeline.html"
         }
         Job::Statistics => {
@@ -741,7 +770,10 @@ fn render_term(
                 })
                 .collect();
             let tech_view = tech.map(|tech| {
+                let (summary_html, citations) = views::attack_summary(&tech.summary);
                 json!({
+                    "summary_html": summary_html,
+                    "citations": citations,
                     "id": tech.id,
                     "name": tech.name,
                     "url": url,
@@ -786,18 +818,22 @@ fn render_term(
                 })
                 .map(|mut row| {
                     let id = row["id"].as_str().unwrap_or("").to_string();
+                    // Each case with the confidence of its mapping.
                     let cases: Vec<Value> = term
                         .cases
                         .iter()
-                        .filter(|&&i| {
+                        .filter_map(|&i| {
                             let c = &site.cases[i];
-                            c.case
+                            let (u, _) = c
+                                .case
                                 .techniques
                                 .iter()
                                 .zip(&c.tactics)
-                                .any(|(u, ts)| u.id.value == id && ts.contains(&term.slug))
+                                .find(|(u, ts)| u.id.value == id && ts.contains(&term.slug))?;
+                            let mut card = tactic_cards[i].clone();
+                            card["confidence"] = json!(u.confidence.as_str());
+                            Some(card)
                         })
-                        .map(|&i| tactic_cards[i].clone())
                         .collect();
                     row["cases"] = Value::Array(cases);
                     row
@@ -971,7 +1007,7 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
     // The few pages that show every case (timeline, statistics, matrix, indexes) take
     // longest: started first, they do not leave one core working alone at the end.
     jobs.sort_by_key(|j| {
-        !matches!(j, Job::Timeline | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home)
+        !matches!(j, Job::TimelineYear(_) | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home)
     });
     let mut diags: Vec<Diagnostic> = jobs
         .par_iter()

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::charts::stats::heat_level;
+use super::charts::stats::HeatScale;
 use super::defang::defang;
 use super::filters::group_digits;
-use super::i18n::tr;
+use super::i18n::{tr, trf};
 use crate::parse::date::Span;
 use crate::resolve::{Site, SiteCase};
 use crate::urls::{self, Kind};
@@ -145,9 +145,10 @@ pub fn case_page(
             }))
         })
         .collect();
-    // Mitigations of all its techniques, each once, with the techniques it applies to.
+    // Mitigations of its confirmed and likely techniques, each once, with the techniques
+    // it applies to: those of a guess would tell readers to defend against a guess.
     let mut mitigations: BTreeMap<&str, (&crate::attack::Object, Vec<&str>)> = BTreeMap::new();
-    for t in &case.techniques {
+    for t in case.techniques.iter().filter(|t| t.confidence.is_firm()) {
         let Some(tech) = catalog.technique(&t.id.value) else {
             continue;
         };
@@ -198,11 +199,13 @@ pub fn case_page(
             "type": ind.kind, "defanged": defang(ind.kind, &ind.value), "note": ind.note
         })).collect::<Vec<_>>(),
         "references": case.references.iter().map(|r| json!({
-            "url": r.url, "title": r.title.as_deref().unwrap_or(&r.url), "publisher": r.publisher,
+            "url": r.url, "title": r.title, "host": url_host(&r.url), "publisher": r.publisher,
             "date_display": r.date.map(|d| d.display(lang)), "lang": r.lang,
+            "lang_name": r.lang.as_deref().map(lang_name),
         })).collect::<Vec<_>>(),
         "related": if related { c.related.iter().map(|&j| cards[j].clone()).collect::<Vec<_>>() } else { Vec::new() },
         "related_html": related_html,
+        "related_why": c.related.iter().map(|&j| related_why(site, i, j)).collect::<Vec<_>>(),
         "mitigations": mitigations.values().map(|(m, techs)| json!({
             "id": m.id, "name": m.name, "url": m.url, "techniques": techs
         })).collect::<Vec<_>>(),
@@ -213,6 +216,48 @@ pub fn case_page(
         base.extend(extra);
     }
     v
+}
+
+/// Why case `j` is listed as related to case `i`: what they share, strongest first.
+fn related_why(site: &Site, i: usize, j: usize) -> String {
+    let (a, b) = (&site.cases[i], &site.cases[j]);
+    let shared = |kind: Kind| -> Vec<&str> {
+        let tax = site.taxonomy(kind);
+        a.terms[kind.index()]
+            .iter()
+            .filter(|t| b.terms[kind.index()].contains(t))
+            .map(|&t| &tax.terms[t])
+            .filter(|t| !(kind == Kind::Actors && crate::resolve::related::is_unknown_actor(&t.slug)))
+            .map(|t| t.name.as_str())
+            .collect()
+    };
+    let mut why = Vec::new();
+    if a.case.related.iter().any(|r| r.value == b.case.slug) {
+        why.push(tr("related.listed"));
+    }
+    for (kind, one, many) in [
+        (Kind::Organizations, "related.organization", "related.organizations"),
+        (Kind::Actors, "related.actor", "related.actors"),
+        (Kind::Sectors, "related.sector", "related.sectors"),
+    ] {
+        let names = shared(kind);
+        if !names.is_empty() {
+            why.push(trf(if names.len() == 1 { one } else { many }, &[("names", names.join(&tr("list.sep")))]));
+        }
+    }
+    let techniques = shared(Kind::Techniques).len();
+    if techniques > 0 {
+        why.push(trf("related.techniques", &[("count", techniques.to_string())]));
+    }
+    why.join(&tr("related.sep"))
+}
+
+/// The host of an http(s) URL without `www.`: what an untitled reference is called.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.strip_prefix("www.").unwrap_or(host)
 }
 
 /// Cases of a term, as cards, in site order (newest incident first).
@@ -270,11 +315,10 @@ pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
 
 /// As `matrix_counts`; with `confirmed_only`, only confirmed and likely uses count.
 pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(String, String), usize> {
-    use crate::parse::case::Confidence;
     let mut counts = BTreeMap::new();
     for c in site.cases.iter().filter(|c| c.counted) {
         for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
-            if confirmed_only && !matches!(t.confidence, Confidence::Confirmed | Confidence::Likely) {
+            if confirmed_only && !t.confidence.is_firm() {
                 continue;
             }
             let Some(tech) = site.catalog.technique(&t.id.value) else {
@@ -291,6 +335,8 @@ pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(Strin
 /// Techniques used under one tactic, sub-techniques under their parent.
 pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String, String), usize>) -> Vec<Value> {
     let catalog = site.catalog;
+    let heat = HeatScale::from_counts(counts.values().copied());
+    let heat_level = |n: usize| heat.level(n);
     let mut parents: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     for ((tactic, id), &n) in counts.range((shortname.to_string(), String::new())..) {
         if tactic != shortname {
@@ -303,6 +349,9 @@ pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String
         let entry = parents.entry(parent).or_default();
         entry.push((id.clone(), n));
     }
+    // Most used first (a parent with its sub-techniques), then in id order.
+    let mut parents: Vec<(String, Vec<(String, usize)>)> = parents.into_iter().collect();
+    parents.sort_by_key(|(_, used)| std::cmp::Reverse(used.iter().map(|u| u.1).sum::<usize>()));
     parents
         .into_iter()
         .filter_map(|(parent, used)| {
@@ -320,4 +369,87 @@ pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String
             Some(json!({"id": p.id, "name": p.name, "url": url, "count": own, "level": heat_level(own), "subtechniques": subs}))
         })
         .collect()
+}
+
+/// An ATT&CK description (Markdown, with `(Citation: Name)` marks, cut short with `...`
+/// by the catalog) as HTML: its links and `<code>` kept, other HTML shown as text,
+/// citations as numbered marks; and the names cited, in order, each once.
+pub fn attack_summary(summary: &str) -> (String, Vec<String>) {
+    use pulldown_cmark::{html, Event, Parser};
+    const OPEN: char = '\u{E000}';
+    const CLOSE: char = '\u{E001}';
+    let mut cited: Vec<String> = Vec::new();
+    let mut text = String::with_capacity(summary.len());
+    let mut rest = summary;
+    while let Some(i) = rest.find("(Citation:") {
+        text.push_str(&rest[..i]);
+        let Some(j) = rest[i..].find(')') else {
+            // A citation the catalog cut off.
+            rest = "";
+            break;
+        };
+        let name = rest[i + 10..i + j].trim().to_string();
+        let n = cited.iter().position(|c| *c == name).unwrap_or_else(|| {
+            cited.push(name);
+            cited.len() - 1
+        }) + 1;
+        text.push_str(&format!("{OPEN}{n}{CLOSE}"));
+        rest = &rest[i + j + 1..];
+    }
+    text.push_str(rest);
+    // MITRE writes some links with a space between text and target: `[Shell History] (https://...)`.
+    let text = text.replace("] (http", "](http");
+    let mut text = text.replace("]\n(http", "](http");
+    // A link the catalog cut off (`[Latera...`) would show as raw Markdown.
+    if let Some(cut) = text.strip_suffix("...") {
+        let open = cut.rfind('[');
+        let closed = open.is_some_and(|o| cut[o..].contains("](") && cut[o..].rfind(')') > cut[o..].find("]("));
+        let kept = match open {
+            Some(o) if !closed => &cut[..o],
+            _ => cut,
+        };
+        text = format!("{}…", kept.trim_end());
+    }
+    let events = Parser::new(&text).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) if matches!(h.as_ref(), "<code>" | "</code>") => Event::InlineHtml(h),
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    let mut marked = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find(OPEN) {
+        marked.push_str(&rest[..i]);
+        let after = &rest[i + OPEN.len_utf8()..];
+        let end = after.find(CLOSE).unwrap_or(after.len());
+        let n = &after[..end];
+        marked.push_str(&format!(r##"<sup class="cite"><a href="#cite-{n}">[{n}]</a></sup>"##));
+        rest = after.get(end + CLOSE.len_utf8()..).unwrap_or("");
+    }
+    marked.push_str(rest);
+    (marked, cited)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_descriptions_are_markdown_with_numbered_citations() {
+        let (html, cited) = attack_summary(
+            "Use [Remote Services] (https://attack.mitre.org/techniques/T1021) and <code>cmd.exe</code>.(Citation: A)(Citation: B) Again.(Citation: A) <b>x</b> then [Latera...",
+        );
+        assert!(html.contains(r#"<a href="https://attack.mitre.org/techniques/T1021">Remote Services</a>"#), "{html}");
+        assert!(html.contains("<code>cmd.exe</code>"), "{html}");
+        assert!(html.contains("&lt;b&gt;x"), "other HTML is text: {html}");
+        assert!(
+            html.contains(r##"<a href="#cite-1">[1]</a></sup><sup class="cite"><a href="#cite-2">[2]</a>"##),
+            "{html}"
+        );
+        assert!(html.contains(r##"Again.<sup class="cite"><a href="#cite-1">[1]</a>"##), "{html}");
+        assert!(!html.contains("[Latera") && html.contains("then…"), "{html}");
+        assert_eq!(cited, ["A", "B"]);
+        assert!(!html.contains("Citation"));
+    }
 }

@@ -2,7 +2,7 @@
 //! links between cases) and builds the cross-link index every page type shares.
 
 pub mod links;
-mod related;
+pub mod related;
 pub mod terms;
 
 use std::collections::HashMap;

@@ -319,15 +319,18 @@ const TL_PAD: f64 = 8.0;
 /// `timeline-row.html`), so a site's thousands of rows are never all held as data.
 pub type RowHtml<'a> = &'a dyn Fn(&Value) -> Result<String, crate::diagnostics::Diagnostic>;
 
+/// The timeline of the cases that happened in `year`.
 pub fn timeline(
     site: &Site,
     cards: &[Value],
     row_html: Option<RowHtml>,
+    year: i16,
 ) -> Result<Value, crate::diagnostics::Diagnostic> {
     let lang = &super::i18n::lang();
-    let shown: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
+    let shown: Vec<usize> =
+        (0..site.cases.len()).filter(|&i| site.cases[i].counted && site.cases[i].happened.year == year).collect();
     if shown.is_empty() {
-        return Ok(json!({"years": [], "axis": null, "legend": legend_svg(), "count": 0}));
+        return Ok(json!({"years": [], "axis": null, "legend": site_legend(), "count": 0}));
     }
     let (mut d0, mut d1) = (i32::MAX, i32::MIN);
     for &i in &shown {
@@ -391,7 +394,7 @@ pub fn timeline(
     Ok(json!({
         "count": shown.len(),
         "axis": axis,
-        "legend": legend_svg(),
+        "legend": site_legend(),
         "start_year": y0,
         "end_year": y1,
         "years": years.into_iter().map(|(y, rows)| {
@@ -400,6 +403,33 @@ pub fn timeline(
             year
         }).collect::<Vec<_>>(),
     }))
+}
+
+/// The timeline's index: `{count, years: [{year, count, url, cases_url, share}]}`, newest
+/// first; `share` is the year's count against the busiest year's (0..=1], for its bar.
+pub fn timeline_index(site: &Site) -> Value {
+    let mut years: BTreeMap<i16, usize> = BTreeMap::new();
+    for c in site.cases.iter().filter(|c| c.counted) {
+        *years.entry(c.happened.year).or_default() += 1;
+    }
+    let max = years.values().copied().max().unwrap_or(1).max(1) as f64;
+    json!({
+        "count": years.values().sum::<usize>(),
+        "legend": site_legend(),
+        "years": years.iter().rev().map(|(&y, &n)| json!({
+            "year": y, "count": n, "url": urls::timeline_year(y),
+            "cases_url": urls::term(Kind::Years, &y.to_string()),
+            "share": (n as f64 / max * 100.0).round() / 100.0,
+            // A site's own timeline.html may list `cases` of every year: they are on
+            // the year's page.
+            "cases": [],
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The keys of /timeline/, which draws no write-up's own events.
+fn site_legend() -> Vec<Value> {
+    legend_svg().into_iter().filter(|k| !k["key"].as_str().unwrap_or("").starts_with("entry")).collect()
 }
 
 /// The key to the marks of a timeline bar (decorative: the legend's words are next to it
@@ -428,6 +458,12 @@ pub fn legend_svg() -> Vec<Value> {
     one("date", &tr("legend.date"), &|s| {
         s.circle(14.0, 8.0, 4.0, "mk mk--date");
     });
+    one("entry", &tr("legend.entry"), &|s| {
+        s.circle(14.0, 8.0, 3.5, "tl-entry");
+    });
+    one("entry-range", &tr("legend.entry_range"), &|s| {
+        s.raw(r#"<rect class="tl-entry-range" x="2" y="5" width="24" height="6" rx="3"/>"#);
+    });
     out
 }
 
@@ -453,7 +489,7 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
     }
     let pad = ((d1 - d0) / 25).max(2);
     let (d0, d1) = (d0 - pad, d1 + pad);
-    let (w, h) = (640.0, 74.0);
+    let (w, h) = (480.0, 74.0);
     let sc = Scale { d0, d1, x0: 10.0, x1: w - 10.0 };
     let id = format!("case-tl-{}", c.case.slug);
     let mut desc: Vec<String> =
@@ -478,12 +514,29 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
         draw_case_bar(&mut s, c, &sc, 22.0, 14.0, &id);
     }
     for (w, event, display) in &entries {
-        let x = sc.x((w.lo + w.hi) / 2);
-        s.raw(&format!(
-            r#"<circle class="tl-entry" cx="{}" cy="42" r="3.5"><title>{}</title></circle>"#,
-            num(x),
-            svg::esc(&format!("{display}: {event}"))
-        ));
+        // A vague date is drawn as the stretch it may lie in, never as one exact day.
+        let (lo, hi) = if w.open_right {
+            (w.lo, (w.lo + (d1 - d0) / 8).min(d1))
+        } else if w.open_left {
+            ((w.hi - (d1 - d0) / 8).max(d0), w.hi)
+        } else {
+            (w.lo, w.hi)
+        };
+        let tip = svg::esc(&format!("{display}: {event}"));
+        if hi > lo {
+            let cls =
+                if w.open_left || w.open_right { "tl-entry-range tl-entry-range--open" } else { "tl-entry-range" };
+            s.raw(&format!(
+                r#"<rect class="{cls}" x="{}" y="39" width="{}" height="6" rx="3"><title>{tip}</title></rect>"#,
+                num(sc.x(lo)),
+                num((sc.x(hi) - sc.x(lo)).max(3.0)),
+            ));
+        } else {
+            s.raw(&format!(
+                r#"<circle class="tl-entry" cx="{}" cy="42" r="3.5"><title>{tip}</title></circle>"#,
+                num(sc.x(lo))
+            ));
+        }
     }
     let rows: Vec<Vec<Value>> = c
         .case
@@ -494,7 +547,32 @@ fn case_timeline(site: &Site, i: usize) -> Option<Value> {
         })
         .collect();
     let title = tr("chart.case_timeline");
-    Some(chart(&id, &title, s.finish(), None, &[&tr("table.event"), &tr("date.date")], rows))
+    let mut v = chart(&id, &title, s.finish(), None, &[&tr("table.event"), &tr("date.date")], rows);
+    v["legend"] = json!(case_legend(c, !entries.is_empty()));
+    Some(v)
+}
+
+/// The keys of the case timeline: only what this case's chart draws.
+fn case_legend(c: &SiteCase, has_entries: bool) -> Vec<Value> {
+    let inc = &c.case.incident;
+    let drawn: Vec<&str> = inc.dates().map(|(k, _)| k).collect();
+    let started = inc.started.map(|d| window(&d));
+    let vague_entry = c.case.timeline.iter().any(|t| {
+        let w = window(&t.date);
+        w.hi > w.lo || w.open_left || w.open_right
+    });
+    legend_svg()
+        .into_iter()
+        .filter(|k| match k["key"].as_str().unwrap_or("") {
+            "bar" => drawn.len() > 1,
+            "uncertain" => started.is_some_and(|w| w.hi > w.lo && !w.open_left && !w.open_right),
+            "open" => started.is_some_and(|w| w.open_left || w.open_right),
+            "date" => drawn.is_empty(),
+            "entry" => has_entries,
+            "entry-range" => vague_entry,
+            key => drawn.contains(&key),
+        })
+        .collect()
 }
 
 /// Short column heads for the 14 Enterprise tactics.
@@ -540,7 +618,7 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
         return None;
     }
     let n = catalog.tactics.len().max(1);
-    let (w, head, cell_h, gap) = (700.0, 34.0, 14.0, 3.0);
+    let (w, head, cell_h, gap) = (700.0, 36.0, 14.0, 3.0);
     let rows = cols.iter().map(Vec::len).max().unwrap_or(1);
     let h = head + rows as f64 * (cell_h + gap) + 4.0;
     let col_w = w / n as f64;
@@ -577,7 +655,7 @@ fn mini_matrix(site: &Site, i: usize) -> Option<Value> {
         let x = k as f64 * col_w;
         let cls = if v.is_empty() { "mm-head" } else { "mm-head mm-head--used" };
         s.text(x + col_w / 2.0, 14.0, "middle", cls, &tactic_abbrev(&t.shortname, &t.name));
-        s.text(x + col_w / 2.0, 27.0, "middle", "mm-tid", &t.id);
+        s.text(x + col_w / 2.0, 29.0, "middle", "mm-tid", &t.id);
         if v.is_empty() {
             s.rect(x + 2.0, head, col_w - 4.0, cell_h, "mm-empty");
         }
@@ -627,7 +705,7 @@ pub fn org_charts(site: &Site, slug: &str, cases: &[usize]) -> Value {
         let (y0, y1) =
             (years.iter().min().copied().unwrap_or(2000) - 1, years.iter().max().copied().unwrap_or(2000) + 1);
         let (d0, d1) = (day_num(ymd(y0, 1, 1)), day_num(ymd(y1, 12, 31)));
-        let (w, h) = (640.0, 64.0);
+        let (w, h) = (320.0, 64.0);
         let sc = Scale { d0, d1, x0: 10.0, x1: w - 10.0 };
         let id = format!("org-inc-{slug}");
         let mut s = Svg::new(
@@ -711,7 +789,7 @@ fn step_chart(c: &SiteCase, key: &str, latest: u64, points: &[(&PartialDate, u64
     if pts.last().map(|p| p.1) != Some(latest) {
         pts.push((None, latest, Some(&latest_figure)));
     }
-    let (w, h, left, top, bottom) = (640.0, 180.0, 70.0, 16.0, 150.0);
+    let (w, h, left, top, bottom) = (440.0, 180.0, 70.0, 16.0, 150.0);
     // Announcements evenly spaced, in order: their dates are labels, not a time scale
     // (two figures a week apart would otherwise overlap).
     let step = (w - 20.0 - left - 60.0) / (pts.len().max(2) - 1) as f64;
@@ -814,7 +892,7 @@ fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// Horizontal bars with labels and values.
 fn hbar(id: &str, title: &str, desc_unit: &str, bars: &[stats::Bar], label_w: f64) -> String {
-    let (w, row, top) = (640.0, 22.0, 6.0);
+    let (w, row, top) = (320.0, 22.0, 6.0);
     let h = top * 2.0 + row * bars.len().max(1) as f64;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(1).max(1) as f64;
     let (x0, x1) = (label_w, w - 44.0);
@@ -827,7 +905,7 @@ fn hbar(id: &str, title: &str, desc_unit: &str, bars: &[stats::Bar], label_w: f6
     s.line(x0, 0.0, x0, h, "axis");
     for (k, b) in bars.iter().enumerate() {
         let y = top + k as f64 * row;
-        s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, (label_w / 7.0) as usize));
+        s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, (label_w / 7.6) as usize));
         let bw = (b.value as f64 / max) * (x1 - x0);
         s.rect(x0, y + 3.0, bw, row - 6.0, "bar");
         s.text(x0 + bw + 6.0, y + row / 2.0 + 4.0, "start", "value-label", &group_digits(b.value as i128));
@@ -868,9 +946,13 @@ fn days_value(d: f64) -> Value {
     }
 }
 
-/// A box plot (quartiles, median, min/max whiskers) over the cases' dots.
+/// Fewer values than this get dots and their median, no box.
+const BOX_MIN: usize = 20;
+
+/// A box plot (quartiles, median, min/max whiskers) over the cases' dots; dots alone
+/// below [`BOX_MIN`] values.
 fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> String {
-    let (w, h, x0, x1) = (640.0, 120.0, 20.0, 620.0);
+    let (w, h, x0, x1) = (320.0, 120.0, 16.0, 304.0);
     let Some(sum) = st.summary else {
         let mut s = Svg::new(id, "boxplot", w, 40.0, title, &trf("chart.no_span", &[("what", what.to_string())]));
         s.text(w / 2.0, 24.0, "middle", "tick-label", &tr("chart.no_figures"));
@@ -899,18 +981,31 @@ fn box_plot(site: &Site, id: &str, title: &str, what: &str, st: &SpanStats) -> S
     }
     s.text(x1, 108.0 + 10.0, "end", "tick-label", &tr("chart.days_axis"));
     s.line(x0, 92.0, x1, 92.0, "axis");
-    // Whiskers, box, median.
-    s.line(x(sum.min), 32.0, x(sum.q1), 32.0, "whisker");
-    s.line(x(sum.q3), 32.0, x(sum.max), 32.0, "whisker");
-    s.line(x(sum.min), 24.0, x(sum.min), 40.0, "whisker");
-    s.line(x(sum.max), 24.0, x(sum.max), 40.0, "whisker");
-    s.rect(x(sum.q1), 20.0, (x(sum.q3) - x(sum.q1)).max(1.0), 24.0, "box");
-    s.line(x(sum.median), 18.0, x(sum.median), 46.0, "median");
+    // Quartiles of a handful of values mislead: below BOX_MIN values, the dots alone
+    // (larger, with the median marked) tell it.
+    let boxed = sum.n >= BOX_MIN;
+    if boxed {
+        s.line(x(sum.min), 32.0, x(sum.q1), 32.0, "whisker");
+        s.line(x(sum.q3), 32.0, x(sum.max), 32.0, "whisker");
+        s.line(x(sum.min), 24.0, x(sum.min), 40.0, "whisker");
+        s.line(x(sum.max), 24.0, x(sum.max), 40.0, "whisker");
+        s.rect(x(sum.q1), 20.0, (x(sum.q3) - x(sum.q1)).max(1.0), 24.0, "box");
+        s.line(x(sum.median), 18.0, x(sum.median), 46.0, "median");
+    } else {
+        s.line(x(sum.median), 30.0, x(sum.median), 88.0, "median");
+        s.text(
+            x(sum.median),
+            24.0,
+            "middle",
+            "tick-label",
+            &format!("median {}", group_digits(sum.median.round() as i128)),
+        );
+    }
     // One dot per case, rows alternating so equal values stay visible; past
     // MAX_LISTED cases the box alone says it (thousands of dots are one smear).
     let dots = if st.included.len() <= MAX_LISTED { st.included.as_slice() } else { &[] };
     for (k, e) in dots.iter().enumerate() {
-        let y = 62.0 + (k % 3) as f64 * 9.0;
+        let y = if boxed { 62.0 + (k % 3) as f64 * 9.0 } else { 50.0 + (k % 4) as f64 * 10.0 };
         s.raw(&format!(
             r#"<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>"#,
             num(x(f64::from(e.span.days))),
@@ -981,16 +1076,18 @@ fn span_section(site: &Site, id: &str, title: &str, what: &str, ends: (&str, &st
     v
 }
 
-/// Dots on a log scale: how many were affected, per case.
+/// Dots on a log scale: how many were affected, per case. One panel, with its own axis,
+/// per unit (people, records, accounts, organizations): never two units on one axis.
 fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
-    let (w, row, top, label_w) = (640.0, 22.0, 6.0, 190.0);
-    let h = top + row * rows.len().max(1) as f64 + 30.0;
+    let (w, row, head, axis_h, label_w) = (320.0, 22.0, 26.0, 30.0, 130.0);
+    let units = ["people", "records", "accounts", "organizations"];
+    let groups: Vec<(&str, Vec<&stats::Affected>)> = units
+        .iter()
+        .map(|&u| (u, rows.iter().filter(|r| r.key == u).collect::<Vec<_>>()))
+        .filter(|(_, g)| !g.is_empty())
+        .collect();
+    let h = groups.iter().map(|(_, g)| head + row * g.len() as f64 + axis_h).sum::<f64>().max(40.0);
     let id = "chart-affected";
-    let lo = rows.iter().map(|r| r.value).min().unwrap_or(1).max(1) as f64;
-    let hi = rows.iter().map(|r| r.value).max().unwrap_or(10).max(10) as f64;
-    let (e0, e1) = (lo.log10().floor() as i32, (hi.log10().ceil() as i32).max(lo.log10().floor() as i32 + 1));
-    let (x0, x1) = (label_w, w - 70.0);
-    let x = |v: f64| x0 + ((v.max(1.0).log10() - f64::from(e0)) / f64::from(e1 - e0)) * (x1 - x0);
     let desc = rows
         .iter()
         .map(|r| {
@@ -1000,30 +1097,35 @@ fn log_dots(site: &Site, rows: &[stats::Affected]) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     let mut s = Svg::new(id, "logdots", w, h, &tr("chart.affected_svg"), &format!("{desc}."));
-    let bottom = top + row * rows.len().max(1) as f64;
-    for e in e0..=e1 {
-        let v = 10f64.powi(e);
-        s.line(x(v), 0.0, x(v), bottom, "grid");
-        s.text(x(v), bottom + 16.0, "middle", "tick-label", &short_number(v));
-    }
-    s.line(x0, bottom, x1, bottom, "axis");
-    for (k, r) in rows.iter().enumerate() {
-        let y = top + k as f64 * row + row / 2.0;
-        let c = &site.cases[r.case];
-        let label = c.terms[Kind::Organizations.index()]
-            .first()
-            .map(|&t| site.taxonomy(Kind::Organizations).terms[t].name.clone())
-            .unwrap_or_else(|| c.case.title.clone());
-        s.text(x0 - 8.0, y + 4.0, "end", "bar-label", &truncate(&format!("{label} {}", c.happened.year), 26));
-        s.line(x0, y, x(r.value as f64), y, "stem");
-        s.circle(x(r.value as f64), y, 5.0, &format!("dot dot--{}", r.key));
-        s.text(
-            x(r.value as f64) + 9.0,
-            y + 4.0,
-            "start",
-            "value-label",
-            &format!("{} {}", short_number(r.value as f64), tr(&format!("impact_word.{}", r.key))),
-        );
+    let (x0, x1) = (label_w, w - 70.0);
+    let mut top = 0.0;
+    for (unit, g) in &groups {
+        let lo = g.iter().map(|r| r.value).min().unwrap_or(1).max(1) as f64;
+        let hi = g.iter().map(|r| r.value).max().unwrap_or(10).max(10) as f64;
+        let (e0, e1) = (lo.log10().floor() as i32, (hi.log10().ceil() as i32).max(lo.log10().floor() as i32 + 1));
+        let x = |v: f64| x0 + ((v.max(1.0).log10() - f64::from(e0)) / f64::from(e1 - e0)) * (x1 - x0);
+        s.text(0.0, top + head - 8.0, "start", "group-label", &tr(&format!("chart.affected_{unit}")));
+        let body = top + head;
+        let bottom = body + row * g.len() as f64;
+        for e in e0..=e1 {
+            let v = 10f64.powi(e);
+            s.line(x(v), body, x(v), bottom, "grid");
+            s.text(x(v), bottom + 16.0, "middle", "tick-label", &short_number(v));
+        }
+        s.line(x0, bottom, x1, bottom, "axis");
+        for (k, r) in g.iter().enumerate() {
+            let y = body + k as f64 * row + row / 2.0;
+            let c = &site.cases[r.case];
+            let label = c.terms[Kind::Organizations.index()]
+                .first()
+                .map(|&t| site.taxonomy(Kind::Organizations).terms[t].name.clone())
+                .unwrap_or_else(|| c.case.title.clone());
+            s.text(x0 - 8.0, y + 4.0, "end", "bar-label", &truncate(&format!("{label} {}", c.happened.year), 16));
+            s.line(x0, y, x(r.value as f64), y, "stem");
+            s.circle(x(r.value as f64), y, 5.0, &format!("dot dot--{}", r.key));
+            s.text(x(r.value as f64) + 9.0, y + 4.0, "start", "value-label", &short_number(r.value as f64));
+        }
+        top = bottom + axis_h;
     }
     s.finish()
 }
@@ -1042,14 +1144,14 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
         &tr("chart.per_sector"),
         &tr("taxonomy_one.sectors"),
         stats::per_term(site, Kind::Sectors),
-        200.0,
+        130.0,
     );
     let per_country = bars(
         "chart-countries",
         &tr("chart.per_country"),
         &tr("taxonomy_one.countries"),
         stats::per_term(site, Kind::Countries),
-        200.0,
+        130.0,
     );
 
     let affected = stats::affected(site);
@@ -1153,7 +1255,7 @@ pub fn statistics(site: &Site, counts: &BTreeMap<(String, String), usize>) -> Va
 
 /// Horizontal bars in groups, each under a heading row.
 fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> String {
-    let (w, row, head, top, label_w) = (640.0, 20.0, 24.0, 4.0, 320.0);
+    let (w, row, head, top, label_w) = (560.0, 20.0, 24.0, 4.0, 280.0);
     let n_bars: usize = groups.iter().map(|g| g.1.len()).sum();
     let h = top * 2.0 + head * groups.len() as f64 + row * n_bars.max(1) as f64;
     let max = groups.iter().flat_map(|g| g.1.iter()).map(|b| b.value).max().unwrap_or(1).max(1) as f64;
@@ -1182,7 +1284,7 @@ fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> Stri
         s.line(0.0, y + head - 2.0, w - 40.0, y + head - 2.0, "grid");
         y += head;
         for b in bars.iter() {
-            s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, 44));
+            s.text(x0 - 8.0, y + row / 2.0 + 4.0, "end", "bar-label", &truncate(&b.label, 38));
             let bw = (b.value as f64 / max) * (x1 - x0);
             s.rect(x0, y + 3.0, bw, row - 6.0, "bar");
             s.text(x0 + bw + 6.0, y + row / 2.0 + 4.0, "start", "value-label", &group_digits(b.value as i128));
@@ -1193,8 +1295,9 @@ fn grouped_hbar(id: &str, title: &str, groups: &[(&str, &[stats::Bar])]) -> Stri
 }
 
 /// Heat legend for the matrix: `[{level, label}]`.
-pub fn heat_legend() -> Value {
-    json!(stats::HEAT_LEGEND.iter().map(|(l, t)| json!({"level": l, "label": t})).collect::<Vec<_>>())
+pub fn heat_legend(counts: &BTreeMap<(String, String), usize>) -> Value {
+    let scale = stats::HeatScale::from_counts(counts.values().copied());
+    json!(scale.legend().iter().map(|(l, t)| json!({"level": l, "label": t})).collect::<Vec<_>>())
 }
 
 #[cfg(test)]

@@ -8,20 +8,57 @@ use crate::parse::date::{Bound, PartialDate, Precision, Qualifier, Span};
 use crate::resolve::Site;
 use crate::urls::{self, Kind};
 
-/// Heat level of a matrix cell, 0 (unused) to 4, by fixed thresholds so the legend
-/// means the same on every site: 1, 2–4, 5–9, 10 or more cases.
-pub fn heat_level(count: usize) -> u8 {
-    match count {
-        0 => 0,
-        1 => 1,
-        2..=4 => 2,
-        5..=9 => 3,
-        _ => 4,
-    }
+/// Heat levels of matrix cells, 0 (unused) to 4, from the site's own counts: the
+/// lower quartile, median and upper quartile of the used cells split them (up to four
+/// distinct counts, one level each), so a site of six cases and one of ten thousand
+/// both use the scale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeatScale {
+    /// Highest count of each level but the last, rising, without repeats.
+    breaks: Vec<usize>,
+    min: usize,
+    max: usize,
 }
 
-/// The legend of [`heat_level`]: (level, label).
-pub const HEAT_LEGEND: [(u8, &str); 4] = [(1, "1"), (2, "2–4"), (3, "5–9"), (4, "10+")];
+impl HeatScale {
+    pub fn from_counts(counts: impl IntoIterator<Item = usize>) -> HeatScale {
+        let mut v: Vec<usize> = counts.into_iter().filter(|&n| n > 0).collect();
+        v.sort_unstable();
+        let (min, max) = (v.first().copied().unwrap_or(0), v.last().copied().unwrap_or(0));
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        let mut distinct = v.clone();
+        distinct.dedup();
+        // Four values or fewer: one bin each (quartiles would merge them).
+        let mut breaks: Vec<usize> = if distinct.len() <= 4 { distinct } else { vec![q(0.25), q(0.5), q(0.75)] };
+        breaks.dedup();
+        breaks.retain(|&b| b < max);
+        HeatScale { breaks, min, max }
+    }
+
+    pub fn level(&self, count: usize) -> u8 {
+        if count == 0 {
+            return 0;
+        }
+        let above = self.breaks.iter().filter(|&&b| count > b).count();
+        // Fewer bins than four: the top one is still the darkest.
+        (4 - self.breaks.len() + above) as u8
+    }
+
+    /// (level, label) of each level some count falls in: `1`, `2–4`, `5+`.
+    pub fn legend(&self) -> Vec<(u8, String)> {
+        if self.max == 0 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut lo = self.min;
+        for &b in self.breaks.iter().chain(std::iter::once(&self.max)) {
+            let label = if lo == b { lo.to_string() } else { format!("{lo}–{b}") };
+            out.push((self.level(b), label));
+            lo = b + 1;
+        }
+        out
+    }
+}
 
 /// Five-number summary of a sample, in days.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -339,8 +376,24 @@ mod tests {
     }
 
     #[test]
-    fn heat_levels_follow_the_legend() {
-        let levels: Vec<u8> = [0, 1, 2, 4, 5, 9, 10, 99].iter().map(|&n| heat_level(n)).collect();
-        assert_eq!(levels, [0, 1, 2, 2, 3, 3, 4, 4]);
+    fn heat_bins_are_quartiles_of_the_data() {
+        // Mostly single uses: 1 | 2 | 3 | 4–9.
+        let scale = HeatScale::from_counts([1, 1, 1, 1, 1, 2, 2, 3, 9, 4, 0]);
+        let legend = scale.legend();
+        let labels: Vec<(u8, &str)> = legend.iter().map(|(l, t)| (*l, t.as_str())).collect();
+        assert_eq!(labels, [(1, "1"), (2, "2"), (3, "3"), (4, "4–9")]);
+        assert_eq!([0, 1, 2, 3, 9].map(|n| scale.level(n)), [0, 1, 2, 3, 4]);
+        // Few distinct counts: one level each.
+        let few = HeatScale::from_counts([1, 1, 1, 1, 1, 1, 2, 3]);
+        assert_eq!([1, 2, 3].map(|n| few.level(n)), [2, 3, 4]);
+        // A wide spread uses all four.
+        let wide = HeatScale::from_counts(1..=100);
+        assert_eq!(
+            wide.legend().iter().map(|l| l.1.as_str()).collect::<Vec<_>>(),
+            ["1–26", "27–51", "52–75", "76–100"]
+        );
+        // One value: one bin, the darkest.
+        assert_eq!(HeatScale::from_counts([5, 5]).legend(), [(4, "5".to_string())]);
+        assert!(HeatScale::from_counts([]).legend().is_empty());
     }
 }

@@ -36,17 +36,21 @@ pub struct Svg {
 }
 
 impl Svg {
-    /// An `<svg>` of `width` x `height` user units, scaled by CSS (`width: 100%`).
+    /// An `<svg>` of `width` x `height` user units, scaled by CSS (`width: 100%`) but
+    /// never below its own size, so its text stays as large as drawn (at least 11 px) on
+    /// a phone, where the chart's box scrolls instead; nor past half as large again.
     /// `id` prefixes the ids of the title and description; `title` names the chart and
     /// `desc` says what it shows in words (both read by screen readers).
     pub fn new(id: &str, class: &str, width: f64, height: f64, title: &str, desc: &str) -> Svg {
         let mut out = String::with_capacity(2048);
         let _ = write!(
             out,
-            r#"<svg class="chart-svg {}" viewBox="0 0 {} {}" role="img" aria-labelledby="{id}-t {id}-d" focusable="false" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+            r#"<svg class="chart-svg {}" viewBox="0 0 {} {}" style="min-width:{}px;max-width:{}px" role="img" aria-labelledby="{id}-t {id}-d" focusable="false" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
             esc(class),
             num(width),
             num(height),
+            num(width),
+            num(width * 1.5),
             esc(title),
             esc(desc)
         );
