@@ -1,6 +1,7 @@
 //! The engine `serve` keeps warm against `casebook build` from nothing: after every edit of
 //! a random sequence, the site held in memory is, file for file and byte for byte, what a
-//! fresh build of the same files writes, and nothing else.
+//! fresh build of the same files writes, and nothing else. So is what a build with the
+//! build cache writes over its previous output.
 //!
 //! CI runs a fixed seed; `CASEBOOK_ENGINE_CASES=500 cargo test --test engine` runs longer.
 
@@ -252,8 +253,20 @@ fn fresh_build(root: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
     if report.diagnostics.has_errors() {
         return None;
     }
+    Some(tree(&dest))
+}
+
+/// What `casebook build` writes over its last output with the build cache.
+/// Also why the cache was not used, if it was not.
+fn cached_build(root: &Path, dest: &Path) -> (Option<BTreeMap<String, Vec<u8>>>, Option<String>) {
+    let report = engine::run(&Options { cache: true, ..options(root, Some(dest)) }, false);
+    let files = (!report.diagnostics.has_errors()).then(|| tree(dest));
+    (files, report.cache)
+}
+
+fn tree(dest: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
-    for e in walkdir::WalkDir::new(&dest) {
+    for e in walkdir::WalkDir::new(dest) {
         let e = e.unwrap();
         if e.file_type().is_file() {
             let rel = e.path().strip_prefix(&dest).unwrap().to_string_lossy().replace('\\', "/");
@@ -262,7 +275,7 @@ fn fresh_build(root: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
             }
         }
     }
-    Some(files)
+    files
 }
 
 fn held(memory: &Memory) -> BTreeMap<String, Vec<u8>> {
@@ -289,7 +302,10 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
     let first = engine.run(&opts, false, Target::Memory(&memory));
     prop_assert!(!first.diagnostics.has_errors(), "{:?}", first.diagnostics.items);
     let mut last_good = held(&memory);
+    let cached_out = tempfile::tempdir().unwrap();
+    let cached_dest = cached_out.path().join("public");
     let cold = fresh_build(site.root());
+    prop_assert!(cached_build(site.root(), &cached_dest).0 == cold, "a first cached build differs from a fresh one");
     prop_assert!(cold.as_ref() == Some(&last_good), "the first run differs from a fresh build");
     for (n, edit) in edits.iter().enumerate() {
         site.apply(edit);
@@ -300,6 +316,15 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
                 prop_assert!(!report.diagnostics.has_errors(), "step {n} {edit:?}: {:?}", report.diagnostics.items);
                 if let Some(d) = diff(&now, &cold) {
                     return Err(TestCaseError::fail(format!("after step {n} ({edit:?}) of {edits:?}: {d}")));
+                }
+                let (cached, note) = cached_build(site.root(), &cached_dest);
+                // Only a template edit makes the cache untrusted.
+                prop_assert!(
+                    note.as_ref().is_none_or(|n| matches!(edit, Edit::Template(_)) && n.contains("theme")),
+                    "step {n} {edit:?}: {note:?}"
+                );
+                if let Some(d) = diff(&cached.unwrap_or_default(), &cold) {
+                    return Err(TestCaseError::fail(format!("cached build, step {n} ({edit:?}) of {edits:?}: {d}")));
                 }
                 last_good = now;
             }

@@ -109,21 +109,17 @@ pub enum Refused {
 
 /// The output path a request path names: `/cases/x/` -> `cases/x/index.html`.
 pub fn output_key(path: &str) -> Result<String, Refused> {
+    // Every `%` must start a valid escape: `%+2` or `%zz` is refused, not guessed at.
     let bytes = path.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or(Refused::BadPath)?;
-            let s = std::str::from_utf8(hex).map_err(|_| Refused::BadPath)?;
-            decoded.push(u8::from_str_radix(s, 16).map_err(|_| Refused::BadPath)?);
-            i += 3;
-        } else {
-            decoded.push(bytes[i]);
-            i += 1;
-        }
+    let valid = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'%')
+        .all(|(i, _)| bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)));
+    if !valid {
+        return Err(Refused::BadPath);
     }
-    let decoded = String::from_utf8(decoded).map_err(|_| Refused::BadPath)?;
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| Refused::BadPath)?;
     if decoded.contains(['\\', '\0']) {
         return Err(Refused::BadPath);
     }
@@ -289,6 +285,8 @@ mod tests {
             "/%00",
             "/%zz",
             "/%c3",
+            "/%+2",
+            "/%2",
             "/C:/Windows",
         ] {
             assert_eq!(output_key(bad), Err(Refused::BadPath), "{bad}");
