@@ -5,7 +5,8 @@
 #
 # For each N: generate N cases with `examples/gen_cases.rs` into $BENCH_DIR (cached by N
 # and generator version), build them with the release `casebook build` twice (cold, then
-# warm page cache), and, where `hugo` is on PATH and N <= $HUGO_MAX, build the same corpus
+# warm page cache) without the build cache, then with it after one added case, one edited
+# case and a changed site title, and, where `hugo` is on PATH and N <= $HUGO_MAX, build the same corpus
 # converted for Hugo (skeleton in bench/hugo/) twice the same way. Wall time, user+sys
 # CPU time and peak RSS come from GNU time (`/usr/bin/time -v`). Prints a table and
 # writes it to bench/RESULTS.md (or $RESULTS).
@@ -67,7 +68,8 @@ ROWS=$(mktemp)
 STAGES=$(mktemp)
 RATIOS=$(mktemp)
 GENS=$(mktemp)
-trap 'rm -f "$ROWS" "$STAGES" "$RATIOS" "$GENS"' EXIT
+WARM=$(mktemp)
+trap 'rm -f "$ROWS" "$STAGES" "$RATIOS" "$GENS" "$WARM"' EXIT
 
 for N in "${SIZES[@]}"; do
   CORPUS=$BENCH_DIR/v$GEN_VERSION-$N
@@ -104,7 +106,7 @@ for N in "${SIZES[@]}"; do
   for run in 1 2; do
     OUT=$CORPUS/out-casebook-$run
     echo "casebook build, $N cases, run $run ..." >&2
-    measure "$M" "$CASEBOOK" build --root "$SITE" --output "$OUT" --timings
+    measure "$M" "$CASEBOOK" build --no-cache --root "$SITE" --output "$OUT" --timings
     if [ $run -eq 2 ]; then
       # "    load: 12 ms (80 MB resident after)" lines from --timings.
       stages=$(awk '/^ *[a-z]+: [0-9]+ ms/ { sub(/^ +/, ""); sub(/ resident after/, ""); printf "%s%s", sep, $0; sep = ", " }' "$M.stderr")
@@ -119,6 +121,40 @@ for N in "${SIZES[@]}"; do
   load=$(paste -sd/ "$M.load")
   echo "| $N | Casebook | $cw1 | $cw2 | $cc2 | $cm1 | $cm2 | $pages | $files | $mb | $load |" >>"$ROWS"
   rm -f "$M" "$M.stderr" "$M.load"
+
+  # The build cache, as CI uses it: one build fills it, then one edit and a build, each
+  # timed, each undone after. Warm figures sit beside run 2's cold one (no cache).
+  W=$(mktemp)
+  WOUT=$CORPUS/out-casebook-cached
+  CACHE_DIR=$SITE/.casebook-cache
+  rm -rf "$CACHE_DIR" "$WOUT"
+  echo "casebook build with the cache, $N cases: filling it ..." >&2
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
+  first=$(ls "$SITE/content/cases" | head -n 1)
+  cp "$SITE/content/cases/$first" "$CORPUS/edited.orig"
+  cp "$SITE/site.toml" "$CORPUS/site.toml.orig"
+  echo "casebook build with the cache, $N cases: one case added ..." >&2
+  sed 's/^title = .*/title = "A case added for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/zz-added.md"
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
+  rm "$SITE/content/cases/zz-added.md"
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
+  echo "casebook build with the cache, $N cases: one case edited ..." >&2
+  sed 's/^title = .*/title = "A title edited for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/$first"
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
+  cp "$CORPUS/edited.orig" "$SITE/content/cases/$first"
+  echo "casebook build with the cache, $N cases: site.toml title changed ..." >&2
+  sed 's/^title = .*/title = "Renamed for the benchmark"/' "$CORPUS/site.toml.orig" >"$SITE/site.toml"
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
+  cp "$CORPUS/site.toml.orig" "$SITE/site.toml"
+  grep -q "Renamed for the benchmark" "$WOUT/index.html" || { echo "the title change did not reach the home page" >&2; exit 1; }
+  rm -rf "$CACHE_DIR" "$WOUT"
+  row="| $N | $cw2 s, $cm2 MB"
+  for line in 2 4 5; do
+    read -r ww wc wm < <(sed -n ${line}p "$W")
+    row="$row | $ww s ($(awk -v a="$ww" -v b="$cw2" 'BEGIN { printf "%.2f", a / b }') of cold), $wm MB"
+  done
+  echo "$row |" >>"$WARM"
+  rm -f "$W" "$W.stderr" "$W.load"
 
   if [ -n "$HUGO" ] && [ "$N" -le "$HUGO_MAX" ]; then
     rm -rf "$HSITE/layouts"
@@ -167,6 +203,14 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo "| ---: | ---: | ---: | ---: |"
     cat "$RATIOS"
   fi
+  echo
+  echo "The build cache (\`[build] cache\`): a build after one change, with the cache a build"
+  echo "of the unchanged site filled, beside run 2 above (\`--no-cache\`). Wall seconds (and"
+  echo "the fraction of the cold build), peak RSS:"
+  echo
+  echo "| cases | cold, no cache | one case added | one case edited | site.toml title changed |"
+  echo "| ---: | --- | --- | --- | --- |"
+  cat "$WARM"
   echo
   echo "Casebook stages, run 2 (\`casebook build --timings\`):"
   echo

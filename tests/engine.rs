@@ -269,7 +269,7 @@ fn tree(dest: &Path) -> BTreeMap<String, Vec<u8>> {
     for e in walkdir::WalkDir::new(dest) {
         let e = e.unwrap();
         if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(&dest).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = e.path().strip_prefix(dest).unwrap().to_string_lossy().replace('\\', "/");
             if rel != casebook::write::MARKER {
                 files.insert(rel, fs::read(e.path()).unwrap());
             }
