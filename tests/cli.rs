@@ -128,7 +128,7 @@ fn init_writes_a_publishable_site_and_says_what_to_do_next() {
         "actions/configure-pages@".to_string(),
         "actions/deploy-pages@".to_string(),
         "cancel-in-progress: false".to_string(),
-        "path: .casebook-cache".to_string(),
+        "            .casebook-cache\n            public\n".to_string(),
     ] {
         assert!(workflow.contains(&needed), "the site's workflow lacks {needed:?}");
     }

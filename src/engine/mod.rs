@@ -319,8 +319,13 @@ impl Engine {
             },
             _ => memo::Memo::default(),
         };
+        // Whole seconds: an output restored from an archive (a CI cache) keeps no more.
         let intact = |path: &str, f: &memo::FileState| {
-            disk_cache.as_ref().is_some_and(|(_, out)| cache::stat(&out.join(path)) == Some((f.size, f.mtime)))
+            let seconds = |ns: i128| ns.div_euclid(1_000_000_000);
+            disk_cache.as_ref().is_some_and(|(_, out)| {
+                cache::stat(&out.join(path))
+                    .is_some_and(|(size, mtime)| size == f.size && seconds(mtime) == seconds(f.mtime))
+            })
         };
         let memo = memo::Run::new(&before, templates, &seen, disk_cache.as_ref().map(|_| &intact as &memo::Intact));
         let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
