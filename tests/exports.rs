@@ -168,6 +168,61 @@ fn cases_json_matches_its_schema_and_lists_the_published_cases() {
     assert!(values.contains(&"http://evil.example.com/a?b=c&d='e'"));
 }
 
+/// Validates a document against a schema with python `jsonschema` (draft 2020-12, with
+/// format checking: dates, URIs), printing every error.
+const VALIDATE_SCHEMA: &str = r#"
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1], encoding="utf-8"))
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
+cls = jsonschema.validators.validator_for(schema)
+assert cls is jsonschema.Draft202012Validator, cls
+cls.check_schema(schema)
+checker = cls.FORMAT_CHECKER
+for f in ("date", "uri", "uri-reference"):
+    assert f in checker.checkers, f"jsonschema cannot check format {f}: pip install 'jsonschema[format-nongpl]'"
+errors = sorted(cls(schema, format_checker=checker).iter_errors(doc), key=lambda e: list(e.absolute_path))
+for e in errors:
+    print("/".join(map(str, e.absolute_path)), e.message)
+sys.exit(1 if errors else 0)
+"#;
+
+#[test]
+fn cases_json_validates_against_the_published_schema() {
+    if !python_has("jsonschema", "jsonschema[format-nongpl]") {
+        return;
+    }
+    let b = built();
+    let api = json(&b.out, "api/cases.json");
+    // The document names its schema, and the site publishes it there.
+    assert_eq!(api["$schema"], "https://cases.example.org/api/cases.schema.json");
+    let published = std::fs::read(b.out.join("api/cases.schema.json")).unwrap();
+    let source = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/cases.schema.json")).unwrap();
+    assert!(published == source, "the published schema is schema/cases.schema.json");
+    let schema_path = b.out.join("api/cases.schema.json");
+    python(VALIDATE_SCHEMA, &[&schema_path, &b.out.join("api/cases.json")]);
+
+    // Strict: an unknown key, a bad date, a relative permalink or a bad enum fails.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut doc = api.clone();
+        edit(&mut doc);
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let out = Command::new("python3").arg("-c").arg(VALIDATE_SCHEMA).arg(&schema_path).arg(&path).output().unwrap();
+        assert!(!out.status.success(), "{name} must not validate");
+    };
+    bad("extra.json", &|d| d["cases"][0]["extra"] = Value::from(1));
+    bad("date.json", &|d| d["cases"][0]["date"] = Value::from("2025-02-30"));
+    bad("permalink.json", &|d| d["cases"][0]["permalink"] = Value::from("cases/x/"));
+    bad("tlp.json", &|d| d["cases"][0]["tlp"] = Value::from("white"));
+    bad("country.json", &|d| d["cases"][0]["incident"]["countries"] = serde_json::json!(["jp"]));
+    bad("reference.json", &|d| {
+        d["cases"][0]["references"] =
+            serde_json::json!([{"url": "ftp://x", "title": null, "publisher": null, "date": null, "lang": null}])
+    });
+}
+
 // ---------------------------------------------------------------- layers
 
 fn check_layer_header(layer: &Value, path: &str) {
