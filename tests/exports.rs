@@ -529,6 +529,45 @@ fn rebuilds_are_byte_identical() {
     }
 }
 
+/// Loads layers with mitreattack-python's layer loader, then gives each name to openpyxl
+/// as a sheet title, as its Excel export does (that export itself needs MITRE's STIX
+/// data, which cannot be downloaded here): openpyxl raises on a forbidden character and
+/// warns past 31 characters, and warnings are errors here.
+const LOAD_LAYERS: &str = r#"
+import sys, warnings
+warnings.simplefilter("error")
+from mitreattack.navlayers import Layer
+import openpyxl
+for path in sys.argv[1:]:
+    layer = Layer()
+    layer.from_file(path)
+    name = layer.layer.name
+    assert layer.layer.techniques, path
+    openpyxl.Workbook().active.title = name
+    assert 0 < len(name.encode("utf-16-le")) // 2 <= 31, name
+    print("ok", name)
+"#;
+
+#[test]
+fn layers_load_in_mitreattack_python_and_name_a_sheet() {
+    if !python_has("mitreattack.navlayers", "mitreattack-python") {
+        return;
+    }
+    let b = built();
+    let mut paths = vec![b.out.join("attack-layer.json")];
+    paths.extend(PUBLISHED.iter().map(|s| b.out.join(format!("cases/{s}/attack-layer.json"))));
+    let args: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let text = python(LOAD_LAYERS, &args);
+    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), paths.len(), "{text}");
+    // The fixture's title has a colon and runs past 31 characters; the layer keeps it whole
+    // in its metadata.
+    let ntt = json(&b.out, "cases/ntt-communications-2025/attack-layer.json");
+    assert_eq!(ntt["name"], "NTT Communications contract…");
+    assert!(ntt["metadata"].as_array().unwrap().iter().any(
+        |m| m["name"] == "Title" && m["value"] == "NTT Communications: contract data of 17,891 business customers"
+    ));
+}
+
 // ---------------------------------------------------------------- STIX versioning
 
 const SKIP_PYTHON: &str = "CASEBOOK_SKIP_PYTHON_LIBS";
