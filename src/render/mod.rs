@@ -10,6 +10,7 @@ pub mod defang;
 pub mod exports;
 pub mod filters;
 pub mod search;
+pub mod sitemap;
 pub mod views;
 
 use rayon::prelude::*;
@@ -868,7 +869,8 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
     run(tera, "atom.xml", &ctx, "atom.xml")
 }
 
-fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Result<OutputFile, Diagnostic> {
+/// `sitemap.xml`, or past [`sitemap::MAX_URLS`] an index and its numbered parts.
+fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Vec<Result<OutputFile, Diagnostic>> {
     let urls: Vec<Value> = jobs
         .iter()
         .filter(|j| !matches!(j, Job::NotFound))
@@ -880,10 +882,15 @@ fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Result<Ou
             json!({"permalink": urls::permalink(&site.config.base_url, &j.url(site)), "lastmod": lastmod})
         })
         .collect();
-    let mut ctx = Context::new();
-    ctx.insert("site", &shared.site);
-    ctx.insert("urls", &urls);
-    run(tera, "sitemap.xml", &ctx, "sitemap.xml")
+    let parts = sitemap::parts(urls, sitemap::MAX_URLS);
+    let mut files: Vec<Result<OutputFile, Diagnostic>> = sitemap::index(site, &parts).map(Ok).into_iter().collect();
+    for (url, urls) in &parts {
+        let mut ctx = Context::new();
+        ctx.insert("site", &shared.site);
+        ctx.insert("urls", urls);
+        files.push(run(tera, "sitemap.xml", &ctx, url));
+    }
+    files
 }
 
 fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
@@ -1000,7 +1007,7 @@ fn tail(
         // What shows every case at once: feeds, sitemap, exports, the search index.
         let start = std::time::Instant::now();
         out(feed(site, tera, shared));
-        out(sitemap(site, tera, shared, &self::jobs(site)));
+        sitemap(site, tera, shared, &self::jobs(site)).into_iter().for_each(out);
         profile.add(Profile::FEEDS, start);
         let start = std::time::Instant::now();
         exports::render_each(site, &|f| out(Ok(f)), stream);
