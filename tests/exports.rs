@@ -692,3 +692,18 @@ Body.
         python(VERSIONING, &[&before.join(&path), &after.join(&path)]);
     }
 }
+
+#[test]
+fn actor_pages_link_to_their_attack_group() {
+    let b = built();
+    let group = "https://attack.mitre.org/groups/G0016";
+    // By id (shown under the group's name) and by alias.
+    for page in ["actors/apt29/index.html", "actors/cozy-bear/index.html"] {
+        let html = std::fs::read_to_string(b.out.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        let doc = scraper::Html::parse_document(&html);
+        let links = scraper::Selector::parse("a[href]").unwrap();
+        assert!(doc.select(&links).any(|a| a.value().attr("href") == Some(group)), "{page} does not link to {group}");
+    }
+    let html = std::fs::read_to_string(b.out.join("actors/crimson-otter/index.html")).unwrap();
+    assert!(!html.contains("attack.mitre.org/groups/"), "an actor ATT&CK does not know links to no group");
+}

@@ -770,7 +770,13 @@ fn render_term(
                 "page",
                 &page_meta(site, url, "term", &format!("{}: {}", kind.singular(), term.name), None, None),
             );
-            ctx.insert("term", &json!({"name": term.name, "url": url, "count": term.cases.len()}));
+            // An actor ATT&CK knows (by group id, name or alias) links to its group.
+            let group = (kind == Kind::Actors).then(|| catalog.group_of_actor(&term.name)).flatten();
+            let attack_group = group.map(|g| json!({"id": g.id, "name": g.name, "url": g.url}));
+            ctx.insert(
+                "term",
+                &json!({"name": term.name, "url": url, "count": term.cases.len(), "attack_group": attack_group}),
+            );
             insert_cards(&mut ctx, site, tera, shared, "term.html", &term.cases, url, 2)?;
             "term.html"
         }
