@@ -151,9 +151,14 @@ impl Doc {
 
     /// Its distinct terms with their field bits, sorted, in one buffer.
     fn terms(&self) -> DocTerms {
-        let mut terms: HashMap<Cow<str>, u8> = HashMap::new();
+        // Distinct words first, then each stemmed once (a body repeats its words).
+        let mut words: HashMap<(&str, bool), u8> = HashMap::new();
         for (text, bit) in [(&self.title, TITLE), (&self.meta, META), (&self.body, BODY)] {
-            for_each_term(text, |t| *terms.entry(t).or_insert(0) |= bit);
+            for_each_word(text, |w, cjk| *words.entry((w, cjk)).or_insert(0) |= bit);
+        }
+        let mut terms: HashMap<Cow<str>, u8> = HashMap::with_capacity(words.len());
+        for ((w, cjk), bits) in words {
+            *terms.entry(if cjk { Cow::Borrowed(w) } else { term_of(w) }).or_insert(0) |= bits;
         }
         let mut sorted: Vec<(Cow<str>, u8)> = terms.into_iter().collect();
         sorted.sort_unstable();
@@ -351,15 +356,38 @@ fn stemmer() -> &'static rust_stemmers::Stemmer {
 /// A word as indexed: a run of a-z only is stemmed, anything else kept as it is (so the
 /// browser's stemmer sees exactly the words it was written for).
 pub fn term_of(word: &str) -> Cow<'_, str> {
-    if word.bytes().all(|b| b.is_ascii_lowercase()) {
-        stemmer().stem(word)
-    } else {
-        Cow::Borrowed(word)
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Cow::Borrowed(word);
     }
+    // A site's vocabulary is small beside its word count: each thread stems a word once.
+    thread_local! {
+        static STEMS: std::cell::RefCell<HashMap<Box<str>, Option<Box<str>>>> = Default::default();
+    }
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(stem) = cache.get(word) {
+            return stem.as_deref().map_or(Cow::Borrowed(word), |s| Cow::Owned(s.to_string()));
+        }
+        let stem = match stemmer().stem(word) {
+            Cow::Owned(s) if s != word => Some(s.into_boxed_str()),
+            _ => None,
+        };
+        if cache.len() > 1 << 20 {
+            cache.clear(); // bounded, whatever the input
+        }
+        cache.insert(word.into(), stem.clone());
+        stem.map_or(Cow::Borrowed(word), |s| Cow::Owned(s.into_string()))
+    })
 }
 
 /// Calls `f` with every term of `text` (already [`normalize`]d), repeats included.
 pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(Cow<'a, str>)) {
+    for_each_word(text, |w, cjk| f(if cjk { Cow::Borrowed(w) } else { term_of(w) }));
+}
+
+/// Calls `f` with every word of `text` before stemming: a CJK bigram (or lone
+/// character) with `true`, a run of letters and digits with `false`.
+fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
         if is_cjk(c) {
@@ -375,10 +403,10 @@ pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(Cow<'a, str>)) {
             let end = chars.peek().map_or(text.len(), |&(i, _)| i);
             run.push(end);
             if run.len() == 2 {
-                f(Cow::Borrowed(&text[run[0]..run[1]]));
+                f(&text[run[0]..run[1]], true);
             } else {
                 for w in run.windows(3) {
-                    f(Cow::Borrowed(&text[w[0]..w[2]]));
+                    f(&text[w[0]..w[2]], true);
                 }
             }
         } else if c.is_alphanumeric() {
@@ -392,7 +420,7 @@ pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(Cow<'a, str>)) {
             }
             let end = chars.peek().map_or(text.len(), |&(i, _)| i);
             if n >= 2 {
-                f(term_of(&text[start..end]));
+                f(&text[start..end], false);
             }
         } else {
             chars.next();
