@@ -165,7 +165,7 @@
 
   // The code-point ranges of text to mark: its words (and CJK bigrams) whose terms
   // match the query, found with the same rules as the index.
-  function marks(text) {
+  function marks(text, firstOnly) {
     var chars = Array.from(text);
     var out = [];
     var hit = function (term) { return current_groups.some(function (g) { return matches(g, term); }); };
@@ -179,10 +179,12 @@
           if (hit(T.normalize(chars[k] + chars[k + 1]))) out.push([k, k + 2]);
         }
         i = j;
+        if (firstOnly && out.length) break;
       } else if (ALNUM.test(chars[i])) {
         while (j < chars.length && ALNUM.test(chars[j]) && !CJK.test(chars[j])) j++;
         if (j - i >= 2 && hit(T.termOf(T.normalize(chars.slice(i, j).join(""))))) out.push([i, j]);
         i = j;
+        if (firstOnly && out.length) break;
       } else {
         i++;
       }
@@ -215,7 +217,8 @@
   function snippet(doc) {
     var texts = [doc.s, doc.x].filter(Boolean);
     for (var i = 0; i < texts.length; i++) {
-      var mk = marks(texts[i]);
+      // Only up to the first match: the case's text can be long.
+      var mk = marks(texts[i], true);
       if (mk.ranges.length) {
         var chars = mk.chars;
         var start = Math.max(0, mk.ranges[0][0] - BEFORE);
