@@ -284,7 +284,7 @@ fn sample_texts() -> Vec<String> {
         "Breached breaching breaches impersonating impersonation generously generous \
          news skies dying lying succeeded proceeded exceeded cannings inning outing \
          communism arsenal gener generate general generically knightly sky ugly early \
-         only singly bye dyed eyed 'quoted' o'brien cafés naïve Ünïcödé İstanbul STRASSE"
+         only singly bye dyed eyed ΟΔΟΣ ΣΊΣΥΦΟΣ 'quoted' o'brien cafés naïve Ünïcödé İstanbul STRASSE"
             .to_string(),
         "ＮＴＴ　ＤＡＴＡ 情報漏えい 合同信息 한국어 텍스트 ｶﾀｶﾅ T1566.001 CVE-2023-12345 x1 a b 9".to_string(),
     ];

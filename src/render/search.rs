@@ -152,11 +152,11 @@ impl Doc {
     /// Its distinct terms with their field bits, sorted, in one buffer.
     fn terms(&self) -> DocTerms {
         // Distinct words first, then each stemmed once (a body repeats its words).
-        let mut words: HashMap<(&str, bool), u8> = HashMap::new();
+        let mut words: FastMap<(&str, bool), u8> = FastMap::default();
         for (text, bit) in [(&self.title, TITLE), (&self.meta, META), (&self.body, BODY)] {
             for_each_word(text, |w, cjk| *words.entry((w, cjk)).or_insert(0) |= bit);
         }
-        let mut terms: HashMap<Cow<str>, u8> = HashMap::with_capacity(words.len());
+        let mut terms: FastMap<Cow<str>, u8> = FastMap::with_capacity_and_hasher(words.len(), Default::default());
         for ((w, cjk), bits) in words {
             *terms.entry(if cjk { Cow::Borrowed(w) } else { term_of(w) }).or_insert(0) |= bits;
         }
@@ -186,7 +186,7 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
     // Postings: term -> [(doc, fields)], docs ascending. A batch of documents is
     // tokenized in parallel, then merged in order, so the normalized text of the whole
     // site is never held at once.
-    let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
+    let mut postings: FastMap<String, Vec<(u32, u8)>> = FastMap::default();
     for start in (0..site.cases.len()).step_by(BATCH) {
         let batch: Vec<DocTerms> = site.cases[start..(start + BATCH).min(site.cases.len())]
             .par_iter()
@@ -321,6 +321,10 @@ fn excerpt(text: &str, n: usize) -> &str {
 
 /// Lower case, with full-width ASCII (`ＮＴＴ`) folded to ASCII, as `search.js` does.
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase(); // one pass; no full-width forms in it
+    }
+    // A whole string's lower case, not a character's: a final sigma is `ς`, as in JS.
     text.chars()
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -361,7 +365,7 @@ pub fn term_of(word: &str) -> Cow<'_, str> {
     }
     // A site's vocabulary is small beside its word count: each thread stems a word once.
     thread_local! {
-        static STEMS: std::cell::RefCell<HashMap<Box<str>, Option<Box<str>>>> = Default::default();
+        static STEMS: std::cell::RefCell<FastMap<Box<str>, Option<Box<str>>>> = Default::default();
     }
     STEMS.with(|cache| {
         let mut cache = cache.borrow_mut();
@@ -455,7 +459,8 @@ pub fn shard_of(term: &str, firsts: &[String]) -> usize {
     firsts.partition_point(|f| f.as_str() <= term).saturating_sub(1)
 }
 
-/// FNV-1a, 64 bits: a stable version stamp for the index files.
+/// FNV-1a, 64 bits: a stable version stamp for the index files, and the hash of the
+/// index's maps (short words, millions of them: SipHash showed in the profile).
 struct Fnv64(u64);
 
 impl Fnv64 {
@@ -469,6 +474,24 @@ impl Fnv64 {
         }
     }
 }
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64::new()
+    }
+}
+
+impl std::hash::Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        Fnv64::write(self, bytes);
+    }
+}
+
+/// A map keyed by words, hashed with FNV-1a.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv64>>;
 
 #[cfg(test)]
 mod tests {
