@@ -184,14 +184,11 @@ const BATCH: usize = 512;
 /// The index files, in a fixed order (`meta.json`, shards, document chunks).
 pub fn index_files(site: &Site) -> Vec<OutputFile> {
     // Postings: term -> [(doc, fields)], docs ascending. A batch of documents is
-    // tokenized in parallel, then merged in order, so the normalized text of the whole
-    // site is never held at once.
+    // tokenized in parallel while the previous batch is merged in order, so the
+    // normalized text of the whole site is never held at once and the serial merge
+    // overlaps the tokenizing.
     let mut postings: FastMap<String, Vec<(u32, u8)>> = FastMap::default();
-    for start in (0..site.cases.len()).step_by(BATCH) {
-        let batch: Vec<DocTerms> = site.cases[start..(start + BATCH).min(site.cases.len())]
-            .par_iter()
-            .map(|sc| Doc::new(site, sc).terms())
-            .collect();
+    let merge = |postings: &mut FastMap<String, Vec<(u32, u8)>>, start: usize, batch: Vec<DocTerms>| {
         for (k, (buf, spans)) in batch.iter().enumerate() {
             let doc = (start + k) as u32;
             for &(a, b, f) in spans {
@@ -204,6 +201,26 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
                 }
             }
         }
+    };
+    let mut pending: Option<(usize, Vec<DocTerms>)> = None;
+    for start in (0..site.cases.len()).step_by(BATCH) {
+        let (batch, ()) = rayon::join(
+            || {
+                site.cases[start..(start + BATCH).min(site.cases.len())]
+                    .par_iter()
+                    .map(|sc| Doc::new(site, sc).terms())
+                    .collect::<Vec<DocTerms>>()
+            },
+            || {
+                if let Some((at, done)) = pending.take() {
+                    merge(&mut postings, at, done);
+                }
+            },
+        );
+        pending = Some((start, batch));
+    }
+    if let Some((at, done)) = pending.take() {
+        merge(&mut postings, at, done);
     }
     let mut terms: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
     terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
