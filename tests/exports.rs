@@ -201,6 +201,10 @@ fn cases_json_validates_against_the_published_schema() {
     assert!(published == source, "the published schema is schema/cases.schema.json");
     let schema_path = b.out.join("api/cases.schema.json");
     python(VALIDATE_SCHEMA, &[&schema_path, &b.out.join("api/cases.json")]);
+    // The repository's example site too: real write-ups, references in several languages.
+    let example = tempfile::tempdir().unwrap();
+    build_at(Path::new(env!("CARGO_MANIFEST_DIR")), example.path());
+    python(VALIDATE_SCHEMA, &[&schema_path, &example.path().join("api/cases.json")]);
 
     // Strict: an unknown key, a bad date, a relative permalink or a bad enum fails.
     let dir = tempfile::tempdir().unwrap();
