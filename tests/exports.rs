@@ -445,6 +445,13 @@ fn stix_bundles_are_well_formed() {
     assert_eq!(ap["external_references"][0]["external_id"], "T1190");
 
     let ntt: Value = json(&b.out, "cases/ntt-communications-2025/stix.json");
+    let note = ntt["objects"].as_array().unwrap().iter().find(|o| o["type"] == "note").unwrap();
+    let content = note["content"].as_str().unwrap();
+    for fact in
+        ["- started: >2019-09", "- organizations affected: 17891", "- 2025-02-05: Unusual activity found on device A."]
+    {
+        assert!(content.contains(fact), "the note lacks {fact:?}: {content}");
+    }
     let patterns: Vec<&str> = ntt["objects"].as_array().unwrap().iter().filter_map(|o| o["pattern"].as_str()).collect();
     for p in [
         "[ipv4-addr:value = '203.0.113.7']",

@@ -14,6 +14,8 @@
 //!   `attack-pattern` per technique (the relationship carries the evidence as
 //!   `description` and the confidence as a number);
 //! - an `indicator` per indicator (fanged, as written), which `indicates` the campaign;
+//! - a `note` on the campaign with what STIX has no property for: incident dates, impact
+//!   counts and data types, and the timeline;
 //! - a victim whose profile names countries is `located-at` them;
 //! - a translation is no second incident: it is a `language-content` on its original's
 //!   report, and its bundle is the original's plus that object;
@@ -648,8 +650,33 @@ impl<'s, 'c> Graph<'s, 'c> {
             indicators.push(ind);
         }
 
+        // What STIX has no property for (timeline, impact, incident dates), as a note on
+        // the campaign, so an importer keeps it as text.
+        let mut facts = Vec::new();
+        for (key, d) in c.incident.dates() {
+            facts.push(format!("- {key}: {}", d.to_iso()));
+        }
+        for (key, n) in c.impact.counts.iter() {
+            facts.push(format!("- {key} affected: {n}"));
+        }
+        if !c.impact.data_types.is_empty() {
+            let types: Vec<&str> = c.impact.data_types.iter().map(|d| d.value.as_str()).collect();
+            facts.push(format!("- data types: {}", types.join(", ")));
+        }
+        for t in &c.timeline {
+            facts.push(format!("- {}: {}", t.date.to_iso(), t.event));
+        }
+        let note = (!facts.is_empty()).then(|| {
+            let mut note = common("note", "facts");
+            note["abstract"] = json!("Incident dates, impact and timeline");
+            note["content"] = json!(facts.join("\n"));
+            note["object_refs"] = json!([campaign_id]);
+            note
+        });
+
         let mut object_refs: Vec<Value> = vec![json!(campaign_id)];
         object_refs.extend(self.case_shared_ids(i).into_iter().map(|v| json!(v)));
+        object_refs.extend(note.iter().map(|o| o["id"].clone()));
         object_refs.extend(indicators.iter().map(|o| o["id"].clone()));
         object_refs.extend(relationships.iter().map(|o| o["id"].clone()));
 
@@ -678,6 +705,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         }
 
         let mut out = vec![report, campaign];
+        out.extend(note);
         out.extend(indicators);
         out.extend(relationships);
         out
