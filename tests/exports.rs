@@ -168,6 +168,65 @@ fn cases_json_matches_its_schema_and_lists_the_published_cases() {
     assert!(values.contains(&"http://evil.example.com/a?b=c&d='e'"));
 }
 
+/// Validates a document against a schema with python `jsonschema` (draft 2020-12, with
+/// format checking: dates, URIs), printing every error.
+const VALIDATE_SCHEMA: &str = r#"
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1], encoding="utf-8"))
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
+cls = jsonschema.validators.validator_for(schema)
+assert cls is jsonschema.Draft202012Validator, cls
+cls.check_schema(schema)
+checker = cls.FORMAT_CHECKER
+for f in ("date", "uri", "uri-reference"):
+    assert f in checker.checkers, f"jsonschema cannot check format {f}: pip install 'jsonschema[format-nongpl]'"
+errors = sorted(cls(schema, format_checker=checker).iter_errors(doc), key=lambda e: list(e.absolute_path))
+for e in errors:
+    print("/".join(map(str, e.absolute_path)), e.message)
+sys.exit(1 if errors else 0)
+"#;
+
+#[test]
+fn cases_json_validates_against_the_published_schema() {
+    if !python_has("jsonschema", "jsonschema[format-nongpl]") {
+        return;
+    }
+    let b = built();
+    let api = json(&b.out, "api/cases.json");
+    // The document names its schema, and the site publishes it there.
+    assert_eq!(api["$schema"], "https://cases.example.org/api/cases.schema.json");
+    let published = std::fs::read(b.out.join("api/cases.schema.json")).unwrap();
+    let source = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/cases.schema.json")).unwrap();
+    assert!(published == source, "the published schema is schema/cases.schema.json");
+    let schema_path = b.out.join("api/cases.schema.json");
+    python(VALIDATE_SCHEMA, &[&schema_path, &b.out.join("api/cases.json")]);
+    // The repository's example site too: real write-ups, references in several languages.
+    let example = tempfile::tempdir().unwrap();
+    build_at(Path::new(env!("CARGO_MANIFEST_DIR")), example.path());
+    python(VALIDATE_SCHEMA, &[&schema_path, &example.path().join("api/cases.json")]);
+
+    // Strict: an unknown key, a bad date, a relative permalink or a bad enum fails.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut doc = api.clone();
+        edit(&mut doc);
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let out = Command::new("python3").arg("-c").arg(VALIDATE_SCHEMA).arg(&schema_path).arg(&path).output().unwrap();
+        assert!(!out.status.success(), "{name} must not validate");
+    };
+    bad("extra.json", &|d| d["cases"][0]["extra"] = Value::from(1));
+    bad("date.json", &|d| d["cases"][0]["date"] = Value::from("2025-02-30"));
+    bad("permalink.json", &|d| d["cases"][0]["permalink"] = Value::from("cases/x/"));
+    bad("tlp.json", &|d| d["cases"][0]["tlp"] = Value::from("white"));
+    bad("country.json", &|d| d["cases"][0]["incident"]["countries"] = serde_json::json!(["jp"]));
+    bad("reference.json", &|d| {
+        d["cases"][0]["references"] =
+            serde_json::json!([{"url": "ftp://x", "title": null, "publisher": null, "date": null, "lang": null}])
+    });
+}
+
 // ---------------------------------------------------------------- layers
 
 fn check_layer_header(layer: &Value, path: &str) {
@@ -318,13 +377,66 @@ fn stix_bundles_are_well_formed() {
     assert_eq!(report["published"], "2023-11-02T00:00:00.000Z");
     assert!(objects.iter().any(|o| o["id"] == green));
     let bank = objects.iter().find(|o| o["type"] == "identity" && o["name"] == "Harbor Bank").unwrap();
-    assert_eq!(bank["sectors"], serde_json::json!(["financial-services", "insurance", "transportation"]));
+    // No profile: the identity says only what is known of the organization itself.
+    assert!(bank.get("sectors").is_none(), "{bank}");
+    let by_id = |id: &Value| objects.iter().find(|o| &o["id"] == id).unwrap();
+    let campaign = objects.iter().find(|o| o["type"] == "campaign").unwrap();
+    let targets: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["relationship_type"] == "targets" && o["source_ref"] == campaign["id"])
+        .map(|r| by_id(&r["target_ref"]))
+        .collect();
+    // Sectors as `industry-sector-ov` identities (class), the writer's word on the relationship.
+    let sectors: Vec<&Value> = targets.iter().filter(|t| t["identity_class"] == "class").copied().collect();
+    let values: Vec<&Value> = sectors.iter().map(|s| &s["sectors"][0]).collect();
+    assert_eq!(values, ["financial-services", "insurance", "transportation"]);
+    let aviation =
+        objects.iter().find(|o| o["relationship_type"] == "targets" && o["target_ref"] == sectors[2]["id"]).unwrap();
+    assert!(aviation["description"].as_str().unwrap().contains("Aviation"), "{aviation}");
+    let gb = targets.iter().find(|t| t["type"] == "location").expect("the campaign targets its country");
+    assert_eq!(gb["country"], "GB");
+    assert_eq!(gb["name"], "United Kingdom");
     let uses: Vec<&Value> = objects.iter().filter(|o| o["relationship_type"] == "uses").collect();
     assert!(uses
         .iter()
         .any(|u| u["confidence"] == 95 && u["description"].as_str().unwrap().contains("The vendor confirmed")));
-    let apt29 = objects.iter().find(|o| o["type"] == "intrusion-set" && o["name"] == "APT29").unwrap();
+    // "G0016" and "Cozy Bear" (an alias) are one intrusion set: ATT&CK's APT29.
+    let sets: Vec<&Value> = objects.iter().filter(|o| o["type"] == "intrusion-set").collect();
+    assert_eq!(sets.len(), 2, "{sets:?}");
+    let apt29 = sets.iter().find(|o| o["name"] == "APT29").unwrap();
     assert_eq!(apt29["external_references"][0]["external_id"], "G0016");
+    assert!(apt29["aliases"].as_array().unwrap().contains(&Value::from("Cozy Bear")));
+    assert_eq!(apt29["created"], "2017-05-31T21:30:00.000Z");
+    let otter = sets.iter().find(|o| o["name"] == "Crimson Otter").unwrap();
+    assert!(otter.get("external_references").is_none());
+    // A person named in `individuals` is a threat actor, not an intrusion set.
+    let jane = objects.iter().find(|o| o["name"] == "Jane Roe").unwrap();
+    assert_eq!(jane["type"], "threat-actor");
+    assert_eq!(jane["resource_level"], "individual");
+    let attributed: Vec<&Value> = objects.iter().filter(|o| o["relationship_type"] == "attributed-to").collect();
+    assert_eq!(attributed.len(), 3);
+
+    // A translation is a language-content on its original's report, not a second report.
+    let zh: Value = json(&b.out, "cases/ntt-communications-2025-zh/stix.json");
+    let zh = zh["objects"].as_array().unwrap();
+    assert_eq!(zh.iter().filter(|o| o["type"] == "report").count(), 1);
+    assert_eq!(zh.iter().filter(|o| o["type"] == "campaign").count(), 1);
+    let report = zh.iter().find(|o| o["type"] == "report").unwrap();
+    assert_eq!(report["external_references"][0]["external_id"], "ntt-communications-2025");
+    let lc = zh.iter().find(|o| o["type"] == "language-content").unwrap();
+    assert_eq!(lc["object_ref"], report["id"]);
+    assert_eq!(lc["object_modified"], report["modified"]);
+    assert!(lc["contents"]["zh"]["name"].as_str().unwrap().contains("合同数据"));
+    let site: Value = json(&b.out, "stix-bundle.json");
+    let site = site["objects"].as_array().unwrap();
+    assert_eq!(site.iter().filter(|o| o["type"] == "report").count(), 2, "one report per incident");
+    assert_eq!(site.iter().filter(|o| o["type"] == "language-content").count(), 1);
+    // A victim's profile places it.
+    let ntt = site.iter().find(|o| o["type"] == "identity" && o["name"] == "NTT Communications").unwrap();
+    assert_eq!(ntt["sectors"], serde_json::json!(["telecommunications", "technology"]));
+    let located = site.iter().find(|o| o["relationship_type"] == "located-at" && o["source_ref"] == ntt["id"]).unwrap();
+    let jp = site.iter().find(|o| o["id"] == located["target_ref"]).unwrap();
+    assert_eq!(jp["country"], "JP");
     let ap = objects
         .iter()
         .find(|o| o["type"] == "attack-pattern" && o["name"] == "Exploit Public-Facing Application")
@@ -333,6 +445,13 @@ fn stix_bundles_are_well_formed() {
     assert_eq!(ap["external_references"][0]["external_id"], "T1190");
 
     let ntt: Value = json(&b.out, "cases/ntt-communications-2025/stix.json");
+    let note = ntt["objects"].as_array().unwrap().iter().find(|o| o["type"] == "note").unwrap();
+    let content = note["content"].as_str().unwrap();
+    for fact in
+        ["- started: >2019-09", "- organizations affected: 17891", "- 2025-02-05: Unusual activity found on device A."]
+    {
+        assert!(content.contains(fact), "the note lacks {fact:?}: {content}");
+    }
     let patterns: Vec<&str> = ntt["objects"].as_array().unwrap().iter().filter_map(|o| o["pattern"].as_str()).collect();
     for p in [
         "[ipv4-addr:value = '203.0.113.7']",
@@ -419,4 +538,183 @@ fn rebuilds_are_byte_identical() {
     for p in json_a {
         assert!(fa[p] == fb[p], "{p} differs between two builds");
     }
+}
+
+/// Loads layers with mitreattack-python's layer loader, then gives each name to openpyxl
+/// as a sheet title, as its Excel export does (that export itself needs MITRE's STIX
+/// data, which cannot be downloaded here): openpyxl raises on a forbidden character and
+/// warns past 31 characters, and warnings are errors here.
+const LOAD_LAYERS: &str = r#"
+import sys, warnings
+warnings.simplefilter("error")
+from mitreattack.navlayers import Layer
+import openpyxl
+for path in sys.argv[1:]:
+    layer = Layer()
+    layer.from_file(path)
+    name = layer.layer.name
+    assert layer.layer.techniques, path
+    openpyxl.Workbook().active.title = name
+    assert 0 < len(name.encode("utf-16-le")) // 2 <= 31, name
+    print("ok", name)
+"#;
+
+#[test]
+fn layers_load_in_mitreattack_python_and_name_a_sheet() {
+    if !python_has("mitreattack.navlayers", "mitreattack-python") {
+        return;
+    }
+    let b = built();
+    let mut paths = vec![b.out.join("attack-layer.json")];
+    paths.extend(PUBLISHED.iter().map(|s| b.out.join(format!("cases/{s}/attack-layer.json"))));
+    let args: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let text = python(LOAD_LAYERS, &args);
+    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), paths.len(), "{text}");
+    // The fixture's title has a colon and runs past 31 characters; the layer keeps it whole
+    // in its metadata.
+    let ntt = json(&b.out, "cases/ntt-communications-2025/attack-layer.json");
+    assert_eq!(ntt["name"], "NTT Communications contract…");
+    assert!(ntt["metadata"].as_array().unwrap().iter().any(
+        |m| m["name"] == "Title" && m["value"] == "NTT Communications: contract data of 17,891 business customers"
+    ));
+}
+
+// ---------------------------------------------------------------- STIX versioning
+
+const SKIP_PYTHON: &str = "CASEBOOK_SKIP_PYTHON_LIBS";
+
+/// Whether `python3` can import `module`; panics with how to install it unless
+/// `CASEBOOK_SKIP_PYTHON_LIBS=1` says to skip.
+fn python_has(module: &str, package: &str) -> bool {
+    let ok = Command::new("python3").args(["-c", &format!("import {module}")]).output();
+    if ok.as_ref().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    if std::env::var(SKIP_PYTHON).as_deref() == Ok("1") {
+        eprintln!("python3 cannot import {module}; skipped because {SKIP_PYTHON}=1");
+        return false;
+    }
+    panic!("python3 cannot import {module}: `pip install {package}` (.ci/install does), or set {SKIP_PYTHON}=1");
+}
+
+/// Runs a Python script with `args`; panics with its output unless it exits 0.
+fn python(script: &str, args: &[&Path]) -> String {
+    let out = Command::new("python3").arg("-c").arg(script).args(args).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "python3 failed:\n{text}");
+    text
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let p = entry.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
+fn build_at(root: &Path, out: &Path) {
+    let report = engine::run(
+        &Options {
+            root: root.to_path_buf(),
+            overrides: Overrides { output: Some(out.to_path_buf()), ..Default::default() },
+            write: true,
+            ..Default::default()
+        },
+        false,
+    );
+    assert!(!report.diagnostics.has_errors(), "the site must build: {:#?}", report.diagnostics.items);
+}
+
+/// Loads both bundles into stix2 MemoryStores (the stix2 library parses every object)
+/// and checks STIX versioning across the two builds: a shared id keeps its `created`,
+/// its `modified` never goes back, and an object whose `modified` did not move is
+/// unchanged.
+const VERSIONING: &str = r#"
+import json, sys
+import stix2
+before = json.load(open(sys.argv[1], encoding="utf-8"))
+after = json.load(open(sys.argv[2], encoding="utf-8"))
+stores = [stix2.MemoryStore(stix_data=b["objects"], allow_custom=False) for b in (before, after)]
+old = {o["id"]: o for o in before["objects"]}
+new = {o["id"]: o for o in after["objects"]}
+shared = sorted(set(old) & set(new))
+assert len(shared) > 10, shared
+bad = []
+for id in shared:
+    a, b = stores[0].get(id), stores[1].get(id)
+    assert a is not None and b is not None, id
+    if a.get("created") != b.get("created"):
+        bad.append(f"{id}: created {a.get('created')} -> {b.get('created')}")
+    if "modified" in a and b["modified"] < a["modified"]:
+        bad.append(f"{id}: modified went back {a['modified']} -> {b['modified']}")
+    if old[id].get("modified") == new[id].get("modified") and old[id] != new[id]:
+        bad.append(f"{id}: changed without a new modified: {old[id]} -> {new[id]}")
+assert not bad, "\n".join(bad)
+print(f"ok {len(shared)} shared ids, {len(new) - len(shared)} new")
+"#;
+
+#[test]
+fn stix_objects_keep_their_versions_when_a_case_is_added() {
+    if !python_has("stix2", "stix2") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    copy_dir(&fixture(), &root);
+    let before = dir.path().join("before");
+    build_at(&root, &before);
+    // An older case naming the same victims, sector, country, actor and techniques.
+    std::fs::write(
+        root.join("content/cases/older-2019.md"),
+        r#"+++
+title = "An older intrusion at the same two victims"
+date = 2019-05-01
+organizations = ["NTT Communications", "Harbor Bank"]
+tlp = "clear"
+
+[incident]
+sectors = ["Telecommunications", "Banking"]
+countries = ["JP", "GB"]
+actors = ["APT29", "Jane Roe"]
+individuals = ["Jane Roe"]
+
+[[techniques]]
+id = "T1078"
+
+[[techniques]]
+id = "T1190"
++++
+Body.
+"#,
+    )
+    .unwrap();
+    let after = dir.path().join("after");
+    build_at(&root, &after);
+    let text = python(VERSIONING, &[&before.join("stix-bundle.json"), &after.join("stix-bundle.json")]);
+    assert!(text.starts_with("ok "), "{text}");
+    for slug in PUBLISHED {
+        let path = format!("cases/{slug}/stix.json");
+        python(VERSIONING, &[&before.join(&path), &after.join(&path)]);
+    }
+}
+
+#[test]
+fn actor_pages_link_to_their_attack_group() {
+    let b = built();
+    let group = "https://attack.mitre.org/groups/G0016";
+    // By id (shown under the group's name) and by alias.
+    for page in ["actors/apt29/index.html", "actors/cozy-bear/index.html"] {
+        let html = std::fs::read_to_string(b.out.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        let doc = scraper::Html::parse_document(&html);
+        let links = scraper::Selector::parse("a[href]").unwrap();
+        assert!(doc.select(&links).any(|a| a.value().attr("href") == Some(group)), "{page} does not link to {group}");
+    }
+    let html = std::fs::read_to_string(b.out.join("actors/crimson-otter/index.html")).unwrap();
+    assert!(!html.contains("attack.mitre.org/groups/"), "an actor ATT&CK does not know links to no group");
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use casebook::render::search::{shard_of, tokenize, BODY, META, TITLE};
+use casebook::render::search::{shard_of, terms, tokenize, BODY, META, TITLE};
 use serde_json::Value;
 
 fn write(root: &Path, rel: &str, text: &str) {
@@ -86,6 +86,40 @@ fn build() -> (tempfile::TempDir, PathBuf) {
             "社内ネットワークが暗号化され、個人情報が漏洩した。",
         ),
     );
+    // Words only in the timeline, evidence, an indicator's note and a reference.
+    write(
+        &root,
+        "content/cases/globex-2023.md",
+        r#"+++
+title = "Globex payroll portal"
+date = 2023-06-01
+organizations = ["Globex"]
+summary = "Payroll records were read."
+
+[incident]
+countries = ["US"]
+
+[[techniques]]
+id = "T1078"
+evidence = "Credentials reused from a partner."
+
+[[timeline]]
+date = 2023-05-02
+event = "Attackers began impersonating the help desk on the phone."
+
+[[indicators]]
+type = "domain"
+value = "payroll-help.example"
+note = "Lookalike domain registered by the intruders."
+
+[[references]]
+url = "https://globex.example/notice"
+title = "Statement on the payroll incident"
+publisher = "Globex Newsroom"
++++
+Short body.
+"#,
+    );
     write(
         &root,
         "content/cases/secret-2025.md",
@@ -119,13 +153,14 @@ fn read_json(path: &Path) -> Value {
 /// The lookup of `search.js`, in Rust: URLs of the matching cases, best first.
 fn search(out: &Path, query: &str) -> Vec<String> {
     let meta = read_json(&out.join("search/meta.json"));
-    let shards = meta["shards"].as_u64().unwrap() as usize;
+    let shards: Vec<String> =
+        meta["shards"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
     let chunk = meta["chunk"].as_u64().unwrap() as usize;
     let terms = tokenize(query);
     assert!(!terms.is_empty(), "no terms in {query:?}");
     let mut scores: Option<HashMap<usize, u32>> = None;
     for term in &terms {
-        let shard = read_json(&out.join(format!("search/index/{}.json", shard_of(term, shards))));
+        let shard = read_json(&out.join(format!("search/index/{}.json", shard_of(term, &shards))));
         let mut postings = HashMap::new();
         let mut doc = 0usize;
         for v in shard.get(term.as_str()).and_then(Value::as_array).into_iter().flatten() {
@@ -162,6 +197,17 @@ fn queries_find_the_right_case() {
     assert_eq!(search(&out, "acme widgets"), ["cases/acme-2024/"]);
     assert_eq!(search(&out, "T1566.001").len(), 3);
     assert_eq!(search(&out, "spearphishing attachment").len(), 3);
+    // Everything a case page shows: timeline, evidence, indicators and notes, references.
+    assert_eq!(search(&out, "impersonating"), ["cases/globex-2023/"]);
+    assert_eq!(search(&out, "partner credentials"), ["cases/globex-2023/"]);
+    assert_eq!(search(&out, "lookalike intruders"), ["cases/globex-2023/"]);
+    assert_eq!(search(&out, "payroll-help.example"), ["cases/globex-2023/"]);
+    assert_eq!(search(&out, "newsroom statement"), ["cases/globex-2023/"]);
+    assert_eq!(search(&out, "United States"), ["cases/globex-2023/"]);
+    // English stemming: other forms of the same word.
+    assert_eq!(search(&out, "impersonation"), ["cases/globex-2023/"]);
+    assert_eq!(search(&out, "invoices"), search(&out, "invoice"));
+    assert_eq!(search(&out, "misconfiguration bucket"), ["cases/acme-2024/"]);
     // Chinese: several characters match by their bigrams.
     assert_eq!(search(&out, "合同信息"), ["cases/ntt-zh-2025/"]);
     assert_eq!(search(&out, "合同"), ["cases/ntt-zh-2025/"]);
@@ -187,7 +233,7 @@ fn unpublished_cases_are_not_indexed() {
     let (_tmp, out) = build();
     assert!(search(&out, "zanzibarquokka").is_empty());
     let meta = read_json(&out.join("search/meta.json"));
-    assert_eq!(meta["docs"], 3);
+    assert_eq!(meta["docs"], 4);
     // Not in any file of the site: index, documents or pages.
     for entry in walkdir::WalkDir::new(&out) {
         let entry = entry.unwrap();
@@ -214,4 +260,77 @@ fn search_page_works_without_javascript() {
     // Every page links to the search page.
     let home = fs::read_to_string(out.join("index.html")).unwrap();
     assert!(home.contains("href=\"search/\""));
+}
+
+#[test]
+fn results_carry_organization_date_and_the_text_to_cut_a_snippet_from() {
+    let (_tmp, out) = build();
+    let meta = read_json(&out.join("search/meta.json"));
+    let chunk = meta["chunk"].as_u64().unwrap() as usize;
+    let docs: Vec<Value> = (0..meta["docs"].as_u64().unwrap() as usize)
+        .map(|d| read_json(&out.join(format!("search/docs/{}.json", d / chunk)))[d % chunk].clone())
+        .collect();
+    let globex = docs.iter().find(|d| d["u"] == "cases/globex-2023/").unwrap();
+    assert_eq!(globex["o"], "Globex");
+    assert_eq!(globex["d"], "2023-06-01");
+    assert!(globex["x"].as_str().unwrap().contains("impersonating the help desk"), "{globex}");
+}
+
+/// Texts for the tokenizer comparison: every Markdown file of the repository's docs and
+/// example content, plus words that stress the stemmer and the CJK and width rules.
+fn sample_texts() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![
+        "Breached breaching breaches impersonating impersonation generously generous \
+         news skies dying lying succeeded proceeded exceeded cannings inning outing \
+         communism arsenal gener generate general generically knightly sky ugly early \
+         only singly bye dyed eyed ΟΔΟΣ ΣΊΣΥΦΟΣ 'quoted' o'brien cafés naïve Ünïcödé İstanbul STRASSE"
+            .to_string(),
+        "ＮＴＴ　ＤＡＴＡ 情報漏えい 合同信息 한국어 텍스트 ｶﾀｶﾅ T1566.001 CVE-2023-12345 x1 a b 9".to_string(),
+    ];
+    for dir in ["docs", "content", "tests/fixtures"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)).into_iter().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                texts.push(fs::read_to_string(entry.path()).unwrap());
+            }
+        }
+    }
+    texts
+}
+
+#[test]
+fn rust_and_javascript_make_the_same_terms() {
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        assert!(std::env::var("CASEBOOK_SKIP_BROWSER").is_ok(), "node is needed (or set CASEBOOK_SKIP_BROWSER=1)");
+        return;
+    }
+    let texts = sample_texts();
+    assert!(texts.len() > 10);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/static/search-terms.js");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("texts.json");
+    fs::write(&input, serde_json::to_vec(&texts).unwrap()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg("-e")
+        .arg("const t = require(process.argv[1]); const texts = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')); process.stdout.write(JSON.stringify(texts.map(t.terms)));")
+        .arg(&script)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let js: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut words = 0;
+    for (text, js) in texts.iter().zip(&js) {
+        let rust = terms(text);
+        words += rust.len();
+        if &rust != js {
+            let at = rust.iter().zip(js).position(|(a, b)| a != b).unwrap_or(rust.len().min(js.len()));
+            panic!(
+                "Rust and search-terms.js differ at term {at}: {:?} vs {:?}",
+                &rust[at..(at + 5).min(rust.len())],
+                &js[at..(at + 5).min(js.len())]
+            );
+        }
+    }
+    assert!(words > 5_000, "only {words} terms compared");
 }

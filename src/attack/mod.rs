@@ -16,6 +16,10 @@ mod tests;
 /// The attribution ATT&CK's terms of use require on every built site.
 pub const ATTRIBUTION: &str = "MITRE ATT&CK® and ATT&CK® are registered trademarks of The MITRE Corporation. Technique data © The MITRE Corporation, reproduced under the ATT&CK Terms of Use.";
 
+/// The fixed `created`/`modified` of exported ATT&CK objects whose catalog entry has no
+/// dates (the compact catalog): ATT&CK's first STIX publication, May 2017.
+pub const CATALOG_INSTANT: &str = "2017-05-31T21:30:00.000Z";
+
 /// The compiled-in catalog: ATT&CK Enterprise 18.1 in the compact shape.
 const BUILTIN_JSON: &str = include_str!("../../data/attack/enterprise-attack-18.1.json");
 
@@ -42,6 +46,12 @@ pub struct Technique {
     pub summary: String,
     pub used_by: Vec<String>,
     pub mitigations: Vec<String>,
+    /// MITRE's STIX `created`/`modified` (only a STIX bundle has them; the compact
+    /// catalog does not, see [`Catalog::stix_times`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
 }
 
 /// A group, campaign, software or mitigation.
@@ -57,6 +67,11 @@ pub struct Object {
     pub revoked: bool,
     #[serde(default)]
     pub deprecated: bool,
+    /// MITRE's STIX `created`/`modified`, as for [`Technique`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
 }
 
 /// The catalog. Only [`Catalog::from_json`] and [`Catalog::builtin`] make one, because the
@@ -264,6 +279,19 @@ impl Catalog {
     pub fn group_by_name(&self, name: &str) -> Option<&Object> {
         let i = *self.index.group_names.get(&name.trim().to_lowercase())?;
         self.groups.get(i)
+    }
+
+    /// A group by id (`G0016`), else by name or alias: how an actor as written is matched.
+    pub fn group_of_actor(&self, actor: &str) -> Option<&Object> {
+        self.group(actor).or_else(|| self.group_by_name(actor))
+    }
+
+    /// The `created` and `modified` of an ATT&CK object as exported: MITRE's own when the
+    /// catalog is MITRE's STIX bundle, else [`CATALOG_INSTANT`] (the compact catalog keeps
+    /// no dates). Either way a function of the catalog alone, never of the cases.
+    pub fn stix_times<'a>(&self, created: &'a Option<String>, modified: &'a Option<String>) -> (&'a str, &'a str) {
+        let created = created.as_deref().unwrap_or(CATALOG_INSTANT);
+        (created, modified.as_deref().unwrap_or(created))
     }
 
     /// A campaign by id (`C0024`).

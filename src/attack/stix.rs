@@ -50,6 +50,8 @@ pub(super) struct StixObject {
     source_ref: String,
     #[serde(deserialize_with = "or_default")]
     target_ref: String,
+    created: Option<String>,
+    modified: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -104,6 +106,8 @@ impl StixObject {
             stix_id: self.id.clone(),
             revoked: self.revoked,
             deprecated: self.x_mitre_deprecated,
+            created: self.created.clone(),
+            modified: self.modified.clone(),
         }
     }
 }
@@ -180,6 +184,8 @@ pub(super) fn convert(objects: Vec<StixObject>) -> Result<Parts, String> {
             summary: summarize(&o.description),
             used_by: sorted(used_by.remove(o.id.as_str())),
             mitigations: sorted(mitigated_by.remove(o.id.as_str())),
+            created: o.created.clone(),
+            modified: o.modified.clone(),
         });
     }
     if techniques.is_empty() {

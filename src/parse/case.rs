@@ -131,6 +131,9 @@ struct RawIncident {
     countries: Vec<Spanned<String>>,
     #[serde(default)]
     actors: Vec<Spanned<String>>,
+    /// Which of `actors` are individual people (optional; see FORMAT.md).
+    #[serde(default)]
+    individuals: Vec<Spanned<String>>,
     ransomware: Option<bool>,
     started: Option<Spanned<toml::Value>>,
     detected: Option<Spanned<toml::Value>>,
@@ -246,6 +249,8 @@ pub struct Incident {
     /// Upper-case ISO 3166-1 alpha-2 codes.
     pub countries: Vec<Located>,
     pub actors: Vec<Located>,
+    /// The `actors` that are individual people, as written in `individuals`.
+    pub individuals: Vec<Located>,
     pub ransomware: Option<bool>,
     pub started: Option<PartialDate>,
     pub detected: Option<PartialDate>,
@@ -467,11 +472,26 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
     let mut ri = raw.incident;
     let countries = c.countries(std::mem::take(&mut ri.countries));
     let pdate = |c: &mut Checker, v: &Option<Spanned<toml::Value>>| v.as_ref().and_then(|v| partial_date(c, v));
+    let actors = c.names(std::mem::take(&mut ri.actors), "actor");
+    let mut individuals = Vec::new();
+    for s in std::mem::take(&mut ri.individuals) {
+        if actors.iter().any(|a| a.value.trim().eq_ignore_ascii_case(s.get_ref().trim())) {
+            individuals.push(c.located(s));
+        } else {
+            c.error(
+                "individual-not-actor",
+                s.span(),
+                format!("individual {:?} is not one of this case's actors", s.get_ref()),
+                Some("list the person in `actors` too; `individuals` only says which actors are people"),
+            );
+        }
+    }
     let incident = Incident {
         status: ri.status,
         sectors: c.names(std::mem::take(&mut ri.sectors), "sector"),
         countries,
-        actors: c.names(std::mem::take(&mut ri.actors), "actor"),
+        actors,
+        individuals,
         ransomware: ri.ransomware,
         started: pdate(&mut c, &ri.started),
         detected: pdate(&mut c, &ri.detected),

@@ -12,6 +12,7 @@ pub mod filters;
 pub mod i18n;
 mod inputs;
 pub mod search;
+pub mod sitemap;
 pub mod views;
 
 use inputs::Ctx;
@@ -855,7 +856,13 @@ fn render_term(
                 "page",
                 &page_meta(site, url, "term", &format!("{}: {}", views::taxonomy_singular(kind), name), None, None),
             );
-            ctx.insert("term", &json!({"name": name, "url": url, "count": term.cases.len()}));
+            // An actor ATT&CK knows (by group id, name or alias) links to its group.
+            let group = (kind == Kind::Actors).then(|| catalog.group_of_actor(&term.name)).flatten();
+            let attack_group = group.map(|g| json!({"id": g.id, "name": g.name, "url": g.url}));
+            ctx.insert(
+                "term",
+                &json!({"name": name, "url": url, "count": term.cases.len(), "attack_group": attack_group}),
+            );
             insert_cards(&mut ctx, site, tera, shared, "term.html", &term.cases, url, 2)?;
             "term.html"
         }
@@ -962,7 +969,8 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
     run(tera, "atom.xml", &ctx, "atom.xml")
 }
 
-fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Result<OutputFile, Diagnostic> {
+/// `sitemap.xml`, or past [`sitemap::MAX_URLS`] an index and its numbered parts.
+fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Vec<Result<OutputFile, Diagnostic>> {
     let urls: Vec<Value> = jobs
         .iter()
         .filter(|j| !matches!(j, Job::NotFound))
@@ -986,10 +994,15 @@ fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Result<Ou
             json!({"permalink": urls::permalink(&site.config.base_url, &j.url(site)), "lastmod": lastmod, "alternates": alternates})
         })
         .collect();
-    let mut ctx = Context::new();
-    ctx.insert("site", &shared.site);
-    ctx.insert("urls", &urls);
-    run(tera, "sitemap.xml", &ctx, "sitemap.xml")
+    let parts = sitemap::parts(urls, sitemap::MAX_URLS);
+    let mut files: Vec<Result<OutputFile, Diagnostic>> = sitemap::index(site, &parts).map(Ok).into_iter().collect();
+    for (url, urls) in &parts {
+        let mut ctx = Context::new();
+        ctx.insert("site", &shared.site);
+        ctx.insert("urls", urls);
+        files.push(run(tera, "sitemap.xml", &ctx, url));
+    }
+    files
 }
 
 fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
@@ -1057,7 +1070,7 @@ fn tail(
         let start = std::time::Instant::now();
         let site_lang = site.config.language.as_str();
         out(i18n::with(&shared.strings, site_lang, || feed(site, tera, shared)));
-        out(sitemap(site, tera, shared, &self::jobs(site)));
+        sitemap(site, tera, shared, &self::jobs(site)).into_iter().for_each(out);
         profile.add(Profile::FEEDS, start);
         let start = std::time::Instant::now();
         exports::render_each(site, &|f| out(Ok(f)), stream);

@@ -1,23 +1,30 @@
 //! Full-text search for any static host: a chunked inverted index written at build
 //! time, read by `search.js` on `/search/`.
 //!
-//! Only published cases (`site.cases`) are indexed. Output, under `search/`:
+//! Only published cases (`site.cases`) are indexed, over all the text a case page shows:
+//! title; summary, organizations, techniques, sectors, countries, actors, tags and data
+//! types; the body, timeline, evidence, indicators and their notes, and references.
+//! Output, under `search/`:
 //!
-//! - `meta.json`: `{v, shards, chunk, docs}`: a version (for cache busting), how many
-//!   index shards there are, how many documents each document chunk holds, and how
-//!   many documents there are.
-//! - `index/N.json`: the terms whose [`shard_of`] is `N`, as `{"term": [v, ...]}`:
-//!   one number per case holding the term, `(doc - previous doc) * 8 + fields`, where
-//!   `fields` has [`TITLE`], [`META`] and [`BODY`] bits. A query fetches only its terms'
-//!   shards.
-//! - `docs/N.json`: documents `N * chunk ..`, as `[{t, u, l, s, x}]` (title, URL,
-//!   language, summary, start of the body): what a result shows.
+//! - `meta.json`: `{v, shards, chunk, docs}`: a version (for cache busting), the first
+//!   term of each index shard (shards hold sorted, disjoint ranges of terms, so a term
+//!   and every term a prefix starts are found by binary search), how many documents each
+//!   document chunk holds, and how many documents there are.
+//! - `index/N.json`: the terms of shard `N`, as `{"term": [v, ...]}`: one number per
+//!   case holding the term, `(doc - previous doc) * 8 + fields`, where `fields` has
+//!   [`TITLE`], [`META`] and [`BODY`] bits.
+//! - `docs/N.json`: documents `N * chunk ..`, as `[{t, u, l, o, d, x}]` (title, URL,
+//!   language, organizations, when it happened, and the text a snippet is cut from):
+//!   what a result shows.
 //!
-//! Terms ([`tokenize`]): lower-cased runs of letters and digits (two characters or
-//! more); in CJK text (Han, Hiragana, Katakana, Hangul), overlapping character
-//! bigrams, so a query of several CJK characters matches by its bigrams. `search.js`
-//! tokenizes and hashes the same way.
+//! Terms ([`for_each_term`]): lower-cased runs of letters and digits (two characters or
+//! more), those of a-z only stemmed with the Snowball English stemmer ("breached" ->
+//! "breach"); in CJK text (Han, Hiragana, Katakana, Hangul), overlapping character
+//! bigrams, so a query of several CJK characters matches by its bigrams.
+//! `static/search-terms.js` is the same definition for the browser (tests/search.rs
+//! compares the two on the same texts).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -40,8 +47,9 @@ pub const BODY: u8 = 1;
 pub const DOCS_PER_CHUNK: usize = 16;
 /// Target size of an index shard, in bytes (before compression).
 const SHARD_TARGET: usize = 24 * 1024;
-/// Characters of body text kept for snippets.
-const EXCERPT_CHARS: usize = 280;
+/// Characters of a case's text kept for snippets (past them, a snippet falls back to the
+/// summary).
+const EXCERPT_CHARS: usize = 20_000;
 
 /// The search page, the index and the document store.
 pub fn render(site: &Site, tera: &Tera, shared: &Shared, files: &mut Vec<OutputFile>, diags: &mut Vec<Diagnostic>) {
@@ -69,6 +77,38 @@ struct Doc {
     body: String,
 }
 
+/// The text of a case a search result can show, in page order after the summary:
+/// timeline, evidence, indicators, references, then the body.
+fn visible_text(sc: &crate::resolve::SiteCase) -> String {
+    let c = &sc.case;
+    let mut text = String::new();
+    let mut line = |s: &str| {
+        if !s.is_empty() {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(s);
+        }
+    };
+    for t in &c.timeline {
+        line(&t.event);
+    }
+    for t in &c.techniques {
+        line(t.evidence.as_deref().unwrap_or_default());
+    }
+    for x in &c.indicators {
+        line(&x.value);
+        line(x.note.as_deref().unwrap_or_default());
+    }
+    for r in &c.references {
+        line(r.title.as_deref().unwrap_or_default());
+        line(r.publisher.as_deref().unwrap_or_default());
+        line(&r.url);
+    }
+    line(&c.body.text);
+    text
+}
+
 impl Doc {
     fn new(site: &Site, sc: &crate::resolve::SiteCase) -> Doc {
         let c = &sc.case;
@@ -76,9 +116,23 @@ impl Doc {
         if let Some(s) = &c.summary {
             meta.push_str(s);
         }
-        for o in &c.organizations {
+        let i = &c.incident;
+        let names =
+            (c.organizations.iter()).chain(&i.sectors).chain(&i.actors).chain(&c.tags).chain(&c.impact.data_types);
+        for o in names {
             meta.push('\n');
             meta.push_str(&o.value);
+        }
+        for cc in &i.countries {
+            meta.push('\n');
+            meta.push_str(crate::countries::country_name(&cc.value).unwrap_or(&cc.value));
+        }
+        // Actors as the site shows them: an ATT&CK group id under its name.
+        for a in &i.actors {
+            if let Some(g) = site.catalog.group_of_actor(&a.value) {
+                meta.push('\n');
+                meta.push_str(&g.name);
+            }
         }
         for t in &c.techniques {
             meta.push('\n');
@@ -92,23 +146,28 @@ impl Doc {
                 meta.push_str(&tech.name);
             }
         }
-        Doc { title: normalize(&c.title), meta: normalize(&meta), body: normalize(&c.body.text) }
+        Doc { title: normalize(&c.title), meta: normalize(&meta), body: normalize(&visible_text(sc)) }
     }
 
     /// Its distinct terms with their field bits, sorted, in one buffer.
     fn terms(&self) -> DocTerms {
-        let mut terms: HashMap<&str, u8> = HashMap::new();
+        // Distinct words first, then each stemmed once (a body repeats its words).
+        let mut words: FastMap<(&str, bool), u8> = FastMap::default();
         for (text, bit) in [(&self.title, TITLE), (&self.meta, META), (&self.body, BODY)] {
-            for_each_term(text, |t| *terms.entry(t).or_insert(0) |= bit);
+            for_each_word(text, |w, cjk| *words.entry((w, cjk)).or_insert(0) |= bit);
         }
-        let mut sorted: Vec<(&str, u8)> = terms.into_iter().collect();
+        let mut terms: FastMap<Cow<str>, u8> = FastMap::with_capacity_and_hasher(words.len(), Default::default());
+        for ((w, cjk), bits) in words {
+            *terms.entry(if cjk { Cow::Borrowed(w) } else { term_of(w) }).or_insert(0) |= bits;
+        }
+        let mut sorted: Vec<(Cow<str>, u8)> = terms.into_iter().collect();
         sorted.sort_unstable();
         let mut buf = String::with_capacity(sorted.iter().map(|(t, _)| t.len()).sum());
         let spans = sorted
             .into_iter()
             .map(|(t, f)| {
                 let start = buf.len() as u32;
-                buf.push_str(t);
+                buf.push_str(&t);
                 (start, buf.len() as u32, f)
             })
             .collect();
@@ -125,14 +184,11 @@ const BATCH: usize = 512;
 /// The index files, in a fixed order (`meta.json`, shards, document chunks).
 pub fn index_files(site: &Site) -> Vec<OutputFile> {
     // Postings: term -> [(doc, fields)], docs ascending. A batch of documents is
-    // tokenized in parallel, then merged in order, so the normalized text of the whole
-    // site is never held at once.
-    let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
-    for start in (0..site.cases.len()).step_by(BATCH) {
-        let batch: Vec<DocTerms> = site.cases[start..(start + BATCH).min(site.cases.len())]
-            .par_iter()
-            .map(|sc| Doc::new(site, sc).terms())
-            .collect();
+    // tokenized in parallel while the previous batch is merged in order, so the
+    // normalized text of the whole site is never held at once and the serial merge
+    // overlaps the tokenizing.
+    let mut postings: FastMap<String, Vec<(u32, u8)>> = FastMap::default();
+    let merge = |postings: &mut FastMap<String, Vec<(u32, u8)>>, start: usize, batch: Vec<DocTerms>| {
         for (k, (buf, spans)) in batch.iter().enumerate() {
             let doc = (start + k) as u32;
             for &(a, b, f) in spans {
@@ -145,23 +201,50 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
                 }
             }
         }
+    };
+    let mut pending: Option<(usize, Vec<DocTerms>)> = None;
+    for start in (0..site.cases.len()).step_by(BATCH) {
+        let (batch, ()) = rayon::join(
+            || {
+                site.cases[start..(start + BATCH).min(site.cases.len())]
+                    .par_iter()
+                    .map(|sc| Doc::new(site, sc).terms())
+                    .collect::<Vec<DocTerms>>()
+            },
+            || {
+                if let Some((at, done)) = pending.take() {
+                    merge(&mut postings, at, done);
+                }
+            },
+        );
+        pending = Some((start, batch));
+    }
+    if let Some((at, done)) = pending.take() {
+        merge(&mut postings, at, done);
     }
     let mut terms: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
     terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
-    // Shard count from the index size: a power of two, so `hash & (n - 1)` picks one.
-    let estimate: usize = terms.iter().map(|(t, p)| t.len() + 6 + p.len() * 4).sum();
-    let shards = (estimate / SHARD_TARGET).max(1).next_power_of_two().min(4096);
-    let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); shards];
-    for (i, (t, _)) in terms.iter().enumerate() {
-        by_shard[shard_of(t, shards)].push(i);
+    // Shards of consecutive terms, about SHARD_TARGET bytes each: a term is in the
+    // last shard whose first term is not after it, and the terms a prefix starts are in
+    // one run of shards.
+    let mut firsts: Vec<&str> = Vec::new();
+    let mut bounds: Vec<usize> = Vec::new();
+    let mut size = SHARD_TARGET;
+    for (i, (t, p)) in terms.iter().enumerate() {
+        if size >= SHARD_TARGET {
+            firsts.push(t);
+            bounds.push(i);
+            size = 0;
+        }
+        size += t.len() + 6 + p.len() * 4;
     }
-    let shard_files: Vec<String> = by_shard
-        .par_iter()
-        .map(|ids| {
+    bounds.push(terms.len());
+    let shard_files: Vec<String> = bounds
+        .par_windows(2)
+        .map(|w| {
             let mut s = String::from("{");
-            for (k, &i) in ids.iter().enumerate() {
-                let (t, p) = &terms[i];
+            for (k, (t, p)) in terms[w[0]..w[1]].iter().enumerate() {
                 if k > 0 {
                     s.push(',');
                 }
@@ -181,7 +264,7 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
             s
         })
         .collect();
-    drop(terms);
+    let firsts: Vec<String> = firsts.into_iter().map(str::to_string).collect();
 
     let chunks: Vec<String> = site
         .cases
@@ -190,12 +273,19 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
             let list: Vec<serde_json::Value> = cases
                 .iter()
                 .map(|sc| {
+                    let orgs = site.taxonomy(crate::urls::Kind::Organizations);
+                    let names: Vec<&str> = sc.terms[crate::urls::Kind::Organizations.index()]
+                        .iter()
+                        .map(|&t| orgs.terms[t].name.as_str())
+                        .collect();
                     json!({
                         "t": sc.case.title,
                         "u": sc.url,
                         "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
+                        "o": names.join(", "),
+                        "d": sc.happened.to_iso(),
                         "s": sc.case.summary.as_deref().unwrap_or(""),
-                        "x": excerpt(&sc.case.body.text, EXCERPT_CHARS),
+                        "x": excerpt(&visible_text(sc), EXCERPT_CHARS),
                     })
                 })
                 .collect();
@@ -210,11 +300,12 @@ pub fn index_files(site: &Site) -> Vec<OutputFile> {
     }
     let meta = json!({
         "v": format!("{:016x}", version.0),
-        "shards": shards,
+        "shards": firsts,
         "chunk": DOCS_PER_CHUNK,
         "docs": site.cases.len(),
     });
     let mut files = Vec::with_capacity(1 + shard_files.len() + chunks.len());
+    drop(terms);
     files.push(OutputFile { path: "search/meta.json".into(), bytes: meta.to_string().into_bytes() });
     files.extend(
         shard_files
@@ -247,6 +338,10 @@ fn excerpt(text: &str, n: usize) -> &str {
 
 /// Lower case, with full-width ASCII (`ＮＴＴ`) folded to ASCII, as `search.js` does.
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase(); // one pass; no full-width forms in it
+    }
+    // A whole string's lower case, not a character's: a final sigma is `ς`, as in JS.
     text.chars()
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -273,8 +368,47 @@ pub fn is_cjk(c: char) -> bool {
     )
 }
 
+/// The Snowball English stemmer, made once.
+fn stemmer() -> &'static rust_stemmers::Stemmer {
+    static STEMMER: std::sync::OnceLock<rust_stemmers::Stemmer> = std::sync::OnceLock::new();
+    STEMMER.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+}
+
+/// A word as indexed: a run of a-z only is stemmed, anything else kept as it is (so the
+/// browser's stemmer sees exactly the words it was written for).
+pub fn term_of(word: &str) -> Cow<'_, str> {
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Cow::Borrowed(word);
+    }
+    // A site's vocabulary is small beside its word count: each thread stems a word once.
+    thread_local! {
+        static STEMS: std::cell::RefCell<FastMap<Box<str>, Option<Box<str>>>> = Default::default();
+    }
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(stem) = cache.get(word) {
+            return stem.as_deref().map_or(Cow::Borrowed(word), |s| Cow::Owned(s.to_string()));
+        }
+        let stem = match stemmer().stem(word) {
+            Cow::Owned(s) if s != word => Some(s.into_boxed_str()),
+            _ => None,
+        };
+        if cache.len() > 1 << 20 {
+            cache.clear(); // bounded, whatever the input
+        }
+        cache.insert(word.into(), stem.clone());
+        stem.map_or(Cow::Borrowed(word), |s| Cow::Owned(s.into_string()))
+    })
+}
+
 /// Calls `f` with every term of `text` (already [`normalize`]d), repeats included.
-pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
+pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(Cow<'a, str>)) {
+    for_each_word(text, |w, cjk| f(if cjk { Cow::Borrowed(w) } else { term_of(w) }));
+}
+
+/// Calls `f` with every word of `text` before stemming: a CJK bigram (or lone
+/// character) with `true`, a run of letters and digits with `false`.
+fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
         if is_cjk(c) {
@@ -290,10 +424,10 @@ pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
             let end = chars.peek().map_or(text.len(), |&(i, _)| i);
             run.push(end);
             if run.len() == 2 {
-                f(&text[run[0]..run[1]]);
+                f(&text[run[0]..run[1]], true);
             } else {
                 for w in run.windows(3) {
-                    f(&text[w[0]..w[2]]);
+                    f(&text[w[0]..w[2]], true);
                 }
             }
         } else if c.is_alphanumeric() {
@@ -307,7 +441,7 @@ pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
             }
             let end = chars.peek().map_or(text.len(), |&(i, _)| i);
             if n >= 2 {
-                f(&text[start..end]);
+                f(&text[start..end], false);
             }
         } else {
             chars.next();
@@ -320,25 +454,30 @@ pub fn tokenize(query: &str) -> Vec<String> {
     let text = normalize(query);
     let mut out: Vec<String> = Vec::new();
     for_each_term(&text, |t| {
-        if !out.iter().any(|o| o == t) {
-            out.push(t.to_string());
+        if !out.iter().any(|o| *o == t) {
+            out.push(t.into_owned());
         }
     });
     out
 }
 
-/// The shard of a term: FNV-1a (32 bits) of its UTF-8 bytes, modulo `shards` (a power
-/// of two).
-pub fn shard_of(term: &str, shards: usize) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in term.as_bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    (h as usize) & (shards - 1)
+/// Every term of a text, repeats included, in order: what `terms` in
+/// `static/search-terms.js` gives for the same text.
+pub fn terms(text: &str) -> Vec<String> {
+    let text = normalize(text);
+    let mut out = Vec::new();
+    for_each_term(&text, |t| out.push(t.into_owned()));
+    out
 }
 
-/// FNV-1a, 64 bits: a stable version stamp for the index files.
+/// The shard holding `term`, given each shard's first term (sorted): the last one not
+/// after it.
+pub fn shard_of(term: &str, firsts: &[String]) -> usize {
+    firsts.partition_point(|f| f.as_str() <= term).saturating_sub(1)
+}
+
+/// FNV-1a, 64 bits: a stable version stamp for the index files, and the hash of the
+/// index's maps (short words, millions of them: SipHash showed in the profile).
 struct Fnv64(u64);
 
 impl Fnv64 {
@@ -353,13 +492,33 @@ impl Fnv64 {
     }
 }
 
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64::new()
+    }
+}
+
+impl std::hash::Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        Fnv64::write(self, bytes);
+    }
+}
+
+/// A map keyed by words, hashed with FNV-1a.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv64>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn words_and_bigrams() {
-        assert_eq!(tokenize("T1566.001 Spear-phishing a"), ["t1566", "001", "spear", "phishing"]);
+        assert_eq!(tokenize("T1566.001 Spear-phishing a"), ["t1566", "001", "spear", "phish"]);
+        assert_eq!(tokenize("breached breaches"), ["breach"]);
+        assert_eq!(tokenize("données"), ["données"]);
         assert_eq!(tokenize("合同信息"), ["合同", "同信", "信息"]);
         assert_eq!(tokenize("NTT通讯"), ["ntt", "通讯"]);
         assert_eq!(tokenize("ＮＴＴ 漏"), ["ntt", "漏"]);

@@ -79,6 +79,52 @@ try {
   await query('medibank', 'cases/medibank-2022/', 'Medibank');
   await query('合同', 'cases/ntt-communications-2025/', 'NTT');
   await query('合同编号', 'cases/ntt-communications-2025/', 'NTT');
+  // Stemming: "impersonating" finds the body's "impersonation"; a timeline-only phrase.
+  await query('impersonating', 'cases/ntt-communications-2020/', 'NTT');
+  // While typing: the last word matches as a prefix ("sto" -> "stone").
+  await query('stepping sto', 'cases/ntt-communications-2020/', 'NTT');
+
+  // A result shows its organization and date, and a snippet around the match, marked.
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(base + 'search/?q=' + encodeURIComponent('impersonating'));
+    const li = page.locator('#search-results li', { has: page.locator('a[href$="cases/ntt-communications-2020/"]') });
+    let ok = true;
+    try { await li.first().waitFor({ timeout: 10000 }); } catch { ok = false; }
+    check(ok, 'the impersonating result is shown');
+    if (ok) {
+      const meta = await li.first().locator('.search-meta').textContent();
+      check(/NTT/.test(meta) && /20\d\d/.test(meta), `result shows organization and date (${JSON.stringify(meta)})`);
+      const marked = await li.first().locator('p:not(.search-meta) mark').allTextContents();
+      check(marked.some(m => /^impersonat/i.test(m)), `the snippet marks the matched word (${JSON.stringify(marked)})`);
+    }
+    await context.close();
+  }
+  // Query time in the page: tokenizing, fetching and ranking, after the index is cached.
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(base + 'search/');
+    await page.waitForSelector('#search-input', { state: 'visible' });
+    const ms = await page.evaluate(async () => {
+      const input = document.getElementById('search-input');
+      const run = q => new Promise(done => {
+        const list = document.getElementById('search-results');
+        const t0 = performance.now();
+        const obs = new MutationObserver(() => { if (list.children.length) { obs.disconnect(); done(performance.now() - t0); } });
+        obs.observe(list, { childList: true });
+        input.value = q;
+        input.form.requestSubmit();
+      });
+      await run('breach');
+      input.value = '';
+      return run('data breach');
+    });
+    console.log(`#   query answered in ${ms.toFixed(1)} ms (warm)`);
+    check(ms < 50, `a warm query answers in under 50 ms (${ms.toFixed(1)} ms)`);
+    await context.close();
+  }
 
   // ?q= in the address runs the query on load.
   {

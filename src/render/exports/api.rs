@@ -1,8 +1,10 @@
 //! `/api/cases.json`: every published case's front matter, resolved terms and URLs.
 //!
 //! The shape is versioned (`version`) and documented by `schema/cases.schema.json`
-//! (JSON Schema draft 2020-12). Every key is always present: a field the write-up does
-//! not give is `null` (or an empty list), so consumers never guess.
+//! (JSON Schema draft 2020-12, strict: every object closed, dates, URLs and codes
+//! checked), which the site publishes at `/api/cases.schema.json` and the document names
+//! in `$schema`. Every key is always present: a field the write-up does not give is
+//! `null` (or an empty list), so consumers never guess.
 
 use serde_json::{json, Value};
 
@@ -14,6 +16,14 @@ use crate::urls::{self, Kind};
 
 /// Bump when a field is removed or changes meaning; adding a field keeps the version.
 pub const VERSION: u64 = 1;
+
+/// The JSON Schema of `/api/cases.json`, published beside it as is.
+pub const SCHEMA: &str = include_str!("../../../schema/cases.schema.json");
+
+/// `api/cases.schema.json`.
+pub fn schema_file(path: String) -> super::OutputFile {
+    super::OutputFile { path, bytes: SCHEMA.as_bytes().to_vec() }
+}
 
 /// `cases` written out, case by case, to `stream`: the same bytes as the whole tree.
 pub fn cases_file(site: &Site, path: &str, stream: super::Stream) {
@@ -27,6 +37,7 @@ pub fn cases_file(site: &Site, path: &str, stream: super::Stream) {
 
 fn cases_head(site: &Site) -> Value {
     json!({
+        "$schema": permalink(site, &super::api_schema_url()),
         "version": VERSION,
         "generator": "casebook",
         "generator_version": env!("CARGO_PKG_VERSION"),
@@ -133,6 +144,7 @@ fn case(site: &Site, i: usize) -> Value {
             "sectors": i_.sectors.iter().map(|s| s.value.clone()).collect::<Vec<_>>(),
             "countries": i_.countries.iter().map(|s| s.value.clone()).collect::<Vec<_>>(),
             "actors": i_.actors.iter().map(|s| s.value.clone()).collect::<Vec<_>>(),
+            "individuals": i_.individuals.iter().map(|s| s.value.clone()).collect::<Vec<_>>(),
             "ransomware": i_.ransomware,
             "started": pdate(i_.started),
             "detected": pdate(i_.detected),

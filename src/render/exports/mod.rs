@@ -21,6 +21,10 @@ use crate::urls;
 pub fn api_url() -> String {
     "api/cases.json".to_string()
 }
+/// `api/cases.schema.json`: the JSON Schema of `api/cases.json`.
+pub fn api_schema_url() -> String {
+    "api/cases.schema.json".to_string()
+}
 /// `cases/SLUG/attack-layer.json`.
 pub fn case_layer_url(slug: &str) -> String {
     format!("{}attack-layer.json", urls::case(slug))
@@ -100,6 +104,7 @@ pub(crate) fn in_order<'a, T: Send + 'a>(n: usize, f: impl Fn(usize) -> T + Sync
 pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync), stream: Stream) {
     let graph = stix::Graph::new(site);
     api::cases_file(site, &api_url(), stream);
+    out(api::schema_file(api_schema_url()));
     // Each case's files are independent: made and handed on by whichever worker is free,
     // so writing them never waits on one thread.
     (0..site.cases.len()).into_par_iter().for_each(|i| {

@@ -32,12 +32,64 @@ pub fn score(c: Confidence) -> u64 {
 const CASE_COLORS: [&str; 5] = ["#ffffff", "#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"];
 const SITE_COLORS: [&str; 4] = ["#ffffff", "#fcbba1", "#fb6a4a", "#a50f15"];
 
+/// The site layer's gradient up to `max` cases: no more stops than scores, since
+/// mitreattack-python's gradient needs at least one score per step (white to the
+/// darkest red either way).
+fn site_colors(max: usize) -> Vec<&'static str> {
+    match max {
+        0 | 1 => vec![SITE_COLORS[0], SITE_COLORS[3]],
+        2 => vec![SITE_COLORS[0], SITE_COLORS[2], SITE_COLORS[3]],
+        _ => SITE_COLORS.to_vec(),
+    }
+}
+
 fn label(c: Confidence) -> &'static str {
     match c {
         Confidence::Confirmed => "Confirmed",
         Confidence::Likely => "Likely",
         Confidence::Possible => "Possible",
         Confidence::Unconfirmed => "Unconfirmed",
+    }
+}
+
+/// Longest layer name, in UTF-16 units: mitreattack-python's Excel export makes it a
+/// sheet title, which Excel caps at 31 characters.
+pub const NAME_MAX: usize = 31;
+
+/// A layer name every Navigator tool accepts: none of the characters a sheet title may
+/// not hold (`: \ / ? * [ ]`, openpyxl refuses them), no apostrophe at either end, at
+/// most [`NAME_MAX`] characters (cut at a word when it can, marked with `…`), never
+/// empty. The full title stays in the layer's description or metadata.
+pub fn layer_name(title: &str) -> String {
+    let cleaned: String = title
+        .chars()
+        .map(|c| match c {
+            ':' | '\\' | '/' | '?' | '*' | '[' | ']' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let mut name = words.join(" ");
+    if name.encode_utf16().count() > NAME_MAX {
+        let mut cut = String::new();
+        for c in name.chars() {
+            if cut.encode_utf16().count() + c.len_utf16() > NAME_MAX - 1 {
+                break;
+            }
+            cut.push(c);
+        }
+        // Back to the last space when it keeps most of the text.
+        if let Some(sp) = cut.rfind(' ').filter(|&sp| sp >= cut.len() / 2) {
+            cut.truncate(sp);
+        }
+        name = format!("{}…", cut.trim_end());
+    }
+    let name = name.trim_matches('\'').trim();
+    if name.is_empty() {
+        "Casebook layer".to_string()
+    } else {
+        name.to_string()
     }
 }
 
@@ -192,6 +244,7 @@ pub fn case_layer(site: &Site, i: usize) -> Value {
     let orgs: Vec<&str> = c.organizations.iter().map(|o| o.value.as_str()).collect();
     let metadata = vec![
         json!({"name": "Case", "value": c.slug}),
+        json!({"name": "Title", "value": c.title}),
         json!({"name": "Organizations", "value": orgs.join(", ")}),
         json!({"name": "Happened", "value": sc.happened.to_iso()}),
         json!({"name": "Published", "value": c.date.to_string()}),
@@ -199,7 +252,7 @@ pub fn case_layer(site: &Site, i: usize) -> Value {
     let description = c.summary.clone().unwrap_or_else(|| c.title.clone());
     layer(
         site,
-        &c.title,
+        &layer_name(&c.title),
         &description,
         entries.finish(site, &links),
         json!({"colors": CASE_COLORS, "minValue": 0, "maxValue": 4}),
@@ -265,12 +318,28 @@ pub fn site_layer(site: &Site) -> Value {
     ];
     layer(
         site,
-        &site.config.title,
+        &layer_name(&site.config.title),
         &description,
         entries.finish(site, &links),
-        json!({"colors": SITE_COLORS, "minValue": 0, "maxValue": max.max(1)}),
+        json!({"colors": site_colors(max.max(1)), "minValue": 0, "maxValue": max.max(1)}),
         legend,
         metadata,
         links,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_names_fit_a_sheet_title() {
+        assert_eq!(layer_name("NTT: contract data"), "NTT contract data");
+        assert_eq!(layer_name("'a/b'"), "a b");
+        assert_eq!(layer_name(" :: "), "Casebook layer");
+        let long = layer_name("NTT Communications: contract data of 17,891 business customers");
+        assert_eq!(long, "NTT Communications contract…");
+        let cjk = layer_name(&"漏".repeat(40));
+        assert_eq!(cjk.chars().count(), NAME_MAX);
+    }
 }

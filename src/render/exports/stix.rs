@@ -6,10 +6,19 @@
 //! - a `report` for the write-up (`published` = the write-up's date), whose
 //!   `object_refs` name everything below;
 //! - a `campaign` for the incident itself, which `targets` an `identity` per victim
-//!   organization, is `attributed-to` an `intrusion-set` per named actor, and `uses`
-//!   an `attack-pattern` per technique (the relationship carries the evidence as
+//!   organization, a `location` per country and an `identity` (class) per sector
+//!   (`industry-sector-ov` where one fits; the writer's words stay on the relationship),
+//!   is `attributed-to` an `intrusion-set` per named actor (the ATT&CK group it names by
+//!   id, name or alias, with its `G` id), or a `threat-actor` of resource level
+//!   `individual` for the people listed in `[incident] individuals`, and `uses` an
+//!   `attack-pattern` per technique (the relationship carries the evidence as
 //!   `description` and the confidence as a number);
 //! - an `indicator` per indicator (fanged, as written), which `indicates` the campaign;
+//! - a `note` on the campaign with what STIX has no property for: incident dates, impact
+//!   counts and data types, and the timeline;
+//! - a victim whose profile names countries is `located-at` them;
+//! - a translation is no second incident: it is a `language-content` on its original's
+//!   report, and its bundle is the original's plus that object;
 //! - an `identity` for the site itself, the `created_by_ref` of every object;
 //! - the TLP 2.0 `marking-definition`s in use, exactly as OASIS publishes them, and
 //!   `object_marking_refs` on every other object.
@@ -26,17 +35,20 @@
 //! else, which STIX forbids. They carry the `mitre-attack` external reference
 //! (`external_id`, `url`), which is how ATT&CK-aware tools match them.
 //!
-//! **Timestamps** come from the write-ups' dates, never from the build: an object of
-//! one case is `created` on the write-up's `date` and `modified` on its `updated`; an
-//! object shared between cases on the earliest `date` and the latest `updated` of the
-//! cases that use it.
+//! **Timestamps** come from each object's own data, never from the build nor from other
+//! cases, so an object changes only when its own data does: a case's objects are
+//! `created` on the write-up's `date` and `modified` on its `updated`; ATT&CK objects
+//! keep the catalog's (MITRE's dates, or [`crate::attack::CATALOG_INSTANT`] for the
+//! compact catalog); everything else shared between cases (the site, organizations,
+//! sectors, countries, actors unknown to ATT&CK) has [`FIXED_INSTANT`].
 //!
-//! **Markings**: a case's own objects carry the case's TLP; ATT&CK techniques and the
-//! site's identity are public (`TLP:CLEAR`); a victim or actor shared between cases
-//! carries the least restrictive TLP of the published cases that name it (they name it
-//! at that level already).
+//! **Markings**: a case's own objects carry the case's TLP; public reference data
+//! (ATT&CK techniques and groups, countries, sectors) and the site's identity are
+//! `TLP:CLEAR`; victims and actors ATT&CK does not know carry the most restrictive level
+//! the site publishes (`[publish] tlp`), never a level that depends on which cases there
+//! are (the same object must not change when a case is added).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -198,61 +210,103 @@ fn is_unnamed_actor(name: &str) -> bool {
     )
 }
 
-/// A STIX object shared between cases, with what the cases that use it add up to.
+/// The `created`/`modified` of objects whose data states no date of its own (the site's
+/// identity, organizations, sectors, countries, actors ATT&CK does not know): fixed, so
+/// adding or removing a case never moves them.
+pub const FIXED_INSTANT: &str = "2020-01-01T00:00:00.000Z";
+
+/// A STIX object shared between cases: everything but its marking and creator, which
+/// the graph adds once every case is scanned.
 struct Shared {
     body: Value,
-    created: Date,
-    modified: Date,
+    /// Public reference data (ATT&CK, countries, sectors) is `TLP:CLEAR`; what cases
+    /// name (victims, actors) the most restrictive level the site publishes, so that
+    /// neither depends on which cases there are.
     tlp: Tlp,
-    /// Victims only: the profile's sectors, or those of every case naming it.
-    sectors: Vec<&'static str>,
-    /// The whole object serialized, once every case has widened it (it goes into many
-    /// bundles as is).
+    /// The whole object serialized (it goes into many bundles as is).
     json: Vec<u8>,
 }
 
-/// What one case refers to among the shared objects.
+/// What one case refers to among the shared objects, each list without repeats.
 #[derive(Default)]
 struct CaseRefs {
     victims: Vec<String>,
     actors: Vec<String>,
     /// Per technique use: the attack-pattern id (None when not in the catalog).
     techniques: Vec<Option<String>>,
+    /// Sector identities, each with the sector names as the case writes them.
+    sectors: Vec<(String, Vec<String>)>,
+    countries: Vec<String>,
+    /// Relationships shared between cases (a victim `located-at` its profile's country).
+    links: Vec<String>,
 }
 
 /// Every STIX object of the site, computed once for all bundles.
 pub struct Graph<'s, 'c> {
     site: &'s Site<'c>,
     site_identity: Option<String>,
-    shared: BTreeMap<String, Shared>,
+    shared: HashMap<String, Shared>,
     /// Shared ids in first-seen order (cases newest first).
     order: Vec<String>,
     refs: Vec<CaseRefs>,
+    /// Per case: the case whose report it belongs to (itself, or the original of a
+    /// translation, which becomes a `language-content` on that report).
+    owner: Vec<usize>,
     /// Objects that appear in many bundles, serialized once (the shared ones keep theirs):
     /// the site's identity and each TLP marking definition.
     identity_json: Option<Vec<u8>>,
     marking_json: [Vec<u8>; 5],
+    /// The TLP of shared objects that cases name (see [`Shared::tlp`]).
+    named_tlp: Tlp,
 }
 
 /// TLP levels in the order their marking definitions open a bundle.
 const TLPS: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
 
+/// Pushes `id` unless `seen` has it: order kept, linear.
+fn push_new(list: &mut Vec<String>, seen: &mut HashSet<String>, id: String) {
+    if seen.insert(id.clone()) {
+        list.push(id);
+    }
+}
+
 impl<'s, 'c> Graph<'s, 'c> {
     pub fn new(site: &'s Site<'c>) -> Self {
+        let n = site.cases.len();
+        let index: HashMap<&str, usize> =
+            site.cases.iter().enumerate().map(|(i, c)| (c.case.slug.as_str(), i)).collect();
+        // The original of a translation: followed through `translation_of` while it is
+        // published (bounded, though resolve already refuses cycles).
+        let owner = (0..n)
+            .map(|i| {
+                let mut at = i;
+                for _ in 0..n {
+                    let next = site.cases[at].case.translation_of.as_ref().and_then(|t| index.get(t.value.as_str()));
+                    match next {
+                        Some(&j) if j != at => at = j,
+                        _ => break,
+                    }
+                }
+                at
+            })
+            .collect();
         let mut g = Graph {
             site,
             site_identity: None,
-            shared: BTreeMap::new(),
+            shared: HashMap::new(),
             order: Vec::new(),
-            refs: Vec::new(),
+            refs: Vec::with_capacity(n),
+            owner,
             identity_json: None,
             marking_json: TLPS.map(|tlp| serde_json::to_vec(&tlp_marking(tlp)).unwrap_or_default()),
+            named_tlp: TLPS.iter().rev().copied().find(|&t| site.config.publishes(t)).unwrap_or(Tlp::Clear),
         };
-        for i in 0..site.cases.len() {
-            let refs = g.scan(i);
+        for i in 0..n {
+            // A translation tells of the same incident: its original's objects stand for it.
+            let refs = if g.owner[i] == i { g.scan(i) } else { CaseRefs::default() };
             g.refs.push(refs);
         }
-        if !site.cases.is_empty() {
+        if n > 0 {
             g.site_identity = Some(stable_id("identity", &format!("site:{}", site_url(site))));
         }
         g.identity_json = g.site_identity_object().map(|v| serde_json::to_vec(&v).unwrap_or_default());
@@ -266,21 +320,13 @@ impl<'s, 'c> Graph<'s, 'c> {
         g
     }
 
-    /// Adds (or widens) a shared object for case `i`; returns its id.
-    fn share(&mut self, i: usize, id: String, tlp: Tlp, body: impl FnOnce() -> Value) -> String {
-        let c = &self.site.cases[i].case;
-        let modified = modified_date(c);
+    /// Adds a shared object (made by `body` the first time, with its own `created` and
+    /// `modified`) unless it is there; returns its id.
+    fn share(&mut self, id: String, tlp: Tlp, body: impl FnOnce() -> Value) -> String {
         match self.shared.get_mut(&id) {
-            Some(s) => {
-                s.created = s.created.min(c.date);
-                s.modified = s.modified.max(modified);
-                s.tlp = s.tlp.min(tlp);
-            }
+            Some(_) => {}
             None => {
-                self.shared.insert(
-                    id.clone(),
-                    Shared { body: body(), created: c.date, modified, tlp, sectors: Vec::new(), json: Vec::new() },
-                );
+                self.shared.insert(id.clone(), Shared { body: body(), tlp, json: Vec::new() });
                 self.order.push(id.clone());
             }
         }
@@ -292,60 +338,66 @@ impl<'s, 'c> Graph<'s, 'c> {
         let sc = &site.cases[i];
         let c = &sc.case;
         let mut refs = CaseRefs::default();
+        let mut seen = HashSet::new();
         let orgs = site.taxonomy(Kind::Organizations);
         for &t in &sc.terms[Kind::Organizations.index()] {
             let term = &orgs.terms[t];
+            let profile = site.orgs.get(t).and_then(|o| o.profile.as_ref());
             let id = stable_id("identity", &format!("organization:{}", term.slug));
-            let id = self.share(i, id, c.tlp, || {
-                json!({
-                    "type": "identity",
-                    "name": term.name,
-                    "identity_class": "organization",
-                })
-            });
-            let profile_sectors =
-                site.orgs.get(t).and_then(|o| o.profile.as_ref()).map(|p| p.sectors.as_slice()).unwrap_or_default();
-            // A profile says which sectors the organization is in; without one, the
-            // sectors of the cases that name it are the best we know.
-            let sectors = if profile_sectors.is_empty() { c.incident.sectors.as_slice() } else { profile_sectors };
-            let Some(s) = self.shared.get_mut(&id) else {
-                continue;
-            };
-            for name in sectors {
-                if let Some(v) = industry_sector(&name.value) {
-                    if !s.sectors.contains(&v) {
-                        s.sectors.push(v);
+            let id = self.share(id, self.named_tlp, || {
+                let mut v = fixed("identity");
+                v["name"] = json!(term.name);
+                v["identity_class"] = json!("organization");
+                // Only what the profile states: the cases naming it must not change it.
+                if let Some(p) = profile {
+                    let mut sectors: Vec<&str> = p.sectors.iter().filter_map(|s| industry_sector(&s.value)).collect();
+                    sectors.dedup();
+                    if !sectors.is_empty() {
+                        v["sectors"] = json!(sectors);
+                    }
+                    if !p.sectors.is_empty() {
+                        let written: Vec<&str> = p.sectors.iter().map(|s| s.value.as_str()).collect();
+                        v["description"] = json!(format!("Sectors as written: {}.", written.join(", ")));
                     }
                 }
+                v
+            });
+            for cc in profile.map(|p| p.countries.as_slice()).unwrap_or_default() {
+                let loc = self.location(&cc.value);
+                let key = format!("located-at:organization:{}:{}", term.slug, cc.value);
+                let (source, target) = (id.clone(), loc);
+                let link = self.share(stable_id("relationship", &key), self.named_tlp, || {
+                    let mut r = fixed("relationship");
+                    r["relationship_type"] = json!("located-at");
+                    r["source_ref"] = json!(source);
+                    r["target_ref"] = json!(target);
+                    r
+                });
+                push_new(&mut refs.links, &mut seen, link);
             }
-            if !refs.victims.contains(&id) {
-                refs.victims.push(id);
+            push_new(&mut refs.victims, &mut seen, id);
+        }
+        let mut sector_at: HashMap<String, usize> = HashMap::new();
+        for s in &c.incident.sectors {
+            let id = self.sector(&s.value);
+            match sector_at.get(&id) {
+                Some(&k) => refs.sectors[k].1.push(s.value.clone()),
+                None => {
+                    sector_at.insert(id.clone(), refs.sectors.len());
+                    refs.sectors.push((id, vec![s.value.clone()]));
+                }
             }
+        }
+        for cc in &c.incident.countries {
+            let id = self.location(&cc.value);
+            push_new(&mut refs.countries, &mut seen, id);
         }
         for a in &c.incident.actors {
             if is_unnamed_actor(&a.value) {
                 continue;
             }
-            let group = site.catalog.group(&a.value);
-            let name = group.map_or(a.value.clone(), |g| g.name.clone());
-            let id = stable_id("intrusion-set", &format!("actor:{}", slugify(&name)));
-            let id = self.share(i, id, c.tlp, || {
-                let mut v = json!({"type": "intrusion-set", "name": name});
-                if let Some(g) = group {
-                    if !g.aliases.is_empty() {
-                        v["aliases"] = json!(g.aliases);
-                    }
-                    v["external_references"] = json!([{
-                        "source_name": "mitre-attack",
-                        "external_id": g.id,
-                        "url": g.url,
-                    }]);
-                }
-                v
-            });
-            if !refs.actors.contains(&id) {
-                refs.actors.push(id);
-            }
+            let id = self.actor(&a.value, &c.incident.individuals);
+            push_new(&mut refs.actors, &mut seen, id);
         }
         for t in &c.techniques {
             let Some(tech) = site.catalog.technique(&t.id.value) else {
@@ -353,11 +405,14 @@ impl<'s, 'c> Graph<'s, 'c> {
                 continue;
             };
             let id = stable_id("attack-pattern", &format!("mitre-attack:{}", tech.id));
-            let id = self.share(i, id, Tlp::Clear, || {
+            let id = self.share(id, Tlp::Clear, || {
+                let (created, modified) = site.catalog.stix_times(&tech.created, &tech.modified);
                 let phases: Vec<Value> =
                     tech.tactics.iter().map(|p| json!({"kill_chain_name": "mitre-attack", "phase_name": p})).collect();
                 let mut v = json!({
                     "type": "attack-pattern",
+                    "created": created,
+                    "modified": modified,
                     "name": tech.name,
                     "external_references": [{
                         "source_name": "mitre-attack",
@@ -378,23 +433,83 @@ impl<'s, 'c> Graph<'s, 'c> {
         refs
     }
 
+    /// The `location` of a country code.
+    fn location(&mut self, cc: &str) -> String {
+        let id = stable_id("location", &format!("country:{cc}"));
+        self.share(id, Tlp::Clear, || {
+            let mut v = fixed("location");
+            v["name"] = json!(crate::countries::country_name(cc).unwrap_or(cc));
+            v["country"] = json!(cc);
+            v
+        })
+    }
+
+    /// The identity (class) of a sector: one per `industry-sector-ov` value, or per name
+    /// as written when none fits.
+    fn sector(&mut self, written: &str) -> String {
+        let vocab = industry_sector(written);
+        let key = vocab.map_or_else(|| format!("sector:{}", slugify(written)), |v| format!("industry-sector-ov:{v}"));
+        self.share(stable_id("identity", &key), Tlp::Clear, || {
+            let mut v = fixed("identity");
+            v["identity_class"] = json!("class");
+            match vocab {
+                Some(s) => {
+                    v["name"] = json!(sector_label(s));
+                    v["sectors"] = json!([s]);
+                }
+                None => v["name"] = json!(written),
+            }
+            v
+        })
+    }
+
+    /// An actor as written: the ATT&CK group it names (by id, name or alias) as an
+    /// `intrusion-set` with the group's id; else a person listed in `individuals` as a
+    /// `threat-actor` of resource level `individual`; else an `intrusion-set` by name.
+    fn actor(&mut self, written: &str, individuals: &[crate::parse::case::Located]) -> String {
+        let catalog = &self.site.catalog;
+        let tlp = self.named_tlp;
+        if let Some(g) = catalog.group_of_actor(written) {
+            let id = stable_id("intrusion-set", &format!("actor:{}", slugify(&g.name)));
+            return self.share(id, Tlp::Clear, || {
+                let (created, modified) = catalog.stix_times(&g.created, &g.modified);
+                let mut v = json!({"type": "intrusion-set", "created": created, "modified": modified, "name": g.name});
+                let aliases: Vec<&String> = g.aliases.iter().filter(|a| **a != g.name).collect();
+                if !aliases.is_empty() {
+                    v["aliases"] = json!(aliases);
+                }
+                v["external_references"] = json!([{"source_name": "mitre-attack", "external_id": g.id, "url": g.url}]);
+                v
+            });
+        }
+        if individuals.iter().any(|p| p.value.eq_ignore_ascii_case(written.trim())) {
+            let id = stable_id("threat-actor", &format!("person:{}", slugify(written)));
+            return self.share(id, tlp, || {
+                let mut v = fixed("threat-actor");
+                v["name"] = json!(written.trim());
+                v["resource_level"] = json!("individual");
+                v
+            });
+        }
+        let id = stable_id("intrusion-set", &format!("actor:{}", slugify(written)));
+        self.share(id, tlp, || {
+            let mut v = fixed("intrusion-set");
+            v["name"] = json!(written.trim());
+            v
+        })
+    }
+
     /// The site's identity, the creator of every object (None for a site without cases).
     fn site_identity_object(&self) -> Option<Value> {
         let id = self.site_identity.as_ref()?;
         let site = self.site;
-        let created = site.cases.iter().map(|c| c.case.date).min()?;
-        let modified = site.cases.iter().map(|c| modified_date(&c.case)).max()?;
-        let mut v = json!({
-            "type": "identity",
-            "spec_version": "2.1",
-            "id": id,
-            "created": ts(created),
-            "modified": ts(modified.max(created)),
-            "name": site.config.title,
-            "identity_class": "organization",
-            "contact_information": site_url(site),
-            "object_marking_refs": [tlp_marking_id(Tlp::Clear)],
-        });
+        let mut v = fixed("identity");
+        v["spec_version"] = json!("2.1");
+        v["id"] = json!(id);
+        v["name"] = json!(site.config.title);
+        v["identity_class"] = json!("organization");
+        v["contact_information"] = json!(site_url(site));
+        v["object_marking_refs"] = json!([tlp_marking_id(Tlp::Clear)]);
         if !site.config.description.is_empty() {
             v["description"] = json!(site.config.description);
         }
@@ -406,17 +521,13 @@ impl<'s, 'c> Graph<'s, 'c> {
         let mut v = s.body.clone();
         v["spec_version"] = json!("2.1");
         v["id"] = json!(id);
-        v["created"] = json!(ts(s.created));
-        v["modified"] = json!(ts(s.modified.max(s.created)));
         v["created_by_ref"] = json!(self.site_identity);
         v["object_marking_refs"] = json!([tlp_marking_id(s.tlp)]);
-        if !s.sectors.is_empty() {
-            v["sectors"] = json!(s.sectors);
-        }
         v
     }
 
-    /// The objects of case `i` that belong to it alone, report first.
+    /// The objects of case `i` that belong to it alone, report first; for a
+    /// translation, one `language-content` on its original's report.
     fn own_objects(&self, i: usize) -> Vec<Value> {
         let site = self.site;
         let sc = &site.cases[i];
@@ -424,7 +535,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         let refs = &self.refs[i];
         let slug = &c.slug;
         let created = ts(c.date);
-        let modified = ts(modified_date(c).max(c.date));
+        let modified = ts(modified_date(c));
         let marking = json!([tlp_marking_id(c.tlp)]);
         let common = |kind: &str, key: &str| -> Value {
             json!({
@@ -437,16 +548,34 @@ impl<'s, 'c> Graph<'s, 'c> {
                 "object_marking_refs": marking,
             })
         };
-        let mut relationships = Vec::new();
-        let mut seen_keys = BTreeSet::new();
-        let mut relationship = |key: String, rtype: &str, source: &str, target: &str| {
-            // The same pair twice (a technique under two tactics): one id each.
-            let mut key = key;
-            let mut n = 2;
-            while !seen_keys.insert(key.clone()) {
-                key = format!("{key}#{n}");
-                n += 1;
+
+        let owner = self.owner[i];
+        if owner != i {
+            let original = &site.cases[owner].case;
+            let mut text = Map::new();
+            text.insert("name".into(), json!(c.title));
+            if let Some(s) = &c.summary {
+                text.insert("description".into(), json!(s));
             }
+            let lang = c.lang.as_deref().unwrap_or(&site.config.language);
+            let mut contents = Map::new();
+            contents.insert(lang.to_string(), Value::Object(text));
+            let mut lc = common("language-content", "language-content");
+            lc["object_ref"] = json!(report_id(&original.slug));
+            lc["object_modified"] = json!(ts(modified_date(original)));
+            lc["contents"] = Value::Object(contents);
+            lc["external_references"] = json!([case_reference(site, sc)]);
+            return vec![lc];
+        }
+
+        let mut relationships = Vec::new();
+        // Keys already used, with how often: the same pair twice (a technique under two
+        // tactics) gets `KEY#2`, `KEY#3`, ... in one step each.
+        let mut used: HashMap<String, usize> = HashMap::new();
+        let mut relationship = |key: String, rtype: &str, source: &str, target: &str| {
+            let n = used.entry(key.clone()).or_insert(0);
+            *n += 1;
+            let key = if *n == 1 { key } else { format!("{key}#{n}") };
             let mut r = common("relationship", &key);
             r["relationship_type"] = json!(rtype);
             r["source_ref"] = json!(source);
@@ -471,8 +600,13 @@ impl<'s, 'c> Graph<'s, 'c> {
         }
         let campaign_id = campaign["id"].as_str().unwrap_or_default().to_string();
 
-        for v in &refs.victims {
+        for v in refs.victims.iter().chain(&refs.countries) {
             relationships.push(relationship(format!("targets:{v}"), "targets", &campaign_id, v));
+        }
+        for (s, written) in &refs.sectors {
+            let mut r = relationship(format!("targets:{s}"), "targets", &campaign_id, s);
+            r["description"] = json!(format!("Sector as written: {}.", written.join(", ")));
+            relationships.push(r);
         }
         for a in &refs.actors {
             relationships.push(relationship(format!("attributed-to:{a}"), "attributed-to", &campaign_id, a));
@@ -497,9 +631,11 @@ impl<'s, 'c> Graph<'s, 'c> {
         }
 
         let mut indicators = Vec::new();
+        let mut indicator_ids = HashSet::new();
         for x in &c.indicators {
             let mut ind = common("indicator", &format!("indicator:{}:{}", super::api::indicator_type(x.kind), x.value));
-            if indicators.iter().any(|o: &Value| o["id"] == ind["id"]) {
+            let ind_id = ind["id"].as_str().unwrap_or_default().to_string();
+            if !indicator_ids.insert(ind_id.clone()) {
                 continue;
             }
             ind["name"] = json!(format!("{} {}", indicator_label(x.kind), x.value));
@@ -510,30 +646,41 @@ impl<'s, 'c> Graph<'s, 'c> {
             ind["pattern"] = json!(pattern(x.kind, &x.value));
             ind["pattern_type"] = json!("stix");
             ind["valid_from"] = json!(created);
-            let ind_id = ind["id"].as_str().unwrap_or_default().to_string();
             relationships.push(relationship(format!("indicates:{ind_id}"), "indicates", &ind_id, &campaign_id));
             indicators.push(ind);
         }
 
-        let mut object_refs: Vec<Value> = vec![json!(campaign_id)];
-        object_refs.extend(refs.victims.iter().map(|v| json!(v)));
-        object_refs.extend(refs.actors.iter().map(|v| json!(v)));
-        let mut aps: Vec<&String> = Vec::new();
-        for ap in refs.techniques.iter().flatten() {
-            if !aps.contains(&ap) {
-                aps.push(ap);
-            }
+        // What STIX has no property for (timeline, impact, incident dates), as a note on
+        // the campaign, so an importer keeps it as text.
+        let mut facts = Vec::new();
+        for (key, d) in c.incident.dates() {
+            facts.push(format!("- {key}: {}", d.to_iso()));
         }
-        object_refs.extend(aps.iter().map(|v| json!(v)));
+        for (key, n) in c.impact.counts.iter() {
+            facts.push(format!("- {key} affected: {n}"));
+        }
+        if !c.impact.data_types.is_empty() {
+            let types: Vec<&str> = c.impact.data_types.iter().map(|d| d.value.as_str()).collect();
+            facts.push(format!("- data types: {}", types.join(", ")));
+        }
+        for t in &c.timeline {
+            facts.push(format!("- {}: {}", t.date.to_iso(), t.event));
+        }
+        let note = (!facts.is_empty()).then(|| {
+            let mut note = common("note", "facts");
+            note["abstract"] = json!("Incident dates, impact and timeline");
+            note["content"] = json!(facts.join("\n"));
+            note["object_refs"] = json!([campaign_id]);
+            note
+        });
+
+        let mut object_refs: Vec<Value> = vec![json!(campaign_id)];
+        object_refs.extend(self.case_shared_ids(i).into_iter().map(|v| json!(v)));
+        object_refs.extend(note.iter().map(|o| o["id"].clone()));
         object_refs.extend(indicators.iter().map(|o| o["id"].clone()));
         object_refs.extend(relationships.iter().map(|o| o["id"].clone()));
 
-        let mut external = vec![json!({
-            "source_name": site.config.title,
-            "external_id": slug,
-            "url": permalink(site, &sc.url),
-            "description": "The case study on the site that published this report.",
-        })];
+        let mut external = vec![case_reference(site, sc)];
         for r in &c.references {
             let source = r.publisher.clone().unwrap_or_else(|| host(&r.url).to_string());
             let mut e = json!({"source_name": source, "url": r.url});
@@ -558,21 +705,23 @@ impl<'s, 'c> Graph<'s, 'c> {
         }
 
         let mut out = vec![report, campaign];
+        out.extend(note);
         out.extend(indicators);
         out.extend(relationships);
         out
     }
 
-    /// The shared objects case `i` refers to, in a fixed order.
+    /// The shared objects case `i` refers to, in a fixed order, each once.
     fn case_shared_ids(&self, i: usize) -> Vec<&String> {
         let refs = &self.refs[i];
-        let mut ids: Vec<&String> = Vec::new();
-        for id in refs.victims.iter().chain(&refs.actors).chain(refs.techniques.iter().flatten()) {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-        ids
+        let mut seen = HashSet::new();
+        let ids = (refs.victims.iter())
+            .chain(&refs.countries)
+            .chain(refs.sectors.iter().map(|(id, _)| id))
+            .chain(&refs.actors)
+            .chain(refs.techniques.iter().flatten())
+            .chain(&refs.links);
+        ids.filter(|id| seen.insert(*id)).collect()
     }
 
     /// A bundle of serialized `objects`, opened by the marking definitions of `tlps`.
@@ -592,26 +741,30 @@ impl<'s, 'c> Graph<'s, 'c> {
     }
 
     /// `cases/SLUG/stix.json`: the site's identity, the report, the shared objects the
-    /// case names, then its other own objects.
+    /// case names, then its other own objects. A translation's bundle is its original's
+    /// with the translation's `language-content` added.
     pub fn case_bundle_file(&self, i: usize, path: String) -> super::OutputFile {
+        let owner = self.owner[i];
         let mut tlps = BTreeSet::new();
         let mut objects = Vec::new();
         if let Some(identity) = &self.identity_json {
             tlps.insert(Tlp::Clear);
             objects.push(identity.clone());
         }
-        let own = self.own_objects(i);
-        if !own.is_empty() {
-            tlps.insert(self.site.cases[i].case.tlp);
-        }
+        let own = self.own_objects(owner);
+        tlps.insert(self.site.cases[owner].case.tlp);
         let mut own = own.iter().map(|o| serde_json::to_vec(o).unwrap_or_default());
         objects.extend(own.next()); // the report first
-        for id in self.case_shared_ids(i) {
+        for id in self.case_shared_ids(owner) {
             let s = &self.shared[id];
             tlps.insert(s.tlp);
             objects.push(s.json.clone());
         }
         objects.extend(own);
+        if owner != i {
+            tlps.insert(self.site.cases[i].case.tlp);
+            objects.extend(self.own_objects(i).iter().map(|o| serde_json::to_vec(o).unwrap_or_default()));
+        }
         self.bundle_file(path, &format!("case:{}", self.site.cases[i].case.slug), &tlps, objects)
     }
 
@@ -652,6 +805,38 @@ impl<'s, 'c> Graph<'s, 'c> {
 
 fn modified_date(c: &crate::parse::case::Case) -> Date {
     c.updated.map_or(c.date, |u| u.max(c.date))
+}
+
+/// The fields every shared object without dates of its own starts with.
+fn fixed(kind: &str) -> Value {
+    json!({"type": kind, "created": FIXED_INSTANT, "modified": FIXED_INSTANT})
+}
+
+/// The id of a case's report (a translation's `language-content` points at it).
+fn report_id(slug: &str) -> String {
+    stable_id("report", &format!("case:{slug}:report"))
+}
+
+/// The external reference to a case's page on the site.
+fn case_reference(site: &Site, sc: &crate::resolve::SiteCase) -> Value {
+    json!({
+        "source_name": site.config.title,
+        "external_id": sc.case.slug,
+        "url": permalink(site, &sc.url),
+        "description": "The case study on the site that published this report.",
+    })
+}
+
+/// The name of an `industry-sector-ov` value: `financial-services` -> `Financial Services`.
+fn sector_label(value: &str) -> String {
+    value
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn site_url(site: &Site) -> String {

@@ -28,7 +28,7 @@
   var current = 0; // increases with each query, so late answers to old ones are dropped
   var results = [];
   var shown = 0;
-  var pattern = null;
+  var current_groups = []; // what the shown results matched, for marking
 
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -47,50 +47,48 @@
     return metaPromise;
   }
 
-  // The same terms as the Rust side: lower case, full-width ASCII folded, runs of
-  // letters and digits (2+ characters), CJK bigrams (or a lone CJK character).
-  var CJK = /[\u1100-\u11FF\u3040-\u309F\u30A0-\u30FF\u3130-\u318F\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uAC00-\uD7AF\uF900-\uFAFF\uFF66-\uFF9F\u{20000}-\u{3134F}]/u;
-  var ALNUM = /[\p{Alphabetic}\p{N}]/u;
+  // Terms come from search-terms.js, the one definition shared with the Rust side.
+  var T = window.CasebookTerms;
+  if (!T) return;
+  var CJK = T.CJK, ALNUM = T.ALNUM;
 
-  function normalize(text) {
-    return text.replace(/[\uFF01-\uFF5E]/g, function (c) {
-      return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
-    }).toLowerCase();
+  // The shard of a term: the last whose first term is not after it (meta.shards is sorted).
+  function shardOf(term, firsts) {
+    var lo = 0, hi = firsts.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (firsts[mid] <= term) lo = mid + 1; else hi = mid;
+    }
+    return Math.max(0, lo - 1);
   }
 
-  function tokenize(query) {
-    var chars = Array.from(normalize(query));
-    var out = [];
-    function add(t) { if (out.indexOf(t) < 0) out.push(t); }
-    var i = 0;
-    while (i < chars.length) {
-      var c = chars[i];
-      var j = i;
-      if (CJK.test(c)) {
-        while (j < chars.length && CJK.test(chars[j])) j++;
-        if (j - i === 1) add(c);
-        for (var k = i; k + 1 < j; k++) add(chars[k] + chars[k + 1]);
-        i = j;
-      } else if (ALNUM.test(c)) {
-        while (j < chars.length && ALNUM.test(chars[j]) && !CJK.test(chars[j])) j++;
-        if (j - i >= 2) add(chars.slice(i, j).join(""));
-        i = j;
-      } else {
-        i++;
+  // How a typed query is looked up: one group per term, every group must match. The
+  // word being typed (no space after it yet) also matches as a prefix of indexed
+  // terms, as typed and as stemmed, from three characters on.
+  var PREFIX_MIN = 3, PREFIX_SHARDS = 4, PREFIX_TERMS = 200;
+  function groups(query) {
+    var terms = T.tokenize(query);
+    var out = terms.map(function (t) { return { exact: t, prefixes: [] }; });
+    var norm = T.normalize(query);
+    var m = /([\p{Alphabetic}\p{N}]+)$/u.exec(norm);
+    if (m && out.length) {
+      var word = Array.from(m[1]);
+      if (!word.some(function (c) { return CJK.test(c); }) && word.length >= PREFIX_MIN) {
+        var last = out[out.length - 1];
+        var typed = word.join("");
+        last.prefixes = [typed];
+        if (T.termOf(typed) !== typed && T.termOf(typed).length >= PREFIX_MIN) last.prefixes.push(T.termOf(typed));
       }
     }
     return out;
   }
 
-  // FNV-1a, 32 bits, of the UTF-8 bytes.
-  function shardOf(term, shards) {
-    var bytes = new TextEncoder().encode(term);
-    var h = 0x811c9dc5;
-    for (var i = 0; i < bytes.length; i++) {
-      h ^= bytes[i];
-      h = Math.imul(h, 0x01000193) >>> 0;
+  function matches(group, term) {
+    if (term === group.exact) return true;
+    for (var i = 0; i < group.prefixes.length; i++) {
+      if (term.lastIndexOf(group.prefixes[i], 0) === 0) return true;
     }
-    return h & (shards - 1);
+    return false;
   }
 
   function shard(m, n) {
@@ -129,14 +127,32 @@
     return (f & TITLE ? 16 : 0) + (f & META ? 4 : 0) + (f & BODY ? 1 : 0);
   }
 
-  function lookup(m, terms) {
-    return Promise.all(terms.map(function (t) {
-      return shard(m, shardOf(t, m.shards)).then(function (s) {
-        return Object.prototype.hasOwnProperty.call(s, t) ? s[t] : [];
+  // The postings of a group as a Map doc -> fields: its term's, and (while typing)
+  // those of every term its prefixes start, from the few shards they fall in.
+  function postings(m, group) {
+    var wanted = [shardOf(group.exact, m.shards)];
+    group.prefixes.forEach(function (p) {
+      for (var n = shardOf(p, m.shards); n < m.shards.length && n < shardOf(p, m.shards) + PREFIX_SHARDS; n++) {
+        if (n > shardOf(p, m.shards) && m.shards[n].lastIndexOf(p, 0) !== 0) break;
+        if (wanted.indexOf(n) < 0) wanted.push(n);
+      }
+    });
+    return Promise.all(wanted.map(function (n) { return shard(m, n); })).then(function (shards) {
+      var map = new Map();
+      var seen = 0;
+      shards.forEach(function (s) {
+        Object.keys(s).forEach(function (t) {
+          if (!matches(group, t) || (t !== group.exact && ++seen > PREFIX_TERMS)) return;
+          decode(s[t]).forEach(function (f, doc) { map.set(doc, (map.get(doc) || 0) | f); });
+        });
       });
-    })).then(function (lists) {
-      lists.sort(function (a, b) { return a.length - b.length; });
-      var maps = lists.map(decode);
+      return map;
+    });
+  }
+
+  function lookup(m, gs) {
+    return Promise.all(gs.map(function (g) { return postings(m, g); })).then(function (maps) {
+      maps.sort(function (a, b) { return a.size - b.size; });
       var found = [];
       maps[0].forEach(function (f, doc) {
         var score = weight(f);
@@ -153,63 +169,73 @@
     });
   }
 
-  function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-
-  // What to highlight: the query's words and its CJK runs as typed.
-  function highlighter(query) {
-    var chars = Array.from(normalize(query));
-    var parts = [];
+  // The code-point ranges of text to mark: its words (and CJK bigrams) whose terms
+  // match the query, found with the same rules as the index.
+  function marks(text, firstOnly) {
+    var chars = Array.from(text);
+    var out = [];
+    var hit = function (term) { return current_groups.some(function (g) { return matches(g, term); }); };
     var i = 0;
     while (i < chars.length) {
-      var cjk = CJK.test(chars[i]);
       var j = i;
-      if (cjk || ALNUM.test(chars[i])) {
-        while (j < chars.length && CJK.test(chars[j]) === cjk && (cjk || ALNUM.test(chars[j]))) j++;
-        if (cjk || j - i >= 2) parts.push(chars.slice(i, j).join(""));
+      if (CJK.test(chars[i])) {
+        while (j < chars.length && CJK.test(chars[j])) j++;
+        if (j - i === 1 && hit(T.normalize(chars[i]))) out.push([i, j]);
+        for (var k = i; k + 1 < j; k++) {
+          if (hit(T.normalize(chars[k] + chars[k + 1]))) out.push([k, k + 2]);
+        }
         i = j;
+        if (firstOnly && out.length) break;
+      } else if (ALNUM.test(chars[i])) {
+        while (j < chars.length && ALNUM.test(chars[j]) && !CJK.test(chars[j])) j++;
+        if (j - i >= 2 && hit(T.termOf(T.normalize(chars.slice(i, j).join(""))))) out.push([i, j]);
+        i = j;
+        if (firstOnly && out.length) break;
       } else {
         i++;
       }
     }
-    if (!parts.length) return null;
-    parts.sort(function (a, b) { return b.length - a.length; });
-    return new RegExp(parts.map(escapeRegExp).join("|"), "giu");
+    // Overlapping bigrams joined into one mark.
+    var merged = [];
+    out.forEach(function (r) {
+      var last = merged[merged.length - 1];
+      if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]); else merged.push(r.slice());
+    });
+    return { chars: chars, ranges: merged };
   }
 
-  // Appends text to el with the matches of pattern in <mark> elements.
+  // Appends text to el with the words that match the query in <mark> elements.
   function appendMarked(el, text) {
-    if (!pattern) { el.appendChild(document.createTextNode(text)); return; }
-    pattern.lastIndex = 0;
-    var last = 0;
-    var m;
-    while ((m = pattern.exec(text)) !== null) {
-      if (m[0] === "") { pattern.lastIndex++; continue; }
-      if (m.index > last) el.appendChild(document.createTextNode(text.slice(last, m.index)));
+    var mk = marks(text);
+    var at = 0;
+    mk.ranges.forEach(function (r) {
+      if (r[0] > at) el.appendChild(document.createTextNode(mk.chars.slice(at, r[0]).join("")));
       var mark = document.createElement("mark");
-      mark.textContent = m[0];
+      mark.textContent = mk.chars.slice(r[0], r[1]).join("");
       el.appendChild(mark);
-      last = m.index + m[0].length;
-    }
-    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
+      at = r[1];
+    });
+    if (at < mk.chars.length) el.appendChild(document.createTextNode(mk.chars.slice(at).join("")));
   }
 
-  // A window of the summary or body start around the first match.
+  // About 220 characters of the summary or the case's text around the first match.
+  var SNIPPET = 220, BEFORE = 60;
   function snippet(doc) {
     var texts = [doc.s, doc.x].filter(Boolean);
-    for (var i = 0; pattern && i < texts.length; i++) {
-      pattern.lastIndex = 0;
-      var m = pattern.exec(texts[i]);
-      if (m) {
-        var t = texts[i];
-        var start = Math.max(0, m.index - 60);
-        var end = Math.min(t.length, start + 220);
-        return (start > 0 ? "…" : "") + t.slice(start, end) + (end < t.length ? "…" : "");
+    for (var i = 0; i < texts.length; i++) {
+      // Only up to the first match: the case's text can be long.
+      var mk = marks(texts[i], true);
+      if (mk.ranges.length) {
+        var chars = mk.chars;
+        var start = Math.max(0, mk.ranges[0][0] - BEFORE);
+        while (start > 0 && start > mk.ranges[0][0] - BEFORE - 20 && !/\s/.test(chars[start - 1])) start--;
+        var end = Math.min(chars.length, start + SNIPPET);
+        var text = chars.slice(start, end).join("").replace(/\s+/g, " ").trim();
+        return (start > 0 ? "… " : "") + text + (end < chars.length ? " …" : "");
       }
     }
-    var s = texts[0] || "";
-    return s.length > 220 ? s.slice(0, 220) + "…" : s;
+    var s = (texts[0] || "").replace(/\s+/g, " ");
+    return Array.from(s).length > SNIPPET ? Array.from(s).slice(0, SNIPPET).join("") + " …" : s;
   }
 
   function showMore(m, token) {
@@ -230,6 +256,13 @@
         a.href = root + doc.u;
         appendMarked(a, doc.t);
         li.appendChild(a);
+        var about = [doc.o, doc.d].filter(Boolean).join(" · ");
+        if (about) {
+          var meta = document.createElement("p");
+          meta.className = "search-meta";
+          meta.textContent = about;
+          li.appendChild(meta);
+        }
         var text = snippet(doc);
         if (text) {
           var p = document.createElement("p");
@@ -245,21 +278,21 @@
 
   function search(query) {
     var token = ++current;
-    var terms = tokenize(query);
+    var gs = groups(query);
     results = [];
     shown = 0;
     list.textContent = "";
     more.hidden = true;
-    if (!terms.length) {
+    if (!gs.length) {
       status.textContent = query.trim() ? msg("short", "Type at least two letters.") : "";
       return Promise.resolve();
     }
     status.textContent = msg("searching", "Searching…");
     return meta().then(function (m) {
-      return lookup(m, terms).then(function (found) {
+      return lookup(m, gs).then(function (found) {
         if (token !== current) return;
         results = found;
-        pattern = highlighter(query);
+        current_groups = gs;
         status.textContent = found.length === 0
           ? msg("none", "No case matches “{query}”.", { query: query.trim() })
           : found.length === 1 ? msg("one", "1 case found.") : msg("many", "{n} cases found.", { n: found.length });
