@@ -9,11 +9,13 @@
       overlay.id = "casebook-error-overlay";
       overlay.setAttribute("role", "alert");
       overlay.setAttribute("style", "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
-        "background:rgba(24,24,27,.95);color:#fafafa;padding:2rem;font:14px/1.5 ui-monospace,monospace");
+        "background:#18181b;color:#fafafa;padding:2rem;font:14px/1.5 ui-monospace,monospace;text-align:left");
       const title = document.createElement("strong");
       title.textContent = "casebook: the site has errors; this is the last good build.";
       const pre = document.createElement("pre");
-      pre.setAttribute("style", "white-space:pre-wrap;margin-top:1rem");
+      // Its own colours: the site's stylesheet must not paint it (its <pre> is beige).
+      pre.setAttribute("style", "white-space:pre-wrap;margin:1rem 0 0;padding:0;border:0;" +
+        "background:transparent;color:inherit;font:inherit");
       overlay.append(title, pre);
       document.body.appendChild(overlay);
     }
