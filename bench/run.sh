@@ -130,7 +130,8 @@ for N in "${SIZES[@]}"; do
   rm -rf "$CACHE_DIR" "$WOUT"
   echo "casebook build with the cache, $N cases: filling it ..." >&2
   measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
-  first=$(ls "$SITE/content/cases" | head -n 1)
+  cases=("$SITE"/content/cases/*.md)
+  first=$(basename "${cases[0]}")
   cp "$SITE/content/cases/$first" "$CORPUS/edited.orig"
   cp "$SITE/site.toml" "$CORPUS/site.toml.orig"
   echo "casebook build with the cache, $N cases: one case added ..." >&2
