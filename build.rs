@@ -27,7 +27,8 @@ fn main() {
     if base.is_dir() {
         collect(&base, &base, &mut files);
     }
-    let mut code = String::from("/// (path under themes/default, contents)\npub static FILES: &[(&str, &[u8])] = &[\n");
+    let mut code =
+        String::from("/// (path under themes/default, contents)\npub(crate) static FILES: &[(&str, &[u8])] = &[\n");
     for rel in &files {
         println!("cargo:rerun-if-changed=themes/default/{rel}");
         code.push_str(&format!(

@@ -5,7 +5,7 @@
 //! since they are shown on pages, not exchanged with other systems.
 
 /// Sorted by code, for [`country_name`]'s binary search.
-pub static COUNTRIES: [(&str, &str); 249] = [
+pub(crate) static COUNTRIES: [(&str, &str); 249] = [
     ("AD", "Andorra"),
     ("AE", "United Arab Emirates"),
     ("AF", "Afghanistan"),
@@ -258,7 +258,7 @@ pub static COUNTRIES: [(&str, &str); 249] = [
 ];
 
 /// `"JP"` -> `Some("Japan")`; codes are upper-case; unknown -> None.
-pub fn country_name(code: &str) -> Option<&'static str> {
+pub(crate) fn country_name(code: &str) -> Option<&'static str> {
     COUNTRIES.binary_search_by(|(c, _)| (*c).cmp(code)).ok().map(|i| COUNTRIES[i].1)
 }
 

@@ -86,7 +86,7 @@ fn fetch(agent: &ureq::Agent, url: &str, retries: u32) -> Outcome {
     last
 }
 
-pub fn check(site: &Site, options: &Options) -> Vec<Diagnostic> {
+pub(crate) fn check(site: &Site, options: &Options) -> Vec<Diagnostic> {
     let urls = collect(site);
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(options.timeout))

@@ -2,11 +2,11 @@
 //! keep their slashes in the page source. The escaping itself is html-escape's.
 
 /// Appends `s` to `out`, escaped for text and attribute values alike.
-pub fn escape_into(out: &mut String, s: &str) {
+pub(crate) fn escape_into(out: &mut String, s: &str) {
     html_escape::encode_quoted_attribute_to_string(s, out);
 }
 
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     html_escape::encode_quoted_attribute(s).into_owned()
 }
 

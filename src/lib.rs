@@ -9,23 +9,25 @@
 
 // Diagnostics travel in `Err` on the cold path only; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
+// Only the library's API is `pub`; everything else is `pub(crate)` at most.
+#![warn(unreachable_pub)]
 
 pub mod attack;
 pub mod cli;
 pub mod config;
-pub mod countries;
+mod countries;
 pub mod diagnostics;
 pub mod engine;
-pub mod external;
-pub mod html;
+mod external;
+mod html;
 pub mod load;
 pub mod parse;
 pub mod render;
-pub mod report;
+mod report;
 pub mod resolve;
-pub mod scaffold;
-pub mod serve;
+mod scaffold;
+mod serve;
 pub mod slug;
-pub mod toml_input;
-pub mod urls;
+mod toml_input;
+mod urls;
 pub mod write;

@@ -11,13 +11,13 @@ use serde_json::json;
 use crate::diagnostics::{Diagnostic, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Human,
     Json,
     Github,
 }
 
-pub fn format(diags: &[Diagnostic], format: Format) -> String {
+pub(crate) fn format(diags: &[Diagnostic], format: Format) -> String {
     match format {
         Format::Human => human(diags),
         Format::Json => json(diags),
@@ -26,7 +26,7 @@ pub fn format(diags: &[Diagnostic], format: Format) -> String {
 }
 
 /// `error[code]: message` with the file, line and column and the line itself.
-pub fn human(diags: &[Diagnostic]) -> String {
+pub(crate) fn human(diags: &[Diagnostic]) -> String {
     let mut files = SimpleFiles::new();
     let mut ids: HashMap<*const crate::diagnostics::SourceFile, usize> = HashMap::new();
     let config = term::Config::default();
@@ -71,7 +71,7 @@ fn valid_range(text: &str, r: &std::ops::Range<usize>) -> bool {
 }
 
 /// One JSON document: `{"diagnostics": [...], "errors": N, "warnings": N}`.
-pub fn json(diags: &[Diagnostic]) -> String {
+pub(crate) fn json(diags: &[Diagnostic]) -> String {
     let items: Vec<_> = diags
         .iter()
         .map(|d| {
@@ -99,7 +99,7 @@ pub fn json(diags: &[Diagnostic]) -> String {
 }
 
 /// `::error file=F,line=L,col=C,title=code::message` (notes as `::notice`).
-pub fn github(diags: &[Diagnostic]) -> String {
+pub(crate) fn github(diags: &[Diagnostic]) -> String {
     // Workflow commands take %, CR and LF escaped, and `,` `:` too in properties.
     fn data(s: &str) -> String {
         s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")

@@ -23,7 +23,7 @@ fn today() -> String {
 
 /// A new case: a draft until the writer is done, its placeholders those that
 /// [`crate::parse::case::PLACEHOLDERS`] finds once it is not a draft any more.
-pub fn case_template(date: &str) -> String {
+pub(crate) fn case_template(date: &str) -> String {
     let [title, org, summary, url, ref_title, body] = crate::parse::case::PLACEHOLDERS;
     format!(
         r#"+++
@@ -68,7 +68,7 @@ date = {date}
     )
 }
 
-pub fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
+pub(crate) fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
     // `new case acme-2025.md` means the file acme-2025.md, not acme-2025.md.md.
     let slug = slug.strip_suffix(".md").unwrap_or(slug);
     if !is_valid_slug(slug) {
@@ -81,7 +81,7 @@ pub fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
     create(&cases.join(format!("{slug}.md")), &case_template(&today()))
 }
 
-pub fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
+pub(crate) fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
     let slug = slugify(name);
     if slug.is_empty() {
         return Err(format!("{name:?} has no letter or digit to make a file name from"));
@@ -95,17 +95,17 @@ pub fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
 }
 
 /// Where Casebook's releases are published: the workflow `init` writes installs from here.
-pub const RELEASES_REPOSITORY: &str = "casebook-ssg/casebook";
+pub(crate) const RELEASES_REPOSITORY: &str = "casebook-ssg/casebook";
 
 /// The GitHub Actions workflow of a new site: installs this version of casebook from its
 /// release (checksum verified), checks, builds and deploys to GitHub Pages.
-pub fn site_workflow() -> String {
+pub(crate) fn site_workflow() -> String {
     include_str!("site_workflow.yml")
         .replace("{{VERSION}}", env!("CARGO_PKG_VERSION"))
         .replace("{{REPOSITORY}}", RELEASES_REPOSITORY)
 }
 
-pub fn init(dir: &Path) -> Result<PathBuf, String> {
+pub(crate) fn init(dir: &Path) -> Result<PathBuf, String> {
     if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(format!("{} exists and is not empty", dir.display()));
     }

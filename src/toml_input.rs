@@ -19,7 +19,7 @@ const MAX_ERRORS: usize = 50;
 
 /// The nearest of `candidates` to `word` (ignoring case), if it is near enough to be
 /// what was meant.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_lowercase();
     candidates
         .into_iter()
@@ -30,7 +30,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 }
 
 /// Reads `text` (which sits at `offset` in `file`) into `T`, or every problem found.
-pub fn read<T: DeserializeOwned>(
+pub(crate) fn read<T: DeserializeOwned>(
     file: &Arc<SourceFile>,
     text: &str,
     offset: usize,
@@ -44,7 +44,7 @@ pub fn read<T: DeserializeOwned>(
 
 /// Like [`read`], and also `T` read from what is left once the wrong entries are taken
 /// out (when that reads), so the caller can check the rest and report its problems too.
-pub fn read_partial<T: DeserializeOwned>(
+pub(crate) fn read_partial<T: DeserializeOwned>(
     file: &Arc<SourceFile>,
     text: &str,
     offset: usize,

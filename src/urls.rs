@@ -73,57 +73,57 @@ impl Kind {
     }
 }
 
-pub fn home() -> String {
+pub(crate) fn home() -> String {
     String::new()
 }
-pub fn case(slug: &str) -> String {
+pub(crate) fn case(slug: &str) -> String {
     format!("cases/{slug}/")
 }
-pub fn cases_page(n: usize) -> String {
+pub(crate) fn cases_page(n: usize) -> String {
     if n <= 1 {
         "cases/".to_string()
     } else {
         format!("cases/page/{n}/")
     }
 }
-pub fn term_index(kind: Kind) -> String {
+pub(crate) fn term_index(kind: Kind) -> String {
     format!("{}/", kind.key())
 }
 /// The slug of a term written by name: the lower-case code for a country, the id for a
 /// technique, the transliterated ASCII slug for everything else.
-pub fn term_slug(kind: Kind, name: &str) -> String {
+pub(crate) fn term_slug(kind: Kind, name: &str) -> String {
     match kind {
         Kind::Countries => name.to_ascii_lowercase(),
         Kind::Techniques | Kind::Years => name.to_string(),
         _ => crate::slug::slugify(name),
     }
 }
-pub fn term(kind: Kind, slug: &str) -> String {
+pub(crate) fn term(kind: Kind, slug: &str) -> String {
     format!("{}/{slug}/", kind.key())
 }
 /// The matrix with only confirmed and likely uses.
-pub fn matrix_confirmed() -> String {
+pub(crate) fn matrix_confirmed() -> String {
     "techniques/confirmed/".to_string()
 }
-pub fn timeline() -> String {
+pub(crate) fn timeline() -> String {
     "timeline/".to_string()
 }
 /// One year of the timeline (cases that happened that year).
-pub fn timeline_year(year: i16) -> String {
+pub(crate) fn timeline_year(year: i16) -> String {
     format!("timeline/{year}/")
 }
-pub fn statistics() -> String {
+pub(crate) fn statistics() -> String {
     "statistics/".to_string()
 }
-pub fn search() -> String {
+pub(crate) fn search() -> String {
     "search/".to_string()
 }
-pub fn page(slug: &str) -> String {
+pub(crate) fn page(slug: &str) -> String {
     format!("{slug}/")
 }
 
 /// Output file of a page URL: `cases/x/` -> `cases/x/index.html`.
-pub fn output_path(url: &str) -> String {
+pub(crate) fn output_path(url: &str) -> String {
     if url.is_empty() || url.ends_with('/') {
         format!("{url}index.html")
     } else {
@@ -132,17 +132,17 @@ pub fn output_path(url: &str) -> String {
 }
 
 /// `../` once per folder of `url`: the way back to the site root.
-pub fn root_prefix(url: &str) -> String {
+pub(crate) fn root_prefix(url: &str) -> String {
     "../".repeat(url.matches('/').count())
 }
 
 /// Absolute URL for feeds and the sitemap.
-pub fn permalink(base_url: &str, url: &str) -> String {
+pub(crate) fn permalink(base_url: &str, url: &str) -> String {
     format!("{}/{url}", base_url.trim_end_matches('/'))
 }
 
 /// Top-level folders the site's own URLs use: a free page may not take these names.
-pub const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "cases",
     "organizations",
     "techniques",

@@ -326,9 +326,11 @@ impl MemoryTxn<'_> {
     /// Makes this version the site; returns the paths that changed, appeared or went.
     pub fn commit(self) -> Vec<String> {
         let new = self.new.into_inner().unwrap_or_else(|e| e.into_inner());
+        // A kept file shares the old bytes: same pointer, no need to compare them.
+        let same = |a: &Bytes, b: &Bytes| (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b;
         let mut changed: Vec<String> = new
             .iter()
-            .filter(|(p, b)| self.old.get(*p) != Some(*b))
+            .filter(|(p, b)| !self.old.get(*p).is_some_and(|o| same(o, b)))
             .map(|(p, _)| p.clone())
             .chain(self.old.keys().filter(|p| !new.contains_key(*p)).cloned())
             .collect();

@@ -20,7 +20,7 @@ const FILE: &str = "build.postcard";
 
 /// What a cache must have been written for to be trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Key {
+pub(super) struct Key {
     pub format: u32,
     pub casebook: String,
     /// The templates (theme and the site's own).
@@ -30,7 +30,7 @@ pub struct Key {
 }
 
 impl Key {
-    pub fn new(theme: Fingerprint, catalog: Fingerprint, output: &Path) -> Self {
+    pub(super) fn new(theme: Fingerprint, catalog: Fingerprint, output: &Path) -> Self {
         Key { format: FORMAT, casebook: env!("CARGO_PKG_VERSION").to_string(), theme, catalog, output: output.into() }
     }
 }
@@ -42,12 +42,12 @@ struct Stored {
 }
 
 /// A cache read back: the memo, or why it was not used (None: there was none).
-pub enum Loaded {
+pub(super) enum Loaded {
     Trusted(Memo),
     Untrusted(Option<String>),
 }
 
-pub fn load(dir: &Path, key: &Key) -> Loaded {
+pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
     let bytes = match std::fs::read(dir.join(FILE)) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Untrusted(None),
@@ -79,7 +79,7 @@ pub fn load(dir: &Path, key: &Key) -> Loaded {
 }
 
 /// Writes the cache whole, or not at all (a temporary file renamed into place).
-pub fn save(dir: &Path, key: Key, memo: Memo) -> std::io::Result<()> {
+pub(super) fn save(dir: &Path, key: Key, memo: Memo) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     // Nothing in here is for git or for backups.
     let ignore = dir.join(".gitignore");
@@ -102,7 +102,7 @@ pub fn save(dir: &Path, key: Key, memo: Memo) -> std::io::Result<()> {
 }
 
 /// The size and modification time (ns since the epoch) of a file, if it is one.
-pub fn stat(path: &Path) -> Option<(u64, i128)> {
+pub(super) fn stat(path: &Path) -> Option<(u64, i128)> {
     let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
     let t = m.modified().ok()?;
     let ns = match t.duration_since(std::time::UNIX_EPOCH) {
@@ -113,7 +113,7 @@ pub fn stat(path: &Path) -> Option<(u64, i128)> {
 }
 
 /// Removes the cache folder, if it is one this casebook wrote (it has the cache tag).
-pub fn remove(dir: &Path) -> Result<bool, crate::diagnostics::Diagnostic> {
+pub(super) fn remove(dir: &Path) -> Result<bool, crate::diagnostics::Diagnostic> {
     if !dir.exists() {
         return Ok(false);
     }

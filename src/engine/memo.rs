@@ -12,7 +12,7 @@ use crate::render::check::Seen;
 use crate::render::{CardMemo, Fingerprint, Memo as RenderMemo};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Memo {
+pub(super) struct Memo {
     pages: HashMap<String, Page>,
     pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
@@ -28,7 +28,7 @@ struct Page {
 
 /// An output file as the last commit left it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileState {
+pub(super) struct FileState {
     pub hash: Fingerprint,
     /// On disk only: size and modification time (ns), to notice a file changed by hand.
     pub size: u64,
@@ -36,7 +36,7 @@ pub struct FileState {
 }
 
 /// The fingerprint of the template set: any template edit renders every page again.
-pub fn templates(templates: &[Template]) -> Fingerprint {
+pub(super) fn templates(templates: &[Template]) -> Fingerprint {
     let mut all: Vec<(&str, &str)> = templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())).collect();
     all.sort();
     let bytes = serde_json::to_vec(&all).unwrap_or_default();
@@ -44,10 +44,10 @@ pub fn templates(templates: &[Template]) -> Fingerprint {
 }
 
 /// Whether the file at a path is as a [`FileState`] says.
-pub type Intact<'a> = dyn Fn(&str, &FileState) -> bool + Sync + 'a;
+pub(super) type Intact<'a> = dyn Fn(&str, &FileState) -> bool + Sync + 'a;
 
 /// One run's view of the memo: answers from the last commit, gathers this run's outputs.
-pub struct Run<'a> {
+pub(super) struct Run<'a> {
     before: &'a Memo,
     templates: Fingerprint,
     seen: &'a Seen,
@@ -59,45 +59,50 @@ pub struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(before: &'a Memo, templates: Fingerprint, seen: &'a Seen, intact: Option<&'a Intact<'a>>) -> Self {
+    pub(super) fn new(
+        before: &'a Memo,
+        templates: Fingerprint,
+        seen: &'a Seen,
+        intact: Option<&'a Intact<'a>>,
+    ) -> Self {
         Run { before, templates, seen, intact, pages: Mutex::default(), files: Mutex::default() }
     }
 
     /// The needles a kept page had.
-    pub fn found(&self, path: &str) -> &[String] {
+    pub(super) fn found(&self, path: &str) -> &[String] {
         self.before.pages.get(path).map(|p| p.found.as_slice()).unwrap_or(&[])
     }
 
     /// Whether files are hashed to keep those whose bytes did not change (on disk).
-    pub fn hashing(&self) -> bool {
+    pub(super) fn hashing(&self) -> bool {
         self.intact.is_some()
     }
 
     /// Whether the committed file at `path` has exactly the content `hash`, untouched.
-    pub fn same(&self, path: &str, hash: Fingerprint) -> bool {
+    pub(super) fn same(&self, path: &str, hash: Fingerprint) -> bool {
         let Some(intact) = self.intact else { return false };
         self.before.files.get(path).is_some_and(|f| f.hash == hash && intact(path, f))
     }
 
     /// A page of this run, made or kept.
-    pub fn page(&self, path: &str, fingerprint: Fingerprint, found: Vec<String>) {
+    pub(super) fn page(&self, path: &str, fingerprint: Fingerprint, found: Vec<String>) {
         let page = Page { fingerprint, wanted: self.seen.wanted(path).to_vec(), found };
         self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), page);
     }
 
     /// A file of this run with content `hash`.
-    pub fn file(&self, path: &str, hash: Fingerprint) {
+    pub(super) fn file(&self, path: &str, hash: Fingerprint) {
         let state = FileState { hash, ..FileState::default() };
         self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), state);
     }
 
     /// A kept file: as it was.
-    pub fn kept(&self, path: &str) {
+    pub(super) fn kept(&self, path: &str) {
         let state = self.before.files.get(path).copied().unwrap_or_default();
         self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), state);
     }
 
-    pub fn into_memo(self, cards: CardMemo) -> Memo {
+    pub(super) fn into_memo(self, cards: CardMemo) -> Memo {
         Memo {
             pages: self.pages.into_inner().unwrap_or_else(|e| e.into_inner()),
             files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),

@@ -14,7 +14,7 @@ use crate::parse::{self, case::Case, markdown, org::OrgProfile, page::Page};
 type Cache<T> = HashMap<String, (Arc<SourceFile>, (Option<T>, Vec<Diagnostic>))>;
 
 #[derive(Default)]
-pub struct Parsed {
+pub(super) struct Parsed {
     cases: Cache<Case>,
     orgs: Cache<OrgProfile>,
     pages: Cache<Page>,
@@ -24,7 +24,7 @@ pub struct Parsed {
 
 impl Parsed {
     /// Every file of `sources`, parsed (from the cache where its text is the same).
-    pub fn parse(&mut self, sources: &Sources, config: &Config) -> (parse::Parsed, Vec<Diagnostic>) {
+    pub(super) fn parse(&mut self, sources: &Sources, config: &Config) -> (parse::Parsed, Vec<Diagnostic>) {
         let md = markdown::Options { unsafe_html: config.markdown.unsafe_html };
         if self.options != Some(md.unsafe_html) {
             *self = Parsed { options: Some(md.unsafe_html), ..Parsed::default() };

@@ -25,10 +25,10 @@ use tokio::sync::{broadcast, watch, Semaphore};
 use super::Live;
 
 /// Where open pages connect for reload and error messages.
-pub const WS_PATH: &str = "/__casebook/ws";
+pub(crate) const WS_PATH: &str = "/__casebook/ws";
 
 /// Reload sockets open at once: one per open tab is a handful; each holds a task.
-pub const MAX_SOCKETS: usize = 256;
+pub(crate) const MAX_SOCKETS: usize = 256;
 
 #[derive(Clone)]
 struct AppState {
@@ -39,7 +39,7 @@ struct AppState {
     sockets: Arc<Semaphore>,
 }
 
-pub fn router(live: Arc<Live>, stop: watch::Receiver<bool>, bind: IpAddr) -> Router {
+pub(crate) fn router(live: Arc<Live>, stop: watch::Receiver<bool>, bind: IpAddr) -> Router {
     let state = AppState { live, stop, bind, sockets: Arc::new(Semaphore::new(MAX_SOCKETS)) };
     Router::new()
         .route(WS_PATH, get(socket))
@@ -64,7 +64,7 @@ fn host_name(host: &str) -> &str {
 }
 
 /// Whether `Host` names this server: a loopback name or address, or the bound address.
-pub fn host_allowed(host: &str, bind: IpAddr) -> bool {
+pub(crate) fn host_allowed(host: &str, bind: IpAddr) -> bool {
     let name = host_name(host).trim_end_matches('.').to_ascii_lowercase();
     if name == "localhost" || name.ends_with(".localhost") {
         return true;
@@ -102,13 +102,13 @@ fn origin_allowed(headers: &HeaderMap) -> bool {
 
 /// Why a request path is refused.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// Not valid percent-encoding or UTF-8, or a segment that could leave the site.
     BadPath,
 }
 
 /// The output path a request path names: `/cases/x/` -> `cases/x/index.html`.
-pub fn output_key(path: &str) -> Result<String, Refused> {
+pub(crate) fn output_key(path: &str) -> Result<String, Refused> {
     // Every `%` must start a valid escape: `%+2` or `%zz` is refused, not guessed at.
     let bytes = path.as_bytes();
     let valid = bytes

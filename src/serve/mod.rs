@@ -8,7 +8,7 @@
 //! The site is a map from output path to bytes, swapped whole when a run succeeds, so a
 //! reader sees one build, and nothing but what that build would publish can be served.
 
-pub mod http;
+pub(crate) mod http;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -28,17 +28,17 @@ use crate::engine::{self, Engine, Target};
 use crate::write::Memory;
 
 /// The port `serve` tries first when none is given.
-pub const DEFAULT_PORT: u16 = 1111;
+pub(crate) const DEFAULT_PORT: u16 = 1111;
 /// Events closer together than this make one rebuild.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// The folders watched (recursively), with `site.toml` beside them.
 const WATCHED: [&str; 5] = ["content", "templates", "static", "themes", "i18n"];
 
 /// The live-reload script, put before `</body>` of every HTML page while serving.
-pub const RELOAD_SCRIPT: &str = concat!("<script>", include_str!("reload.js"), "</script>");
+pub(crate) const RELOAD_SCRIPT: &str = concat!("<script>", include_str!("reload.js"), "</script>");
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub root: PathBuf,
     pub bind: String,
     /// `None`: [`DEFAULT_PORT`], or the next free one.
@@ -48,7 +48,7 @@ pub struct Options {
 }
 
 /// What the HTTP side and the builder share.
-pub struct Live {
+pub(crate) struct Live {
     site: Memory,
     /// Whether a build has succeeded yet.
     ready: std::sync::atomic::AtomicBool,
@@ -68,7 +68,7 @@ impl Default for Live {
 }
 
 /// `html` with the reload script before its last `</body>` (or at its end).
-pub fn inject(html: &[u8]) -> Bytes {
+pub(crate) fn inject(html: &[u8]) -> Bytes {
     let at = html.windows(7).rposition(|w| w.eq_ignore_ascii_case(b"</body>")).unwrap_or(html.len());
     let mut out = Vec::with_capacity(html.len() + RELOAD_SCRIPT.len());
     out.extend_from_slice(&html[..at]);
@@ -80,35 +80,35 @@ pub fn inject(html: &[u8]) -> Bytes {
 impl Live {
     /// The bytes served at an output path: what the build wrote, with the reload script
     /// in HTML pages.
-    pub fn get(&self, path: &str) -> Option<Bytes> {
+    pub(crate) fn get(&self, path: &str) -> Option<Bytes> {
         let bytes = self.site.get(path)?;
         Some(if path.ends_with(".html") { inject(&bytes) } else { bytes })
     }
 
     /// Whether `path` is a file of the site.
-    pub fn has(&self, path: &str) -> bool {
+    pub(crate) fn has(&self, path: &str) -> bool {
         self.site.get(path).is_some()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.ready.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The site the engine writes to.
-    pub fn site(&self) -> &Memory {
+    pub(crate) fn site(&self) -> &Memory {
         &self.site
     }
 
-    pub fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         self.error.lock().ok()?.clone()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<String> {
         self.messages.subscribe()
     }
 
     /// Tells open pages to reload: those at `pages` (URLs from `/`), or all.
-    pub fn reload(&self, pages: Option<Vec<String>>) {
+    pub(crate) fn reload(&self, pages: Option<Vec<String>>) {
         let msg = match pages {
             None => json!({"type": "reload", "all": true}),
             Some(p) => json!({"type": "reload", "pages": p}),
@@ -116,14 +116,14 @@ impl Live {
         let _ = self.messages.send(msg.to_string());
     }
 
-    pub fn set_error(&self, text: String) {
+    pub(crate) fn set_error(&self, text: String) {
         if let Ok(mut e) = self.error.lock() {
             *e = Some(text.clone());
         }
         let _ = self.messages.send(json!({"type": "error", "text": text}).to_string());
     }
 
-    pub fn clear_error(&self) {
+    pub(crate) fn clear_error(&self) {
         if let Ok(mut e) = self.error.lock() {
             *e = None;
         }
@@ -131,7 +131,7 @@ impl Live {
 }
 
 /// `casebook serve`: runs until Ctrl-C.
-pub fn run(options: Options) -> ExitCode {
+pub(crate) fn run(options: Options) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
