@@ -365,6 +365,11 @@ fn add_static(root: &Path, canonical_root: &Path, dir: &Path, assets: &mut Vec<A
     }
 }
 
+/// Hidden files and editors' backups (`.x`, `x~`, `#x#`): never part of a site.
+pub(crate) fn skipped(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with('~') || name.starts_with('#')
+}
+
 /// Every regular file under `dir`, sorted; hidden and editor files skipped.
 /// Symbolic links are followed only while they stay inside the site.
 fn walk_files(root: &Path, canonical_root: &Path, dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
@@ -372,10 +377,10 @@ fn walk_files(root: &Path, canonical_root: &Path, dir: &Path, diags: &mut Vec<Di
     if !dir.is_dir() {
         return files;
     }
-    let walker = WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
-        let name = e.file_name().to_string_lossy();
-        e.depth() == 0 || !(name.starts_with('.') || name.ends_with('~') || name.starts_with('#'))
-    });
+    let walker = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !skipped(&e.file_name().to_string_lossy()));
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,

@@ -44,14 +44,8 @@ fn mtimes(dir: &Path) -> BTreeMap<String, SystemTime> {
 fn cold(f: &Fixture) -> BTreeMap<String, Vec<u8>> {
     let r = f.run(&["build", "--no-cache", "--output", "cold"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let mut files = BTreeMap::new();
     let dir = f.root().join("cold");
-    for e in walkdir::WalkDir::new(&dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-        files.insert(
-            e.path().strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/"),
-            fs::read(e.path()).unwrap(),
-        );
-    }
+    let files = common::tree(&dir);
     fs::remove_dir_all(dir).unwrap();
     files
 }

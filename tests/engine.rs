@@ -5,6 +5,8 @@
 //!
 //! CI runs a fixed seed; `CASEBOOK_ENGINE_CASES=500 cargo test --test engine` runs longer.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -264,17 +266,10 @@ fn cached_build(root: &Path, dest: &Path) -> (Option<BTreeMap<String, Vec<u8>>>,
     (files, report.cache)
 }
 
+/// An output folder's files, without the marker every build leaves in it.
 fn tree(dest: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dest) {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(dest).unwrap().to_string_lossy().replace('\\', "/");
-            if rel != casebook::write::MARKER {
-                files.insert(rel, fs::read(e.path()).unwrap());
-            }
-        }
-    }
+    let mut files = common::tree(dest);
+    files.remove(casebook::write::MARKER);
     files
 }
 

@@ -331,15 +331,21 @@ impl Engine {
         let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         // A file whose bytes are those of the committed one is kept, not written again,
         // so its modification time says when it last changed.
+        // `Some`: kept; `None`: the new bytes are to be written (and are remembered).
+        let keep_if_same = |store: &dyn Store, path: &str, hash| {
+            if memo.same(path, hash) {
+                memo.kept(path);
+                return Some(store.keep(path));
+            }
+            memo.file(path, hash);
+            None
+        };
         let put = |path: &str, bytes: Vec<u8>| -> Result<(), Diagnostic> {
             let Some(store) = store else { return Ok(()) };
             if memo.hashing() {
-                let hash = render::of_bytes(&bytes);
-                if memo.same(path, hash) {
-                    memo.kept(path);
-                    return store.keep(path);
+                if let Some(kept) = keep_if_same(store, path, render::of_bytes(&bytes)) {
+                    return kept;
                 }
-                memo.file(path, hash);
             }
             store.put(path, bytes)
         };
@@ -388,15 +394,10 @@ impl Engine {
             if !memo.hashing() {
                 return store.put_pieces(path, pieces);
             }
+            // Written as it streams; replaced by the old file if the bytes are the same.
             let mut hash = render::StreamHash::new();
             store.put_pieces(path, &mut pieces.inspect(|p| hash.add(p)))?;
-            let hash = hash.finish();
-            if memo.same(path, hash) {
-                memo.kept(path);
-                return store.keep(path);
-            }
-            memo.file(path, hash);
-            Ok(())
+            keep_if_same(store, path, hash.finish()).unwrap_or(Ok(()))
         };
         let profile = render::Profile::default();
         let start = Instant::now();

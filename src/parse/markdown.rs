@@ -181,7 +181,7 @@ pub fn fill_slots(html: &str, urls: &[Option<String>]) -> String {
         if out.ends_with(OPEN) {
             match url {
                 Some(url) => {
-                    push_escaped_attr(&mut out, url);
+                    crate::html::escape_into(&mut out, url);
                     rest = tail;
                 }
                 None => {
@@ -488,7 +488,7 @@ impl<'a, I> Links<'_, I> {
                 let mut tag = format!("<a href=\"\0{i}\0\"");
                 if !title.is_empty() {
                     tag.push_str(" title=\"");
-                    push_escaped_attr(&mut tag, &title);
+                    crate::html::escape_into(&mut tag, &title);
                     tag.push('"');
                 }
                 tag.push('>');
@@ -665,10 +665,6 @@ fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
 /// `%XX` decoded (invalid escapes such as `%+2` kept as written); `None` if not UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
-}
-
-fn push_escaped_attr(out: &mut String, s: &str) {
-    crate::html::escape_into(out, s);
 }
 
 // ---------------------------------------------------------------------------
@@ -848,13 +844,13 @@ where
         let mut html = String::from("<pre class=\"code\"");
         if let Some(lang) = lang {
             html.push_str(" data-lang=\"");
-            push_escaped_attr(&mut html, lang);
+            crate::html::escape_into(&mut html, lang);
             html.push('"');
         }
         html.push_str("><code>");
         match lang.and_then(|lang| highlight::highlight(&code, lang)) {
             Some(highlighted) => html.push_str(&highlighted),
-            None => push_escaped_attr(&mut html, &code),
+            None => crate::html::escape_into(&mut html, &code),
         }
         html.push_str("</code></pre>\n");
         Some(Event::Html(html.into()))

@@ -22,31 +22,11 @@ pub trait Memo: Sync {
     fn unchanged(&self, path: &str, fingerprint: Fingerprint) -> bool;
 }
 
-/// A memo that remembers nothing: every page is rendered.
-pub struct Cold;
-
-impl Memo for Cold {
-    fn templates(&self) -> Fingerprint {
-        0
-    }
-    fn unchanged(&self, _: &str, _: Fingerprint) -> bool {
-        false
-    }
-}
-
 /// One page, made anew or known to be as it was.
 #[derive(Debug)]
 pub enum Made {
     New { path: String, bytes: Vec<u8>, fingerprint: Fingerprint },
     Same { path: String, fingerprint: Fingerprint },
-}
-
-impl Made {
-    pub fn path(&self) -> &str {
-        match self {
-            Made::New { path, .. } | Made::Same { path, .. } => path,
-        }
-    }
 }
 
 /// A hasher that serde can write into, so a value is hashed without being serialized to

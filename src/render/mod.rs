@@ -16,7 +16,7 @@ pub mod sitemap;
 pub mod views;
 
 use inputs::Ctx;
-pub use inputs::{of_bytes, Cold, Fingerprint, Made, Memo, StreamHash};
+pub use inputs::{of_bytes, Fingerprint, Made, Memo, StreamHash};
 
 use rayon::prelude::*;
 use serde_json::{json, Value};

@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::OutputFile;
+use crate::html::escape;
 use crate::resolve::Site;
 
 /// The sitemaps.org limit of URLs in one sitemap file.
@@ -49,10 +50,6 @@ pub fn index(site: &Site, parts: &[(String, Vec<Value>)]) -> Option<OutputFile> 
     }
     xml.push_str("</sitemapindex>\n");
     Some(OutputFile { path: "sitemap.xml".to_string(), bytes: xml.into_bytes() })
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
 #[cfg(test)]

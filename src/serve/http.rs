@@ -119,7 +119,7 @@ pub(crate) fn output_key(path: &str) -> Result<String, Refused> {
     if !valid {
         return Err(Refused::BadPath);
     }
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| Refused::BadPath)?;
+    let decoded = crate::parse::markdown::percent_decode(path).ok_or(Refused::BadPath)?;
     if decoded.contains(['\\', '\0']) {
         return Err(Refused::BadPath);
     }

@@ -276,11 +276,11 @@ fn open_browser(url: &str) {
     }
 }
 
-/// Hidden files and editors' temporary files: never part of a site.
+/// What `load` skips, and editors' temporary files (vim's `4913` probe among them).
 fn ignored(rel: &Path) -> bool {
     rel.iter().any(|p| {
         let p = p.to_string_lossy();
-        p.starts_with('.') || p.ends_with('~') || p.ends_with(".swp") || p.ends_with(".tmp")
+        crate::load::skipped(&p) || p.ends_with(".swp") || p.ends_with(".tmp")
     }) || rel.file_name().is_some_and(|n| n == "4913")
 }
 

@@ -86,16 +86,21 @@ impl Fixture {
 
     /// Every output file and its bytes.
     pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut files = BTreeMap::new();
-        for e in walkdir::WalkDir::new(self.out()).sort_by_file_name() {
-            let e = e.unwrap();
-            if e.file_type().is_file() {
-                let rel = e.path().strip_prefix(self.out()).unwrap().to_string_lossy().replace('\\', "/");
-                files.insert(rel, fs::read(e.path()).unwrap());
-            }
-        }
-        files
+        tree(&self.out())
     }
+}
+
+/// Every file under `dir` by its `/`-separated path there, with its bytes.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            files.insert(rel, fs::read(e.path()).unwrap());
+        }
+    }
+    files
 }
 
 pub fn sel(s: &str) -> Selector {
