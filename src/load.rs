@@ -226,9 +226,11 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
     (sources, diags)
 }
 
-/// The folders a site may have under `content/`, and at its root.
+/// The folders a site may have under `content/`, and at its root (beside `site.toml`):
+/// the one place the input layout is spelled (serve watches these, the output may not
+/// be inside them).
 const CONTENT_DIRS: [&str; 3] = ["cases", "organizations", "pages"];
-const ROOT_DIRS: [&str; 5] = ["content", "templates", "static", "themes", "i18n"];
+pub(crate) const ROOT_DIRS: [&str; 5] = ["content", "templates", "static", "themes", "i18n"];
 
 /// Folders and files where nothing is read: a typo in a folder name must not make a
 /// write-up vanish without a word.

@@ -41,7 +41,7 @@ pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
     if root.starts_with(&out) {
         return refuse("it contains the site itself, and the build replaces the whole folder");
     }
-    for dir in ["content", "templates", "static", "themes"] {
+    for dir in crate::load::ROOT_DIRS {
         if out.starts_with(root.join(dir)) {
             return refuse(&format!("it is inside the site's {dir}/ folder"));
         }

@@ -130,7 +130,7 @@ fn counted_count(site: &Site) -> usize {
 }
 
 /// The timeline's index and its pages per year, newest first.
-pub fn timeline_jobs(site: &Site) -> Vec<Job> {
+fn timeline_jobs(site: &Site) -> Vec<Job> {
     let years: std::collections::BTreeSet<i16> =
         site.cases.iter().filter(|c| c.counted).map(|c| c.happened.year).collect();
     std::iter::once(Job::Timeline).chain(years.into_iter().rev().map(Job::TimelineYear)).collect()
@@ -532,7 +532,7 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
             ctx.insert(
                 "counts",
                 &json!({
-                    "cases": site.cases.iter().filter(|c| c.counted).count(),
+                    "cases": counted_count(site),
                     "organizations": count(Kind::Organizations),
                     "techniques": named.len(),
                     "sectors": count(Kind::Sectors),

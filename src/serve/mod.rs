@@ -32,7 +32,7 @@ pub(crate) const DEFAULT_PORT: u16 = 1111;
 /// Events closer together than this make one rebuild.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// The folders watched (recursively), with `site.toml` beside them.
-const WATCHED: [&str; 5] = ["content", "templates", "static", "themes", "i18n"];
+const WATCHED: [&str; 5] = crate::load::ROOT_DIRS;
 
 /// The live-reload script, put before `</body>` of every HTML page while serving.
 pub(crate) const RELOAD_SCRIPT: &str = concat!("<script>", include_str!("reload.js"), "</script>");
