@@ -101,7 +101,8 @@ try {
     }
     await context.close();
   }
-  // Query time in the page: tokenizing, fetching and ranking, after the index is cached.
+  // Query time in the page, printed for the record only: speed is measured by
+  // bench/search-query.mjs, never asserted in a test (a loaded machine would fail it).
   {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -122,7 +123,6 @@ try {
       return run('data breach');
     });
     console.log(`#   query answered in ${ms.toFixed(1)} ms (warm)`);
-    check(ms < 50, `a warm query answers in under 50 ms (${ms.toFixed(1)} ms)`);
     await context.close();
   }
 
