@@ -19,6 +19,7 @@ mod countries;
 pub mod diagnostics;
 pub mod engine;
 mod external;
+mod fingerprint;
 mod html;
 pub mod load;
 pub mod parse;

@@ -9,9 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tera::Context;
 
-/// A 128-bit SipHash-1-3 with fixed keys: stable across runs and Rust versions, so a
-/// fingerprint can outlive the process.
-pub type Fingerprint = u128;
+pub(crate) use crate::fingerprint::Hasher;
+pub use crate::fingerprint::{of_bytes, Fingerprint, StreamHash};
 
 /// What the engine remembers of the last output: a page whose fingerprint matches is
 /// not rendered again.
@@ -27,42 +26,6 @@ pub trait Memo: Sync {
 pub enum Made {
     New { path: String, bytes: Vec<u8>, fingerprint: Fingerprint },
     Same { path: String, fingerprint: Fingerprint },
-}
-
-/// A hasher that serde can write into, so a value is hashed without being serialized to
-/// a buffer first.
-#[derive(Clone)]
-pub(crate) struct Hasher(siphasher::sip128::SipHasher13);
-
-impl Hasher {
-    pub(crate) fn new() -> Self {
-        Hasher(siphasher::sip128::SipHasher13::new_with_keys(0x6361_7365, 0x626f_6f6b))
-    }
-    pub(crate) fn bytes(&mut self, b: &[u8]) {
-        use std::hash::Hasher as _;
-        // Length first, so ("ab", "c") and ("a", "bc") differ.
-        self.0.write_usize(b.len());
-        self.0.write(b);
-    }
-    pub(crate) fn value<T: Serialize + ?Sized>(&mut self, v: &T) {
-        let _ = serde_json::to_writer(&mut *self, v);
-        self.bytes(b"\0");
-    }
-    pub(crate) fn finish(&self) -> Fingerprint {
-        use siphasher::sip128::Hasher128 as _;
-        self.0.finish128().as_u128()
-    }
-}
-
-impl std::io::Write for Hasher {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use std::hash::Hasher as _;
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Tera's context, fingerprinting what goes in.
@@ -103,27 +66,3 @@ impl Ctx {
     }
 }
 
-/// The fingerprint of some bytes (an output's content).
-pub fn of_bytes(b: &[u8]) -> Fingerprint {
-    let mut h = Hasher::new();
-    h.bytes(b);
-    h.finish()
-}
-
-/// The fingerprint of a file that arrives in pieces (the big site-wide exports): not
-/// [`of_bytes`] of the whole, but the same for the same bytes however they are cut.
-pub struct StreamHash(Hasher);
-
-impl StreamHash {
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        StreamHash(Hasher::new())
-    }
-    pub fn add(&mut self, piece: &[u8]) {
-        use std::io::Write as _;
-        let _ = self.0.write(piece);
-    }
-    pub fn finish(&self) -> Fingerprint {
-        self.0.finish()
-    }
-}

@@ -1,6 +1,7 @@
 //! Resolve: checks what needs more than one file (the ATT&CK catalog, organizations,
 //! links between cases) and builds the cross-link index every page type shares.
 
+mod fingerprints;
 pub mod links;
 pub mod related;
 pub mod terms;
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 use crate::attack::Catalog;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
+use crate::fingerprint::Fingerprint;
 use crate::parse::case::Case;
 use crate::parse::date::PartialDate;
 use crate::parse::org::OrgProfile;
@@ -35,6 +37,8 @@ pub struct SiteCase {
     /// Other published languages of the same case.
     pub translations: Vec<usize>,
     pub body_html: String,
+    /// Everything a view can read of this case alone (see [`fingerprints`]).
+    pub fingerprint: Fingerprint,
 }
 
 /// What an organization term knows beyond its name.
@@ -44,6 +48,8 @@ pub struct OrgInfo {
     pub body_html: String,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
+    /// Everything a view can read of this organization alone (see [`fingerprints`]).
+    pub fingerprint: Fingerprint,
 }
 
 #[derive(Debug)]
@@ -51,6 +57,8 @@ pub struct SitePage {
     pub page: Page,
     pub url: String,
     pub body_html: String,
+    /// Everything a view can read of this page (see [`fingerprints`]).
+    pub fingerprint: Fingerprint,
 }
 
 /// A case that exists but is not published, and why (never shown on the site).
@@ -333,6 +341,7 @@ pub fn resolve<'c>(
             related: Vec::new(),
             translations: groups[&root_of[i]].iter().copied().filter(|&j| j != i).collect(),
             body_html: String::new(),
+            fingerprint: 0,
             case,
         });
     }
@@ -381,6 +390,7 @@ pub fn resolve<'c>(
     let slugs = links::CaseSlugs { published: index_of, unpublished: unpublished_slugs };
     links::fill_bodies(&mut site, &slugs, &org_names, &mut diags);
     site.pages = resolve_pages(pages, &site, &org_names, &slugs, &mut diags);
+    fingerprints::fill(&mut site);
     // Links to an unreadable case: counted under its own error instead of one error each.
     diags.retain(|d| {
         let Some(slug) = (d.code == "link-case-unknown")
@@ -442,7 +452,7 @@ fn resolve_pages(
         }
         let url = urls::page(&page.slug);
         let body_html = links::fill(&page.body, &page.file, page.body_offset, &url, site, slugs, org_names, diags);
-        out.push(SitePage { page, url, body_html });
+        out.push(SitePage { page, url, body_html, fingerprint: 0 });
     }
     out
 }
