@@ -293,9 +293,15 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
     let mut site = Site::new();
     let memory = Memory::default();
     let mut engine = Engine::new(site.root().to_path_buf(), Overrides::default());
+    // A second engine keeps what its declared inputs say is unchanged, as release builds
+    // do; the first (debug: verifying) makes everything and checks those declarations.
+    let (keeping_memory, mut keeping) =
+        (Memory::default(), Engine::new(site.root().to_path_buf(), Overrides::default()));
+    keeping.set_verify(false);
     let opts = options(site.root(), None);
     let first = engine.run(&opts, false, Target::Memory(&memory));
     prop_assert!(!first.diagnostics.has_errors(), "{:?}", first.diagnostics.items);
+    keeping.run(&opts, false, Target::Memory(&keeping_memory));
     let mut last_good = held(&memory);
     let cached_out = tempfile::tempdir().unwrap();
     let cached_dest = cached_out.path().join("public");
@@ -305,12 +311,16 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
     for (n, edit) in edits.iter().enumerate() {
         site.apply(edit);
         let report = engine.run(&opts, false, Target::Memory(&memory));
+        keeping.run(&opts, false, Target::Memory(&keeping_memory));
         let now = held(&memory);
         match fresh_build(site.root()) {
             Some(cold) => {
                 prop_assert!(!report.diagnostics.has_errors(), "step {n} {edit:?}: {:?}", report.diagnostics.items);
                 if let Some(d) = diff(&now, &cold) {
                     return Err(TestCaseError::fail(format!("after step {n} ({edit:?}) of {edits:?}: {d}")));
+                }
+                if let Some(d) = diff(&held(&keeping_memory), &cold) {
+                    return Err(TestCaseError::fail(format!("keeping engine, step {n} ({edit:?}) of {edits:?}: {d}")));
                 }
                 let (cached, note) = cached_build(site.root(), &cached_dest);
                 // Only a template edit makes the cache untrusted.

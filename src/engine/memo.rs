@@ -16,11 +16,15 @@ pub(super) struct Memo {
     pages: HashMap<String, Page>,
     pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
+    /// Pieces of outputs by the fingerprint of their inputs (see [`RenderMemo::piece`]).
+    pieces: HashMap<Fingerprint, bytes::Bytes>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Page {
     fingerprint: Fingerprint,
+    /// Debug builds: the hash of the bytes made, for [`Run::verify`].
+    content: Option<Fingerprint>,
     /// The `id="…"` needles links looked for here, and which of them the page had.
     wanted: Vec<String>,
     found: Vec<String>,
@@ -54,8 +58,12 @@ pub(super) struct Run<'a> {
     /// On disk: whether the committed file at a path is still as the memo says. In
     /// memory nobody else writes, and files are not hashed.
     intact: Option<&'a Intact<'a>>,
+    /// Make everything again, and check that what was declared unchanged came out the
+    /// same (debug builds, unless a test turns it off to try the keeping path).
+    verify: bool,
     pages: Mutex<HashMap<String, Page>>,
     files: Mutex<HashMap<String, FileState>>,
+    pieces: Mutex<HashMap<Fingerprint, bytes::Bytes>>,
 }
 
 impl<'a> Run<'a> {
@@ -64,8 +72,18 @@ impl<'a> Run<'a> {
         templates: Fingerprint,
         seen: &'a Seen,
         intact: Option<&'a Intact<'a>>,
+        verify: bool,
     ) -> Self {
-        Run { before, templates, seen, intact, pages: Mutex::default(), files: Mutex::default() }
+        Run {
+            before,
+            templates,
+            seen,
+            intact,
+            verify,
+            pages: Mutex::default(),
+            files: Mutex::default(),
+            pieces: Mutex::default(),
+        }
     }
 
     /// The needles a kept page had.
@@ -85,8 +103,12 @@ impl<'a> Run<'a> {
     }
 
     /// A page of this run, made or kept.
-    pub(super) fn page(&self, path: &str, fingerprint: Fingerprint, found: Vec<String>) {
-        let page = Page { fingerprint, wanted: self.seen.wanted(path).to_vec(), found };
+    pub(super) fn page(&self, path: &str, fingerprint: Fingerprint, bytes: Option<&[u8]>, found: Vec<String>) {
+        let content = match bytes {
+            Some(b) if self.verify => Some(crate::render::of_bytes(b)),
+            _ => self.before.pages.get(path).and_then(|p| p.content),
+        };
+        let page = Page { fingerprint, content, wanted: self.seen.wanted(path).to_vec(), found };
         self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), page);
     }
 
@@ -107,7 +129,25 @@ impl<'a> Run<'a> {
             pages: self.pages.into_inner().unwrap_or_else(|e| e.into_inner()),
             files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),
             cards,
+            pieces: self.pieces.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
+    }
+}
+
+impl Run<'_> {
+    /// Debug builds: an output made again from inputs declared the same as last run's
+    /// must have the same bytes; if not, its view reads something it does not declare,
+    /// and a release build would have kept it stale.
+    pub(super) fn verify(&self, path: &str, fingerprint: Fingerprint, bytes: &[u8]) {
+        if !self.verify {
+            return;
+        }
+        let Some(before) = self.before.pages.get(path).filter(|p| p.fingerprint == fingerprint) else { return };
+        let Some(hash) = before.content else { return };
+        assert!(
+            hash == crate::render::of_bytes(bytes),
+            "{path} came out different from inputs declared unchanged: its view reads something it does not declare"
+        );
     }
 }
 
@@ -117,12 +157,35 @@ impl RenderMemo for Run<'_> {
     }
 
     /// Same inputs, links still look for the same ids there, and the file is intact.
+    /// Never when verifying: then everything is made again, and [`Run::verify`] checks
+    /// that what was declared unchanged came out the same.
     fn unchanged(&self, path: &str, fingerprint: Fingerprint) -> bool {
+        if self.verify {
+            return false;
+        }
         let page = self.before.pages.get(path);
         page.is_some_and(|p| p.fingerprint == fingerprint && p.wanted == self.seen.wanted(path))
             && match self.intact {
                 Some(intact) => self.before.files.get(path).is_some_and(|f| intact(path, f)),
                 None => true,
             }
+    }
+
+    fn piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> bytes::Bytes {
+        let before = self.before.pieces.get(&fingerprint);
+        let piece = match before {
+            Some(b) if !self.verify => b.clone(),
+            _ => {
+                let made = bytes::Bytes::from(make());
+                // Verifying, every piece is made, and those declared unchanged checked.
+                assert!(
+                    before.is_none_or(|b| *b == made),
+                    "a piece came out different from inputs declared unchanged: its maker reads something it does not declare"
+                );
+                made
+            }
+        };
+        self.pieces.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone());
+        piece
     }
 }

@@ -174,6 +174,7 @@ pub struct Engine {
     /// The templates' fingerprint and the Tera compiled from them.
     tera: Option<(render::Fingerprint, std::sync::Arc<tera::Tera>)>,
     memo: memo::Memo,
+    verify: bool,
 }
 
 impl Engine {
@@ -185,7 +186,16 @@ impl Engine {
             catalog: None,
             tera: None,
             memo: memo::Memo::default(),
+            verify: cfg!(debug_assertions),
         }
+    }
+
+    /// Whether each run makes every output again and checks that those whose declared
+    /// inputs did not change came out the same, instead of keeping them: on in debug
+    /// builds, so every test checks that views declare all they read; a test turns it
+    /// off to try the path release builds take.
+    pub fn set_verify(&mut self, on: bool) {
+        self.verify = on;
     }
 
     /// One run, from the files as they are now to `target`. The target changes only when
@@ -327,7 +337,8 @@ impl Engine {
                     .is_some_and(|(size, mtime)| size == f.size && seconds(mtime) == seconds(f.mtime))
             })
         };
-        let memo = memo::Run::new(&before, templates, &seen, disk_cache.as_ref().map(|_| &intact as &memo::Intact));
+        let intact = disk_cache.as_ref().map(|_| &intact as &memo::Intact);
+        let memo = memo::Run::new(&before, templates, &seen, intact, self.verify);
         let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         // A file whose bytes are those of the committed one is kept, not written again,
         // so its modification time says when it last changed.
@@ -364,13 +375,14 @@ impl Engine {
             match m {
                 Made::New { path, bytes, fingerprint } => {
                     rendered.fetch_add(1, Ordering::Relaxed);
+                    memo.verify(&path, fingerprint, &bytes);
                     let found = seen.add(&path, &bytes);
-                    memo.page(&path, fingerprint, found);
+                    memo.page(&path, fingerprint, Some(&bytes), found);
                     put(&path, bytes)
                 }
                 Made::Same { path, fingerprint } => {
                     seen.add_found(&path, memo.found(&path));
-                    memo.page(&path, fingerprint, memo.found(&path).to_vec());
+                    memo.page(&path, fingerprint, None, memo.found(&path).to_vec());
                     memo.kept(&path);
                     store.map_or(Ok(()), |s| s.keep(&path))
                 }

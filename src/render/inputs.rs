@@ -17,8 +17,13 @@ pub use crate::fingerprint::{of_bytes, Fingerprint, StreamHash};
 pub trait Memo: Sync {
     /// The template set's revision: part of every page's fingerprint.
     fn templates(&self) -> Fingerprint;
-    /// Whether the file at `path` was last made from inputs with this fingerprint.
+    /// Whether the output at `path` was last made from inputs with this fingerprint (and
+    /// is still as it was made): then it is kept, and not made again.
     fn unchanged(&self, path: &str, fingerprint: Fingerprint) -> bool;
+    /// A piece of an output made from inputs with this fingerprint: the bytes the last
+    /// run made from the same inputs, or else `make()`'s. The big site-wide files are
+    /// made of one piece per case, so an edit makes one piece again, not ten thousand.
+    fn piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> bytes::Bytes;
 }
 
 /// One page, made anew or known to be as it was.
@@ -65,4 +70,3 @@ impl Ctx {
         h.finish()
     }
 }
-
