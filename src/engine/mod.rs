@@ -338,7 +338,14 @@ impl Engine {
             })
         };
         let intact = disk_cache.as_ref().map(|_| &intact as &memo::Intact);
-        let memo = memo::Run::new(&before, templates, &seen, intact, self.verify);
+        // What every output reads besides the site: the templates and the catalog.
+        let revision = {
+            let mut h = crate::fingerprint::Hasher::new();
+            h.bytes(&templates.to_le_bytes());
+            h.bytes(&catalog_fp.to_le_bytes());
+            h.finish()
+        };
+        let memo = memo::Run::new(&before, revision, &seen, intact, self.verify);
         let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         // A file whose bytes are those of the committed one is kept, not written again,
         // so its modification time says when it last changed.

@@ -33,40 +33,26 @@ pub enum Made {
     Same { path: String, fingerprint: Fingerprint },
 }
 
-/// Tera's context, fingerprinting what goes in.
+/// Tera's context.
 pub(crate) struct Ctx {
     pub(crate) ctx: Context,
-    hash: Hasher,
 }
 
 impl Ctx {
     pub(crate) fn new() -> Self {
-        Ctx { ctx: Context::new(), hash: Hasher::new() }
+        Ctx { ctx: Context::new() }
     }
 
     pub(crate) fn insert<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
-        self.hash.bytes(key.as_bytes());
-        self.hash.value(value);
         self.ctx.insert(key, value);
     }
 
     /// As `insert`, moving `value` in instead of serializing it again.
     pub(crate) fn put(&mut self, key: &str, value: Value) {
-        self.hash.bytes(key.as_bytes());
-        self.hash.value(&value);
         let mut map = serde_json::Map::new();
         map.insert(key.to_string(), value);
         if let Ok(c) = Context::from_value(Value::Object(map)) {
             self.ctx.extend(c);
         }
-    }
-
-    /// The fingerprint of a page made from this context with `template`.
-    pub(crate) fn fingerprint(&self, templates: Fingerprint, template: &str) -> Fingerprint {
-        let mut h = Hasher::new();
-        h.bytes(&self.hash.finish().to_le_bytes());
-        h.bytes(&templates.to_le_bytes());
-        h.bytes(template.as_bytes());
-        h.finish()
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod charts;
 pub mod check;
+mod declared;
 pub mod defang;
 pub mod exports;
 pub mod filters;
@@ -258,6 +259,8 @@ pub struct Shared {
     pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
     /// The card HTML drawn for this build, for the next one.
     pub card_memo: CardMemo,
+    /// What pages declare they read (see [`declared`]).
+    inputs: declared::Inputs,
 }
 
 /// The root prefix cards are rendered at once: every term and case page is two folders deep.
@@ -444,7 +447,7 @@ fn shared_in(
         .into_iter()
         .filter(|n| is_lean(tera, builtin, n))
         .collect();
-    Shared {
+    let mut shared = Shared {
         site: site_value,
         slim_cards: cards.iter().map(slim_card).collect(),
         cards,
@@ -456,7 +459,10 @@ fn shared_in(
         matrix_counts: views::matrix_counts(site),
         matrix_counts_confirmed: views::matrix_counts_where(site, true),
         card_memo,
-    }
+        inputs: declared::Inputs::default(),
+    };
+    shared.inputs = declared::Inputs::new(site, memo.templates(), &shared);
+    shared
 }
 
 /// Where a streaming render puts what it makes: whole files, and the few files too big
@@ -493,8 +499,22 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn M
     i18n::with(&shared.strings, lang.unwrap_or(&site.config.language), || render_page(site, tera, shared, job, memo))
 }
 
+/// A page, unless the fingerprint of what it declares it reads says it is as it was.
 fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let url = job.url(site);
+    let path = urls::output_path(&url);
+    let fingerprint = declared::declared(site, &shared.inputs, job);
+    if memo.unchanged(&path, fingerprint) {
+        return Ok(Made::Same { path, fingerprint });
+    }
+    let (template, ctx) = view(site, tera, shared, job, &url)?;
+    let f = run(tera, template, &ctx.ctx, &url)?;
+    Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
+}
+
+/// What a page's template is given, and which template.
+fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Result<(&'static str, Ctx), Diagnostic> {
+    let url = url.to_string();
     let mut ctx = Ctx::new();
     ctx.put("site", shared.site.clone());
     ctx.insert("root", &urls::root_prefix(&url));
@@ -660,7 +680,7 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
             ctx.put("stats", charts::statistics(site, &shared.matrix_counts));
             "statistics.html"
         }
-        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t, memo),
+        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
         Job::Page(i) => {
             let p = &site.pages[i];
             ctx.insert(
@@ -680,10 +700,9 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
             "404.html"
         }
     };
-    page(tera, memo, template, &ctx, &url)
+    Ok((template, ctx))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render_term(
     site: &Site,
     tera: &Tera,
@@ -692,8 +711,7 @@ fn render_term(
     url: &str,
     kind: Kind,
     t: usize,
-    memo: &dyn Memo,
-) -> Result<Made, Diagnostic> {
+) -> Result<(&'static str, Ctx), Diagnostic> {
     let term = &site.taxonomy(kind).terms[t];
     let catalog = site.catalog;
     ctx.insert("taxonomy", &views::taxonomy(kind));
@@ -867,7 +885,7 @@ fn render_term(
             "term.html"
         }
     };
-    page(tera, memo, template, &ctx, url)
+    Ok((template, ctx))
 }
 
 /// `cards_html` of a list page, and `cases` (full cards) unless its template is the
@@ -890,17 +908,6 @@ fn insert_cards(
         ctx.put("cases", views::cards_of(&shared.cards, cases).into());
     }
     Ok(())
-}
-
-/// A page through `template`, unless its fingerprint says it is as it was.
-fn page(tera: &Tera, memo: &dyn Memo, template: &str, ctx: &Ctx, url: &str) -> Result<Made, Diagnostic> {
-    let fingerprint = ctx.fingerprint(memo.templates(), template);
-    let path = urls::output_path(url);
-    if memo.unchanged(&path, fingerprint) {
-        return Ok(Made::Same { path, fingerprint });
-    }
-    let f = run(tera, template, &ctx.ctx, url)?;
-    Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.

@@ -1,0 +1,159 @@
+//! What each page reads, declared: a page's fingerprint is made from these before its
+//! view runs, so a page whose inputs did not change costs a lookup, not a view.
+//!
+//! Each input is a fingerprint made once per run: the settings and what every page
+//! shows (nav, footer), each case's card, each taxonomy's list of terms, the matrix
+//! counts. A page declares the ones it reads; [`declared`] mirrors the views of
+//! `render_page` arm for arm. Debug builds check every declaration: they make every page
+//! again, and one whose declared inputs did not change must come out the same (see
+//! `engine::memo::Run::verify`), so a view that reads more than it declares fails the
+//! tests instead of leaving a page stale.
+
+use rayon::prelude::*;
+
+use super::{counted_count, Job, Shared};
+use crate::fingerprint::{Fingerprint, Hasher};
+use crate::resolve::Site;
+use crate::urls::Kind;
+
+/// The inputs pages declare, each made once per run.
+#[derive(Default)]
+pub(super) struct Inputs {
+    /// The settings, the catalog and templates' revision, and what every page shows.
+    site: Fingerprint,
+    /// Per case: its card, which shows the case and its translations.
+    cards: Vec<Fingerprint>,
+    /// Every case, in site order.
+    all: Fingerprint,
+    /// Per taxonomy: the terms that get a page, with their names and counts.
+    terms: [Fingerprint; 9],
+    /// The matrix: uses per tactic and technique, all and confirmed.
+    counts: Fingerprint,
+    /// The years of the timeline, with their counts.
+    years: Fingerprint,
+}
+
+impl Inputs {
+    pub(super) fn new(site: &Site, revision: Fingerprint, shared: &Shared) -> Inputs {
+        let mut h = Hasher::new();
+        h.bytes(&revision.to_le_bytes());
+        h.value(&shared.site);
+        h.bytes(format!("{:?}", site.config).as_bytes());
+        let site_fp = h.finish();
+        let cards: Vec<Fingerprint> = (0..site.cases.len())
+            .into_par_iter()
+            .map(|i| {
+                let c = &site.cases[i];
+                let mut h = Hasher::new();
+                for j in std::iter::once(i).chain(c.translations.iter().copied()) {
+                    h.bytes(&site.cases[j].fingerprint.to_le_bytes());
+                }
+                h.finish()
+            })
+            .collect();
+        let mut h = Hasher::new();
+        for c in &site.cases {
+            h.bytes(&c.fingerprint.to_le_bytes());
+        }
+        let all = h.finish();
+        let terms = Kind::ALL.map(|kind| {
+            let mut h = Hasher::new();
+            let tax = site.taxonomy(kind);
+            for t in (0..tax.terms.len()).filter(|&t| super::views::shown(site, kind, t)) {
+                h.bytes(tax.terms[t].slug.as_bytes());
+                h.bytes(tax.terms[t].name.as_bytes());
+                h.bytes(&tax.terms[t].cases.len().to_le_bytes());
+            }
+            h.finish()
+        });
+        let mut h = Hasher::new();
+        h.value(&shared.matrix_counts.iter().collect::<Vec<_>>());
+        h.value(&shared.matrix_counts_confirmed.iter().collect::<Vec<_>>());
+        let counts = h.finish();
+        let mut years = std::collections::BTreeMap::<i16, usize>::new();
+        for c in site.cases.iter().filter(|c| c.counted) {
+            *years.entry(c.happened.year).or_default() += 1;
+        }
+        let mut h = Hasher::new();
+        h.value(&years.into_iter().collect::<Vec<_>>());
+        Inputs { site: site_fp, cards, all, terms, counts, years: h.finish() }
+    }
+}
+
+/// Hashes declared inputs.
+struct Declare(Hasher);
+
+impl Declare {
+    fn fp(&mut self, fp: Fingerprint) -> &mut Self {
+        self.0.bytes(&fp.to_le_bytes());
+        self
+    }
+    fn cards(&mut self, inputs: &Inputs, cases: impl IntoIterator<Item = usize>) -> &mut Self {
+        for i in cases {
+            self.fp(inputs.cards[i]);
+        }
+        self.0.bytes(b"\x01");
+        self
+    }
+    fn text(&mut self, s: &str) -> &mut Self {
+        self.0.bytes(s.as_bytes());
+        self
+    }
+}
+
+/// The fingerprint of what `job`'s view reads (its template is hashed in by the caller).
+pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
+    let mut d = Declare(Hasher::new());
+    d.fp(inputs.site).text(&job.url(site));
+    match *job {
+        // Latest cases, counts and the most used techniques: every case.
+        Job::Home | Job::Timeline | Job::Statistics => {
+            d.fp(inputs.all);
+        }
+        Job::Cases(n) => {
+            let per = site.config.pagination.per_page.max(1);
+            let counted = (0..site.cases.len()).filter(|&i| site.cases[i].counted);
+            d.fp(counted_count(site) as Fingerprint).cards(inputs, counted.skip((n - 1) * per).take(per));
+        }
+        Job::Case(i) => {
+            let c = &site.cases[i];
+            // Related cases show as cards, with why (the terms they share).
+            d.cards(inputs, std::iter::once(i).chain(c.related.iter().copied()));
+        }
+        Job::TermIndex(kind) => {
+            d.fp(inputs.terms[kind.index()]);
+        }
+        Job::Term(kind, t) => {
+            let term = &site.taxonomy(kind).terms[t];
+            d.text(&term.slug).text(&term.name).cards(inputs, term.cases.iter().copied());
+            match kind {
+                // Its profile links the sectors and countries that have pages.
+                Kind::Organizations => {
+                    d.fp(site.orgs[t].fingerprint)
+                        .fp(inputs.terms[Kind::Sectors.index()])
+                        .fp(inputs.terms[Kind::Countries.index()]);
+                }
+                // Sub-techniques with their counts, tactics that have pages.
+                Kind::Techniques => {
+                    d.fp(inputs.terms[Kind::Techniques.index()]).fp(inputs.terms[Kind::Tactics.index()]);
+                }
+                Kind::Tactics => {
+                    d.fp(inputs.counts);
+                }
+                _ => {}
+            }
+        }
+        Job::Matrix(_) => {
+            d.fp(inputs.counts).fp(inputs.terms[Kind::Tactics.index()]);
+        }
+        Job::TimelineYear(year) => {
+            let cases = (0..site.cases.len()).filter(|&i| site.cases[i].counted && site.cases[i].happened.year == year);
+            d.fp(inputs.years).cards(inputs, cases);
+        }
+        Job::Page(i) => {
+            d.fp(site.pages[i].fingerprint);
+        }
+        Job::NotFound => {}
+    }
+    d.0.finish()
+}
