@@ -442,7 +442,7 @@ impl Engine {
                 Err(d) => report.diagnostics.push(d),
                 Ok(()) => {
                     if let Some((key, out)) = disk_cache.clone() {
-                        let mut memo = memo.into_memo(shared.card_memo);
+                        let mut memo = memo.into_memo(shared.card_memo());
                         stamp(&mut memo, &out);
                         if let Err(e) = cache::save(&cache_dir, key, memo) {
                             report.cache = Some(format!("the build cache could not be saved: {e}"));
@@ -452,7 +452,7 @@ impl Engine {
             },
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
-                self.memo = memo.into_memo(shared.card_memo);
+                self.memo = memo.into_memo(shared.card_memo());
             }
             Some(Txn::Disk(staging)) => staging.abort(),
             Some(Txn::Memory(_)) => self.memo = before,

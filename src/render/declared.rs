@@ -11,7 +11,9 @@
 
 use rayon::prelude::*;
 
-use super::{counted_count, Job, Shared};
+use super::{counted_count, Job};
+
+type Counts = std::collections::BTreeMap<(String, String), usize>;
 use crate::fingerprint::{Fingerprint, Hasher};
 use crate::resolve::Site;
 use crate::urls::Kind;
@@ -34,10 +36,15 @@ pub(super) struct Inputs {
 }
 
 impl Inputs {
-    pub(super) fn new(site: &Site, revision: Fingerprint, shared: &Shared) -> Inputs {
+    pub(super) fn new(
+        site: &Site,
+        revision: Fingerprint,
+        site_value: &serde_json::Value,
+        counts: [&Counts; 2],
+    ) -> Inputs {
         let mut h = Hasher::new();
         h.bytes(&revision.to_le_bytes());
-        h.value(&shared.site);
+        h.value(site_value);
         h.bytes(format!("{:?}", site.config).as_bytes());
         let site_fp = h.finish();
         let cards: Vec<Fingerprint> = (0..site.cases.len())
@@ -67,8 +74,9 @@ impl Inputs {
             h.finish()
         });
         let mut h = Hasher::new();
-        h.value(&shared.matrix_counts.iter().collect::<Vec<_>>());
-        h.value(&shared.matrix_counts_confirmed.iter().collect::<Vec<_>>());
+        for c in counts {
+            h.value(&c.iter().collect::<Vec<_>>());
+        }
         let counts = h.finish();
         let mut years = std::collections::BTreeMap::<i16, usize>::new();
         for c in site.cases.iter().filter(|c| c.counted) {
@@ -77,6 +85,16 @@ impl Inputs {
         let mut h = Hasher::new();
         h.value(&years.into_iter().collect::<Vec<_>>());
         Inputs { site: site_fp, cards, all, terms, counts, years: h.finish() }
+    }
+}
+
+impl Inputs {
+    /// What case `i`'s card is drawn from: the card, the site, the templates.
+    pub(super) fn card_key(&self, i: usize) -> Fingerprint {
+        let mut h = Hasher::new();
+        h.bytes(&self.site.to_le_bytes());
+        h.bytes(&self.cards[i].to_le_bytes());
+        h.finish()
     }
 }
 

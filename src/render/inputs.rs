@@ -1,15 +1,11 @@
-//! What a page reads, and how the engine tells it did not change.
-//!
-//! A page's inputs are exactly the values its template is given: [`Ctx`] hashes every
-//! value as it goes into Tera's context, so the fingerprint of a page is its template
-//! set's revision plus everything the view put in front of the template. Nothing can be
-//! read without being hashed, so no list of "which pages show this case" is kept by hand.
+//! How the engine tells that an output did not change: each output's fingerprint is made
+//! from the inputs it declares (`declared`), and the [`Memo`] answers whether the last
+//! run made it from the same ones.
 
 use serde::Serialize;
 use serde_json::Value;
 use tera::Context;
 
-pub(crate) use crate::fingerprint::Hasher;
 pub use crate::fingerprint::{of_bytes, Fingerprint, StreamHash};
 
 /// What the engine remembers of the last output: a page whose fingerprint matches is

@@ -238,29 +238,92 @@ impl Profile {
 }
 
 /// Data shared by every page: computed once per build.
-pub struct Shared {
+pub struct Shared<'a> {
     pub site: Value,
-    pub cards: Vec<Value>,
-    /// Each card as HTML through `card.html` at [`CARD_ROOT`] in the site's language:
-    /// `[h=2, h=3]`. Empty when the theme has no `card.html`.
-    pub cards_html: Vec<[String; 2]>,
-    /// Only what the built-in `technique.html` and `tactic.html` read of a card.
-    pub slim_cards: Vec<Value>,
+    cards: Cards<'a>,
     /// Page templates that are the built-in theme's own (with their parents and macro
     /// files): they read `cards_html` only, so they get no `cases` cards.
     pub lean: std::collections::BTreeSet<&'static str>,
-    /// Errors of rendering `card.html`.
-    pub card_errors: Vec<Diagnostic>,
     /// The interface strings, and the warnings of what shows in English instead.
     pub strings: std::sync::Arc<i18n::Strings>,
     pub strings_warnings: Vec<Diagnostic>,
     pub matrix_counts: std::collections::BTreeMap<(String, String), usize>,
     /// As `matrix_counts`, confirmed and likely uses only.
     pub matrix_counts_confirmed: std::collections::BTreeMap<(String, String), usize>,
-    /// The card HTML drawn for this build, for the next one.
-    pub card_memo: CardMemo,
     /// What pages declare they read (see [`declared`]).
     inputs: declared::Inputs,
+}
+
+/// Each case's card, made the first time a page needs it: after an edit most pages
+/// are kept, and so the cards only they show are never made.
+struct Cards<'a> {
+    full: Vec<std::sync::OnceLock<Value>>,
+    /// Only what the built-in `technique.html` and `tactic.html` read of a card.
+    slim: Vec<std::sync::OnceLock<Value>>,
+    /// As HTML through `card.html` at [`CARD_ROOT`] in the site's language: `[h=2, h=3]`.
+    html: Vec<std::sync::OnceLock<[String; 2]>>,
+    /// Whether the theme has a `card.html`.
+    has_html: bool,
+    /// The card HTML of the last run, by [`Shared::card_key`].
+    before: &'a CardMemo,
+    /// Errors of rendering `card.html`, each once.
+    errors: std::sync::Mutex<Vec<Diagnostic>>,
+}
+
+impl Shared<'_> {
+    /// Case `i`'s card, in the site's language.
+    fn card(&self, site: &Site, i: usize) -> &Value {
+        self.cards.full[i].get_or_init(|| i18n::with(&self.strings, &site.config.language, || views::card(site, i)))
+    }
+
+    fn slim_card(&self, site: &Site, i: usize) -> &Value {
+        self.cards.slim[i].get_or_init(|| slim_card(self.card(site, i)))
+    }
+
+    /// The card HTML memo's key: what a card is drawn from, declared.
+    fn card_key(&self, i: usize) -> Fingerprint {
+        self.inputs.card_key(i)
+    }
+
+    /// Case `i`'s card as HTML (`k`: 0 for h=2, 1 for h=3); empty when `card.html` failed.
+    fn card_html(&self, site: &Site, tera: &Tera, i: usize, k: usize) -> &str {
+        let html = self.cards.html[i].get_or_init(|| {
+            if let Some(html) = self.cards.before.get(&self.card_key(i)) {
+                return html.clone();
+            }
+            let lang = site.config.language.as_str();
+            let card = self.card(site, i);
+            let draw = |h| {
+                i18n::with(&self.strings, lang, || card_html(tera, &self.site, card, CARD_ROOT, h, lang))
+                    .unwrap_or_else(|d| {
+                        let mut errors = self.cards.errors.lock().unwrap_or_else(|e| e.into_inner());
+                        if !errors.iter().any(|e| e.message == d.message) {
+                            errors.push(d);
+                        }
+                        String::new()
+                    })
+            };
+            [draw(2), draw(3)]
+        });
+        &html[k]
+    }
+
+    /// Errors of rendering `card.html`.
+    pub fn card_errors(&self) -> Vec<Diagnostic> {
+        self.cards.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The card HTML of this run, for the next one: the cards drawn or kept, and those
+    /// of the last run still current.
+    pub fn card_memo(&self) -> CardMemo {
+        (0..self.cards.html.len())
+            .filter_map(|i| {
+                let key = self.card_key(i);
+                let html = self.cards.html[i].get().or_else(|| self.cards.before.get(&key))?;
+                Some((key, html.clone()))
+            })
+            .collect()
+    }
 }
 
 /// The root prefix cards are rendered at once: every term and case page is two folders deep.
@@ -300,7 +363,9 @@ fn card_html(tera: &Tera, site: &Value, card: &Value, root: &str, h: u8, lang: &
 
 /// Cards of `cases` as HTML: the ones rendered once when root and language match,
 /// else rendered here. Empty when the theme has no `card.html`.
+#[allow(clippy::too_many_arguments)]
 fn cards_html<'a>(
+    site: &Site,
     tera: &Tera,
     shared: &'a Shared,
     cases: &[usize],
@@ -310,14 +375,14 @@ fn cards_html<'a>(
     site_lang: &str,
 ) -> Result<Vec<std::borrow::Cow<'a, str>>, Diagnostic> {
     use std::borrow::Cow;
-    if shared.cards_html.is_empty() {
+    if !shared.cards.has_html {
         return Ok(Vec::new());
     }
     if root == CARD_ROOT && lang == site_lang {
         let k = usize::from(h != 2);
-        return Ok(cases.iter().map(|&i| Cow::Borrowed(shared.cards_html[i][k].as_str())).collect());
+        return Ok(cases.iter().map(|&i| Cow::Borrowed(shared.card_html(site, tera, i, k))).collect());
     }
-    cases.iter().map(|&i| card_html(tera, &shared.site, &shared.cards[i], root, h, lang).map(Cow::Owned)).collect()
+    cases.iter().map(|&i| card_html(tera, &shared.site, shared.card(site, i), root, h, lang).map(Cow::Owned)).collect()
 }
 
 /// `card` with only the fields `keep`.
@@ -335,32 +400,32 @@ fn slim_card(card: &Value) -> Value {
     pick(card, &["url", "title", "lang", "tlp", "happened_display"])
 }
 
-/// Each card's HTML by the fingerprint of what it was drawn from (card, site, templates),
-/// so a card that did not change is not drawn again.
+/// Each card's HTML by the fingerprint of what it is drawn from (the case and its
+/// translations, the site, the templates), so a card that did not change is not drawn again.
 pub type CardMemo = std::collections::HashMap<Fingerprint, [String; 2]>;
 
 /// The data every page shares. `cards`: the last build's card HTML, reused where the
 /// card, the site and the templates are as they were.
-pub fn shared(
+pub fn shared<'a>(
     site: &Site,
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
     memo: &dyn Memo,
-    cards_before: &CardMemo,
-) -> Shared {
+    cards_before: &'a CardMemo,
+) -> Shared<'a> {
     let strings = i18n::of(tera);
     // What is made once for every page speaks the site's language.
     i18n::with(&strings, &site.config.language, || shared_in(site, tera, builtin, memo, cards_before, strings.clone()))
 }
 
-fn shared_in(
+fn shared_in<'a>(
     site: &Site,
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
     memo: &dyn Memo,
-    cards_before: &CardMemo,
+    cards_before: &'a CardMemo,
     strings: std::sync::Arc<i18n::Strings>,
-) -> Shared {
+) -> Shared<'a> {
     let languages: std::collections::BTreeSet<String> = std::iter::once(site.config.language.clone())
         .chain(site.cases.iter().filter_map(|c| c.case.lang.clone()))
         .chain(site.pages.iter().filter_map(|p| p.page.lang.clone()))
@@ -399,70 +464,34 @@ fn shared_in(
             "pages": pages,
             "taxonomies": taxonomies,
     });
-    // Each worker thread speaks the site's language too (the scope is per thread).
-    let lang = site.config.language.as_str();
-    let cards: Vec<Value> =
-        (0..site.cases.len()).into_par_iter().map(|i| i18n::with(&strings, lang, || views::card(site, i))).collect();
-    let mut card_errors = Vec::new();
-    let mut card_memo = CardMemo::new();
-    let cards_html: Vec<[String; 2]> = if tera.get_template_names().any(|n| n == "card.html") {
-        let mut seed = inputs::Hasher::new();
-        seed.value(&site_value);
-        seed.bytes(&memo.templates().to_le_bytes());
-        let rendered: Result<Vec<([String; 2], Fingerprint)>, Diagnostic> = cards
-            .par_iter()
-            .map(|card| {
-                let mut h = seed.clone();
-                h.value(card);
-                let fp = h.finish();
-                if let Some(html) = cards_before.get(&fp) {
-                    return Ok((html.clone(), fp));
-                }
-                Ok((
-                    [
-                        card_html(tera, &site_value, card, CARD_ROOT, 2, lang)?,
-                        card_html(tera, &site_value, card, CARD_ROOT, 3, lang)?,
-                    ],
-                    fp,
-                ))
-            })
-            .collect();
-        match rendered {
-            Ok(r) => r
-                .into_iter()
-                .map(|(html, fp)| {
-                    card_memo.insert(fp, html.clone());
-                    html
-                })
-                .collect(),
-            Err(d) => {
-                card_errors.push(d);
-                Vec::new()
-            }
-        }
-    } else {
-        Vec::new()
-    };
     let lean = ["term.html", "organization.html", "case.html", "technique.html", "tactic.html", "timeline.html"]
         .into_iter()
         .filter(|n| is_lean(tera, builtin, n))
         .collect();
-    let mut shared = Shared {
+    let matrix_counts = views::matrix_counts(site);
+    let matrix_counts_confirmed = views::matrix_counts_where(site, true);
+    let inputs = declared::Inputs::new(site, memo.templates(), &site_value, [&matrix_counts, &matrix_counts_confirmed]);
+    let n = site.cases.len();
+    fn lazy<T>(n: usize) -> Vec<std::sync::OnceLock<T>> {
+        (0..n).map(|_| std::sync::OnceLock::new()).collect()
+    }
+    Shared {
         site: site_value,
-        slim_cards: cards.iter().map(slim_card).collect(),
-        cards,
-        cards_html,
+        cards: Cards {
+            full: lazy(n),
+            slim: lazy(n),
+            html: lazy(n),
+            has_html: tera.get_template_names().any(|n| n == "card.html"),
+            before: cards_before,
+            errors: std::sync::Mutex::default(),
+        },
         lean,
-        card_errors,
         strings,
         strings_warnings,
-        matrix_counts: views::matrix_counts(site),
-        matrix_counts_confirmed: views::matrix_counts_where(site, true),
-        card_memo,
-        inputs: declared::Inputs::default(),
-    };
-    shared.inputs = declared::Inputs::new(site, memo.templates(), &shared);
-    shared
+        matrix_counts,
+        matrix_counts_confirmed,
+        inputs,
+    }
 }
 
 /// Where a streaming render puts what it makes: whole files, and the few files too big
@@ -539,13 +568,10 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
             top.truncate(10);
             ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
             // One card per incident: translations show as "also in" on their card.
-            let latest: Vec<&Value> = site
-                .cases
-                .iter()
-                .zip(&shared.cards)
-                .filter(|(c, _)| c.counted)
-                .map(|(_, card)| card)
+            let latest: Vec<&Value> = (0..site.cases.len())
+                .filter(|&i| site.cases[i].counted)
                 .take(10)
+                .map(|i| shared.card(site, i))
                 .collect();
             ctx.insert("latest", &latest);
             let count = |k: Kind| views::shown_count(site, k);
@@ -574,7 +600,7 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
                 if n > 1 { i18n::trf("cases.title_page", &[("n", n.to_string())]) } else { i18n::tr("cases.title") };
             ctx.insert("page", &page_meta(site, &url, "cases", &title, None, None));
             // One card per incident: its translations show as links on it.
-            let counted = site.cases.iter().zip(&shared.cards).filter(|(c, _)| c.counted).map(|(_, card)| card);
+            let counted = (0..site.cases.len()).filter(|&i| site.cases[i].counted).map(|i| shared.card(site, i));
             ctx.insert("cases", &counted.skip((n - 1) * per).take(per).collect::<Vec<_>>());
             ctx.insert(
                 "pagination",
@@ -594,9 +620,9 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
             let root = urls::root_prefix(&url);
             let lang = c.lang.as_deref().unwrap_or(&site.config.language);
             let related = &site.cases[i].related;
-            let html = cards_html(tera, shared, related, &root, 3, lang, &site.config.language)?;
-            let lean = shared.lean.contains("case.html") && !shared.cards_html.is_empty();
-            ctx.put("case", views::case_page(site, i, &shared.cards, !lean, &html));
+            let html = cards_html(site, tera, shared, related, &root, 3, lang, &site.config.language)?;
+            let lean = shared.lean.contains("case.html") && shared.cards.has_html;
+            ctx.put("case", views::case_page(site, i, &|j| shared.card(site, j), !lean, &html));
             ctx.put("charts", charts::case_charts(site, i));
             "case.html"
         }
@@ -653,13 +679,13 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
             // and its rows come made by `timeline-row.html`, one at a time.
             const ROW: &str = "timeline-row.html";
             let lean = shared.lean.contains("timeline.html") && tera.get_template_names().any(|n| n == ROW);
-            let slim: Vec<Value>;
-            let cards = if lean {
+            let card = |i: usize| {
                 let keep = ["slug", "url", "lang", "title", "translations", "date", "happened_display"];
-                slim = shared.cards.iter().map(|c| pick(c, &keep)).collect();
-                &slim
-            } else {
-                &shared.cards
+                if lean {
+                    pick(shared.card(site, i), &keep)
+                } else {
+                    shared.card(site, i).clone()
+                }
             };
             let root = urls::root_prefix(&url);
             let row_html = |r: &Value| -> Result<String, Diagnostic> {
@@ -669,7 +695,7 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
                 row.insert("lang", &site.config.language);
                 run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
             };
-            let mut timeline = charts::timeline(site, cards, lean.then_some(&row_html as charts::RowHtml), year)?;
+            let mut timeline = charts::timeline(site, &card, lean.then_some(&row_html as charts::RowHtml), year)?;
             timeline["index"] = charts::timeline_index(site)["years"].take();
             timeline["year"] = json!(year);
             ctx.put("timeline", timeline);
@@ -764,7 +790,8 @@ fn render_term(
         }
         Kind::Techniques => {
             let tech = catalog.technique(&term.slug);
-            let tech_cards = if shared.lean.contains("technique.html") { &shared.slim_cards } else { &shared.cards };
+            let slim = shared.lean.contains("technique.html");
+            let tech_card = |i| if slim { shared.slim_card(site, i) } else { shared.card(site, i) };
             let uses: Vec<Value> = term
                 .cases
                 .iter()
@@ -772,7 +799,7 @@ fn render_term(
                     let c = &site.cases[i];
                     c.case.techniques.iter().zip(&c.tactics).filter(|(u, _)| u.id.value == term.slug).map(move |(u, tactics)| {
                         json!({
-                            "case": tech_cards[i],
+                            "case": tech_card(i),
                             "confidence": u.confidence.as_str(),
                             "evidence": u.evidence,
                             "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({"name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)})).collect::<Vec<_>>(),
@@ -823,7 +850,8 @@ fn render_term(
         }
         Kind::Tactics => {
             let tactic = catalog.tactic(&term.slug);
-            let tactic_cards = if shared.lean.contains("tactic.html") { &shared.slim_cards } else { &shared.cards };
+            let slim = shared.lean.contains("tactic.html");
+            let tactic_card = |i| if slim { shared.slim_card(site, i) } else { shared.card(site, i) };
             let techniques: Vec<Value> = views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
                 .into_iter()
                 .flat_map(|mut parent| {
@@ -849,7 +877,7 @@ fn render_term(
                                 .iter()
                                 .zip(&c.tactics)
                                 .find(|(u, ts)| u.id.value == id && ts.contains(&term.slug))?;
-                            let mut card = tactic_cards[i].clone();
+                            let mut card = tactic_card(i).clone();
                             card["confidence"] = json!(u.confidence.as_str());
                             Some(card)
                         })
@@ -902,10 +930,10 @@ fn insert_cards(
     h: u8,
 ) -> Result<(), Diagnostic> {
     let lang = &site.config.language;
-    let html = cards_html(tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
+    let html = cards_html(site, tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
     ctx.put("cards_html", Value::Array(html.into_iter().map(|h| Value::String(h.into_owned())).collect()));
-    if !shared.lean.contains(template) || shared.cards_html.is_empty() {
-        ctx.put("cases", views::cards_of(&shared.cards, cases).into());
+    if !shared.lean.contains(template) || !shared.cards.has_html {
+        ctx.put("cases", cases.iter().map(|&i| shared.card(site, i).clone()).collect::<Vec<_>>().into());
     }
     Ok(())
 }
@@ -957,7 +985,7 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
         .iter()
         .map(|&i| {
             let c = &site.cases[i];
-            let mut card = shared.cards[i].clone();
+            let mut card = shared.card(site, i).clone();
             card["permalink"] = json!(urls::permalink(&site.config.base_url, &c.url));
             card["updated_rfc3339"] = json!(rfc(c.case.updated.unwrap_or(c.case.date)));
             card
@@ -1094,8 +1122,8 @@ fn tail(
         }
     }
     {
-        for d in shared.card_errors.iter().chain(&shared.strings_warnings) {
-            out(Err(d.clone()));
+        for d in shared.card_errors().into_iter().chain(shared.strings_warnings.iter().cloned()) {
+            out(Err(d));
         }
         out(robots(tera, shared));
         out(crate::parse::markdown::highlight_css(

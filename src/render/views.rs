@@ -108,10 +108,10 @@ pub fn date_label(key: &str) -> String {
 
 /// Everything a case page shows.
 /// `related`: also give the related cases as cards (`related_html` always).
-pub fn case_page(
+pub fn case_page<'c>(
     site: &Site,
     i: usize,
-    cards: &[Value],
+    card: &dyn Fn(usize) -> &'c Value,
     related: bool,
     related_html: &[std::borrow::Cow<str>],
 ) -> Value {
@@ -161,7 +161,7 @@ pub fn case_page(
             }
         }
     }
-    let mut v = cards[i].clone();
+    let mut v = card(i).clone();
     let extra = json!({
         "date_display": crate::parse::case::exact_day(case.date).display(lang),
         "happened_display": c.happened.display(lang),
@@ -203,7 +203,7 @@ pub fn case_page(
             "date_display": r.date.map(|d| d.display(lang)), "lang": r.lang,
             "lang_name": r.lang.as_deref().map(lang_name),
         })).collect::<Vec<_>>(),
-        "related": if related { c.related.iter().map(|&j| cards[j].clone()).collect::<Vec<_>>() } else { Vec::new() },
+        "related": if related { c.related.iter().map(|&j| card(j).clone()).collect::<Vec<_>>() } else { Vec::new() },
         "related_html": related_html,
         "related_why": c.related.iter().map(|&j| related_why(site, i, j)).collect::<Vec<_>>(),
         "mitigations": mitigations.values().map(|(m, techs)| json!({
@@ -258,11 +258,6 @@ fn url_host(url: &str) -> &str {
     let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     host.strip_prefix("www.").unwrap_or(host)
-}
-
-/// Cases of a term, as cards, in site order (newest incident first).
-pub fn cards_of(cards: &[Value], cases: &[usize]) -> Vec<Value> {
-    cases.iter().map(|&i| cards[i].clone()).collect()
 }
 
 /// `{key, title, singular, url}` of a taxonomy.

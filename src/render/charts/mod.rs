@@ -322,7 +322,7 @@ pub type RowHtml<'a> = &'a dyn Fn(&Value) -> Result<String, crate::diagnostics::
 /// The timeline of the cases that happened in `year`.
 pub fn timeline(
     site: &Site,
-    cards: &[Value],
+    card: &dyn Fn(usize) -> Value,
     row_html: Option<RowHtml>,
     year: i16,
 ) -> Result<Value, crate::diagnostics::Diagnostic> {
@@ -375,7 +375,7 @@ pub fn timeline(
         draw_case_bar(&mut s, c, &sc, 11.0, 12.0, &format!("tl-{}", c.case.slug));
         let (lo, hi) = case_extent(c);
         let row = json!({
-            "case": cards[i],
+            "case": card(i),
             "svg": s.finish(),
             "events": case_events(c, lang),
             "lo": lo,
