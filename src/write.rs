@@ -185,8 +185,9 @@ impl Staging {
         let _ = fs::remove_dir_all(&self.tmp);
     }
 
-    /// Puts the new site in the output's place.
-    pub fn finish(mut self) -> Result<(), Diagnostic> {
+    /// Puts the new site in the output's place. The previous one is removed in the
+    /// background, under the build lock, until the returned [`Cleanup`] is dropped.
+    pub fn finish(mut self) -> Result<Cleanup, Diagnostic> {
         self.done = true;
         let (output, tmp, old) = (&self.output, &self.tmp, &self.old);
         const TEXT: &str = "This folder is written by casebook build and replaced whole on every build.\n";
@@ -204,8 +205,27 @@ impl Staging {
             let _ = fs::rename(old, output);
             return Err(io("move into place", output, e));
         }
-        let _ = fs::remove_dir_all(old);
-        Ok(())
+        let old = old.clone();
+        let remove = std::thread::spawn(move || {
+            let _ = fs::remove_dir_all(old);
+        });
+        // The lock goes with the cleanup: the next build waits until the old site is gone.
+        let lock = self._lock.try_clone().ok();
+        Ok(Cleanup { remove: Some(remove), _lock: lock })
+    }
+}
+
+/// The previous output being removed; dropping this waits until it is gone.
+pub struct Cleanup {
+    remove: Option<std::thread::JoinHandle<()>>,
+    _lock: Option<fs::File>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(r) = self.remove.take() {
+            let _ = r.join();
+        }
     }
 }
 
@@ -226,8 +246,17 @@ impl Store for Staging {
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
         }
-        let _ = fs::remove_file(&dest);
-        fs::hard_link(&from, &dest).or_else(|_| fs::copy(&from, &dest).map(|_| ())).map_err(|e| io("keep", &from, e))
+        match fs::hard_link(&from, &dest) {
+            Ok(()) => Ok(()),
+            // An asset of the same path, put first: the page wins.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&dest);
+                fs::hard_link(&from, &dest)
+            }
+            Err(e) => Err(e),
+        }
+        .or_else(|_| fs::copy(&from, &dest).map(|_| ()))
+        .map_err(|e| io("keep", &from, e))
     }
 }
 

@@ -440,7 +440,8 @@ impl Engine {
         match txn {
             Some(Txn::Disk(staging)) if ok => match staging.finish() {
                 Err(d) => report.diagnostics.push(d),
-                Ok(()) => {
+                // The previous output is removed while the cache is saved.
+                Ok(_cleanup) => {
                     if let Some((key, out)) = disk_cache.clone() {
                         let mut memo = memo.into_memo(shared.card_memo());
                         stamp(&mut memo, &out);
@@ -468,10 +469,10 @@ impl Engine {
 }
 
 /// Each file's size and modification time as written, so the next build can tell that
-/// nobody changed it since.
+/// nobody changed it since. A kept file is the same file, stamped when it was written.
 fn stamp(memo: &mut memo::Memo, out: &Path) {
     use rayon::prelude::*;
-    memo.files.par_iter_mut().for_each(|(path, f)| {
+    memo.files.par_iter_mut().filter(|(_, f)| f.mtime == 0 && f.size == 0).for_each(|(path, f)| {
         if let Some((size, mtime)) = cache::stat(&out.join(path)) {
             (f.size, f.mtime) = (size, mtime);
         }

@@ -44,7 +44,8 @@ pub fn compute(cases: &mut [SiteCase], taxonomies: &[Taxonomy], index_of: &HashM
                     }
                 }
             }
-            let mut scores: HashMap<usize, u32> = HashMap::new();
+            // Each candidate once per shared term, then summed: a few hundred at most.
+            let mut hits: Vec<(usize, u32)> = Vec::new();
             for (kind, weight) in WEIGHTS {
                 let tax = &taxonomies[kind.index()];
                 for &t in &case.terms[kind.index()] {
@@ -56,14 +57,18 @@ pub fn compute(cases: &mut [SiteCase], taxonomies: &[Taxonomy], index_of: &HashM
                     let pos = list.partition_point(|&j| j < i);
                     let lo = pos.saturating_sub(WINDOW);
                     let hi = (pos + WINDOW + 1).min(list.len());
-                    for &j in &list[lo..hi] {
-                        if !skip(j, &out) && cases[j].counted {
-                            *scores.entry(j).or_default() += weight;
-                        }
-                    }
+                    hits.extend(list[lo..hi].iter().map(|&j| (j, weight)));
                 }
             }
-            let mut ranked: Vec<(usize, u32)> = scores.into_iter().filter(|&(_, s)| s >= MIN_SCORE).collect();
+            hits.sort_unstable_by_key(|&(j, _)| j);
+            let mut ranked: Vec<(usize, u32)> = Vec::new();
+            for (j, w) in hits {
+                match ranked.last_mut() {
+                    Some((k, s)) if *k == j => *s += w,
+                    _ => ranked.push((j, w)),
+                }
+            }
+            ranked.retain(|&(j, s)| s >= MIN_SCORE && cases[j].counted && !skip(j, &out));
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs_diff(i).cmp(&b.0.abs_diff(i))).then(a.0.cmp(&b.0)));
             out.extend(ranked.into_iter().map(|(j, _)| j));
             out.truncate(MAX_RELATED.max(case.case.related.len()));
