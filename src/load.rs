@@ -80,8 +80,16 @@ pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
     read_text(root, &path)
 }
 
-pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
+/// Content files read by an earlier load, by path, with the size and modification time
+/// they had: one that still has both is not read again (`serve` loads after every edit).
+/// Like git's index, a file modified less than a second before it was read is read again
+/// next time: a second write within the clock's tick would leave both unchanged.
+#[derive(Debug, Default)]
+pub struct Known(std::collections::HashMap<PathBuf, (u64, std::time::SystemTime, Arc<SourceFile>)>);
+
+pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    let before = std::mem::take(known);
     let mut sources = Sources::default();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walk = |dir: &str, diags: &mut Vec<Diagnostic>| walk_files(root, &canonical_root, &root.join(dir), diags);
@@ -146,7 +154,7 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
         }
     }
     let case_paths = unique;
-    sources.cases = read_content(root, case_paths, "case", &mut diags);
+    sources.cases = read_content(root, case_paths, "case", (&before, known), &mut diags);
 
     for (dir, kind, target) in [("content/organizations", "organization", 0), ("content/pages", "page", 1)] {
         let mut paths = Vec::new();
@@ -169,7 +177,7 @@ pub fn load(root: &Path, config: &Config) -> (Sources, Vec<Diagnostic>) {
                 ),
             }
         }
-        let files = read_content(root, paths, kind, &mut diags);
+        let files = read_content(root, paths, kind, (&before, known), &mut diags);
         if target == 0 {
             sources.organizations = files
         } else {
@@ -303,6 +311,7 @@ fn read_content(
     root: &Path,
     paths: Vec<(String, PathBuf)>,
     kind: &str,
+    (before, known): (&Known, &mut Known),
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ContentFile> {
     let results: Vec<_> = paths
@@ -311,17 +320,29 @@ fn read_content(
             if !is_valid_slug(&slug) {
                 return Err(bad_slug(&slug, kind).in_path(display(root, &path)));
             }
-            read_text(root, &path).map(|file| {
+            let stat = fs::metadata(&path).ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+            let settled = |t: std::time::SystemTime| {
+                t.checked_add(std::time::Duration::from_secs(1)).is_some_and(|t| t < std::time::SystemTime::now())
+            };
+            let stat = stat.filter(|&(_, t)| settled(t));
+            let file = match (stat, before.0.get(&path)) {
+                (Some((len, time)), Some((l, t, file))) if (len, time) == (*l, *t) => Ok(file.clone()),
+                _ => read_text(root, &path),
+            };
+            file.map(|file| {
                 let controls = crate::diagnostics::control_chars(&file);
-                (ContentFile { slug, file }, controls)
+                (ContentFile { slug, file }, controls, stat.map(|s| (path, s)))
             })
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Ok((f, controls)) => {
+            Ok((f, controls, stat)) => {
                 diags.extend(controls);
+                if let Some((path, (len, time))) = stat {
+                    known.0.insert(path, (len, time, f.file.clone()));
+                }
                 files.push(f)
             }
             Err(d) => diags.push(d),

@@ -175,6 +175,8 @@ pub struct Engine {
     tera: Option<(render::Fingerprint, std::sync::Arc<tera::Tera>)>,
     memo: memo::Memo,
     verify: bool,
+    /// Content files as the last run read them.
+    known: load::Known,
 }
 
 impl Engine {
@@ -187,6 +189,7 @@ impl Engine {
             tera: None,
             memo: memo::Memo::default(),
             verify: cfg!(debug_assertions),
+            known: load::Known::default(),
         }
     }
 
@@ -263,7 +266,7 @@ impl Engine {
         };
         let cache_dir = root.join(&config.build.cache);
 
-        let (sources, diags) = load::load(root, &config);
+        let (sources, diags) = load::load(root, &config, &mut self.known);
         report.diagnostics.extend(diags);
         lap(&mut report, "load");
         let (parsed, diags) = self.parsed.parse(&sources, &config);
