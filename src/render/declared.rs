@@ -98,6 +98,18 @@ impl Inputs {
     }
 }
 
+impl Inputs {
+    /// What a row of case `i` drawn by `template` reads: the case's card, the site,
+    /// and `extra` (its axis, root, language...).
+    pub(super) fn row_key(&self, i: usize, template: &str, extra: &str) -> Fingerprint {
+        let mut h = Hasher::new();
+        h.bytes(&self.card_key(i).to_le_bytes());
+        h.bytes(template.as_bytes());
+        h.bytes(extra.as_bytes());
+        h.finish()
+    }
+}
+
 /// Hashes declared inputs.
 struct Declare(Hasher);
 

@@ -536,13 +536,20 @@ fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn 
     if memo.unchanged(&path, fingerprint) {
         return Ok(Made::Same { path, fingerprint });
     }
-    let (template, ctx) = view(site, tera, shared, job, &url)?;
+    let (template, ctx) = view(site, tera, shared, job, &url, memo)?;
     let f = run(tera, template, &ctx.ctx, &url)?;
     Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
 }
 
 /// What a page's template is given, and which template.
-fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Result<(&'static str, Ctx), Diagnostic> {
+fn view(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    job: &Job,
+    url: &str,
+    memo: &dyn Memo,
+) -> Result<(&'static str, Ctx), Diagnostic> {
     let url = url.to_string();
     let mut ctx = Ctx::new();
     ctx.put("site", shared.site.clone());
@@ -688,12 +695,14 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
                 }
             };
             let root = urls::root_prefix(&url);
-            let row_html = |r: &Value| -> Result<String, Diagnostic> {
-                let mut row = Context::new();
-                row.insert("r", r);
-                row.insert("root", &root);
-                row.insert("lang", &site.config.language);
-                run(tera, ROW, &row, &url).map(|f| String::from_utf8(f.bytes).unwrap_or_default())
+            let lang = site.config.language.as_str();
+            let row_html = |i: usize, axis: (i32, i32), row: &dyn Fn() -> Value| -> Result<String, Diagnostic> {
+                let key = shared.inputs.row_key(i, ROW, &format!("{axis:?}{root}{lang}"));
+                row_piece(tera, memo, key, ROW, &url, &|ctx| {
+                    ctx.insert("r", &row());
+                    ctx.insert("root", &root);
+                    ctx.insert("lang", lang);
+                })
             };
             let mut timeline = charts::timeline(site, &card, lean.then_some(&row_html as charts::RowHtml), year)?;
             timeline["index"] = charts::timeline_index(site)["years"].take();
@@ -706,7 +715,7 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
             ctx.put("stats", charts::statistics(site, &shared.matrix_counts));
             "statistics.html"
         }
-        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t),
+        Job::Term(kind, t) => return render_term(site, tera, shared, ctx, &url, kind, t, memo),
         Job::Page(i) => {
             let p = &site.pages[i];
             ctx.insert(
@@ -729,6 +738,7 @@ fn view(site: &Site, tera: &Tera, shared: &Shared, job: &Job, url: &str) -> Resu
     Ok((template, ctx))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render_term(
     site: &Site,
     tera: &Tera,
@@ -737,6 +747,7 @@ fn render_term(
     url: &str,
     kind: Kind,
     t: usize,
+    memo: &dyn Memo,
 ) -> Result<(&'static str, Ctx), Diagnostic> {
     let term = &site.taxonomy(kind).terms[t];
     let catalog = site.catalog;
@@ -792,21 +803,50 @@ fn render_term(
             let tech = catalog.technique(&term.slug);
             let slim = shared.lean.contains("technique.html");
             let tech_card = |i| if slim { shared.slim_card(site, i) } else { shared.card(site, i) };
-            let uses: Vec<Value> = term
+            let use_of = |i: usize, u: &crate::parse::case::TechniqueUse, tactics: &[String]| {
+                json!({
+                    "case": tech_card(i),
+                    "confidence": u.confidence.as_str(),
+                    "evidence": u.evidence,
+                    "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({"name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)})).collect::<Vec<_>>(),
+                })
+            };
+            // (case, its use's place in its list) for each use of this technique.
+            let found: Vec<(usize, usize)> = term
                 .cases
                 .iter()
                 .flat_map(|&i| {
                     let c = &site.cases[i];
-                    c.case.techniques.iter().zip(&c.tactics).filter(|(u, _)| u.id.value == term.slug).map(move |(u, tactics)| {
-                        json!({
-                            "case": tech_card(i),
-                            "confidence": u.confidence.as_str(),
-                            "evidence": u.evidence,
-                            "tactics": tactics.iter().filter_map(|s| catalog.tactic(s)).map(|ta| json!({"name": ta.name, "url": urls::term(Kind::Tactics, &ta.shortname)})).collect::<Vec<_>>(),
-                        })
-                    })
+                    c.case
+                        .techniques
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| u.id.value == term.slug)
+                        .map(move |(k, _)| (i, k))
                 })
                 .collect();
+            let uses: Vec<Value> = found
+                .iter()
+                .map(|&(i, k)| use_of(i, &site.cases[i].case.techniques[k], &site.cases[i].tactics[k]))
+                .collect();
+            // Each row drawn once by `technique-row.html`, and kept until its case changes.
+            const ROW: &str = "technique-row.html";
+            if tera.get_template_names().any(|n| n == ROW) {
+                let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
+                let rows = found
+                    .iter()
+                    .map(|&(i, k)| {
+                        let key = shared.inputs.row_key(i, ROW, &format!("{}#{k}{root}{lang}", term.slug));
+                        row_piece(tera, memo, key, ROW, url, &|ctx| {
+                            ctx.insert("u", &use_of(i, &site.cases[i].case.techniques[k], &site.cases[i].tactics[k]));
+                            ctx.insert("root", &root);
+                            ctx.insert("lang", lang);
+                        })
+                        .map(Value::String)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                ctx.put("uses_html", Value::Array(rows));
+            }
             let used_subs: Vec<Value> = catalog
                 .subtechniques(&term.slug)
                 .into_iter()
@@ -936,6 +976,31 @@ fn insert_cards(
         ctx.put("cases", cases.iter().map(|&i| shared.card(site, i).clone()).collect::<Vec<_>>().into());
     }
     Ok(())
+}
+
+/// A row of a long list through its own template, memoized by `key` (what the row
+/// reads, declared): after an edit, a list of thousands of rows draws one again.
+fn row_piece(
+    tera: &Tera,
+    memo: &dyn Memo,
+    key: Fingerprint,
+    template: &str,
+    url: &str,
+    fill: &dyn Fn(&mut Context),
+) -> Result<String, Diagnostic> {
+    let mut failed = None;
+    let bytes = memo.piece(key, &mut || {
+        let mut ctx = Context::new();
+        fill(&mut ctx);
+        run(tera, template, &ctx, url).map(|f| f.bytes).unwrap_or_else(|d| {
+            failed = Some(d);
+            Vec::new()
+        })
+    });
+    match failed {
+        Some(d) => Err(d),
+        None => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+    }
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.

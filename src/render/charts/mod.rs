@@ -317,7 +317,10 @@ const TL_PAD: f64 = 8.0;
 /// Every counted case on one axis, grouped by the year it happened (newest first).
 /// A timeline row made into HTML as soon as it is built (the built-in theme's
 /// `timeline-row.html`), so a site's thousands of rows are never all held as data.
-pub type RowHtml<'a> = &'a dyn Fn(&Value) -> Result<String, crate::diagnostics::Diagnostic>;
+/// Draws case `i`'s row as HTML from `row()` (made only when the row is not memoized),
+/// on an axis from day `d0` to day `d1`.
+pub type RowHtml<'a> =
+    &'a dyn Fn(usize, (i32, i32), &dyn Fn() -> Value) -> Result<String, crate::diagnostics::Diagnostic>;
 
 /// The timeline of the cases that happened in `year`.
 pub fn timeline(
@@ -370,20 +373,22 @@ pub fn timeline(
     let mut years: Vec<(i16, Vec<Value>)> = Vec::new();
     for &i in &shown {
         let c = &site.cases[i];
-        let mut s = Svg::decorative("tl-row", TL_W, 22.0);
-        s.raw(r##"<use class="grid" href="#tl-grid"/>"##);
-        draw_case_bar(&mut s, c, &sc, 11.0, 12.0, &format!("tl-{}", c.case.slug));
-        let (lo, hi) = case_extent(c);
-        let row = json!({
-            "case": card(i),
-            "svg": s.finish(),
-            "events": case_events(c, lang),
-            "lo": lo,
-            "hi": hi,
-        });
+        let make = || {
+            let mut s = Svg::decorative("tl-row", TL_W, 22.0);
+            s.raw(r##"<use class="grid" href="#tl-grid"/>"##);
+            draw_case_bar(&mut s, c, &sc, 11.0, 12.0, &format!("tl-{}", c.case.slug));
+            let (lo, hi) = case_extent(c);
+            json!({
+                "case": card(i),
+                "svg": s.finish(),
+                "events": case_events(c, lang),
+                "lo": lo,
+                "hi": hi,
+            })
+        };
         let row = match row_html {
-            Some(f) => Value::String(f(&row)?),
-            None => row,
+            Some(f) => Value::String(f(i, (d0, d1), &make)?),
+            None => make(),
         };
         match years.last_mut() {
             Some((y, rows)) if *y == c.happened.year => rows.push(row),
