@@ -903,10 +903,10 @@ fn render_term(
                     rows.extend(subs.as_array().cloned().unwrap_or_default());
                     rows
                 })
-                .map(|mut row| {
+                .map(|mut row| -> Result<Value, Diagnostic> {
                     let id = row["id"].as_str().unwrap_or("").to_string();
                     // Each case with the confidence of its mapping.
-                    let cases: Vec<Value> = term
+                    let found: Vec<(usize, &str)> = term
                         .cases
                         .iter()
                         .filter_map(|&i| {
@@ -917,15 +917,36 @@ fn render_term(
                                 .iter()
                                 .zip(&c.tactics)
                                 .find(|(u, ts)| u.id.value == id && ts.contains(&term.slug))?;
-                            let mut card = tactic_card(i).clone();
-                            card["confidence"] = json!(u.confidence.as_str());
-                            Some(card)
+                            Some((i, u.confidence.as_str()))
                         })
                         .collect();
-                    row["cases"] = Value::Array(cases);
-                    row
+                    let card = |i: usize, confidence: &str| {
+                        let mut card = tactic_card(i).clone();
+                        card["confidence"] = json!(confidence);
+                        card
+                    };
+                    // Each drawn once by `tactic-case.html`, and kept until its case changes.
+                    const ROW: &str = "tactic-case.html";
+                    if tera.get_template_names().any(|n| n == ROW) {
+                        let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
+                        let html = found
+                            .iter()
+                            .map(|&(i, confidence)| {
+                                let key = shared.inputs.row_key(i, ROW, &format!("{id}#{}{root}{lang}", term.slug));
+                                row_piece(tera, memo, key, ROW, url, &|ctx| {
+                                    ctx.insert("c", &card(i, confidence));
+                                    ctx.insert("root", &root);
+                                    ctx.insert("lang", lang);
+                                })
+                                .map(Value::String)
+                            })
+                            .collect::<Result<Vec<_>, _>>()?;
+                        row["cases_html"] = Value::Array(html);
+                    }
+                    row["cases"] = found.iter().map(|&(i, confidence)| card(i, confidence)).collect();
+                    Ok(row)
                 })
-                .collect();
+                .collect::<Result<_, _>>()?;
             ctx.insert("page", &page_meta(site, url, "tactic", &term.name, None, None));
             ctx.insert(
                 "tactic",
