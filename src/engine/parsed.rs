@@ -1,19 +1,37 @@
 //! Each content file parsed once per text: a file whose text (and the settings parsing
 //! reads) did not change since the last run is not parsed again.
+//!
+//! `build` keeps this in the build cache too. There each parse is known by a hash of its
+//! text, not the text: the file loaded this run is linked in when the hash matches.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::{ContentFile, Sources};
 use crate::parse::{self, case::Case, markdown, org::OrgProfile, page::Page};
+use crate::render::{of_bytes, Fingerprint};
 
-type Cache<T> = HashMap<String, (Arc<SourceFile>, (Option<T>, Vec<Diagnostic>))>;
+type Cache<T> = HashMap<String, Entry<T>>;
 
-#[derive(Default)]
+/// One file's parse.
+#[derive(Serialize, Deserialize)]
+struct Entry<T> {
+    /// The file it was parsed from, or matched with since; None when just read from the
+    /// build cache, until a file with the same `text` links in.
+    #[serde(skip)]
+    file: Option<Arc<SourceFile>>,
+    /// The hash of the file's text.
+    text: Fingerprint,
+    value: Option<Arc<T>>,
+    diags: Vec<Diagnostic>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
 pub(super) struct Parsed {
     cases: Cache<Case>,
     orgs: Cache<OrgProfile>,
@@ -37,23 +55,120 @@ impl Parsed {
     }
 }
 
-fn cached<T: Clone + Send>(
+/// A parse's link to its file, which the build cache does not keep.
+trait Sourced: Clone {
+    fn file_mut(&mut self) -> &mut Arc<SourceFile>;
+}
+
+macro_rules! sourced {
+    ($($t:ty),*) => {$(
+        impl Sourced for $t {
+            fn file_mut(&mut self) -> &mut Arc<SourceFile> {
+                &mut self.file
+            }
+        }
+    )*};
+}
+sourced!(Case, OrgProfile, Page);
+
+impl<T: Sourced> Entry<T> {
+    /// Whether this is the parse of `file` as it is now.
+    fn fresh(&self, file: &SourceFile) -> bool {
+        match &self.file {
+            Some(old) => old.text == file.text,
+            None => self.text == of_bytes(file.text.as_bytes()),
+        }
+    }
+
+    /// Links a parse read from the build cache to the file its text hash matched.
+    fn link(&mut self, file: &Arc<SourceFile>) {
+        if self.file.is_some() {
+            return;
+        }
+        self.file = Some(file.clone());
+        if let Some(value) = &mut self.value {
+            // Not shared yet: nothing has seen it since it was read.
+            *Arc::make_mut(value).file_mut() = file.clone();
+        }
+        for d in &mut self.diags {
+            // Parse sees only its own file: every place it points at is in it.
+            if let Some(at) = &mut d.location {
+                at.file = file.clone();
+            }
+        }
+    }
+}
+
+fn cached<T: Sourced + Send + Sync>(
     cache: &mut Cache<T>,
     files: &[ContentFile],
     parse: impl Fn(&ContentFile) -> (Option<T>, Vec<Diagnostic>) + Sync,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<T> {
+) -> Vec<Arc<T>> {
     let misses: Vec<&ContentFile> =
-        files.iter().filter(|f| cache.get(&f.file.path).is_none_or(|(old, _)| old.text != f.file.text)).collect();
-    let parsed: Vec<_> = misses.par_iter().map(|f| (f.file.path.clone(), (f.file.clone(), parse(f)))).collect();
+        files.par_iter().filter(|f| cache.get(&f.file.path).is_none_or(|e| !e.fresh(&f.file))).collect();
+    let parsed: Vec<_> = misses
+        .par_iter()
+        .map(|f| {
+            let (value, diags) = parse(f);
+            let text = of_bytes(f.file.text.as_bytes());
+            (f.file.path.clone(), Entry { file: Some(f.file.clone()), text, value: value.map(Arc::new), diags })
+        })
+        .collect();
     cache.extend(parsed);
     let keep: HashSet<&str> = files.iter().map(|f| f.file.path.as_str()).collect();
     cache.retain(|k, _| keep.contains(k.as_str()));
     let mut ok = Vec::with_capacity(files.len());
     for f in files {
-        let (value, d) = &cache[&f.file.path].1;
-        ok.extend(value.iter().cloned());
-        diags.extend(d.iter().cloned());
+        let Some(entry) = cache.get_mut(&f.file.path) else { continue };
+        entry.link(&f.file);
+        ok.extend(entry.value.clone());
+        diags.extend(entry.diags.iter().cloned());
     }
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    const TEXT: &str = "+++\ntitle = \"A\"\ndate = 2025-01-02\norganizations = [\"X\"]\n\n[[references]]\n\
+                        url = \"https://x.test/\"\n+++\nSee ![map](/map.png).\n";
+
+    fn file(text: &str) -> ContentFile {
+        ContentFile { slug: "a".into(), file: SourceFile::new("content/cases/a.md", text) }
+    }
+
+    /// A parse read back from the build cache stands for a file of the same text: it is
+    /// not parsed again, and it and its warnings point into the file loaded now.
+    #[test]
+    fn a_parse_read_back_is_used_for_the_same_text_and_linked_to_its_file() {
+        let md = markdown::Options::default();
+        let parses = AtomicUsize::new(0);
+        let parse = |f: &ContentFile| {
+            parses.fetch_add(1, Ordering::Relaxed);
+            parse::case::parse(f, &md)
+        };
+        let mut cache = Cache::default();
+        let mut before = Vec::new();
+        cached(&mut cache, &[file(TEXT)], parse, &mut before);
+        let codes: Vec<&str> = before.iter().map(|d| d.code.as_ref()).collect();
+        assert_eq!(codes, ["reference-untitled", "image-root-absolute"]);
+
+        let mut read: Cache<Case> = postcard::from_bytes(&postcard::to_stdvec(&cache).unwrap()).unwrap();
+        let now = file(TEXT);
+        let mut after = Vec::new();
+        let cases = cached(&mut read, std::slice::from_ref(&now), parse, &mut after);
+        assert_eq!(parses.load(Ordering::Relaxed), 1, "not parsed again");
+        assert!(Arc::ptr_eq(&cases[0].file, &now.file));
+        assert!(after.iter().all(|d| Arc::ptr_eq(&d.location.as_ref().unwrap().file, &now.file)));
+        assert_eq!(format!("{after:?}"), format!("{before:?}"), "the same diagnostics, at the same places");
+
+        let edited = file(&TEXT.replace("title = \"A\"", "title = \"B\""));
+        let cases = cached(&mut read, &[edited], parse, &mut Vec::new());
+        assert_eq!(parses.load(Ordering::Relaxed), 2, "another text is parsed");
+        assert_eq!(cases[0].title, "B");
+    }
 }

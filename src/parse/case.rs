@@ -206,15 +206,18 @@ struct RawReference {
 // ---- The checked case, handed to resolve. ----
 
 /// A string with its byte range in the file, for messages from later stages.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Located {
     pub value: String,
     pub span: std::ops::Range<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Case {
     pub slug: String,
+    /// Not in the build cache, which keeps the parse by the text's hash: the engine links
+    /// the file it loaded.
+    #[serde(skip)]
     pub file: Arc<SourceFile>,
     pub title: String,
     pub date: jiff::civil::Date,
@@ -242,7 +245,7 @@ pub struct Case {
     pub unreadable: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Incident {
     pub status: Status,
     pub sectors: Vec<Located>,
@@ -274,21 +277,21 @@ impl Incident {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Impact {
     pub counts: Counts,
     pub data_types: Vec<Located>,
     pub revisions: Vec<Revision>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Revision {
     pub date: PartialDate,
     pub counts: Counts,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TechniqueUse {
     pub id: Located,
     pub tactic: Option<Located>,
@@ -297,20 +300,20 @@ pub struct TechniqueUse {
     pub evidence: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub date: PartialDate,
     pub event: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Indicator {
     pub kind: IndicatorType,
     pub value: String,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reference {
     pub url: String,
     pub title: Option<String>,
