@@ -103,6 +103,26 @@ fn a_warm_build_rewrites_only_what_changed() {
     assert_same_as_cold(&f);
 }
 
+/// A build that parsed nothing and changed no output leaves the cache as it was (it holds
+/// just that); the next change writes it again.
+#[test]
+fn a_build_that_changed_nothing_leaves_the_cache_alone() {
+    let f = site();
+    f.build_ok();
+    // A time no write could give it.
+    let long_ago = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    fs::File::options().write(true).open(cache_file(&f)).unwrap().set_modified(long_ago).unwrap();
+    let bytes = fs::read(cache_file(&f)).unwrap();
+    f.build_ok();
+    assert_eq!(fs::metadata(cache_file(&f)).unwrap().modified().unwrap(), long_ago, "not written again");
+    f.case("alpha", "Alpha, edited", "organizations = [\"Org alpha\"]", "Body.");
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    assert_ne!(fs::read(cache_file(&f)).unwrap(), bytes, "written with the edit");
+    f.build_ok();
+    assert_same_as_cold(&f);
+}
+
 /// A setting parsing reads: the cached parse of an unchanged file is not used across it.
 #[test]
 fn a_warm_build_parses_again_when_raw_html_is_let_through() {

@@ -11,14 +11,14 @@ use crate::load::Template;
 use crate::render::check::Seen;
 use crate::render::{CardMemo, Fingerprint, Memo as RenderMemo};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct Memo {
     pages: HashMap<String, Page>,
     pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Page {
     fingerprint: Fingerprint,
     /// The `id="…"` needles links looked for here, and which of them the page had.

@@ -325,6 +325,7 @@ impl Engine {
             (Some(key), Some(out)) if store.is_some() => Some((key, out.clone())),
             _ => None,
         };
+        let trusted = cached_memo.is_some();
         let before = match (&target, store, &disk_cache) {
             (Target::Memory(_), Some(_), _) => std::mem::take(&mut self.memo),
             (_, _, Some(_)) => cached_memo.unwrap_or_default(),
@@ -436,8 +437,12 @@ impl Engine {
                     if let Some((key, out)) = &disk_cache {
                         let mut memo = memo.into_memo(shared.card_memo);
                         stamp(&mut memo, out);
-                        if let Err(e) = cache::save(&cache_dir, key, &memo, &self.parsed) {
-                            report.cache = Some(format!("the build cache could not be saved: {e}"));
+                        // Nothing parsed and every output as it was: the cache says so already.
+                        let unchanged = trusted && !self.parsed.changed && memo == before;
+                        if !unchanged {
+                            if let Err(e) = cache::save(&cache_dir, key, &memo, &self.parsed) {
+                                report.cache = Some(format!("the build cache could not be saved: {e}"));
+                            }
                         }
                     }
                 }

@@ -41,6 +41,9 @@ pub(super) struct Parsed {
     pages: Cache<Page>,
     /// The Markdown options the caches were parsed with.
     options: Option<bool>,
+    /// Whether the last run parsed or dropped a file: if not, the build cache holds this.
+    #[serde(skip)]
+    pub(super) changed: bool,
 }
 
 impl Parsed {
@@ -48,16 +51,25 @@ impl Parsed {
     pub(super) fn parse(&mut self, sources: &Sources, config: &Config) -> (parse::Parsed, Vec<Diagnostic>) {
         let md = markdown::Options { unsafe_html: config.markdown.unsafe_html };
         let today = jiff::Zoned::now().date();
-        if self.options != Some(md.unsafe_html) {
-            *self = Parsed { options: Some(md.unsafe_html), ..Parsed::default() };
+        self.changed = self.options != Some(md.unsafe_html);
+        if self.changed {
+            *self = Parsed { options: Some(md.unsafe_html), changed: true, ..Parsed::default() };
         }
-        let mut diags = Vec::new();
-        let cases = cached(&mut self.cases, &sources.cases, today, |f| parse::case::parse(f, &md), &mut diags);
+        let mut run = Run { diags: Vec::new(), changed: self.changed };
+        let cases = cached(&mut self.cases, &sources.cases, today, |f| parse::case::parse(f, &md), &mut run);
         let organizations =
-            cached(&mut self.orgs, &sources.organizations, today, |f| parse::org::parse(f, &md), &mut diags);
-        let pages = cached(&mut self.pages, &sources.pages, today, |f| parse::page::parse(f, &md), &mut diags);
-        (parse::Parsed { cases, organizations, pages }, diags)
+            cached(&mut self.orgs, &sources.organizations, today, |f| parse::org::parse(f, &md), &mut run);
+        let pages = cached(&mut self.pages, &sources.pages, today, |f| parse::page::parse(f, &md), &mut run);
+        self.changed = run.changed;
+        (parse::Parsed { cases, organizations, pages }, run.diags)
     }
+}
+
+/// What a run's files said, and whether any was parsed or dropped.
+#[derive(Default)]
+struct Run {
+    diags: Vec<Diagnostic>,
+    changed: bool,
 }
 
 /// What the cache needs of a parsed file.
@@ -125,7 +137,7 @@ fn cached<T: Sourced + Send + Sync>(
     files: &[ContentFile],
     today: jiff::civil::Date,
     parse: impl Fn(&ContentFile) -> (Option<T>, Vec<Diagnostic>) + Sync,
-    diags: &mut Vec<Diagnostic>,
+    run: &mut Run,
 ) -> Vec<Arc<T>> {
     let misses: Vec<&ContentFile> =
         files.par_iter().filter(|f| cache.get(&f.file.path).is_none_or(|e| !e.fresh(&f.file, today))).collect();
@@ -140,13 +152,15 @@ fn cached<T: Sourced + Send + Sync>(
         .collect();
     cache.extend(parsed);
     let keep: HashSet<&str> = files.iter().map(|f| f.file.path.as_str()).collect();
+    let before = cache.len();
     cache.retain(|k, _| keep.contains(k.as_str()));
+    run.changed |= !misses.is_empty() || cache.len() != before;
     let mut ok = Vec::with_capacity(files.len());
     for f in files {
         let Some(entry) = cache.get_mut(&f.file.path) else { continue };
         entry.link(&f.file);
         ok.extend(entry.value.clone());
-        diags.extend(entry.diags.iter().cloned());
+        run.diags.extend(entry.diags.iter().cloned());
     }
     ok
 }
@@ -180,22 +194,25 @@ mod tests {
         let parse = counted(&parses);
         let today = jiff::Zoned::now().date();
         let mut cache = Cache::default();
-        let mut before = Vec::new();
+        let mut before = Run::default();
         cached(&mut cache, &[file(TEXT)], today, parse, &mut before);
-        let codes: Vec<&str> = before.iter().map(|d| d.code.as_ref()).collect();
+        assert!(before.changed);
+        let codes: Vec<&str> = before.diags.iter().map(|d| d.code.as_ref()).collect();
         assert_eq!(codes, ["reference-untitled", "image-root-absolute"]);
 
         let mut read: Cache<Case> = postcard::from_bytes(&postcard::to_stdvec(&cache).unwrap()).unwrap();
         let now = file(TEXT);
-        let mut after = Vec::new();
+        let mut after = Run::default();
         let cases = cached(&mut read, std::slice::from_ref(&now), today, parse, &mut after);
+        assert!(!after.changed, "the cache holds what it held");
         assert_eq!(parses.load(Ordering::Relaxed), 1, "not parsed again");
         assert!(Arc::ptr_eq(&cases[0].file, &now.file));
-        assert!(after.iter().all(|d| Arc::ptr_eq(&d.location.as_ref().unwrap().file, &now.file)));
-        assert_eq!(format!("{after:?}"), format!("{before:?}"), "the same diagnostics, at the same places");
+        assert!(after.diags.iter().all(|d| Arc::ptr_eq(&d.location.as_ref().unwrap().file, &now.file)));
+        let (after, before) = (format!("{:?}", after.diags), format!("{:?}", before.diags));
+        assert_eq!(after, before, "the same diagnostics, at the same places");
 
         let edited = file(&TEXT.replace("title = \"A\"", "title = \"B\""));
-        let cases = cached(&mut read, &[edited], today, parse, &mut Vec::new());
+        let cases = cached(&mut read, &[edited], today, parse, &mut Run::default());
         assert_eq!(parses.load(Ordering::Relaxed), 2, "another text is parsed");
         assert_eq!(cases[0].title, "B");
     }
@@ -207,12 +224,12 @@ mod tests {
         let parse = counted(&parses);
         let today = jiff::Zoned::now().date();
         let mut cache = Cache::default();
-        cached(&mut cache, &[file(TEXT)], today, parse, &mut Vec::new());
-        cached(&mut cache, &[file(TEXT)], today.tomorrow().unwrap(), parse, &mut Vec::new());
+        cached(&mut cache, &[file(TEXT)], today, parse, &mut Run::default());
+        cached(&mut cache, &[file(TEXT)], today.tomorrow().unwrap(), parse, &mut Run::default());
         assert_eq!(parses.load(Ordering::Relaxed), 1, "its date (2025-01-02) came long ago");
         // As if parsed on 2025-01-01, when that date was still to come.
         cache.values_mut().for_each(|e| e.day = jiff::civil::date(2025, 1, 1));
-        cached(&mut cache, &[file(TEXT)], today, parse, &mut Vec::new());
+        cached(&mut cache, &[file(TEXT)], today, parse, &mut Run::default());
         assert_eq!(parses.load(Ordering::Relaxed), 2, "parsed again");
     }
 }
