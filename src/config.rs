@@ -251,7 +251,7 @@ pub fn language_tag(tag: &str) -> Result<(), (String, String)> {
 }
 
 /// TLP 2.0 levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Tlp {
     #[serde(rename = "clear")]
     Clear,

@@ -3,11 +3,14 @@
 //! Stages never print or stop at the first problem: they push [`Diagnostic`]s into a
 //! list, and the command decides how to show them (human, JSON, GitHub annotations).
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 /// A file the user wrote, kept whole so a diagnostic can point into it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SourceFile {
     /// Path relative to the site root, with `/` separators: what the user sees.
     pub path: String,
@@ -37,7 +40,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
     Error,
     Warning,
@@ -56,17 +59,22 @@ impl Severity {
 }
 
 /// Where a problem is: a file, and where known the bytes in it.
-#[derive(Debug, Clone)]
+///
+/// The build cache keeps diagnostics without their file: the engine links them to the
+/// file it loaded, whose text is the one they were made from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Location {
+    #[serde(skip)]
     pub file: Arc<SourceFile>,
     pub range: Option<Range<usize>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable code, e.g. `technique-unknown`; documented in README.
-    pub code: &'static str,
+    /// Stable code, e.g. `technique-unknown`; documented in README. Owned only when read
+    /// back from the build cache.
+    pub code: Cow<'static, str>,
     pub message: String,
     /// What to change, when we can tell.
     pub hint: Option<String>,
@@ -77,7 +85,14 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { severity, code, message: message.into(), hint: None, location: None, path: None }
+        Diagnostic {
+            severity,
+            code: Cow::Borrowed(code),
+            message: message.into(),
+            hint: None,
+            location: None,
+            path: None,
+        }
     }
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)

@@ -37,7 +37,7 @@ pub(crate) fn human(diags: &[Diagnostic]) -> String {
             Severity::Warning => CsSeverity::Warning,
             Severity::Note => CsSeverity::Note,
         };
-        let mut cs = CsDiagnostic::new(severity).with_code(d.code);
+        let mut cs = CsDiagnostic::new(severity).with_code(d.code.as_ref());
         let mut message = d.message.clone();
         match &d.location {
             Some(loc) if loc.range.as_ref().is_some_and(|r| valid_range(&loc.file.text, r)) => {
@@ -122,7 +122,7 @@ pub(crate) fn github(diags: &[Diagnostic]) -> String {
                 props.push(format!("col={c}"));
             }
         }
-        props.push(format!("title={}", prop(d.code)));
+        props.push(format!("title={}", prop(&d.code)));
         let mut msg = d.message.clone();
         if let Some(h) = &d.hint {
             msg.push_str(&format!("\nhelp: {h}"));

@@ -103,6 +103,81 @@ fn a_warm_build_rewrites_only_what_changed() {
     assert_same_as_cold(&f);
 }
 
+/// A build that parsed nothing and changed no output leaves the cache as it was (it holds
+/// just that); the next change writes it again.
+#[test]
+fn a_build_that_changed_nothing_leaves_the_cache_alone() {
+    let f = site();
+    f.build_ok();
+    // A time no write could give it.
+    let long_ago = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    fs::File::options().write(true).open(cache_file(&f)).unwrap().set_modified(long_ago).unwrap();
+    let bytes = fs::read(cache_file(&f)).unwrap();
+    f.build_ok();
+    assert_eq!(fs::metadata(cache_file(&f)).unwrap().modified().unwrap(), long_ago, "not written again");
+    f.case("alpha", "Alpha, edited", "organizations = [\"Org alpha\"]", "Body.");
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    assert_ne!(fs::read(cache_file(&f)).unwrap(), bytes, "written with the edit");
+    f.build_ok();
+    assert_same_as_cold(&f);
+}
+
+/// A setting parsing reads: the cached parse of an unchanged file is not used across it.
+#[test]
+fn a_warm_build_parses_again_when_raw_html_is_let_through() {
+    let f = site();
+    f.case("alpha", "Alpha breach", "organizations = [\"Org alpha\"]", "Before <mark>raw</mark> after.");
+    f.build_ok();
+    assert!(f.read("cases/alpha/index.html").contains("&lt;mark&gt;raw"), "escaped by default");
+    f.write(
+        "site.toml",
+        "title = \"Test Casebook\"\nbase_url = \"https://cases.test\"\n[markdown]\nunsafe_html = true\n",
+    );
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    assert!(f.read("cases/alpha/index.html").contains("<mark>raw</mark>"), "let through once the setting says so");
+    assert_same_as_cold(&f);
+}
+
+/// What a build says about the content, its notes about the cache left out.
+fn problems(r: &common::Run) -> String {
+    r.stderr.lines().filter(|l| !l.starts_with("note: the build cache")).collect::<Vec<_>>().join("\n")
+}
+
+/// The warnings of files parsed by an earlier build are said again, in the same words and
+/// at the same places, whether the file was parsed now or read back from the cache.
+#[test]
+fn a_warm_build_reports_the_warnings_of_unchanged_files() {
+    let f = site();
+    f.case("hidden", "Hidden", "organizations = [\"Org h\"]\ndraft = true", "Not yet.");
+    f.write("static/images/map.png", "png");
+    f.case(
+        "delta",
+        "Delta breach",
+        "organizations = [\"Org delta\"]\n\n[[references]]\nurl = \"https://news.test/delta\"\n",
+        "## Notes\n\nSee ![the map](/images/map.png) and [the other](@/cases/hidden.md) for the rest.\n",
+    );
+    let cold = f.build_ok();
+    for code in ["reference-untitled", "image-root-absolute", "link-unpublished"] {
+        assert!(cold.stderr.contains(code), "the fixture has a {code} warning: {}", cold.stderr);
+    }
+    assert!(cold.stderr.contains("content/cases/delta.md:"), "{}", cold.stderr);
+    for _ in 0..2 {
+        let warm = f.build_ok();
+        assert!(!warm.stderr.contains("cache was not used"), "{}", warm.stderr);
+        assert_eq!(problems(&warm), problems(&cold), "warm and cold builds say the same");
+    }
+    let uncached = f.run(&["build", "--no-cache"]);
+    assert_eq!(problems(&uncached), problems(&cold));
+    // One file edited: the others' warnings are still said, the edited one's are its own.
+    f.case("gamma", "Gamma, revised", "organizations = [\"Org gamma\"]", "Body.");
+    let warm = f.build_ok();
+    let uncached = f.run(&["build", "--no-cache"]);
+    assert_eq!(problems(&warm), problems(&uncached));
+    assert!(warm.stderr.contains("reference-untitled"), "{}", warm.stderr);
+}
+
 #[test]
 fn a_file_changed_by_hand_in_the_output_is_made_again() {
     let f = site();
@@ -115,6 +190,13 @@ fn a_file_changed_by_hand_in_the_output_is_made_again() {
 
 fn cache_file(f: &Fixture) -> std::path::PathBuf {
     f.root().join(".casebook-cache/build.postcard")
+}
+
+/// The checksum the cache file starts with, over the rest of it.
+fn checksum(payload: &[u8]) -> u128 {
+    let mut h = casebook::render::StreamHash::new();
+    h.add(payload);
+    h.finish()
 }
 
 /// Builds with the cache as `spoil` leaves it: one line says why it was not used, and the
@@ -143,6 +225,35 @@ fn a_damaged_cache_is_not_trusted() {
             fs::write(cache_file(f), b).unwrap();
         },
         "damaged",
+    );
+}
+
+/// The parsed files are stored last: the final mention of a body's text is theirs.
+fn in_parsed_part(b: &[u8]) -> usize {
+    b.windows(11).rposition(|w| w == b"highlighted").expect("the cache holds the parsed bodies")
+}
+
+#[test]
+fn a_cache_with_damaged_parsed_files_is_not_trusted() {
+    untrusted(
+        |f| {
+            let mut b = fs::read(cache_file(f)).unwrap();
+            let at = in_parsed_part(&b);
+            b[at] ^= 0x20;
+            fs::write(cache_file(f), b).unwrap();
+        },
+        "damaged",
+    );
+    // Cut short inside the parsed files, with a checksum that matches what is left.
+    untrusted(
+        |f| {
+            let b = fs::read(cache_file(f)).unwrap();
+            let payload = b[16..in_parsed_part(&b)].to_vec();
+            let mut out = checksum(&payload).to_le_bytes().to_vec();
+            out.extend(payload);
+            fs::write(cache_file(f), out).unwrap();
+        },
+        "cannot read",
     );
 }
 
@@ -181,7 +292,7 @@ fn a_cache_of_another_version_is_not_trusted() {
             let v = env!("CARGO_PKG_VERSION").as_bytes();
             let at = payload.windows(v.len()).position(|w| w == v).unwrap();
             payload[at] = b'9';
-            let mut out = casebook::render::of_bytes(&payload).to_le_bytes().to_vec();
+            let mut out = checksum(&payload).to_le_bytes().to_vec();
             out.extend(payload);
             fs::write(cache_file(f), out).unwrap();
         },

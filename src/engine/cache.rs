@@ -1,21 +1,23 @@
 //! The build cache: the engine's memo kept between two runs of `casebook build`, in
 //! `[build] cache` (`.casebook-cache/` by default), so a build after one edit renders and
-//! rewrites only what the edit changed.
+//! rewrites only what the edit changed, and parses only the files whose text changed.
 //!
 //! It is only ever a hint. A cache from another Casebook version, theme, catalog or
 //! output folder, or one that is truncated, damaged or edited by hand (its checksum says
 //! so) is not trusted: the build says why in one line and starts from nothing. A file of
 //! the output that changed since (size or modification time) is made again.
 
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::memo::Memo;
-use crate::render::{of_bytes, Fingerprint};
+use super::parsed::Parsed;
+use crate::render::{Fingerprint, StreamHash};
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const FILE: &str = "build.postcard";
 
 /// What a cache must have been written for to be trusted.
@@ -35,16 +37,33 @@ impl Key {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Stored {
     key: Key,
     memo: Memo,
+    parsed: Parsed,
 }
 
-/// A cache read back: the memo, or why it was not used (None: there was none).
+/// [`Stored`] as it is written: from borrows, so nothing is copied to be saved.
+#[derive(Serialize)]
+struct Saved<'a> {
+    key: &'a Key,
+    memo: &'a Memo,
+    parsed: &'a Parsed,
+}
+
+/// A cache read back: the memo and the parsed files, or why it was not used (None: there
+/// was none).
 pub(super) enum Loaded {
-    Trusted(Memo),
+    Trusted(Box<(Memo, Parsed)>),
     Untrusted(Option<String>),
+}
+
+/// The checksum of the payload: [`StreamHash`], so that it can be made as it is written.
+fn checksum(payload: &[u8]) -> u128 {
+    let mut h = StreamHash::new();
+    h.add(payload);
+    h.finish()
 }
 
 pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
@@ -56,13 +75,14 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
     let Some((sum, payload)) = bytes.split_first_chunk::<16>() else {
         return Loaded::Untrusted(Some("it is truncated".into()));
     };
-    if u128::from_le_bytes(*sum) != of_bytes(payload) {
+    if u128::from_le_bytes(*sum) != checksum(payload) {
         return Loaded::Untrusted(Some("it is damaged or was edited (its checksum does not match)".into()));
     }
     let stored: Stored = match postcard::from_bytes(payload) {
         Ok(s) => s,
         Err(_) => return Loaded::Untrusted(Some("it is in a format this casebook cannot read".into())),
     };
+    drop(bytes);
     let k = &stored.key;
     let why = if k.format != key.format || k.casebook != key.casebook {
         format!("it was written by casebook {}, this is {}", k.casebook, key.casebook)
@@ -73,13 +93,13 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
     } else if k.output != key.output {
         format!("it describes the output folder {}", k.output.display())
     } else {
-        return Loaded::Trusted(stored.memo);
+        return Loaded::Trusted(Box::new((stored.memo, stored.parsed)));
     };
     Loaded::Untrusted(Some(why))
 }
 
 /// Writes the cache whole, or not at all (a temporary file renamed into place).
-pub(super) fn save(dir: &Path, key: Key, memo: Memo) -> std::io::Result<()> {
+pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     // Nothing in here is for git or for backups.
     let ignore = dir.join(".gitignore");
@@ -93,12 +113,36 @@ pub(super) fn save(dir: &Path, key: Key, memo: Memo) -> std::io::Result<()> {
             "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
         )?;
     }
-    let payload = postcard::to_stdvec(&Stored { key, memo }).map_err(std::io::Error::other)?;
-    let mut bytes = of_bytes(&payload).to_le_bytes().to_vec();
-    bytes.extend_from_slice(&payload);
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    let written = write(&tmp, &Saved { key, memo, parsed });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
     std::fs::rename(&tmp, dir.join(FILE))
+}
+
+/// Streams the payload to the file behind a placeholder, then writes its checksum there:
+/// the cache (parsed files and all) is never held in memory a second time.
+fn write(path: &Path, saved: &Saved) -> std::io::Result<()> {
+    struct Hashing<W>(W, StreamHash);
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.0.write(buf)?;
+            self.1.add(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.0.flush()
+        }
+    }
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(&[0; 16])?;
+    let out = std::io::BufWriter::new(Hashing(file, StreamHash::new()));
+    let out = postcard::to_io(saved, out).map_err(std::io::Error::other)?;
+    let Hashing(mut file, hash) = out.into_inner().map_err(|e| e.into_error())?;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    file.write_all(&hash.finish().to_le_bytes())
 }
 
 /// The size and modification time (ns since the epoch) of a file, if it is one.

@@ -11,7 +11,7 @@ use crate::load::Template;
 use crate::render::check::Seen;
 use crate::render::{CardMemo, Fingerprint, Memo as RenderMemo};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct Memo {
     pages: HashMap<String, Page>,
     pub files: HashMap<String, FileState>,
@@ -20,7 +20,7 @@ pub(super) struct Memo {
     pieces: HashMap<Fingerprint, bytes::Bytes>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Page {
     fingerprint: Fingerprint,
     /// Debug builds: the hash of the bytes made, for [`Run::verify`].

@@ -269,10 +269,29 @@ impl Engine {
         let (sources, diags) = load::load(root, &config, &mut self.known);
         report.diagnostics.extend(diags);
         lap(&mut report, "load");
+        let templates = memo::templates(&sources.templates);
+        // Read before parsing: it holds the files parsed by the last build.
+        let cache_key = match (&target, &report.output) {
+            (Target::Disk, Some(out)) if options.cache => Some(cache::Key::new(templates, catalog_fp, out)),
+            _ => None,
+        };
+        let mut cached_memo = None;
+        if let Some(key) = &cache_key {
+            match cache::load(&cache_dir, key) {
+                cache::Loaded::Trusted(stored) => {
+                    let (memo, parsed) = *stored;
+                    cached_memo = Some(memo);
+                    self.parsed = parsed;
+                }
+                cache::Loaded::Untrusted(why) => {
+                    report.cache = why.map(|w| format!("the build cache was not used: {w}; building everything"));
+                }
+            }
+            lap(&mut report, "cache");
+        }
         let (parsed, diags) = self.parsed.parse(&sources, &config);
         report.diagnostics.extend(diags);
         lap(&mut report, "parse");
-        let templates = memo::templates(&sources.templates);
         let tera = match &self.tera {
             Some((fp, t)) if *fp == templates => Ok(t.clone()),
             _ => render::compile(&sources.templates).map(std::sync::Arc::new),
@@ -315,21 +334,14 @@ impl Engine {
         let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
         let seen = render::check::Seen::new(&site);
         // The memo stands for what the target holds: with nothing held, nothing is kept.
-        let disk_cache = match (&target, &report.output) {
-            (Target::Disk, Some(out)) if options.cache && store.is_some() => {
-                Some((cache::Key::new(templates, catalog_fp, out), out.clone()))
-            }
+        let disk_cache = match (cache_key, &report.output) {
+            (Some(key), Some(out)) if store.is_some() => Some((key, out.clone())),
             _ => None,
         };
+        let trusted = cached_memo.is_some();
         let before = match (&target, store, &disk_cache) {
             (Target::Memory(_), Some(_), _) => std::mem::take(&mut self.memo),
-            (_, _, Some((key, _))) => match cache::load(&cache_dir, key) {
-                cache::Loaded::Trusted(memo) => memo,
-                cache::Loaded::Untrusted(why) => {
-                    report.cache = why.map(|w| format!("the build cache was not used: {w}; building everything"));
-                    memo::Memo::default()
-                }
-            },
+            (_, _, Some(_)) => cached_memo.unwrap_or_default(),
             _ => memo::Memo::default(),
         };
         // Whole seconds: an output restored from an archive (a CI cache) keeps no more.
@@ -445,11 +457,15 @@ impl Engine {
                 Err(d) => report.diagnostics.push(d),
                 // The previous output is removed while the cache is saved.
                 Ok(_cleanup) => {
-                    if let Some((key, out)) = disk_cache.clone() {
+                    if let Some((key, out)) = &disk_cache {
                         let mut memo = memo.into_memo(shared.card_memo());
-                        stamp(&mut memo, &out);
-                        if let Err(e) = cache::save(&cache_dir, key, memo) {
-                            report.cache = Some(format!("the build cache could not be saved: {e}"));
+                        stamp(&mut memo, out);
+                        // Nothing parsed and every output as it was: the cache says so already.
+                        let unchanged = trusted && !self.parsed.changed && memo == before;
+                        if !unchanged {
+                            if let Err(e) = cache::save(&cache_dir, key, &memo, &self.parsed) {
+                                report.cache = Some(format!("the build cache could not be saved: {e}"));
+                            }
                         }
                     }
                 }

@@ -1,59 +1,235 @@
 //! Each content file parsed once per text: a file whose text (and the settings parsing
-//! reads) did not change since the last run is not parsed again.
+//! reads, and what today's date means to it) did not change since the last run is not
+//! parsed again.
+//!
+//! `build` keeps this in the build cache too. There each parse is known by a hash of its
+//! text, not the text: the file loaded this run is linked in when the hash matches.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::{ContentFile, Sources};
 use crate::parse::{self, case::Case, markdown, org::OrgProfile, page::Page};
+use crate::render::{of_bytes, Fingerprint};
 
-type Cache<T> = HashMap<String, (Arc<SourceFile>, (Option<T>, Vec<Diagnostic>))>;
+type Cache<T> = HashMap<String, Entry<T>>;
 
-#[derive(Default)]
+/// One file's parse.
+#[derive(Serialize, Deserialize)]
+struct Entry<T> {
+    /// The file it was parsed from, or matched with since; None when just read from the
+    /// build cache, until a file with the same `text` links in.
+    #[serde(skip)]
+    file: Option<Arc<SourceFile>>,
+    /// The hash of the file's text.
+    text: Fingerprint,
+    /// The day it was parsed on: a case warns of its dates still to come.
+    day: jiff::civil::Date,
+    value: Option<Arc<T>>,
+    diags: Vec<Diagnostic>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
 pub(super) struct Parsed {
     cases: Cache<Case>,
     orgs: Cache<OrgProfile>,
     pages: Cache<Page>,
     /// The Markdown options the caches were parsed with.
     options: Option<bool>,
+    /// Whether the last run parsed or dropped a file: if not, the build cache holds this.
+    #[serde(skip)]
+    pub(super) changed: bool,
 }
 
 impl Parsed {
     /// Every file of `sources`, parsed (from the cache where its text is the same).
     pub(super) fn parse(&mut self, sources: &Sources, config: &Config) -> (parse::Parsed, Vec<Diagnostic>) {
         let md = markdown::Options { unsafe_html: config.markdown.unsafe_html };
-        if self.options != Some(md.unsafe_html) {
-            *self = Parsed { options: Some(md.unsafe_html), ..Parsed::default() };
+        let today = jiff::Zoned::now().date();
+        self.changed = self.options != Some(md.unsafe_html);
+        if self.changed {
+            *self = Parsed { options: Some(md.unsafe_html), changed: true, ..Parsed::default() };
         }
-        let mut diags = Vec::new();
-        let cases = cached(&mut self.cases, &sources.cases, |f| parse::case::parse(f, &md), &mut diags);
-        let organizations = cached(&mut self.orgs, &sources.organizations, |f| parse::org::parse(f, &md), &mut diags);
-        let pages = cached(&mut self.pages, &sources.pages, |f| parse::page::parse(f, &md), &mut diags);
-        (parse::Parsed { cases, organizations, pages }, diags)
+        let mut run = Run { diags: Vec::new(), changed: self.changed };
+        let cases = cached(&mut self.cases, &sources.cases, today, |f| parse::case::parse(f, &md), &mut run);
+        let organizations =
+            cached(&mut self.orgs, &sources.organizations, today, |f| parse::org::parse(f, &md), &mut run);
+        let pages = cached(&mut self.pages, &sources.pages, today, |f| parse::page::parse(f, &md), &mut run);
+        self.changed = run.changed;
+        (parse::Parsed { cases, organizations, pages }, run.diags)
     }
 }
 
-fn cached<T: Clone + Send>(
+/// What a run's files said, and whether any was parsed or dropped.
+#[derive(Default)]
+struct Run {
+    diags: Vec<Diagnostic>,
+    changed: bool,
+}
+
+/// What the cache needs of a parsed file.
+trait Sourced: Clone {
+    /// Its link to its file, which the build cache does not keep.
+    fn file_mut(&mut self) -> &mut Arc<SourceFile>;
+    /// Whether parsing it on `day` says what parsing it on `parsed_on` said.
+    fn reads_the_same_on(&self, _parsed_on: jiff::civil::Date, _day: jiff::civil::Date) -> bool {
+        true
+    }
+}
+
+impl Sourced for Case {
+    fn file_mut(&mut self) -> &mut Arc<SourceFile> {
+        &mut self.file
+    }
+    fn reads_the_same_on(&self, parsed_on: jiff::civil::Date, day: jiff::civil::Date) -> bool {
+        Case::reads_the_same_on(self, parsed_on, day)
+    }
+}
+
+impl Sourced for OrgProfile {
+    fn file_mut(&mut self) -> &mut Arc<SourceFile> {
+        &mut self.file
+    }
+}
+
+impl Sourced for Page {
+    fn file_mut(&mut self) -> &mut Arc<SourceFile> {
+        &mut self.file
+    }
+}
+
+impl<T: Sourced> Entry<T> {
+    /// Whether this is the parse of `file` as it is now, on `today`.
+    fn fresh(&self, file: &SourceFile, today: jiff::civil::Date) -> bool {
+        let same = match &self.file {
+            Some(old) => old.text == file.text,
+            None => self.text == of_bytes(file.text.as_bytes()),
+        };
+        same && self.value.as_ref().is_none_or(|v| v.reads_the_same_on(self.day, today))
+    }
+
+    /// Links a parse read from the build cache to the file its text hash matched.
+    fn link(&mut self, file: &Arc<SourceFile>) {
+        if self.file.is_some() {
+            return;
+        }
+        self.file = Some(file.clone());
+        if let Some(value) = &mut self.value {
+            // Not shared yet: nothing has seen it since it was read.
+            *Arc::make_mut(value).file_mut() = file.clone();
+        }
+        for d in &mut self.diags {
+            // Parse sees only its own file: every place it points at is in it.
+            if let Some(at) = &mut d.location {
+                at.file = file.clone();
+            }
+        }
+    }
+}
+
+fn cached<T: Sourced + Send + Sync>(
     cache: &mut Cache<T>,
     files: &[ContentFile],
+    today: jiff::civil::Date,
     parse: impl Fn(&ContentFile) -> (Option<T>, Vec<Diagnostic>) + Sync,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<T> {
+    run: &mut Run,
+) -> Vec<Arc<T>> {
     let misses: Vec<&ContentFile> =
-        files.iter().filter(|f| cache.get(&f.file.path).is_none_or(|(old, _)| old.text != f.file.text)).collect();
-    let parsed: Vec<_> = misses.par_iter().map(|f| (f.file.path.clone(), (f.file.clone(), parse(f)))).collect();
+        files.par_iter().filter(|f| cache.get(&f.file.path).is_none_or(|e| !e.fresh(&f.file, today))).collect();
+    let parsed: Vec<_> = misses
+        .par_iter()
+        .map(|f| {
+            let (value, diags) = parse(f);
+            let text = of_bytes(f.file.text.as_bytes());
+            let entry = Entry { file: Some(f.file.clone()), text, day: today, value: value.map(Arc::new), diags };
+            (f.file.path.clone(), entry)
+        })
+        .collect();
     cache.extend(parsed);
     let keep: HashSet<&str> = files.iter().map(|f| f.file.path.as_str()).collect();
+    let before = cache.len();
     cache.retain(|k, _| keep.contains(k.as_str()));
+    run.changed |= !misses.is_empty() || cache.len() != before;
     let mut ok = Vec::with_capacity(files.len());
     for f in files {
-        let (value, d) = &cache[&f.file.path].1;
-        ok.extend(value.iter().cloned());
-        diags.extend(d.iter().cloned());
+        let Some(entry) = cache.get_mut(&f.file.path) else { continue };
+        entry.link(&f.file);
+        ok.extend(entry.value.clone());
+        run.diags.extend(entry.diags.iter().cloned());
     }
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    const TEXT: &str = "+++\ntitle = \"A\"\ndate = 2025-01-02\norganizations = [\"X\"]\n\n[[references]]\n\
+                        url = \"https://x.test/\"\n+++\nSee ![map](/map.png).\n";
+
+    fn file(text: &str) -> ContentFile {
+        ContentFile { slug: "a".into(), file: SourceFile::new("content/cases/a.md", text) }
+    }
+
+    /// Parses a case, counting each time in `parses`.
+    fn counted(parses: &AtomicUsize) -> impl Fn(&ContentFile) -> (Option<Case>, Vec<Diagnostic>) + Sync + Copy + '_ {
+        move |f| {
+            parses.fetch_add(1, Ordering::Relaxed);
+            parse::case::parse(f, &markdown::Options::default())
+        }
+    }
+
+    /// A parse read back from the build cache stands for a file of the same text: it is
+    /// not parsed again, and it and its warnings point into the file loaded now.
+    #[test]
+    fn a_parse_read_back_is_used_for_the_same_text_and_linked_to_its_file() {
+        let parses = AtomicUsize::new(0);
+        let parse = counted(&parses);
+        let today = jiff::Zoned::now().date();
+        let mut cache = Cache::default();
+        let mut before = Run::default();
+        cached(&mut cache, &[file(TEXT)], today, parse, &mut before);
+        assert!(before.changed);
+        let codes: Vec<&str> = before.diags.iter().map(|d| d.code.as_ref()).collect();
+        assert_eq!(codes, ["reference-untitled", "image-root-absolute"]);
+
+        let mut read: Cache<Case> = postcard::from_bytes(&postcard::to_stdvec(&cache).unwrap()).unwrap();
+        let now = file(TEXT);
+        let mut after = Run::default();
+        let cases = cached(&mut read, std::slice::from_ref(&now), today, parse, &mut after);
+        assert!(!after.changed, "the cache holds what it held");
+        assert_eq!(parses.load(Ordering::Relaxed), 1, "not parsed again");
+        assert!(Arc::ptr_eq(&cases[0].file, &now.file));
+        assert!(after.diags.iter().all(|d| Arc::ptr_eq(&d.location.as_ref().unwrap().file, &now.file)));
+        let (after, before) = (format!("{:?}", after.diags), format!("{:?}", before.diags));
+        assert_eq!(after, before, "the same diagnostics, at the same places");
+
+        let edited = file(&TEXT.replace("title = \"A\"", "title = \"B\""));
+        let cases = cached(&mut read, &[edited], today, parse, &mut Run::default());
+        assert_eq!(parses.load(Ordering::Relaxed), 2, "another text is parsed");
+        assert_eq!(cases[0].title, "B");
+    }
+
+    /// A parse made before one of the case's dates came would now say something else.
+    #[test]
+    fn a_parse_is_made_again_once_a_date_in_it_has_come() {
+        let parses = AtomicUsize::new(0);
+        let parse = counted(&parses);
+        let today = jiff::Zoned::now().date();
+        let mut cache = Cache::default();
+        cached(&mut cache, &[file(TEXT)], today, parse, &mut Run::default());
+        cached(&mut cache, &[file(TEXT)], today.tomorrow().unwrap(), parse, &mut Run::default());
+        assert_eq!(parses.load(Ordering::Relaxed), 1, "its date (2025-01-02) came long ago");
+        // As if parsed on 2025-01-01, when that date was still to come.
+        cache.values_mut().for_each(|e| e.day = jiff::civil::date(2025, 1, 1));
+        cached(&mut cache, &[file(TEXT)], today, parse, &mut Run::default());
+        assert_eq!(parses.load(Ordering::Relaxed), 2, "parsed again");
+    }
 }

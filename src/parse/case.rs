@@ -206,15 +206,18 @@ struct RawReference {
 // ---- The checked case, handed to resolve. ----
 
 /// A string with its byte range in the file, for messages from later stages.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Located {
     pub value: String,
     pub span: std::ops::Range<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Case {
     pub slug: String,
+    /// Not in the build cache, which keeps the parse by the text's hash: the engine links
+    /// the file it loaded.
+    #[serde(skip)]
     pub file: Arc<SourceFile>,
     pub title: String,
     pub date: jiff::civil::Date,
@@ -242,7 +245,7 @@ pub struct Case {
     pub unreadable: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Incident {
     pub status: Status,
     pub sectors: Vec<Located>,
@@ -274,21 +277,21 @@ impl Incident {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Impact {
     pub counts: Counts,
     pub data_types: Vec<Located>,
     pub revisions: Vec<Revision>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Revision {
     pub date: PartialDate,
     pub counts: Counts,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TechniqueUse {
     pub id: Located,
     pub tactic: Option<Located>,
@@ -297,20 +300,20 @@ pub struct TechniqueUse {
     pub evidence: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub date: PartialDate,
     pub event: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Indicator {
     pub kind: IndicatorType,
     pub value: String,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reference {
     pub url: String,
     pub title: Option<String>,
@@ -347,6 +350,15 @@ impl Case {
             body_offset: 0,
             unreadable: true,
         }
+    }
+
+    /// Whether parsing the file on `day` says what parsing it on `parsed_on` said. Parse
+    /// warns of the dates after the day it runs ([`date_order`]): the same, unless one
+    /// of them falls between the two days.
+    pub fn reads_the_same_on(&self, parsed_on: jiff::civil::Date, day: jiff::civil::Date) -> bool {
+        let (from, to) = (parsed_on.min(day), parsed_on.max(day));
+        let firsts = self.incident.dates().filter_map(|(_, d)| d.earliest());
+        !std::iter::once(self.date).chain(firsts).any(|d| from < d && d <= to)
     }
 
     /// When the case happened, for ordering and `/years/`: the first known of
@@ -632,6 +644,7 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
 
 /// Dates that cannot be: found before it began, disclosed before found, in the future.
 /// Warnings (errors under `--strict`): a source may really say so, but usually it is a typo.
+/// The dates compared with today are those [`Case::reads_the_same_on`] looks at.
 fn date_order(
     c: &mut Checker,
     incident: &Incident,
@@ -981,6 +994,28 @@ mod tests {
             let (case, diags) = parse_text(&text);
             prop_assert!(case.is_some() || !diags.is_empty());
         }
+    }
+
+    /// Each date parse compares with today: a parse warned of it while it was to come, and
+    /// reads otherwise from the day it comes.
+    #[test]
+    fn a_parse_reads_the_same_until_a_date_it_warned_of_comes() {
+        let today = jiff::Zoned::now().date();
+        let tomorrow = today.tomorrow().unwrap();
+        let keys = ["date", "started", "detected", "contained", "disclosed", "notified"];
+        for key in keys {
+            let (date, incident) =
+                if key == "date" { (tomorrow, String::new()) } else { (today, format!("{key} = {tomorrow}")) };
+            let text =
+                format!("+++\ntitle = \"t\"\ndate = {date}\norganizations = [\"A\"]\n[incident]\n{incident}\n+++\n");
+            let (case, diags) = parse_text(&text);
+            assert!(diags.iter().any(|d| d.message.contains("in the future")), "{key}: {diags:?}");
+            let case = case.unwrap();
+            assert!(case.reads_the_same_on(today, today), "{key}");
+            assert!(!case.reads_the_same_on(today, tomorrow), "{key}: the warning goes tomorrow");
+        }
+        let (case, _) = parse_text("+++\ntitle = \"t\"\ndate = 2020-01-01\norganizations = [\"A\"]\n+++\n");
+        assert!(case.unwrap().reads_the_same_on(today, tomorrow.tomorrow().unwrap()));
     }
 
     #[test]

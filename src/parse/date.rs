@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 
 use jiff::civil::Date;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Qualifier {
     Exact,
@@ -18,7 +18,7 @@ pub enum Qualifier {
     Before,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     Year,
@@ -26,7 +26,7 @@ pub enum Precision {
     Day,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PartialDate {
     pub qualifier: Qualifier,
     pub year: i16,
@@ -314,7 +314,7 @@ fn month_range_message() -> String {
     format!("{FORMAT_HELP}; months go from 01 to 12")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bound {
     Exact,
@@ -324,7 +324,7 @@ pub enum Bound {
 }
 
 /// A derived length of time: dwell time, disclosure lag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub days: i32,
     pub bound: Bound,

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
 
 use super::highlight;
 
@@ -30,7 +31,7 @@ pub struct Options {
 }
 
 /// A link whose target Casebook checks and makes into a URL later (resolve stage).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkTarget {
     /// `@/cases/SLUG.md` (with optional `#anchor`)
     Case { slug: String, anchor: Option<String> },
@@ -43,14 +44,14 @@ pub enum LinkTarget {
     SitePath(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InternalLink {
     pub target: LinkTarget,
     /// Byte range of the link's destination (or whole link) within the body.
     pub range: Range<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub id: String,
@@ -68,7 +69,7 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Rendered {
     /// HTML where the href of internal link i is the placeholder `\0{i}\0`.
     pub html: String,
@@ -76,6 +77,9 @@ pub struct Rendered {
     pub headings: Vec<Heading>,
     /// Plain text of the body (for search, summaries), whitespace-collapsed.
     pub text: String,
+    /// Made into the file's diagnostics by parse, and read by nothing after it: the build
+    /// cache keeps those diagnostics instead.
+    #[serde(skip)]
     pub problems: Vec<Problem>,
     /// Relative links and images (`../x/`, `#anchor`, `diagram.png`): checked against
     /// the built site once it exists.
@@ -85,7 +89,7 @@ pub struct Rendered {
 }
 
 /// A link as written, with its place in the body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LocalLink {
     pub dest: String,
     pub range: Range<usize>,

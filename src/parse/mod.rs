@@ -161,10 +161,11 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Everything parsed, each file on its own.
+/// Everything parsed, each file on its own. Shared with the engine's cache of parsed
+/// files, so a run does not copy what it did not parse again.
 #[derive(Debug, Default)]
 pub struct Parsed {
-    pub cases: Vec<case::Case>,
-    pub organizations: Vec<org::OrgProfile>,
-    pub pages: Vec<page::Page>,
+    pub cases: Vec<Arc<case::Case>>,
+    pub organizations: Vec<Arc<org::OrgProfile>>,
+    pub pages: Vec<Arc<page::Page>>,
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::case::{is_http_url, Located};
@@ -25,9 +25,11 @@ struct RawOrg {
     parent: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrgProfile {
     pub slug: String,
+    /// Linked by the engine, as [`Case::file`](super::case::Case::file).
+    #[serde(skip)]
     pub file: Arc<SourceFile>,
     pub name: Located,
     pub aliases: Vec<Located>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::front_matter;
 use super::markdown::{self, Rendered};
@@ -19,9 +19,11 @@ struct RawPage {
     draft: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Page {
     pub slug: String,
+    /// Linked by the engine, as [`Case::file`](super::case::Case::file).
+    #[serde(skip)]
     pub file: Arc<SourceFile>,
     pub title: String,
     pub description: Option<String>,

@@ -209,7 +209,7 @@ pub fn case_page<'c>(
         "mitigations": mitigations.values().map(|(m, techs)| json!({
             "id": m.id, "name": m.name, "url": m.url, "techniques": techs
         })).collect::<Vec<_>>(),
-        "body": c.body_html,
+        "body": c.body_html(),
         "headings": case.body.headings.iter().map(|h| json!({"level": h.level, "id": h.id, "text": h.text})).collect::<Vec<_>>(),
     });
     if let (Value::Object(base), Value::Object(extra)) = (&mut v, extra) {

@@ -52,7 +52,7 @@ fn case(site: &Site, c: &SiteCase) -> Fingerprint {
     for &j in c.related.iter().chain([usize::MAX].iter()).chain(&c.translations) {
         h.bytes(site.cases.get(j).map_or(b"\x01".as_slice(), |o| o.case.slug.as_bytes()));
     }
-    h.bytes(c.body_html.as_bytes());
+    h.bytes(c.body_html().as_bytes());
     h.finish()
 }
 

@@ -51,10 +51,7 @@ pub fn fill_bodies(
         })
         .collect();
     for (c, (html, d)) in site.cases.iter_mut().zip(cases) {
-        // The slotted copy has served its purpose: a site holds each body once.
-        // (`serve` re-parses an edited case, so it never needs this one again.)
-        let slotted = std::mem::take(&mut c.case.body.html);
-        c.body_html = html.unwrap_or(slotted);
+        c.filled = html;
         diags.extend(d);
     }
     for (o, (html, d)) in site.orgs.iter_mut().zip(orgs) {

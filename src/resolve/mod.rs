@@ -7,6 +7,7 @@ pub mod related;
 pub mod terms;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::attack::Catalog;
 use crate::config::Config;
@@ -24,7 +25,7 @@ pub use terms::{Taxonomy, Term};
 /// A published case with its place in the index.
 #[derive(Debug)]
 pub struct SiteCase {
-    pub case: Case,
+    pub case: Arc<Case>,
     pub url: String,
     pub happened: PartialDate,
     /// Term indices per taxonomy (`Kind::index()`), in the order written.
@@ -36,15 +37,23 @@ pub struct SiteCase {
     pub related: Vec<usize>,
     /// Other published languages of the same case.
     pub translations: Vec<usize>,
-    pub body_html: String,
+    /// The body with its links filled in; None when it has none, so the case's own HTML
+    /// serves (it is shared with the engine's cache of parsed files, not copied).
+    pub filled: Option<String>,
     /// Everything a view can read of this case alone (see [`fingerprints`]).
     pub fingerprint: Fingerprint,
+}
+
+impl SiteCase {
+    pub fn body_html(&self) -> &str {
+        self.filled.as_deref().unwrap_or(&self.case.body.html)
+    }
 }
 
 /// What an organization term knows beyond its name.
 #[derive(Debug, Default)]
 pub struct OrgInfo {
-    pub profile: Option<OrgProfile>,
+    pub profile: Option<Arc<OrgProfile>>,
     pub body_html: String,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
@@ -54,7 +63,7 @@ pub struct OrgInfo {
 
 #[derive(Debug)]
 pub struct SitePage {
-    pub page: Page,
+    pub page: Arc<Page>,
     pub url: String,
     pub body_html: String,
     /// Everything a view can read of this page (see [`fingerprints`]).
@@ -111,9 +120,9 @@ pub fn resolve<'c>(
     let mut diags = Vec::new();
     let Parsed { cases: all_cases, organizations: profiles, pages } = parsed;
     // A case that could not be read has its own error; what refers to it is not a second one.
-    let (unreadable, all_cases): (Vec<Case>, Vec<Case>) = all_cases.into_iter().partition(|c| c.unreadable);
-    let unreadable: HashMap<String, std::sync::Arc<crate::diagnostics::SourceFile>> =
-        unreadable.into_iter().map(|c| (c.slug, c.file)).collect();
+    let (unreadable, all_cases): (Vec<Arc<Case>>, Vec<Arc<Case>>) = all_cases.into_iter().partition(|c| c.unreadable);
+    let unreadable: HashMap<String, Arc<crate::diagnostics::SourceFile>> =
+        unreadable.into_iter().map(|c| (c.slug.clone(), c.file.clone())).collect();
     // Per unreadable slug: the files that refer to it.
     let mut referrers: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
 
@@ -123,7 +132,7 @@ pub fn resolve<'c>(
         tactics_of.insert(case.slug.clone(), check_techniques(case, catalog, &config, &mut diags));
         check_actors(case, catalog, &mut diags);
     }
-    let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), c)).collect();
+    let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), &**c)).collect();
     for case in &all_cases {
         for r in case.related.iter().chain(&case.translation_of) {
             if unreadable.contains_key(&r.value) {
@@ -157,7 +166,7 @@ pub fn resolve<'c>(
         .iter()
         .map(|case| {
             let mut reason = own[case.slug.as_str()].clone();
-            let mut at = case;
+            let mut at: &Case = case;
             for _ in 0..all_cases.len() {
                 if reason.is_some() {
                     break;
@@ -340,7 +349,7 @@ pub fn resolve<'c>(
             counted: counted[i],
             related: Vec::new(),
             translations: groups[&root_of[i]].iter().copied().filter(|&j| j != i).collect(),
-            body_html: String::new(),
+            filled: None,
             fingerprint: 0,
             case,
         });
@@ -428,7 +437,7 @@ pub fn resolve<'c>(
 }
 
 fn resolve_pages(
-    pages: Vec<Page>,
+    pages: Vec<Arc<Page>>,
     site: &Site,
     org_names: &HashMap<String, usize>,
     slugs: &links::CaseSlugs,
