@@ -1052,11 +1052,20 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
         },
         &stream,
     );
+    // The search index hands on what it made or kept, as pages do.
+    let start = std::time::Instant::now();
+    let made = |r: Result<Made, Diagnostic>| {
+        if let Err(d) = r.and_then(sinks.page) {
+            failed(d)
+        }
+    };
+    i18n::with(&shared.strings, &site.config.language, || search::render(site, tera, shared, sinks.memo, &made));
+    profile.add(Profile::SEARCH, start);
     diags.extend(tail_diags.into_inner().unwrap_or_else(|e| e.into_inner()));
     diags
 }
 
-/// What shows every case at once (feeds, sitemap, exports, the search index), and the
+/// What shows every case at once (feeds, sitemap, exports), and the
 /// files made from the configuration alone; `out` is called from several threads.
 fn tail(
     site: &Site,
@@ -1075,16 +1084,6 @@ fn tail(
         let start = std::time::Instant::now();
         exports::render_each(site, &|f| out(Ok(f)), stream);
         profile.add(Profile::EXPORTS, start);
-        let start = std::time::Instant::now();
-        let (mut files, mut diags) = (Vec::new(), Vec::new());
-        i18n::with(&shared.strings, site_lang, || search::render(site, tera, shared, &mut files, &mut diags));
-        profile.add(Profile::SEARCH, start);
-        for f in files {
-            out(Ok(f));
-        }
-        for d in diags {
-            out(Err(d));
-        }
     }
     {
         for d in shared.card_errors.iter().chain(&shared.strings_warnings) {
