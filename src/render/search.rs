@@ -211,11 +211,15 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
             h.bytes(&sc.fingerprint.to_le_bytes());
             let doc = h.finish();
             // Its terms also read names from the catalog.
+            let mut name = |n: Option<&String>| match n {
+                Some(n) => h.bytes(n.as_bytes()),
+                None => h.bytes(&[0xff]), // not UTF-8: no name
+            };
             for a in &sc.case.incident.actors {
-                h.value(&site.catalog.group_of_actor(&a.value).map(|g| &g.name));
+                name(site.catalog.group_of_actor(&a.value).map(|g| &g.name));
             }
             for t in &sc.case.techniques {
-                h.value(&site.catalog.technique(&t.id.value).map(|t| &t.name));
+                name(site.catalog.technique(&t.id.value).map(|t| &t.name));
             }
             (doc, h.finish())
         })
@@ -228,31 +232,29 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
         .collect();
     let cases: Vec<CaseTerms> = pieces.iter().map(|p| CaseTerms::parse(p)).collect();
 
-    // A bucket's key: the sum over cases of what each gives it, with its position.
-    let sums: Vec<(Vec<u128>, Vec<u32>)> = cases
-        .par_chunks(CASES_PER_SUM)
-        .enumerate()
-        .map(|(k, chunk)| {
-            let (mut sums, mut counts) = (vec![0u128; BUCKETS], vec![0u32; BUCKETS]);
-            for (j, ct) in chunk.iter().enumerate() {
-                let doc = (k * CASES_PER_SUM + j) as u32;
-                for r in 0..ct.runs() {
-                    let (b, _, hash) = ct.run(r);
-                    sums[b as usize] = sums[b as usize].wrapping_add(mix(doc, hash));
-                    counts[b as usize] += 1;
-                }
+    // A bucket's key: the sum over cases of what each gives it, with its position. Summed
+    // by blocks of cases (a piece each), so an edit adds up one block again.
+    let blocks: Vec<bytes::Bytes> = (fps.par_chunks(BLOCK).zip(cases.par_chunks(BLOCK)).enumerate())
+        .map(|(k, (fps, cases))| {
+            let mut h = Hasher::new();
+            h.bytes(b"search block");
+            h.bytes(&(k as u64).to_le_bytes());
+            for (_, terms) in fps {
+                h.bytes(&terms.to_le_bytes());
             }
-            (sums, counts)
+            memo.piece(h.finish(), &mut || block_sums(k * BLOCK, cases))
         })
         .collect();
     let (mut sum, mut count) = (vec![0u128; BUCKETS], vec![0u32; BUCKETS]);
-    for (s, c) in &sums {
-        for b in 0..BUCKETS {
-            sum[b] = sum[b].wrapping_add(s[b]);
-            count[b] += c[b];
+    for block in &blocks {
+        for e in block.chunks_exact(BLOCK_ENTRY) {
+            let b = usize::from(u16::from_le_bytes([e[0], e[1]]));
+            let s = u128::from(u64_at(e, 2)) | (u128::from(u64_at(e, 10)) << 64);
+            sum[b] = sum[b].wrapping_add(s);
+            count[b] += u32_at(e, 18);
         }
     }
-    drop(sums);
+    drop(blocks);
     let present: Vec<u16> = (0..BUCKETS).filter(|&b| count[b] > 0).map(|b| b as u16).collect();
     let keys: Vec<Fingerprint> = present
         .iter()
@@ -284,20 +286,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
         .collect();
     let buckets: Vec<BucketTerms> = buckets.iter().map(|b| BucketTerms::parse(b)).collect();
 
-    // Shards of consecutive terms, about SHARD_TARGET bytes each: a term is in the
-    // last shard whose first term is not after it, and the terms a prefix starts are in
-    // one run of shards. A shard starts at (bucket, term).
-    let mut starts: Vec<(usize, usize)> = Vec::new();
-    let mut size = SHARD_TARGET;
-    for (bi, bt) in buckets.iter().enumerate() {
-        for j in 0..bt.len() {
-            if size >= SHARD_TARGET {
-                starts.push((bi, j));
-                size = 0;
-            }
-            size += bt.size(j);
-        }
-    }
+    let starts = cut(&buckets, SHARD_TARGET);
     let spans = |k: usize| shard_spans(&starts, &buckets, k);
     let shard_fps: Vec<Fingerprint> = (0..starts.len())
         .map(|k| {
@@ -316,17 +305,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
         if memo.unchanged(&path, fingerprint) {
             return out(Made::Same { path, fingerprint });
         }
-        let mut bytes = vec![b'{'];
-        for (bi, from, to) in spans(k) {
-            for j in from..to {
-                if bytes.len() > 1 {
-                    bytes.push(b',');
-                }
-                bytes.extend_from_slice(buckets[bi].entry(j));
-            }
-        }
-        bytes.push(b'}');
-        out(Made::New { path, bytes, fingerprint });
+        out(Made::New { path, bytes: shard(&buckets, &spans(k)), fingerprint });
     });
 
     let chunk_fps: Vec<Fingerprint> = fps
@@ -365,6 +344,39 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     });
     let bytes = meta.to_string().into_bytes();
     out(Made::New { path: "search/meta.json".into(), fingerprint: of_bytes(&bytes), bytes });
+}
+
+/// Where shards start, as `(bucket, term)`: shards of consecutive terms, about `target`
+/// bytes each. A term is in the last shard whose first term is not after it, and the
+/// terms a prefix starts are in one run of shards.
+fn cut(buckets: &[BucketTerms], target: usize) -> Vec<(usize, usize)> {
+    let mut starts = Vec::new();
+    let mut size = target;
+    for (bi, bt) in buckets.iter().enumerate() {
+        for j in 0..bt.len() {
+            if size >= target {
+                starts.push((bi, j));
+                size = 0;
+            }
+            size += bt.size(j);
+        }
+    }
+    starts
+}
+
+/// A shard's file: `{"term":[v, ...], ...}`.
+fn shard(buckets: &[BucketTerms], spans: &[(usize, usize, usize)]) -> Vec<u8> {
+    let mut bytes = vec![b'{'];
+    for &(bi, from, to) in spans {
+        for j in from..to {
+            if bytes.len() > 1 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(buckets[bi].entry(j));
+        }
+    }
+    bytes.push(b'}');
+    bytes
 }
 
 /// Shard `k`'s terms as `(bucket, from, to)`, over one or more buckets.
@@ -406,10 +418,31 @@ fn doc_chunk(site: &Site, cases: &[crate::resolve::SiteCase]) -> String {
 
 /// Buckets: every value of a term's first two bytes.
 const BUCKETS: usize = 1 << 16;
-/// Cases whose bucket sums one thread adds up.
-const CASES_PER_SUM: usize = 1024;
 /// Buckets made again by looking each case up; past these, runs are sorted by bucket.
 const FEW_MISSES: usize = 16;
+
+/// Cases whose bucket sums are one piece.
+const BLOCK: usize = 64;
+/// A block's sum for one bucket: `(bucket: u16, sum: u128, runs: u32)`.
+const BLOCK_ENTRY: usize = 22;
+
+/// What the cases of a block (the first is case `first`) give each bucket, as a piece:
+/// [`BLOCK_ENTRY`]s by bucket.
+fn block_sums(first: usize, cases: &[CaseTerms]) -> Vec<u8> {
+    let mut sums: Vec<(u16, u128)> = Vec::new();
+    for (j, ct) in cases.iter().enumerate() {
+        ct.each_run(|b, _, hash| sums.push((b, mix((first + j) as u32, hash))));
+    }
+    sums.sort_unstable_by_key(|&(b, _)| b);
+    let mut out = Vec::new();
+    for run in sums.chunk_by(|x, y| x.0 == y.0) {
+        let sum = run.iter().fold(0u128, |a, &(_, s)| a.wrapping_add(s));
+        out.extend_from_slice(&run[0].0.to_le_bytes());
+        out.extend_from_slice(&sum.to_le_bytes());
+        out.extend_from_slice(&(run.len() as u32).to_le_bytes());
+    }
+    out
+}
 
 /// The bucket of a term: its first two bytes (a one-byte term's second is 0, which
 /// sorts before any letter), so buckets in order hold the terms in order.
@@ -495,6 +528,17 @@ impl<'a> CaseTerms<'a> {
         (bucket(text), text, u64_at(self.runs, r * 12 + 4))
     }
 
+    /// Calls `f` with each run's bucket, text and hash, in order.
+    fn each_run(&self, mut f: impl FnMut(u16, &'a [u8], u64)) {
+        let mut start = 0;
+        for run in self.runs.chunks_exact(12) {
+            let end = u32_at(run, 0) as usize;
+            let text = self.text.get(start..end).unwrap_or_default();
+            f(bucket(text), text, u64_at(run, 4));
+            start = end;
+        }
+    }
+
     /// The text of its run in bucket `b`, if it has terms there.
     fn find(&self, b: u16) -> Option<&'a [u8]> {
         let (mut lo, mut hi) = (0, self.runs());
@@ -533,11 +577,13 @@ fn runs_by_bucket(cases: &[CaseTerms], present: &[u16]) -> Vec<Vec<(u32, u32)>> 
     }
     let mut table = vec![Vec::new(); present.len()];
     for (i, ct) in cases.iter().enumerate() {
-        for r in 0..ct.runs() {
-            if let Some(v) = table.get_mut(slot[ct.run(r).0 as usize]) {
-                v.push((i as u32, r as u32));
+        let mut r = 0;
+        ct.each_run(|b, _, _| {
+            if let Some(v) = table.get_mut(slot[b as usize]) {
+                v.push((i as u32, r));
             }
-        }
+            r += 1;
+        });
     }
     table
 }
@@ -822,6 +868,76 @@ mod tests {
         assert_eq!(tokenize("NTT通讯"), ["ntt", "通讯"]);
         assert_eq!(tokenize("ＮＴＴ 漏"), ["ntt", "漏"]);
         assert_eq!(tokenize("情報漏えい"), ["情報", "報漏", "漏え", "えい"]);
+    }
+
+    /// Documents' terms through pieces, buckets and cuts give the shards one sorted
+    /// list of all terms gives, for any shard size.
+    #[test]
+    fn buckets_cut_into_the_shards_of_one_sorted_list() {
+        let texts = ["the breach of a bank", "banks breached again 2024", "a 情報漏えい case", "zebra b x1 aardvark"];
+        let docs: Vec<DocTerms> = texts
+            .iter()
+            .map(|t| {
+                let doc = Doc { title: normalize(t), meta: String::new(), body: normalize(&t.repeat(2)) };
+                doc.terms()
+            })
+            .collect();
+        let pieces: Vec<Vec<u8>> = docs.iter().map(encode_terms).collect();
+        let cases: Vec<CaseTerms> = pieces.iter().map(|p| CaseTerms::parse(p)).collect();
+        let mut present: Vec<u16> = cases.iter().flat_map(|c| (0..c.runs()).map(|r| c.run(r).0)).collect();
+        present.sort_unstable();
+        present.dedup();
+        let table = runs_by_bucket(&cases, &present);
+        let made: Vec<Vec<u8>> = (0..present.len())
+            .map(|n| {
+                let by_table: Vec<(u32, &[u8])> =
+                    table[n].iter().map(|&(i, r)| (i, cases[i as usize].run(r as usize).1)).collect();
+                let by_search: Vec<(u32, &[u8])> =
+                    cases.iter().enumerate().filter_map(|(i, c)| Some((i as u32, c.find(present[n])?))).collect();
+                assert_eq!(by_table, by_search);
+                make_bucket(&by_table)
+            })
+            .collect();
+        let buckets: Vec<BucketTerms> = made.iter().map(|b| BucketTerms::parse(b)).collect();
+
+        // The reference: every posting in one map, sorted, cut as it goes.
+        let mut all: std::collections::BTreeMap<String, Vec<(u32, u8)>> = Default::default();
+        for (doc, (buf, spans)) in docs.iter().enumerate() {
+            for &(a, b, f) in spans {
+                all.entry(buf[a as usize..b as usize].to_string()).or_default().push((doc as u32, f));
+            }
+        }
+        for target in [1, 20, 60, 200, 100_000] {
+            let (mut firsts, mut shards, mut size) = (Vec::new(), Vec::<String>::new(), target);
+            for (t, p) in &all {
+                if size >= target {
+                    firsts.push(t.clone());
+                    shards.push(String::new());
+                    size = 0;
+                }
+                size += t.len() + 6 + p.len() * 4;
+                let s = shards.last_mut().unwrap();
+                s.push_str(if s.is_empty() { "{" } else { "," });
+                let mut prev = 0;
+                let v: Vec<String> = p
+                    .iter()
+                    .map(|&(d, f)| {
+                        let x = (u64::from(d - prev) << 3) | u64::from(f);
+                        prev = d;
+                        x.to_string()
+                    })
+                    .collect();
+                s.push_str(&format!("{}:[{}]", serde_json::to_string(t).unwrap(), v.join(",")));
+            }
+            shards.iter_mut().for_each(|s| s.push('}'));
+            let starts = cut(&buckets, target);
+            let got: Vec<String> = (0..starts.len())
+                .map(|k| String::from_utf8(shard(&buckets, &shard_spans(&starts, &buckets, k))).unwrap())
+                .collect();
+            let got_firsts: Vec<&str> = starts.iter().map(|&(bi, j)| buckets[bi].name(j)).collect();
+            assert_eq!(got, shards, "shard size {target}");
+            assert_eq!(got_firsts, firsts, "shard size {target}");
+        }
     }
 
     #[test]
