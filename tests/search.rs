@@ -334,3 +334,116 @@ fn rust_and_javascript_make_the_same_terms() {
     }
     assert!(words > 5_000, "only {words} terms compared");
 }
+
+/// Words spread over the alphabet (a simple generator: the same words every run).
+fn words(seed: u64, n: usize) -> String {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let mut w = String::new();
+        for _ in 0..(4 + x % 6) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            w.push((b'a' + ((x >> 33) % 26) as u8) as char);
+        }
+        out.push(w);
+    }
+    out.join(" ")
+}
+
+/// The search index of a site folder: what a fresh build writes under `search/`.
+fn fresh_index(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("public");
+    let report = casebook::engine::run(&engine_options(root, Some(&dest)), false);
+    assert!(!report.diagnostics.has_errors(), "{:?}", report.diagnostics.items);
+    walk(&dest).into_iter().filter(|(p, _)| p.starts_with("search/")).collect()
+}
+
+fn walk(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                files.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn engine_options(root: &Path, output: Option<&Path>) -> casebook::engine::Options {
+    casebook::engine::Options {
+        root: root.to_path_buf(),
+        overrides: casebook::config::Overrides { output: output.map(Path::to_path_buf), ..Default::default() },
+        write: output.is_some(),
+        now: Some("2025-06-01T00:00:00Z".parse().unwrap()),
+        external: None,
+        cache: false,
+    }
+}
+
+#[test]
+fn after_each_edit_the_index_across_many_shards_is_what_a_fresh_build_makes() {
+    use casebook::engine::{Engine, Target};
+    use casebook::write::Memory;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    write(&root, "site.toml", "title = \"T\"\nbase_url = \"https://example.org\"\nlanguage = \"en\"\n");
+    let path = |i: usize| format!("content/cases/case-{i:02}.md");
+    let text = |i: usize, title: &str, body: &str| {
+        format!(
+            "+++\ntitle = \"{title}\"\ndate = 2024-01-{:02}\norganizations = [\"Org {i}\"]\n+++\n{body}\n",
+            1 + i % 28
+        )
+    };
+    for i in 0..40 {
+        write(&root, &path(i), &text(i, &format!("Case {i} {}", words(i as u64 + 100, 3)), &words(i as u64, 150)));
+    }
+    // A verifying engine (debug builds: makes everything, checks what it declared), and
+    // one that keeps what its declared inputs say is unchanged, as release builds do.
+    let (memory, mut verifying) = (Memory::default(), Engine::new(root.clone(), Default::default()));
+    let (kept, mut keeping) = (Memory::default(), Engine::new(root.clone(), Default::default()));
+    keeping.set_verify(false);
+    let opts = engine_options(&root, None);
+    let index = |m: &Memory| -> std::collections::BTreeMap<String, Vec<u8>> {
+        m.snapshot().iter().filter(|(k, _)| k.starts_with("search/")).map(|(k, v)| (k.clone(), v.to_vec())).collect()
+    };
+    type Edit<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let edits: Vec<Edit> = vec![
+        ("nothing", Box::new(|| {})),
+        // The same terms with the same counts, one with other fields: only postings change.
+        (
+            "a word's fields",
+            Box::new(|| {
+                let first = words(7, 1);
+                write(&root, &path(7), &text(7, &format!("Case 7 {} {first}", words(107, 3)), &words(7, 150)))
+            }),
+        ),
+        ("a title", Box::new(|| write(&root, &path(5), &text(5, "Zygote quarry", &words(5, 150))))),
+        (
+            "a word that sorts first",
+            Box::new(|| write(&root, &path(20), &text(20, "Case 20", &format!("aaaa {}", words(20, 150))))),
+        ),
+        ("a body", Box::new(|| write(&root, &path(30), &text(30, "Case 30", &words(999, 200))))),
+        ("a deleted case", Box::new(|| fs::remove_file(root.join(path(33))).unwrap())),
+        ("a new case", Box::new(|| write(&root, &path(40), &text(40, "New", &words(40, 150))))),
+    ];
+    for (what, edit) in &edits {
+        edit();
+        for (engine, m) in [(&mut verifying, &memory), (&mut keeping, &kept)] {
+            let report = engine.run(&opts, false, Target::Memory(m));
+            assert!(!report.diagnostics.has_errors(), "{what}: {:?}", report.diagnostics.items);
+        }
+        let fresh = fresh_index(&root);
+        let shards = fresh.keys().filter(|k| k.starts_with("search/index/")).count();
+        let chunks = fresh.keys().filter(|k| k.starts_with("search/docs/")).count();
+        assert!(shards >= 3 && chunks >= 3, "{what}: {shards} shards, {chunks} chunks");
+        assert!(index(&memory) == fresh, "{what}: the verifying engine's index differs from a fresh build's");
+        assert!(index(&kept) == fresh, "{what}: the keeping engine's index differs from a fresh build's");
+    }
+}

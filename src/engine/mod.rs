@@ -391,12 +391,20 @@ impl Engine {
             }
             write_ms += start.elapsed().as_millis();
         }
+        // Any output may come as `Made` (the search index does); pages are HTML.
         let page = |m: Made| -> Result<(), Diagnostic> {
             files.fetch_add(1, Ordering::Relaxed);
-            pages.fetch_add(1, Ordering::Relaxed);
+            let html = match &m {
+                Made::New { path, .. } | Made::Same { path, .. } => path.ends_with(".html"),
+            };
+            if html {
+                pages.fetch_add(1, Ordering::Relaxed);
+            }
             match m {
                 Made::New { path, bytes, fingerprint } => {
-                    rendered.fetch_add(1, Ordering::Relaxed);
+                    if html {
+                        rendered.fetch_add(1, Ordering::Relaxed);
+                    }
                     memo.verify(&path, fingerprint, &bytes);
                     let found = seen.add(&path, &bytes);
                     memo.page(&path, fingerprint, Some(&bytes), found);

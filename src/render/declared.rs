@@ -110,6 +110,15 @@ impl Inputs {
     }
 }
 
+impl Inputs {
+    /// What a page that reads only the settings reads.
+    pub(super) fn of_site(&self, url: &str) -> Fingerprint {
+        let mut d = Declare(Hasher::new());
+        d.fp(self.site).text(url);
+        d.0.finish()
+    }
+}
+
 /// Hashes declared inputs.
 struct Declare(Hasher);
 

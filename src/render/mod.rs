@@ -528,17 +528,10 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn M
     i18n::with(&shared.strings, lang.unwrap_or(&site.config.language), || render_page(site, tera, shared, job, memo))
 }
 
-/// A page, unless the fingerprint of what it declares it reads says it is as it was.
 fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let url = job.url(site);
-    let path = urls::output_path(&url);
     let fingerprint = declared::declared(site, &shared.inputs, job);
-    if memo.unchanged(&path, fingerprint) {
-        return Ok(Made::Same { path, fingerprint });
-    }
-    let (template, ctx) = view(site, tera, shared, job, &url, memo)?;
-    let f = run(tera, template, &ctx.ctx, &url)?;
-    Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
+    page(tera, memo, fingerprint, &url, &|| view(site, tera, shared, job, &url, memo))
 }
 
 /// What a page's template is given, and which template.
@@ -999,6 +992,24 @@ fn insert_cards(
     Ok(())
 }
 
+/// A page made by `view`, unless `fingerprint`, what the view declares it reads, is the
+/// one it was last made from.
+fn page(
+    tera: &Tera,
+    memo: &dyn Memo,
+    fingerprint: Fingerprint,
+    url: &str,
+    view: &dyn Fn() -> Result<(&'static str, Ctx), Diagnostic>,
+) -> Result<Made, Diagnostic> {
+    let path = urls::output_path(url);
+    if memo.unchanged(&path, fingerprint) {
+        return Ok(Made::Same { path, fingerprint });
+    }
+    let (template, ctx) = view()?;
+    let f = run(tera, template, &ctx.ctx, url)?;
+    Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
+}
+
 /// A row of a long list through its own template, memoized by `key` (what the row
 /// reads, declared): after an edit, a list of thousands of rows draws one again.
 fn row_piece(
@@ -1173,11 +1184,20 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
         },
         &stream,
     );
+    // The search index hands on what it made or kept, as pages do.
+    let start = std::time::Instant::now();
+    let made = |r: Result<Made, Diagnostic>| {
+        if let Err(d) = r.and_then(sinks.page) {
+            failed(d)
+        }
+    };
+    i18n::with(&shared.strings, &site.config.language, || search::render(site, tera, shared, sinks.memo, &made));
+    profile.add(Profile::SEARCH, start);
     diags.extend(tail_diags.into_inner().unwrap_or_else(|e| e.into_inner()));
     diags
 }
 
-/// What shows every case at once (feeds, sitemap, exports, the search index), and the
+/// What shows every case at once (feeds, sitemap, exports), and the
 /// files made from the configuration alone; `out` is called from several threads.
 fn tail(
     site: &Site,
@@ -1196,16 +1216,6 @@ fn tail(
         let start = std::time::Instant::now();
         exports::render_each(site, &|f| out(Ok(f)), stream);
         profile.add(Profile::EXPORTS, start);
-        let start = std::time::Instant::now();
-        let (mut files, mut diags) = (Vec::new(), Vec::new());
-        i18n::with(&shared.strings, site_lang, || search::render(site, tera, shared, &mut files, &mut diags));
-        profile.add(Profile::SEARCH, start);
-        for f in files {
-            out(Ok(f));
-        }
-        for d in diags {
-            out(Err(d));
-        }
     }
     {
         for d in shared.card_errors().into_iter().chain(shared.strings_warnings.iter().cloned()) {

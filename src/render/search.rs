@@ -28,12 +28,17 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 use serde_json::json;
-use tera::{Context, Tera};
+use tera::Tera;
 
-use super::{OutputFile, Shared};
+use super::inputs::Ctx;
+use super::{of_bytes, Fingerprint, Made, Memo, Shared};
 use crate::diagnostics::Diagnostic;
+use crate::fingerprint::Hasher;
 use crate::resolve::Site;
 
 /// Field bit: the term is in the title.
@@ -51,23 +56,30 @@ const SHARD_TARGET: usize = 24 * 1024;
 /// summary).
 const EXCERPT_CHARS: usize = 20_000;
 
-/// The search page, the index and the document store.
-pub fn render(site: &Site, tera: &Tera, shared: &Shared, files: &mut Vec<OutputFile>, diags: &mut Vec<Diagnostic>) {
+/// The search page, the index and the document store, each handed to `out` made anew or
+/// known to be as it was.
+pub(super) fn render(
+    site: &Site,
+    tera: &Tera,
+    shared: &Shared,
+    memo: &dyn Memo,
+    out: &(dyn Fn(Result<Made, Diagnostic>) + Sync),
+) {
     // A theme without a search page still gets the index; it just has no page for it.
     if tera.get_template_names().any(|n| n == "search.html") {
         let url = crate::urls::search();
         let url = url.as_str();
-        let mut ctx = Context::new();
-        ctx.insert("site", &shared.site);
-        ctx.insert("root", &crate::urls::root_prefix(url));
-        ctx.insert("page", &super::page_meta(site, url, "search", &super::i18n::tr("search.title"), None, None));
-        ctx.insert("cases_url", &crate::urls::cases_page(1));
-        match super::run(tera, "search.html", &ctx, url) {
-            Ok(f) => files.push(f),
-            Err(d) => diags.push(d),
-        }
+        // It reads the settings only.
+        out(super::page(tera, memo, shared.inputs.of_site(url), url, &|| {
+            let mut ctx = Ctx::new();
+            ctx.put("site", shared.site.clone());
+            ctx.insert("root", &crate::urls::root_prefix(url));
+            ctx.insert("page", &super::page_meta(site, url, "search", &super::i18n::tr("search.title"), None, None));
+            ctx.insert("cases_url", &crate::urls::cases_page(1));
+            Ok(("search.html", ctx))
+        }));
     }
-    files.extend(index_files(site));
+    index(site, memo, &|m| out(Ok(m)));
 }
 
 /// What a query needs to know: the plain text of every field of a case.
@@ -178,148 +190,485 @@ impl Doc {
 /// A document's terms: `(text, [(start, end, fields)])`, each term a slice of `text`.
 type DocTerms = (String, Vec<(u32, u32, u8)>);
 
-/// Documents tokenized at once (in parallel) before their terms join the postings.
-const BATCH: usize = 512;
-
-/// The index files, in a fixed order (`meta.json`, shards, document chunks).
-pub fn index_files(site: &Site) -> Vec<OutputFile> {
-    // Postings: term -> [(doc, fields)], docs ascending. A batch of documents is
-    // tokenized in parallel while the previous batch is merged in order, so the
-    // normalized text of the whole site is never held at once and the serial merge
-    // overlaps the tokenizing.
-    let mut postings: FastMap<String, Vec<(u32, u8)>> = FastMap::default();
-    let merge = |postings: &mut FastMap<String, Vec<(u32, u8)>>, start: usize, batch: Vec<DocTerms>| {
-        for (k, (buf, spans)) in batch.iter().enumerate() {
-            let doc = (start + k) as u32;
-            for &(a, b, f) in spans {
-                let t = &buf[a as usize..b as usize];
-                match postings.get_mut(t) {
-                    Some(p) => p.push((doc, f)),
-                    None => {
-                        postings.insert(t.to_string(), vec![(doc, f)]);
-                    }
-                }
-            }
-        }
-    };
-    let mut pending: Option<(usize, Vec<DocTerms>)> = None;
-    for start in (0..site.cases.len()).step_by(BATCH) {
-        let (batch, ()) = rayon::join(
-            || {
-                site.cases[start..(start + BATCH).min(site.cases.len())]
-                    .par_iter()
-                    .map(|sc| Doc::new(site, sc).terms())
-                    .collect::<Vec<DocTerms>>()
-            },
-            || {
-                if let Some((at, done)) = pending.take() {
-                    merge(&mut postings, at, done);
-                }
-            },
-        );
-        pending = Some((start, batch));
-    }
-    if let Some((at, done)) = pending.take() {
-        merge(&mut postings, at, done);
-    }
-    let mut terms: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
-    terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-
-    // Shards of consecutive terms, about SHARD_TARGET bytes each: a term is in the
-    // last shard whose first term is not after it, and the terms a prefix starts are in
-    // one run of shards.
-    let mut firsts: Vec<&str> = Vec::new();
-    let mut bounds: Vec<usize> = Vec::new();
-    let mut size = SHARD_TARGET;
-    for (i, (t, p)) in terms.iter().enumerate() {
-        if size >= SHARD_TARGET {
-            firsts.push(t);
-            bounds.push(i);
-            size = 0;
-        }
-        size += t.len() + 6 + p.len() * 4;
-    }
-    bounds.push(terms.len());
-    let shard_files: Vec<String> = bounds
-        .par_windows(2)
-        .map(|w| {
-            let mut s = String::from("{");
-            for (k, (t, p)) in terms[w[0]..w[1]].iter().enumerate() {
-                if k > 0 {
-                    s.push(',');
-                }
-                s.push_str(&serde_json::to_string(t).unwrap_or_default());
-                s.push_str(":[");
-                let mut prev = 0u32;
-                for (j, &(doc, f)) in p.iter().enumerate() {
-                    if j > 0 {
-                        s.push(',');
-                    }
-                    let _ = write!(s, "{}", (u64::from(doc - prev) << 3) | u64::from(f));
-                    prev = doc;
-                }
-                s.push(']');
-            }
-            s.push('}');
-            s
-        })
-        .collect();
-    let firsts: Vec<String> = firsts.into_iter().map(str::to_string).collect();
-
-    let chunks: Vec<String> = site
+/// The index files: `meta.json`, the shards and the document chunks.
+///
+/// Made so that an edit costs what it changed. Each case's terms are a piece by the
+/// fingerprint of what they are made from, so only an edited case is tokenized again.
+/// The terms are grouped in buckets by their first two bytes: ranges of the sorted
+/// terms that do not depend on the data. A bucket's postings are a piece too, keyed by
+/// what each case gives it, so an edit merges again only the buckets whose terms it
+/// changed. Shards are cut from the buckets' terms as before, and a shard or document
+/// chunk whose inputs are as they were is not made again.
+fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
+    // What a case's document reads besides the case: the site's language (its `l`) and
+    // the Markdown option its text was parsed with.
+    let mut settings = Hasher::new();
+    settings.bytes(b"search");
+    settings.bytes(site.config.language.as_bytes());
+    settings.bytes(&[u8::from(site.config.markdown.unsafe_html)]);
+    // Per case: (its document's inputs, its terms' inputs).
+    let fps: Vec<(Fingerprint, Fingerprint)> = site
         .cases
-        .par_chunks(DOCS_PER_CHUNK)
-        .map(|cases| {
-            let list: Vec<serde_json::Value> = cases
-                .iter()
-                .map(|sc| {
-                    let orgs = site.taxonomy(crate::urls::Kind::Organizations);
-                    let names: Vec<&str> = sc.terms[crate::urls::Kind::Organizations.index()]
-                        .iter()
-                        .map(|&t| orgs.terms[t].name.as_str())
-                        .collect();
-                    json!({
-                        "t": sc.case.title,
-                        "u": sc.url,
-                        "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
-                        "o": names.join(", "),
-                        "d": sc.happened.to_iso(),
-                        "s": sc.case.summary.as_deref().unwrap_or(""),
-                        "x": excerpt(&visible_text(sc), EXCERPT_CHARS),
-                    })
-                })
-                .collect();
-            serde_json::to_string(&list).unwrap_or_default()
+        .par_iter()
+        .map(|sc| {
+            let mut h = settings.clone();
+            h.bytes(&sc.fingerprint.to_le_bytes());
+            let doc = h.finish();
+            // Its terms also read names from the catalog.
+            let mut name = |n: Option<&String>| match n {
+                Some(n) => h.bytes(n.as_bytes()),
+                None => h.bytes(&[0xff]), // not UTF-8: no name
+            };
+            for a in &sc.case.incident.actors {
+                name(site.catalog.group_of_actor(&a.value).map(|g| &g.name));
+            }
+            for t in &sc.case.techniques {
+                name(site.catalog.technique(&t.id.value).map(|t| &t.name));
+            }
+            (doc, h.finish())
         })
         .collect();
+    let pieces: Vec<bytes::Bytes> = site
+        .cases
+        .par_iter()
+        .zip(fps.par_iter())
+        .map(|(sc, &(_, fp))| memo.piece(fp, &mut || encode_terms(&Doc::new(site, sc).terms())))
+        .collect();
+    let cases: Vec<CaseTerms> = pieces.iter().map(|p| CaseTerms::parse(p)).collect();
 
-    let mut version = Fnv64::new();
-    for s in shard_files.iter().chain(&chunks) {
-        version.write(s.as_bytes());
-        version.write(&[0]);
+    // A bucket's key: the sum over cases of what each gives it, with its position. Summed
+    // by blocks of cases (a piece each), so an edit adds up one block again.
+    let blocks: Vec<bytes::Bytes> = (fps.par_chunks(BLOCK).zip(cases.par_chunks(BLOCK)).enumerate())
+        .map(|(k, (fps, cases))| {
+            let mut h = Hasher::new();
+            h.bytes(b"search block");
+            h.bytes(&(k as u64).to_le_bytes());
+            for (_, terms) in fps {
+                h.bytes(&terms.to_le_bytes());
+            }
+            memo.piece(h.finish(), &mut || block_sums(k * BLOCK, cases))
+        })
+        .collect();
+    let (mut sum, mut count) = (vec![0u128; BUCKETS], vec![0u32; BUCKETS]);
+    for block in &blocks {
+        for e in block.chunks_exact(BLOCK_ENTRY) {
+            let b = usize::from(u16::from_le_bytes([e[0], e[1]]));
+            let s = u128::from(u64_at(e, 2)) | (u128::from(u64_at(e, 10)) << 64);
+            sum[b] = sum[b].wrapping_add(s);
+            count[b] += u32_at(e, 18);
+        }
     }
+    drop(blocks);
+    let present: Vec<u16> = (0..BUCKETS).filter(|&b| count[b] > 0).map(|b| b as u16).collect();
+    let keys: Vec<Fingerprint> = present
+        .iter()
+        .map(|&b| {
+            let mut h = Hasher::new();
+            h.bytes(b"search bucket");
+            h.bytes(&b.to_le_bytes());
+            h.bytes(&sum[b as usize].to_le_bytes());
+            h.bytes(&count[b as usize].to_le_bytes());
+            h.finish()
+        })
+        .collect();
+    // A bucket made again looks each case up in it, unless many are: then the cases'
+    // runs are sorted by bucket once.
+    let misses = AtomicUsize::new(0);
+    let table: OnceLock<Vec<Vec<(u32, u32)>>> = OnceLock::new();
+    let buckets: Vec<bytes::Bytes> = (present.par_iter().zip(keys.par_iter()).enumerate())
+        .map(|(n, (&b, &key))| {
+            memo.piece(key, &mut || {
+                let given: Vec<(u32, &[u8])> = if misses.fetch_add(1, Ordering::Relaxed) < FEW_MISSES {
+                    (cases.iter().enumerate()).filter_map(|(i, ct)| Some((i as u32, ct.find(b)?))).collect()
+                } else {
+                    let table = table.get_or_init(|| runs_by_bucket(&cases, &present));
+                    table[n].iter().map(|&(i, r)| (i, cases[i as usize].run(r as usize).1)).collect()
+                };
+                make_bucket(&given)
+            })
+        })
+        .collect();
+    let buckets: Vec<BucketTerms> = buckets.iter().map(|b| BucketTerms::parse(b)).collect();
+
+    let starts = cut(&buckets, SHARD_TARGET);
+    let spans = |k: usize| shard_spans(&starts, &buckets, k);
+    let shard_fps: Vec<Fingerprint> = (0..starts.len())
+        .map(|k| {
+            let mut h = Hasher::new();
+            h.bytes(b"search shard");
+            for (bi, from, to) in spans(k) {
+                h.bytes(&keys[bi].to_le_bytes());
+                h.bytes(&(from as u64).to_le_bytes());
+                h.bytes(&(to as u64).to_le_bytes());
+            }
+            h.finish()
+        })
+        .collect();
+    shard_fps.par_iter().enumerate().for_each(|(k, &fingerprint)| {
+        let path = format!("search/index/{k}.json");
+        if memo.unchanged(&path, fingerprint) {
+            return out(Made::Same { path, fingerprint });
+        }
+        out(Made::New { path, bytes: shard(&buckets, &spans(k)), fingerprint });
+    });
+
+    let chunk_fps: Vec<Fingerprint> = fps
+        .chunks(DOCS_PER_CHUNK)
+        .map(|docs| {
+            let mut h = Hasher::new();
+            h.bytes(b"search docs");
+            for (doc, _) in docs {
+                h.bytes(&doc.to_le_bytes());
+            }
+            h.finish()
+        })
+        .collect();
+    site.cases.par_chunks(DOCS_PER_CHUNK).zip(chunk_fps.par_iter()).enumerate().for_each(
+        |(k, (cases, &fingerprint))| {
+            let path = format!("search/docs/{k}.json");
+            if memo.unchanged(&path, fingerprint) {
+                return out(Made::Same { path, fingerprint });
+            }
+            out(Made::New { path, bytes: doc_chunk(site, cases).into_bytes(), fingerprint });
+        },
+    );
+
+    // The version changes whenever a shard or chunk may have (what they are made from).
+    let mut version = Hasher::new();
+    version.bytes(b"search version");
+    for fp in shard_fps.iter().chain(&chunk_fps) {
+        version.bytes(&fp.to_le_bytes());
+    }
+    let firsts: Vec<&str> = starts.iter().map(|&(bi, j)| buckets[bi].name(j)).collect();
     let meta = json!({
-        "v": format!("{:016x}", version.0),
+        "v": format!("{:016x}", version.finish() as u64),
         "shards": firsts,
         "chunk": DOCS_PER_CHUNK,
         "docs": site.cases.len(),
     });
-    let mut files = Vec::with_capacity(1 + shard_files.len() + chunks.len());
-    drop(terms);
-    files.push(OutputFile { path: "search/meta.json".into(), bytes: meta.to_string().into_bytes() });
-    files.extend(
-        shard_files
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| OutputFile { path: format!("search/index/{i}.json"), bytes: s.into_bytes() }),
-    );
-    files.extend(
-        chunks
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| OutputFile { path: format!("search/docs/{i}.json"), bytes: s.into_bytes() }),
-    );
-    files
+    let bytes = meta.to_string().into_bytes();
+    out(Made::New { path: "search/meta.json".into(), fingerprint: of_bytes(&bytes), bytes });
+}
+
+/// Where shards start, as `(bucket, term)`: shards of consecutive terms, about `target`
+/// bytes each. A term is in the last shard whose first term is not after it, and the
+/// terms a prefix starts are in one run of shards.
+fn cut(buckets: &[BucketTerms], target: usize) -> Vec<(usize, usize)> {
+    let mut starts = Vec::new();
+    let mut size = target;
+    for (bi, bt) in buckets.iter().enumerate() {
+        for j in 0..bt.len() {
+            if size >= target {
+                starts.push((bi, j));
+                size = 0;
+            }
+            size += bt.size(j);
+        }
+    }
+    starts
+}
+
+/// A shard's file: `{"term":[v, ...], ...}`.
+fn shard(buckets: &[BucketTerms], spans: &[(usize, usize, usize)]) -> Vec<u8> {
+    let mut bytes = vec![b'{'];
+    for &(bi, from, to) in spans {
+        for j in from..to {
+            if bytes.len() > 1 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(buckets[bi].entry(j));
+        }
+    }
+    bytes.push(b'}');
+    bytes
+}
+
+/// Shard `k`'s terms as `(bucket, from, to)`, over one or more buckets.
+fn shard_spans(starts: &[(usize, usize)], buckets: &[BucketTerms], k: usize) -> Vec<(usize, usize, usize)> {
+    let (start, end) = (starts[k], starts.get(k + 1).copied().unwrap_or((buckets.len(), 0)));
+    (start.0..=end.0.min(buckets.len().saturating_sub(1)))
+        .map(|bi| {
+            let from = if bi == start.0 { start.1 } else { 0 };
+            let to = if bi == end.0 { end.1 } else { buckets[bi].len() };
+            (bi, from, to)
+        })
+        .filter(|&(_, from, to)| from < to)
+        .collect()
+}
+
+/// `docs/N.json` of these cases.
+fn doc_chunk(site: &Site, cases: &[crate::resolve::SiteCase]) -> String {
+    let orgs = site.taxonomy(crate::urls::Kind::Organizations);
+    let list: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|sc| {
+            let names: Vec<&str> = sc.terms[crate::urls::Kind::Organizations.index()]
+                .iter()
+                .map(|&t| orgs.terms[t].name.as_str())
+                .collect();
+            json!({
+                "t": sc.case.title,
+                "u": sc.url,
+                "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
+                "o": names.join(", "),
+                "d": sc.happened.to_iso(),
+                "s": sc.case.summary.as_deref().unwrap_or(""),
+                "x": excerpt(&visible_text(sc), EXCERPT_CHARS),
+            })
+        })
+        .collect();
+    serde_json::to_string(&list).unwrap_or_default()
+}
+
+/// Buckets: every value of a term's first two bytes.
+const BUCKETS: usize = 1 << 16;
+/// Buckets made again by looking each case up; past these, runs are sorted by bucket.
+const FEW_MISSES: usize = 16;
+
+/// Cases whose bucket sums are one piece.
+const BLOCK: usize = 64;
+/// A block's sum for one bucket: `(bucket: u16, sum: u128, runs: u32)`.
+const BLOCK_ENTRY: usize = 22;
+
+/// What the cases of a block (the first is case `first`) give each bucket, as a piece:
+/// [`BLOCK_ENTRY`]s by bucket.
+fn block_sums(first: usize, cases: &[CaseTerms]) -> Vec<u8> {
+    let mut sums: Vec<(u16, u128)> = Vec::new();
+    for (j, ct) in cases.iter().enumerate() {
+        ct.each_run(|b, _, hash| sums.push((b, mix((first + j) as u32, hash))));
+    }
+    sums.sort_unstable_by_key(|&(b, _)| b);
+    let mut out = Vec::new();
+    for run in sums.chunk_by(|x, y| x.0 == y.0) {
+        let sum = run.iter().fold(0u128, |a, &(_, s)| a.wrapping_add(s));
+        out.extend_from_slice(&run[0].0.to_le_bytes());
+        out.extend_from_slice(&sum.to_le_bytes());
+        out.extend_from_slice(&(run.len() as u32).to_le_bytes());
+    }
+    out
+}
+
+/// The bucket of a term: its first two bytes (a one-byte term's second is 0, which
+/// sorts before any letter), so buckets in order hold the terms in order.
+fn bucket(term: &[u8]) -> u16 {
+    u16::from_be_bytes([term.first().copied().unwrap_or(0), term.get(1).copied().unwrap_or(0)])
+}
+
+/// A case's contribution to a bucket as a number; a bucket's key sums them. Injective
+/// (multiplying by an odd number and xor-shifting are bijections), so two cases, or
+/// two contributions of a case, never give the same number.
+fn mix(doc: u32, hash: u64) -> u128 {
+    let mut x = (u128::from(hash) << 32) | u128::from(doc);
+    x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+    x ^= x >> 67;
+    x = x.wrapping_mul(0xd6e8_feb8_6659_fd93_a5a5_a5a5_a5a5_a5a5);
+    x ^ (x >> 59)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4).and_then(|s| s.try_into().ok()).map_or(0, u32::from_le_bytes)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8).and_then(|s| s.try_into().ok()).map_or(0, u64::from_le_bytes)
+}
+
+/// A case's terms as a piece: `[runs: u32] [run: (end: u32, hash: u64)]... [text]`, the
+/// text each term followed by `0` and its field bits, sorted. A run is the terms of one
+/// bucket: `end` is where its text ends, `hash` stands for its terms and bits.
+fn encode_terms((buf, spans): &DocTerms) -> Vec<u8> {
+    let mut runs: Vec<(u32, u64)> = Vec::new();
+    let mut text: Vec<u8> = Vec::with_capacity(buf.len() + 2 * spans.len());
+    let hash = |t: &[u8]| {
+        let mut h = Hasher::new();
+        h.bytes(t);
+        h.finish() as u64
+    };
+    let (mut run_start, mut current) = (0, None);
+    for &(a, b, f) in spans {
+        let term = &buf.as_bytes()[a as usize..b as usize];
+        if current.is_some_and(|c| c != bucket(term)) {
+            runs.push((text.len() as u32, hash(&text[run_start..])));
+            run_start = text.len();
+        }
+        current = Some(bucket(term));
+        text.extend_from_slice(term);
+        text.extend_from_slice(&[0, f]);
+    }
+    if current.is_some() {
+        runs.push((text.len() as u32, hash(&text[run_start..])));
+    }
+    let mut out = Vec::with_capacity(4 + runs.len() * 12 + text.len());
+    out.extend_from_slice(&(runs.len() as u32).to_le_bytes());
+    for (end, hash) in runs {
+        out.extend_from_slice(&end.to_le_bytes());
+        out.extend_from_slice(&hash.to_le_bytes());
+    }
+    out.extend_from_slice(&text);
+    out
+}
+
+/// A case's terms, read from its piece ([`encode_terms`]).
+struct CaseTerms<'a> {
+    runs: &'a [u8],
+    text: &'a [u8],
+}
+
+impl<'a> CaseTerms<'a> {
+    fn parse(b: &'a [u8]) -> Self {
+        let end = (4 + u32_at(b, 0) as usize * 12).min(b.len());
+        CaseTerms { runs: b.get(4..end).unwrap_or_default(), text: &b[end..] }
+    }
+
+    fn runs(&self) -> usize {
+        self.runs.len() / 12
+    }
+
+    /// Run `r`: its bucket, its text and its hash.
+    fn run(&self, r: usize) -> (u16, &'a [u8], u64) {
+        let start = if r == 0 { 0 } else { u32_at(self.runs, (r - 1) * 12) as usize };
+        let end = u32_at(self.runs, r * 12) as usize;
+        let text = self.text.get(start..end).unwrap_or_default();
+        (bucket(text), text, u64_at(self.runs, r * 12 + 4))
+    }
+
+    /// Calls `f` with each run's bucket, text and hash, in order.
+    fn each_run(&self, mut f: impl FnMut(u16, &'a [u8], u64)) {
+        let mut start = 0;
+        for run in self.runs.chunks_exact(12) {
+            let end = u32_at(run, 0) as usize;
+            let text = self.text.get(start..end).unwrap_or_default();
+            f(bucket(text), text, u64_at(run, 4));
+            start = end;
+        }
+    }
+
+    /// The text of its run in bucket `b`, if it has terms there.
+    fn find(&self, b: u16) -> Option<&'a [u8]> {
+        let (mut lo, mut hi) = (0, self.runs());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let (mb, text, _) = self.run(mid);
+            match mb.cmp(&b) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(text),
+            }
+        }
+        None
+    }
+}
+
+/// The terms of a run's text, with their field bits.
+struct RunTerms<'a>(&'a [u8]);
+
+impl<'a> Iterator for RunTerms<'a> {
+    type Item = (&'a str, u8);
+    fn next(&mut self) -> Option<Self::Item> {
+        let z = self.0.iter().position(|&c| c == 0)?;
+        let term = std::str::from_utf8(&self.0[..z]).unwrap_or_default();
+        let bits = self.0.get(z + 1).copied().unwrap_or(0);
+        self.0 = self.0.get(z + 2..).unwrap_or_default();
+        Some((term, bits))
+    }
+}
+
+/// For each present bucket, the cases with terms in it, ascending, and their run there.
+fn runs_by_bucket(cases: &[CaseTerms], present: &[u16]) -> Vec<Vec<(u32, u32)>> {
+    let mut slot = vec![usize::MAX; BUCKETS];
+    for (n, &b) in present.iter().enumerate() {
+        slot[b as usize] = n;
+    }
+    let mut table = vec![Vec::new(); present.len()];
+    for (i, ct) in cases.iter().enumerate() {
+        let mut r = 0;
+        ct.each_run(|b, _, _| {
+            if let Some(v) = table.get_mut(slot[b as usize]) {
+                v.push((i as u32, r));
+            }
+            r += 1;
+        });
+    }
+    table
+}
+
+/// A bucket's terms with their postings, from what each case gives it (ascending), as a
+/// piece: `[n: u32] [(name end, entry end, size): u32 * 3]... [names] [entries]`. An entry
+/// is the term as a shard holds it, `"term":[v, ...]`; `size` is what it weighs when
+/// shards are cut.
+fn make_bucket(given: &[(u32, &[u8])]) -> Vec<u8> {
+    let mut postings: FastMap<&str, Vec<(u32, u8)>> = FastMap::default();
+    for &(doc, text) in given {
+        for (t, f) in RunTerms(text) {
+            postings.entry(t).or_default().push((doc, f));
+        }
+    }
+    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
+    terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut table = Vec::with_capacity(4 + terms.len() * 12);
+    table.extend_from_slice(&(terms.len() as u32).to_le_bytes());
+    let (mut names, mut entries) = (String::new(), String::new());
+    for (t, p) in &terms {
+        names.push_str(t);
+        entries.push_str(&serde_json::to_string(t).unwrap_or_default());
+        entries.push_str(":[");
+        let mut prev = 0u32;
+        for (j, &(doc, f)) in p.iter().enumerate() {
+            if j > 0 {
+                entries.push(',');
+            }
+            let _ = write!(entries, "{}", (u64::from(doc - prev) << 3) | u64::from(f));
+            prev = doc;
+        }
+        entries.push(']');
+        let size = t.len() + 6 + p.len() * 4;
+        for n in [names.len(), entries.len(), size] {
+            table.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+        }
+    }
+    table.extend_from_slice(names.as_bytes());
+    table.extend_from_slice(entries.as_bytes());
+    table
+}
+
+/// A bucket's terms, read from its piece ([`make_bucket`]).
+struct BucketTerms<'a> {
+    table: &'a [u8],
+    names: &'a [u8],
+    entries: &'a [u8],
+}
+
+impl<'a> BucketTerms<'a> {
+    fn parse(b: &'a [u8]) -> Self {
+        let n = u32_at(b, 0) as usize;
+        let table = b.get(4..4 + n * 12).unwrap_or_default();
+        let names_len = if n == 0 { 0 } else { u32_at(table, (n - 1) * 12) as usize };
+        let rest = b.get(4 + table.len()..).unwrap_or_default();
+        let (names, entries) = rest.split_at(names_len.min(rest.len()));
+        BucketTerms { table, names, entries }
+    }
+
+    fn len(&self) -> usize {
+        self.table.len() / 12
+    }
+
+    /// Where item `j` of field `f` (0: name, 1: entry) is in its region.
+    fn range(&self, j: usize, f: usize) -> std::ops::Range<usize> {
+        let start = if j == 0 { 0 } else { u32_at(self.table, (j - 1) * 12 + f * 4) as usize };
+        start..u32_at(self.table, j * 12 + f * 4) as usize
+    }
+
+    fn name(&self, j: usize) -> &'a str {
+        std::str::from_utf8(self.names.get(self.range(j, 0)).unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn entry(&self, j: usize) -> &'a [u8] {
+        self.entries.get(self.range(j, 1)).unwrap_or_default()
+    }
+
+    fn size(&self, j: usize) -> usize {
+        u32_at(self.table, j * 12 + 8) as usize
+    }
 }
 
 /// The first `n` characters of `text`, cut at a space when there is one near the end.
@@ -476,8 +825,8 @@ pub fn shard_of(term: &str, firsts: &[String]) -> usize {
     firsts.partition_point(|f| f.as_str() <= term).saturating_sub(1)
 }
 
-/// FNV-1a, 64 bits: a stable version stamp for the index files, and the hash of the
-/// index's maps (short words, millions of them: SipHash showed in the profile).
+/// FNV-1a, 64 bits: the hash of the index's maps (short words, millions of them: SipHash
+/// showed in the profile).
 struct Fnv64(u64);
 
 impl Fnv64 {
@@ -523,6 +872,76 @@ mod tests {
         assert_eq!(tokenize("NTT通讯"), ["ntt", "通讯"]);
         assert_eq!(tokenize("ＮＴＴ 漏"), ["ntt", "漏"]);
         assert_eq!(tokenize("情報漏えい"), ["情報", "報漏", "漏え", "えい"]);
+    }
+
+    /// Documents' terms through pieces, buckets and cuts give the shards one sorted
+    /// list of all terms gives, for any shard size.
+    #[test]
+    fn buckets_cut_into_the_shards_of_one_sorted_list() {
+        let texts = ["the breach of a bank", "banks breached again 2024", "a 情報漏えい case", "zebra b x1 aardvark"];
+        let docs: Vec<DocTerms> = texts
+            .iter()
+            .map(|t| {
+                let doc = Doc { title: normalize(t), meta: String::new(), body: normalize(&t.repeat(2)) };
+                doc.terms()
+            })
+            .collect();
+        let pieces: Vec<Vec<u8>> = docs.iter().map(encode_terms).collect();
+        let cases: Vec<CaseTerms> = pieces.iter().map(|p| CaseTerms::parse(p)).collect();
+        let mut present: Vec<u16> = cases.iter().flat_map(|c| (0..c.runs()).map(|r| c.run(r).0)).collect();
+        present.sort_unstable();
+        present.dedup();
+        let table = runs_by_bucket(&cases, &present);
+        let made: Vec<Vec<u8>> = (0..present.len())
+            .map(|n| {
+                let by_table: Vec<(u32, &[u8])> =
+                    table[n].iter().map(|&(i, r)| (i, cases[i as usize].run(r as usize).1)).collect();
+                let by_search: Vec<(u32, &[u8])> =
+                    cases.iter().enumerate().filter_map(|(i, c)| Some((i as u32, c.find(present[n])?))).collect();
+                assert_eq!(by_table, by_search);
+                make_bucket(&by_table)
+            })
+            .collect();
+        let buckets: Vec<BucketTerms> = made.iter().map(|b| BucketTerms::parse(b)).collect();
+
+        // The reference: every posting in one map, sorted, cut as it goes.
+        let mut all: std::collections::BTreeMap<String, Vec<(u32, u8)>> = Default::default();
+        for (doc, (buf, spans)) in docs.iter().enumerate() {
+            for &(a, b, f) in spans {
+                all.entry(buf[a as usize..b as usize].to_string()).or_default().push((doc as u32, f));
+            }
+        }
+        for target in [1, 20, 60, 200, 100_000] {
+            let (mut firsts, mut shards, mut size) = (Vec::new(), Vec::<String>::new(), target);
+            for (t, p) in &all {
+                if size >= target {
+                    firsts.push(t.clone());
+                    shards.push(String::new());
+                    size = 0;
+                }
+                size += t.len() + 6 + p.len() * 4;
+                let s = shards.last_mut().unwrap();
+                s.push_str(if s.is_empty() { "{" } else { "," });
+                let mut prev = 0;
+                let v: Vec<String> = p
+                    .iter()
+                    .map(|&(d, f)| {
+                        let x = (u64::from(d - prev) << 3) | u64::from(f);
+                        prev = d;
+                        x.to_string()
+                    })
+                    .collect();
+                s.push_str(&format!("{}:[{}]", serde_json::to_string(t).unwrap(), v.join(",")));
+            }
+            shards.iter_mut().for_each(|s| s.push('}'));
+            let starts = cut(&buckets, target);
+            let got: Vec<String> = (0..starts.len())
+                .map(|k| String::from_utf8(shard(&buckets, &shard_spans(&starts, &buckets, k))).unwrap())
+                .collect();
+            let got_firsts: Vec<&str> = starts.iter().map(|&(bi, j)| buckets[bi].name(j)).collect();
+            assert_eq!(got, shards, "shard size {target}");
+            assert_eq!(got_firsts, firsts, "shard size {target}");
+        }
     }
 
     #[test]
