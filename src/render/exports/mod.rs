@@ -162,6 +162,7 @@ pub(crate) fn in_order<'a, T: Send + 'a>(n: usize, f: impl Fn(usize) -> T + Sync
 /// site-wide lists (`/api/cases.json`, `/stix-bundle.json`) are streamed piece by piece,
 /// one piece per case, each made again only when that case changed.
 pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync), sinks: &Sinks) {
+    let settings = settings(site);
     let graph = stix::Graph::new(site, settings, sinks.memo);
     api::cases_file(site, settings, &api_url(), sinks);
     out(api::schema_file(api_schema_url()));
