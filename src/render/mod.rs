@@ -462,7 +462,7 @@ fn shared_in(
 /// Where a streaming render puts what it makes: whole files, and the few files too big
 /// to hold whole (hundreds of megabytes at 100,000 cases), piece by piece.
 pub struct Sinks<'a> {
-    /// Pages, made anew or known to be as they were (see [`Memo`]).
+    /// Pages and exports, made anew or known to be as they were (see [`Memo`]).
     pub page: &'a (dyn Fn(Made) -> Result<(), Diagnostic> + Sync),
     pub file: &'a (dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
     pub stream: StreamSink<'a>,
