@@ -19,7 +19,7 @@ pub trait Store: Sync {
     /// A file made by this build.
     fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
     /// A file made by this build from `pieces`, in order, never held whole on disk.
-    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic>;
+    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Bytes>) -> Result<(), Diagnostic>;
     /// A file that is as the last committed build left it.
     fn keep(&self, path: &str) -> Result<(), Diagnostic>;
 }
@@ -165,7 +165,7 @@ impl Staging {
 
     /// Writes one file of the new site from `pieces`, in order, as they come: for the
     /// site-wide exports, which are never held whole.
-    pub fn write_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> {
+    pub fn write_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Bytes>) -> Result<(), Diagnostic> {
         use std::io::Write as _;
         let dest = safe_join(&self.tmp, path)?;
         if let Some(dir) = dest.parent() {
@@ -234,7 +234,7 @@ impl Store for Staging {
         self.write(&OutputFile { path: path.to_string(), bytes })
     }
 
-    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> {
+    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Bytes>) -> Result<(), Diagnostic> {
         self.write_pieces(path, pieces)
     }
 
@@ -376,7 +376,7 @@ impl Store for MemoryTxn<'_> {
         self.insert(path, Bytes::from(bytes))
     }
 
-    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> {
+    fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Bytes>) -> Result<(), Diagnostic> {
         self.insert(path, Bytes::from(pieces.collect::<Vec<_>>().concat()))
     }
 

@@ -19,6 +19,11 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 const SLUGS: [&str; 4] = ["alpha-2021", "beta-2022", "gamma-2023", "delta-2024"];
 const TECHNIQUES: [&str; 4] = ["T1078", "T1566.001", "T1190", "T1486"];
+/// Actors: none, an ATT&CK group, a person (written two ways: the first case to name
+/// the person decides the shared STIX object), and one nobody.
+const ACTORS: [&str; 5] = ["", "APT29", "Jane Roe", "jane roe ", "Unknown"];
+/// Sectors: one STIX knows, one it does not (written two ways, as above).
+const SECTORS: [&str; 3] = ["Retail", "Basket weaving", "basket-weaving"];
 
 /// What a case is made of; every edit changes one of these.
 #[derive(Debug, Clone)]
@@ -33,6 +38,10 @@ struct CaseSpec {
     draft: bool,
     org: usize,
     link_to: Option<usize>,
+    actor: usize,
+    sector: usize,
+    /// The case this one translates (only the last case translates).
+    translation_of: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +63,11 @@ enum Edit {
     OrgProfile(String),
     Template(String),
     SiteTitle(String),
+    /// `base_url` (one of two) and whether TLP:AMBER is published.
+    Settings(bool, bool),
+    Actor(usize, usize),
+    Sector(usize, usize),
+    Translation(Option<usize>),
     /// A broken front matter, fixed by the next step.
     Broken(usize),
 }
@@ -82,6 +96,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         word().prop_map(Edit::OrgProfile),
         word().prop_map(Edit::Template),
         word().prop_map(Edit::SiteTitle),
+        (any::<bool>(), any::<bool>()).prop_map(|(u, a)| Edit::Settings(u, a)),
+        (i.clone(), 0..ACTORS.len()).prop_map(|(i, a)| Edit::Actor(i, a)),
+        (i.clone(), 0..SECTORS.len()).prop_map(|(i, s)| Edit::Sector(i, s)),
+        prop::option::of(0..SLUGS.len() - 1).prop_map(Edit::Translation),
         i.prop_map(Edit::Broken),
     ]
 }
@@ -91,6 +109,8 @@ const ORGS: [&str; 3] = ["Example Corp", "Acme Holdings", "Nihon Shoji"];
 struct Site {
     dir: tempfile::TempDir,
     cases: Vec<CaseSpec>,
+    /// site.toml: title, the other `base_url`, TLP:AMBER published.
+    settings: (String, bool, bool),
     /// The file name each case is written under (renames move it); None: deleted.
     names: Vec<Option<String>>,
 }
@@ -110,10 +130,14 @@ impl Site {
                 draft: false,
                 org: i % 2,
                 link_to: None,
+                actor: i % ACTORS.len(),
+                sector: 0,
+                translation_of: None,
             })
             .collect();
-        let site = Site { dir, cases, names: SLUGS.iter().map(|s| Some(s.to_string())).collect() };
-        site.write("site.toml", "title = \"Engine test\"\nbase_url = \"https://cases.test\"\n");
+        let names = SLUGS.iter().map(|s| Some(s.to_string())).collect();
+        let site = Site { dir, cases, settings: ("Engine test".into(), false, false), names };
+        site.write_settings();
         site.write(
             "content/organizations/example-corp.md",
             "+++\nname = \"Example Corp\"\naliases = [\"Example\"]\n+++\nA company.\n",
@@ -135,15 +159,31 @@ impl Site {
         fs::write(p, text).unwrap();
     }
 
+    fn write_settings(&self) {
+        let (title, other_url, amber) = &self.settings;
+        let url = if *other_url { "https://other.test/cases/" } else { "https://cases.test" };
+        let tlp = if *amber { "[\"clear\", \"green\", \"amber\"]" } else { "[\"clear\", \"green\"]" };
+        self.write("site.toml", &format!("title = {title:?}\nbase_url = {url:?}\n\n[publish]\ntlp = {tlp}\n"));
+    }
+
     fn case_text(&self, i: usize) -> String {
         let c = &self.cases[i];
         let link = match c.link_to.and_then(|j| self.names[j].as_ref()) {
             Some(name) if j_is_other(i, c.link_to) => format!("See [the other case](@/cases/{name}.md).\n"),
             _ => String::new(),
         };
+        let translation = match c.translation_of.and_then(|j| self.names[j].as_ref()) {
+            Some(name) => format!("lang = \"ja\"\ntranslation_of = {name:?}\n"),
+            None => String::new(),
+        };
+        let actor = match ACTORS[c.actor] {
+            "" => String::new(),
+            a if a.to_lowercase().contains("roe") => format!("actors = [{a:?}]\nindividuals = [{a:?}]\n"),
+            a => format!("actors = [{a:?}]\n"),
+        };
         format!(
             "+++\ntitle = {:?}\ndate = {}-06-01\norganizations = [{:?}]\nsummary = \"Summary of {}.\"\n\
-             tlp = {:?}\ndraft = {}\n\n[incident]\nsectors = [\"Retail\"]\ncountries = [\"JP\"]\n\
+             tlp = {:?}\ndraft = {}\n{translation}\n[incident]\nsectors = [{:?}]\ncountries = [\"JP\"]\n{actor}\
              detected = \"{}-{:02}\"\n\n[[techniques]]\nid = {:?}\nconfidence = {:?}\nevidence = {:?}\n\n\
              [[timeline]]\ndate = {}-01-15\nevent = \"Something happened.\"\n+++\n\
              ## What happened\n\nA paragraph about case {i}.\n\n{link}",
@@ -153,6 +193,7 @@ impl Site {
             c.title,
             c.tlp,
             c.draft,
+            SECTORS[c.sector],
             c.year,
             c.detected_month,
             TECHNIQUES[c.technique],
@@ -184,6 +225,9 @@ impl Site {
             Edit::Draft(i, d) => self.cases[i].draft = d,
             Edit::Org(i, o) => self.cases[i].org = o,
             Edit::Link(i, l) => self.cases[i].link_to = l,
+            Edit::Actor(i, a) => self.cases[i].actor = a,
+            Edit::Sector(i, s) => self.cases[i].sector = s,
+            Edit::Translation(t) => self.cases[SLUGS.len() - 1].translation_of = t,
             Edit::Rename(i) => {
                 if let Some(old) = self.path_of(i) {
                     fs::remove_file(self.root().join(old)).unwrap();
@@ -202,16 +246,28 @@ impl Site {
                     self.names[i] = Some(SLUGS[i].to_string());
                 }
             }
-            Edit::OrgProfile(w) => self.write(
-                "content/organizations/acme-holdings.md",
-                &format!("+++\nname = \"Acme Holdings\"\nsectors = [\"Retail\"]\n+++\n{w} holding company.\n"),
-            ),
+            Edit::OrgProfile(w) => {
+                // The profile's country: the victim is `located-at` it in STIX.
+                let country = if w.len() % 2 == 0 { "JP" } else { "US" };
+                self.write(
+                    "content/organizations/acme-holdings.md",
+                    &format!(
+                        "+++\nname = \"Acme Holdings\"\nsectors = [\"Retail\"]\ncountries = [{country:?}]\n+++\n\
+                         {w} holding company.\n"
+                    ),
+                )
+            }
             Edit::Template(w) => {
                 let base = String::from_utf8(casebook::load::builtin_template("404.html").unwrap().to_vec()).unwrap();
                 self.write("templates/404.html", &format!("{{# {w} #}}{base}<!-- {w} -->"));
             }
             Edit::SiteTitle(w) => {
-                self.write("site.toml", &format!("title = \"{w} casebook\"\nbase_url = \"https://cases.test\"\n"))
+                self.settings.0 = format!("{w} casebook");
+                self.write_settings();
+            }
+            Edit::Settings(url, amber) => {
+                (self.settings.1, self.settings.2) = (url, amber);
+                self.write_settings();
             }
             Edit::Broken(i) => {
                 if let Some(p) = self.path_of(i) {
@@ -224,6 +280,9 @@ impl Site {
         for j in 0..self.cases.len() {
             if self.cases[j].link_to.is_some_and(|k| self.names[k].is_none() || k == j) {
                 self.cases[j].link_to = None;
+            }
+            if self.cases[j].translation_of.is_some_and(|k| self.names[k].is_none()) {
+                self.cases[j].translation_of = None;
             }
         }
         for j in 0..self.cases.len() {

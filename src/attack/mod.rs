@@ -91,6 +91,8 @@ pub struct Catalog {
     /// Every platform of any technique, sorted and deduplicated (each Navigator layer lists them).
     platforms: Vec<String>,
     index: Index,
+    /// Of the text it was read from: what the exports made from it declare as read.
+    fingerprint: crate::fingerprint::Fingerprint,
 }
 
 /// Positions into the catalog's vectors, keyed by normalised id.
@@ -191,7 +193,9 @@ impl Catalog {
                 }
             }
         };
-        Catalog::new(parts)
+        let mut catalog = Catalog::new(parts)?;
+        catalog.fingerprint = crate::fingerprint::of_bytes(text.as_bytes());
+        Ok(catalog)
     }
 
     /// Indexes the parts; duplicate ids are an error because a lookup could not tell them apart.
@@ -248,7 +252,13 @@ impl Catalog {
             software_types,
             platforms,
             index,
+            fingerprint: 0,
         })
+    }
+
+    /// The fingerprint of the text the catalog was read from.
+    pub fn fingerprint(&self) -> crate::fingerprint::Fingerprint {
+        self.fingerprint
     }
 
     /// Every platform any technique runs on, sorted.

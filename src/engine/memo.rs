@@ -104,10 +104,26 @@ impl<'a> Run<'a> {
 
     /// A page of this run, made or kept.
     pub(super) fn page(&self, path: &str, fingerprint: Fingerprint, bytes: Option<&[u8]>, found: Vec<String>) {
-        let content = match bytes {
-            Some(b) if self.verify => Some(crate::render::of_bytes(b)),
-            _ => self.before.pages.get(path).and_then(|p| p.content),
-        };
+        let content = bytes.filter(|_| self.verify).map(crate::render::of_bytes);
+        self.record(path, fingerprint, content, found);
+    }
+
+    /// A file streamed in pieces from inputs with this fingerprint; `content`: its
+    /// [`crate::render::StreamHash`], when verifying.
+    pub(super) fn streamed(&self, path: &str, fingerprint: Fingerprint, content: Option<Fingerprint>) {
+        if let Some(hash) = content {
+            self.check(path, fingerprint, hash);
+        }
+        self.record(path, fingerprint, content, Vec::new());
+    }
+
+    /// Whether every output is made again and checked ([`Run::verify`]).
+    pub(super) fn verifying(&self) -> bool {
+        self.verify
+    }
+
+    fn record(&self, path: &str, fingerprint: Fingerprint, content: Option<Fingerprint>, found: Vec<String>) {
+        let content = content.or_else(|| self.before.pages.get(path).and_then(|p| p.content));
         let page = Page { fingerprint, content, wanted: self.seen.wanted(path).to_vec(), found };
         self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), page);
     }
@@ -139,13 +155,17 @@ impl Run<'_> {
     /// must have the same bytes; if not, its view reads something it does not declare,
     /// and a release build would have kept it stale.
     pub(super) fn verify(&self, path: &str, fingerprint: Fingerprint, bytes: &[u8]) {
-        if !self.verify {
-            return;
+        if self.verify {
+            self.check(path, fingerprint, crate::render::of_bytes(bytes));
         }
+    }
+
+    /// [`Run::verify`] of an output whose content hashes to `content`.
+    fn check(&self, path: &str, fingerprint: Fingerprint, content: Fingerprint) {
         let Some(before) = self.before.pages.get(path).filter(|p| p.fingerprint == fingerprint) else { return };
         let Some(hash) = before.content else { return };
         assert!(
-            hash == crate::render::of_bytes(bytes),
+            hash == content,
             "{path} came out different from inputs declared unchanged: its view reads something it does not declare"
         );
     }

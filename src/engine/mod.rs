@@ -391,20 +391,16 @@ impl Engine {
             }
             write_ms += start.elapsed().as_millis();
         }
-        // Any output may come as `Made` (the search index does); pages are HTML.
+        // Exports and the search index come this way too: only HTML counts as a page.
         let page = |m: Made| -> Result<(), Diagnostic> {
             files.fetch_add(1, Ordering::Relaxed);
             let html = match &m {
                 Made::New { path, .. } | Made::Same { path, .. } => path.ends_with(".html"),
             };
-            if html {
-                pages.fetch_add(1, Ordering::Relaxed);
-            }
+            pages.fetch_add(usize::from(html), Ordering::Relaxed);
             match m {
                 Made::New { path, bytes, fingerprint } => {
-                    if html {
-                        rendered.fetch_add(1, Ordering::Relaxed);
-                    }
+                    rendered.fetch_add(usize::from(html), Ordering::Relaxed);
                     memo.verify(&path, fingerprint, &bytes);
                     let found = seen.add(&path, &bytes);
                     memo.page(&path, fingerprint, Some(&bytes), found);
@@ -426,20 +422,28 @@ impl Engine {
             seen.add(&f.path, &f.bytes);
             put(&f.path, f.bytes)
         };
-        let stream = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| -> Result<(), Diagnostic> {
+        // A file too big to hold whole, from inputs with this fingerprint (remembered like
+        // a page's, so the next run can keep it), written as it streams.
+        let stream = |path: &str, fingerprint, pieces: &mut dyn Iterator<Item = bytes::Bytes>| {
             files.fetch_add(1, Ordering::Relaxed);
             seen.add(path, &[]);
-            let Some(store) = store else {
-                pieces.for_each(drop);
-                return Ok(());
+            let mut hash = (memo.verifying() || (store.is_some() && memo.hashing())).then(render::StreamHash::new);
+            let mut pieces = pieces.inspect(|p| hash.iter_mut().for_each(|h| h.add(p)));
+            let written = match store {
+                Some(s) => s.put_pieces(path, &mut pieces),
+                None => {
+                    pieces.for_each(drop);
+                    Ok(())
+                }
             };
-            if !memo.hashing() {
-                return store.put_pieces(path, pieces);
+            let hash = hash.map(|h| h.finish());
+            memo.streamed(path, fingerprint, hash.filter(|_| memo.verifying()));
+            written?;
+            // Replaced by the old file if the bytes are the same.
+            match (store, hash) {
+                (Some(store), Some(hash)) if memo.hashing() => keep_if_same(store, path, hash).unwrap_or(Ok(())),
+                _ => Ok(()),
             }
-            // Written as it streams; replaced by the old file if the bytes are the same.
-            let mut hash = render::StreamHash::new();
-            store.put_pieces(path, &mut pieces.inspect(|p| hash.add(p)))?;
-            keep_if_same(store, path, hash.finish()).unwrap_or(Ok(()))
         };
         let profile = render::Profile::default();
         let start = Instant::now();

@@ -22,7 +22,7 @@ pub trait Memo: Sync {
     fn piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> bytes::Bytes;
 }
 
-/// One page, made anew or known to be as it was.
+/// One output (a page, an export), made anew or known to be as it was.
 #[derive(Debug)]
 pub enum Made {
     New { path: String, bytes: Vec<u8>, fingerprint: Fingerprint },

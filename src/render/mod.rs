@@ -497,15 +497,16 @@ fn shared_in<'a>(
 /// Where a streaming render puts what it makes: whole files, and the few files too big
 /// to hold whole (hundreds of megabytes at 100,000 cases), piece by piece.
 pub struct Sinks<'a> {
-    /// Pages, made anew or known to be as they were (see [`Memo`]).
+    /// Pages and exports, made anew or known to be as they were (see [`Memo`]).
     pub page: &'a (dyn Fn(Made) -> Result<(), Diagnostic> + Sync),
     pub file: &'a (dyn Fn(OutputFile) -> Result<(), Diagnostic> + Sync),
     pub stream: StreamSink<'a>,
     pub memo: &'a dyn Memo,
 }
 
-/// Takes a file's path and its pieces, in order.
-pub type StreamSink<'a> = &'a (dyn Fn(&str, &mut dyn Iterator<Item = Vec<u8>>) -> Result<(), Diagnostic> + Sync);
+/// Takes a file's path, the fingerprint of its inputs and its pieces, in order.
+pub type StreamSink<'a> =
+    &'a (dyn Fn(&str, Fingerprint, &mut dyn Iterator<Item = bytes::Bytes>) -> Result<(), Diagnostic> + Sync);
 
 fn page_meta(site: &Site, url: &str, kind: &str, title: &str, description: Option<&str>, lang: Option<&str>) -> Value {
     json!({
@@ -1167,11 +1168,17 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
     // time, and the two never hold their memory at once (10,000 cases: 0.8 GB, not 0.9).
     let tail_diags = std::sync::Mutex::new(Vec::new());
     let failed = |d: Diagnostic| tail_diags.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-    let stream = |path: &str, pieces: &mut dyn Iterator<Item = Vec<u8>>| {
-        if let Err(d) = (sinks.stream)(path, pieces) {
+    let stream = |path: &str, fingerprint, pieces: &mut dyn Iterator<Item = bytes::Bytes>| {
+        if let Err(d) = (sinks.stream)(path, fingerprint, pieces) {
             failed(d)
         }
     };
+    let made = |m: Made| {
+        if let Err(d) = (sinks.page)(m) {
+            failed(d)
+        }
+    };
+    let exports = exports::Sinks { memo: sinks.memo, made: &made, stream: &stream };
     tail(
         site,
         tera,
@@ -1182,7 +1189,7 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
                 failed(d)
             }
         },
-        &stream,
+        &exports,
     );
     // The search index hands on what it made or kept, as pages do.
     let start = std::time::Instant::now();
@@ -1205,7 +1212,7 @@ fn tail(
     shared: &Shared,
     profile: &Profile,
     out: &(dyn Fn(Result<OutputFile, Diagnostic>) + Sync),
-    stream: exports::Stream,
+    exports: &exports::Sinks,
 ) {
     {
         let start = std::time::Instant::now();
@@ -1214,7 +1221,7 @@ fn tail(
         sitemap(site, tera, shared, &self::jobs(site)).into_iter().for_each(out);
         profile.add(Profile::FEEDS, start);
         let start = std::time::Instant::now();
-        exports::render_each(site, &|f| out(Ok(f)), stream);
+        exports::render_each(site, &|f| out(Ok(f)), exports);
         profile.add(Profile::EXPORTS, start);
     }
     {

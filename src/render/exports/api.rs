@@ -9,6 +9,7 @@
 use serde_json::{json, Value};
 
 use super::permalink;
+use crate::fingerprint::{of_bytes, Fingerprint};
 use crate::parse::case::{Counts, IndicatorType};
 use crate::parse::date::PartialDate;
 use crate::resolve::{Site, SiteCase};
@@ -25,14 +26,23 @@ pub fn schema_file(path: String) -> super::OutputFile {
     super::OutputFile { path, bytes: SCHEMA.as_bytes().to_vec() }
 }
 
-/// `cases` written out, case by case, to `stream`: the same bytes as the whole tree.
-pub fn cases_file(site: &Site, path: &str, stream: super::Stream) {
+/// `cases` written out, case by case, to `stream`: the same bytes as the whole tree. Each
+/// case is a piece made from that case alone (and the settings), so an edit makes one
+/// piece again; the file is kept whole when no piece and no setting changed.
+pub fn cases_file(site: &Site, settings: Fingerprint, path: &str, sinks: &super::Sinks) {
     let mut head = cases_head(site);
     head["cases"] = json!([]);
-    let items = super::in_order(site.cases.len(), |i| serde_json::to_vec(&case(site, i)).unwrap_or_default());
-    if let Some(mut pieces) = super::spliced(&head, "cases", items) {
-        stream(path, &mut pieces);
-    }
+    let Some((head, tail)) = super::split(&head, "cases") else { return };
+    let pieces: Vec<Fingerprint> =
+        site.cases.iter().map(|c| super::declare("api-case", [settings, c.fingerprint])).collect();
+    let ends = [of_bytes(&head), of_bytes(&tail)];
+    let fingerprint = super::declare("api", ends.into_iter().chain(pieces.iter().copied()));
+    sinks.stream(path, fingerprint, || {
+        let items = super::in_order(site.cases.len(), move |i| {
+            sinks.memo.piece(pieces[i], &mut || serde_json::to_vec(&case(site, i)).unwrap_or_default())
+        });
+        std::iter::once(head).chain(super::with_commas(items)).chain([tail])
+    });
 }
 
 fn cases_head(site: &Site) -> Value {
