@@ -819,10 +819,6 @@ fn render_term(
                         .map(move |(k, _)| (i, k))
                 })
                 .collect();
-            let uses: Vec<Value> = found
-                .iter()
-                .map(|&(i, k)| use_of(i, &site.cases[i].case.techniques[k], &site.cases[i].tactics[k]))
-                .collect();
             // Each row drawn once by `technique-row.html`, and kept until its case changes.
             const ROW: &str = "technique-row.html";
             if tera.get_template_names().any(|n| n == ROW) {
@@ -879,7 +875,14 @@ fn render_term(
                 &page_meta(site, url, "technique", &format!("{}: {}", term.slug, term.name), None, None),
             );
             ctx.put("technique", tech_view.into());
-            ctx.put("uses", uses.into());
+            // The built-in template reads the rows only.
+            if !shared.lean.contains("technique.html") || !tera.get_template_names().any(|n| n == ROW) {
+                let uses: Vec<Value> = found
+                    .iter()
+                    .map(|&(i, k)| use_of(i, &site.cases[i].case.techniques[k], &site.cases[i].tactics[k]))
+                    .collect();
+                ctx.put("uses", uses.into());
+            }
             "technique.html"
         }
         Kind::Tactics => {
@@ -937,7 +940,10 @@ fn render_term(
                             .collect::<Result<Vec<_>, _>>()?;
                         row["cases_html"] = Value::Array(html);
                     }
-                    row["cases"] = found.iter().map(|&(i, confidence)| card(i, confidence)).collect();
+                    // The built-in template reads `cases_html` only.
+                    if !slim || !tera.get_template_names().any(|n| n == ROW) {
+                        row["cases"] = found.iter().map(|&(i, confidence)| card(i, confidence)).collect();
+                    }
                     Ok(row)
                 })
                 .collect::<Result<_, _>>()?;
