@@ -308,19 +308,56 @@ fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
     Ok(base.join(p))
 }
 
+/// A file held in memory: whole, or as the pieces it was made of (the site-wide exports,
+/// a hundred megabytes at 10,000 cases, share their pieces with the engine's memo, so an
+/// edit does not copy them into one buffer).
+#[derive(Debug, Clone)]
+pub enum Held {
+    Whole(Bytes),
+    Pieces(Arc<[Bytes]>),
+}
+
+impl Held {
+    /// The file's bytes, joined when it is held in pieces.
+    pub fn bytes(&self) -> Bytes {
+        match self {
+            Held::Whole(b) => b.clone(),
+            Held::Pieces(p) => Bytes::from(p.concat()),
+        }
+    }
+
+    /// Whether two are the same bytes; those a run kept share their buffers, so
+    /// comparing where they are is enough for them.
+    fn same(&self, other: &Held) -> bool {
+        let at = |a: &Bytes, b: &Bytes| a.as_ptr() == b.as_ptr() && a.len() == b.len();
+        match (self, other) {
+            (Held::Whole(a), Held::Whole(b)) => at(a, b) || a == b,
+            (Held::Pieces(a), Held::Pieces(b)) => {
+                (a.len() == b.len() && a.iter().zip(b.iter()).all(|(a, b)| at(a, b))) || self.bytes() == other.bytes()
+            }
+            _ => self.bytes() == other.bytes(),
+        }
+    }
+}
+
 /// The site in memory, for `serve`: path by path, the bytes a build would write.
 #[derive(Debug, Default)]
 pub struct Memory {
-    files: RwLock<Arc<HashMap<String, Bytes>>>,
+    files: RwLock<Arc<HashMap<String, Held>>>,
 }
 
 impl Memory {
     pub fn get(&self, path: &str) -> Option<Bytes> {
-        self.files.read().ok()?.get(path).cloned()
+        self.files.read().ok()?.get(path).map(Held::bytes)
+    }
+
+    /// Whether `path` is a file of the site.
+    pub fn has(&self, path: &str) -> bool {
+        self.files.read().is_ok_and(|f| f.contains_key(path))
     }
 
     /// Every file, as of the last commit.
-    pub fn snapshot(&self) -> Arc<HashMap<String, Bytes>> {
+    pub fn snapshot(&self) -> Arc<HashMap<String, Held>> {
         self.files.read().map(|f| f.clone()).unwrap_or_default()
     }
 
@@ -341,12 +378,12 @@ pub fn read_asset(asset: &Asset) -> Result<Vec<u8>, Diagnostic> {
 /// A version of the in-memory site being made; [`MemoryTxn::commit`] swaps it in whole.
 pub struct MemoryTxn<'a> {
     memory: &'a Memory,
-    old: Arc<HashMap<String, Bytes>>,
-    new: Mutex<HashMap<String, Bytes>>,
+    old: Arc<HashMap<String, Held>>,
+    new: Mutex<HashMap<String, Held>>,
 }
 
 impl MemoryTxn<'_> {
-    fn insert(&self, path: &str, bytes: Bytes) -> Result<(), Diagnostic> {
+    fn insert(&self, path: &str, bytes: Held) -> Result<(), Diagnostic> {
         safe_join(Path::new(""), path)?;
         self.new.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), bytes);
         Ok(())
@@ -355,11 +392,9 @@ impl MemoryTxn<'_> {
     /// Makes this version the site; returns the paths that changed, appeared or went.
     pub fn commit(self) -> Vec<String> {
         let new = self.new.into_inner().unwrap_or_else(|e| e.into_inner());
-        // A kept file shares the old bytes: same pointer, no need to compare them.
-        let same = |a: &Bytes, b: &Bytes| (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b;
         let mut changed: Vec<String> = new
             .iter()
-            .filter(|(p, b)| !self.old.get(*p).is_some_and(|o| same(o, b)))
+            .filter(|(p, b)| !self.old.get(*p).is_some_and(|o| o.same(b)))
             .map(|(p, _)| p.clone())
             .chain(self.old.keys().filter(|p| !new.contains_key(*p)).cloned())
             .collect();
@@ -373,11 +408,11 @@ impl MemoryTxn<'_> {
 
 impl Store for MemoryTxn<'_> {
     fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
-        self.insert(path, Bytes::from(bytes))
+        self.insert(path, Held::Whole(Bytes::from(bytes)))
     }
 
     fn put_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Bytes>) -> Result<(), Diagnostic> {
-        self.insert(path, Bytes::from(pieces.collect::<Vec<_>>().concat()))
+        self.insert(path, Held::Pieces(pieces.collect()))
     }
 
     fn keep(&self, path: &str) -> Result<(), Diagnostic> {

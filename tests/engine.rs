@@ -333,7 +333,7 @@ fn tree(dest: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn held(memory: &Memory) -> BTreeMap<String, Vec<u8>> {
-    memory.snapshot().iter().map(|(k, v)| (k.clone(), v.to_vec())).collect()
+    memory.snapshot().iter().map(|(k, v)| (k.clone(), v.bytes().to_vec())).collect()
 }
 
 /// The first difference between two sites, for a readable failure.
@@ -438,7 +438,7 @@ fn withdrawn_cases_leave_every_output() {
     assert!(!r.diagnostics.has_errors());
     for (path, bytes) in memory.snapshot().iter() {
         assert!(!path.contains("alpha-2021"), "{path} is still held after the case became TLP:AMBER");
-        assert!(!String::from_utf8_lossy(bytes).contains("Case 0"), "{path} still shows the case");
+        assert!(!String::from_utf8_lossy(&bytes.bytes()).contains("Case 0"), "{path} still shows the case");
     }
     assert!(r.changed.iter().any(|p| p == "cases/alpha-2021/stix.json"), "the withdrawn export is reported as changed");
 }

@@ -411,7 +411,11 @@ fn after_each_edit_the_index_across_many_shards_is_what_a_fresh_build_makes() {
     keeping.set_verify(false);
     let opts = engine_options(&root, None);
     let index = |m: &Memory| -> std::collections::BTreeMap<String, Vec<u8>> {
-        m.snapshot().iter().filter(|(k, _)| k.starts_with("search/")).map(|(k, v)| (k.clone(), v.to_vec())).collect()
+        m.snapshot()
+            .iter()
+            .filter(|(k, _)| k.starts_with("search/"))
+            .map(|(k, v)| (k.clone(), v.bytes().to_vec()))
+            .collect()
     };
     type Edit<'a> = (&'a str, Box<dyn Fn() + 'a>);
     let edits: Vec<Edit> = vec![

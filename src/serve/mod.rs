@@ -87,7 +87,7 @@ impl Live {
 
     /// Whether `path` is a file of the site.
     pub(crate) fn has(&self, path: &str) -> bool {
-        self.site.get(path).is_some()
+        self.site.has(path)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
