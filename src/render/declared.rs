@@ -145,8 +145,15 @@ pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
     let mut d = Declare(Hasher::new());
     d.fp(inputs.site).text(&job.url(site));
     match *job {
-        // Latest cases, counts and the most used techniques: every case.
-        Job::Home | Job::Timeline | Job::Statistics => {
+        // Latest cases, counts and the most used techniques: every case; and how many
+        // terms each taxonomy has.
+        Job::Home => {
+            d.fp(inputs.all);
+            for fp in inputs.terms {
+                d.fp(fp);
+            }
+        }
+        Job::Timeline | Job::Statistics => {
             d.fp(inputs.all);
         }
         Job::Cases(n) => {
@@ -172,9 +179,24 @@ pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
                         .fp(inputs.terms[Kind::Sectors.index()])
                         .fp(inputs.terms[Kind::Countries.index()]);
                 }
-                // Sub-techniques with their counts, tactics that have pages.
+                // Its sub-techniques with their counts; whether its parent and its
+                // tactics have pages.
                 Kind::Techniques => {
-                    d.fp(inputs.terms[Kind::Techniques.index()]).fp(inputs.terms[Kind::Tactics.index()]);
+                    let (techniques, tactics) = (site.taxonomy(Kind::Techniques), site.taxonomy(Kind::Tactics));
+                    let count = |id: &str| {
+                        techniques.get(id).map_or(Fingerprint::MAX, |t| techniques.terms[t].cases.len() as Fingerprint)
+                    };
+                    for sub in site.catalog.subtechniques(&term.slug) {
+                        d.text(&sub.id).fp(count(&sub.id));
+                    }
+                    if let Some(tech) = site.catalog.technique(&term.slug) {
+                        if let Some(parent) = &tech.subtechnique_of {
+                            d.text(parent).fp(count(parent));
+                        }
+                        for tactic in &tech.tactics {
+                            d.text(tactic).fp(Fingerprint::from(tactics.get(tactic).is_some()));
+                        }
+                    }
                 }
                 Kind::Tactics => {
                     d.fp(inputs.counts);

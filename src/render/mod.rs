@@ -444,13 +444,15 @@ fn shared_in<'a>(
         nav_item(urls::search(), "nav.search"),
     ];
     let pages: Vec<Value> = site.pages.iter().map(|p| json!({"url": p.url, "title": p.page.title})).collect();
-    let taxonomies: Vec<Value> = Kind::ALL
-        .iter()
-        .map(|&k| {
-            let count = views::shown_count(site, k);
-            json!({"key": k.key(), "title": views::taxonomy_title(k), "url": urls::term_index(k), "count": count})
+    // What a page shows of every taxonomy; their counts are the home page's alone.
+    let taxonomies: Vec<Value> = taxonomy_counts(site)
+        .into_iter()
+        .map(|mut v| {
+            if let Value::Object(m) = &mut v {
+                m.remove("count");
+            }
+            v
         })
-        .filter(|v| v["count"].as_u64() > Some(0))
         .collect();
     let c = &site.config;
     let site_value = json!({
@@ -492,6 +494,18 @@ fn shared_in<'a>(
         matrix_counts_confirmed,
         inputs,
     }
+}
+
+/// Every taxonomy with at least one term that gets a page: `{key, title, url, count}`.
+fn taxonomy_counts(site: &Site) -> Vec<Value> {
+    Kind::ALL
+        .iter()
+        .map(|&k| {
+            let count = views::shown_count(site, k);
+            json!({"key": k.key(), "title": views::taxonomy_title(k), "url": urls::term_index(k), "count": count})
+        })
+        .filter(|v| v["count"].as_u64() > Some(0))
+        .collect()
 }
 
 /// Where a streaming render puts what it makes: whole files, and the few files too big
@@ -586,6 +600,7 @@ fn view(
                     "countries": count(Kind::Countries),
                 }),
             );
+            ctx.put("taxonomies", taxonomy_counts(site).into());
             ctx.insert(
                 "top_techniques",
                 &top.iter()
