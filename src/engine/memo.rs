@@ -61,6 +61,9 @@ pub(super) struct Run<'a> {
     /// Make everything again, and check that what was declared unchanged came out the
     /// same (debug builds, unless a test turns it off to try the keeping path).
     verify: bool,
+    /// Whether this run's memo is kept for the next (serve, a cached build): if not, the
+    /// pieces made are not held (hundreds of megabytes at 10,000 cases).
+    remember: bool,
     pages: Mutex<HashMap<String, Page>>,
     files: Mutex<HashMap<String, FileState>>,
     pieces: Mutex<HashMap<Fingerprint, bytes::Bytes>>,
@@ -73,6 +76,7 @@ impl<'a> Run<'a> {
         seen: &'a Seen,
         intact: Option<&'a Intact<'a>>,
         verify: bool,
+        remember: bool,
     ) -> Self {
         Run {
             before,
@@ -80,6 +84,7 @@ impl<'a> Run<'a> {
             seen,
             intact,
             verify,
+            remember,
             pages: Mutex::default(),
             files: Mutex::default(),
             pieces: Mutex::default(),
@@ -205,7 +210,9 @@ impl RenderMemo for Run<'_> {
                 made
             }
         };
-        self.pieces.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone());
+        if self.remember {
+            self.pieces.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone());
+        }
         piece
     }
 }

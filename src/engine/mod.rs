@@ -360,7 +360,8 @@ impl Engine {
             h.bytes(&catalog_fp.to_le_bytes());
             h.finish()
         };
-        let memo = memo::Run::new(&before, revision, &seen, intact, self.verify);
+        let remember = matches!(target, Target::Memory(_)) || disk_cache.is_some();
+        let memo = memo::Run::new(&before, revision, &seen, intact, self.verify, remember);
         let (pages, files, rendered) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         // A file whose bytes are those of the committed one is kept, not written again,
         // so its modification time says when it last changed.
