@@ -78,17 +78,12 @@ impl Inputs {
             h.value(&c.iter().collect::<Vec<_>>());
         }
         let counts = h.finish();
-        let mut years = std::collections::BTreeMap::<i16, usize>::new();
-        for c in site.cases.iter().filter(|c| c.counted) {
-            *years.entry(c.happened.year).or_default() += 1;
-        }
+        // What the timeline's index shows: each year with its count.
         let mut h = Hasher::new();
-        h.value(&years.into_iter().collect::<Vec<_>>());
+        h.value(&super::charts::timeline_index(site)["years"]);
         Inputs { site: site_fp, cards, all, terms, counts, years: h.finish() }
     }
-}
 
-impl Inputs {
     /// What case `i`'s card is drawn from: the card, the site, the templates.
     pub(super) fn card_key(&self, i: usize) -> Fingerprint {
         let mut h = Hasher::new();
@@ -96,9 +91,7 @@ impl Inputs {
         h.bytes(&self.cards[i].to_le_bytes());
         h.finish()
     }
-}
 
-impl Inputs {
     /// What a row of case `i` drawn by `template` reads: the case's card, the site,
     /// and `extra` (its axis, root, language...).
     pub(super) fn row_key(&self, i: usize, template: &str, extra: &str) -> Fingerprint {
@@ -108,9 +101,7 @@ impl Inputs {
         h.bytes(extra.as_bytes());
         h.finish()
     }
-}
 
-impl Inputs {
     /// What a page that reads only the settings reads.
     pub(super) fn of_site(&self, url: &str) -> Fingerprint {
         let mut d = Declare(Hasher::new());

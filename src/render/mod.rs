@@ -79,7 +79,7 @@ pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
     i18n::register(&mut tera, i18n::Strings::load(templates)?);
     let missing: Vec<Diagnostic> = REQUIRED
         .iter()
-        .filter(|name| !tera.get_template_names().any(|n| n == **name))
+        .filter(|name| !has_template(&tera, name))
         .map(|name| {
             Diagnostic::error("template-missing", format!("the theme has no template {name}"))
                 .in_path(format!("templates/{name}"))
@@ -483,7 +483,7 @@ fn shared_in<'a>(
             full: lazy(n),
             slim: lazy(n),
             html: lazy(n),
-            has_html: tera.get_template_names().any(|n| n == "card.html"),
+            has_html: has_template(tera, "card.html"),
             before: cards_before,
             errors: std::sync::Mutex::default(),
         },
@@ -694,7 +694,7 @@ fn view(
             // One row per case. The built-in template reads a few fields of each card,
             // and its rows come made by `timeline-row.html`, one at a time.
             const ROW: &str = "timeline-row.html";
-            let lean = shared.lean.contains("timeline.html") && tera.get_template_names().any(|n| n == ROW);
+            let lean = shared.lean.contains("timeline.html") && has_template(tera, ROW);
             let card = |i: usize| {
                 let keep = ["slug", "url", "lang", "title", "translations", "date", "happened_display"];
                 if lean {
@@ -703,15 +703,8 @@ fn view(
                     shared.card(site, i).clone()
                 }
             };
-            let root = urls::root_prefix(&url);
-            let lang = site.config.language.as_str();
-            let row_html = |i: usize, axis: (i32, i32), row: &dyn Fn() -> Value| -> Result<String, Diagnostic> {
-                let key = shared.inputs.row_key(i, ROW, &format!("{axis:?}{root}{lang}"));
-                row_piece(tera, memo, key, ROW, &url, &|ctx| {
-                    ctx.insert("r", &row());
-                    ctx.insert("root", &root);
-                    ctx.insert("lang", lang);
-                })
+            let row_html = |i: usize, axis: (i32, i32), row: &dyn Fn() -> Value| {
+                row_piece(site, tera, shared, memo, &url, (ROW, "r"), (i, &format!("{axis:?}")), row)
             };
             let mut timeline = charts::timeline(site, &card, lean.then_some(&row_html as charts::RowHtml), year)?;
             timeline["index"] = charts::timeline_index(site)["years"].take();
@@ -836,16 +829,15 @@ fn render_term(
                 .collect();
             // Each row drawn once by `technique-row.html`, and kept until its case changes.
             const ROW: &str = "technique-row.html";
-            if tera.get_template_names().any(|n| n == ROW) {
-                let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
+            let rows_made = has_template(tera, ROW);
+            if rows_made {
                 let rows = found
                     .iter()
                     .map(|&(i, k)| {
-                        let key = shared.inputs.row_key(i, ROW, &format!("{}#{k}{root}{lang}", term.slug));
-                        row_piece(tera, memo, key, ROW, url, &|ctx| {
-                            ctx.insert("u", &use_of(i, &site.cases[i].case.techniques[k], &site.cases[i].tactics[k]));
-                            ctx.insert("root", &root);
-                            ctx.insert("lang", lang);
+                        let c = &site.cases[i];
+                        let extra = format!("{}#{k}", term.slug);
+                        row_piece(site, tera, shared, memo, url, (ROW, "u"), (i, &extra), &|| {
+                            use_of(i, &c.case.techniques[k], &c.tactics[k])
                         })
                         .map(Value::String)
                     })
@@ -891,7 +883,7 @@ fn render_term(
             );
             ctx.put("technique", tech_view.into());
             // The built-in template reads the rows only.
-            if !shared.lean.contains("technique.html") || !tera.get_template_names().any(|n| n == ROW) {
+            if !shared.lean.contains("technique.html") || !rows_made {
                 let uses: Vec<Value> = found
                     .iter()
                     .map(|&(i, k)| use_of(i, &site.cases[i].case.techniques[k], &site.cases[i].tactics[k]))
@@ -939,16 +931,14 @@ fn render_term(
                     };
                     // Each drawn once by `tactic-case.html`, and kept until its case changes.
                     const ROW: &str = "tactic-case.html";
-                    if tera.get_template_names().any(|n| n == ROW) {
-                        let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
+                    let rows_made = has_template(tera, ROW);
+                    if rows_made {
+                        let extra = format!("{id}#{}", term.slug);
                         let html = found
                             .iter()
                             .map(|&(i, confidence)| {
-                                let key = shared.inputs.row_key(i, ROW, &format!("{id}#{}{root}{lang}", term.slug));
-                                row_piece(tera, memo, key, ROW, url, &|ctx| {
-                                    ctx.insert("c", &card(i, confidence));
-                                    ctx.insert("root", &root);
-                                    ctx.insert("lang", lang);
+                                row_piece(site, tera, shared, memo, url, (ROW, "c"), (i, &extra), &|| {
+                                    card(i, confidence)
                                 })
                                 .map(Value::String)
                             })
@@ -956,7 +946,7 @@ fn render_term(
                         row["cases_html"] = Value::Array(html);
                     }
                     // The built-in template reads `cases_html` only.
-                    if !slim || !tera.get_template_names().any(|n| n == ROW) {
+                    if !slim || !rows_made {
                         row["cases"] = found.iter().map(|&(i, confidence)| card(i, confidence)).collect();
                     }
                     Ok(row)
@@ -1032,20 +1022,34 @@ fn page(
     Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
 }
 
-/// A row of a long list through its own template, memoized by `key` (what the row
-/// reads, declared): after an edit, a list of thousands of rows draws one again.
+/// Whether the theme has a template of this name.
+fn has_template(tera: &Tera, name: &str) -> bool {
+    tera.get_template_names().any(|n| n == name)
+}
+
+/// Case `i`'s row of a long list on the page at `url`, through `template`, which gets the
+/// row as `name` with `root` and `lang` (the site's). A piece keyed by what the row
+/// reads (the case's card, and `extra`), so after an edit a list of thousands of rows
+/// draws one again.
+#[allow(clippy::too_many_arguments)]
 fn row_piece(
+    site: &Site,
     tera: &Tera,
+    shared: &Shared,
     memo: &dyn Memo,
-    key: Fingerprint,
-    template: &str,
     url: &str,
-    fill: &dyn Fn(&mut Context),
+    (template, name): (&str, &str),
+    (i, extra): (usize, &str),
+    row: &dyn Fn() -> Value,
 ) -> Result<String, Diagnostic> {
+    let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
+    let key = shared.inputs.row_key(i, template, &format!("{extra}{root}{lang}"));
     let mut failed = None;
     let bytes = memo.piece(key, &mut || {
         let mut ctx = Context::new();
-        fill(&mut ctx);
+        ctx.insert(name, &row());
+        ctx.insert("root", &root);
+        ctx.insert("lang", lang);
         run(tera, template, &ctx, url).map(|f| f.bytes).unwrap_or_else(|d| {
             failed = Some(d);
             Vec::new()

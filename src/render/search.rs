@@ -66,7 +66,7 @@ pub(super) fn render(
     out: &(dyn Fn(Result<Made, Diagnostic>) + Sync),
 ) {
     // A theme without a search page still gets the index; it just has no page for it.
-    if tera.get_template_names().any(|n| n == "search.html") {
+    if super::has_template(tera, "search.html") {
         let url = crate::urls::search();
         let url = url.as_str();
         // It reads the settings only.
