@@ -15,11 +15,19 @@ pub struct SourceFile {
     /// Path relative to the site root, with `/` separators: what the user sees.
     pub path: String,
     pub text: String,
+    /// The text's fingerprint, made once: the parse cache and resolve both ask, and
+    /// `serve` keeps an unchanged file's `SourceFile` from run to run.
+    hash: std::sync::OnceLock<crate::fingerprint::Fingerprint>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.into(), text: text.into() })
+        Arc::new(SourceFile { path: path.into(), text: text.into(), hash: Default::default() })
+    }
+
+    /// The fingerprint of the text.
+    pub fn text_hash(&self) -> crate::fingerprint::Fingerprint {
+        *self.hash.get_or_init(|| crate::fingerprint::of_bytes(self.text.as_bytes()))
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::{ContentFile, Sources};
 use crate::parse::{self, case::Case, markdown, org::OrgProfile, page::Page};
-use crate::render::{of_bytes, Fingerprint};
+use crate::render::Fingerprint;
 
 type Cache<T> = HashMap<String, Entry<T>>;
 
@@ -108,7 +108,7 @@ impl<T: Sourced> Entry<T> {
     fn fresh(&self, file: &SourceFile, today: jiff::civil::Date) -> bool {
         let same = match &self.file {
             Some(old) => old.text == file.text,
-            None => self.text == of_bytes(file.text.as_bytes()),
+            None => self.text == file.text_hash(),
         };
         same && self.value.as_ref().is_none_or(|v| v.reads_the_same_on(self.day, today))
     }
@@ -145,7 +145,7 @@ fn cached<T: Sourced + Send + Sync>(
         .par_iter()
         .map(|f| {
             let (value, diags) = parse(f);
-            let text = of_bytes(f.file.text.as_bytes());
+            let text = f.file.text_hash();
             let entry = Entry { file: Some(f.file.clone()), text, day: today, value: value.map(Arc::new), diags };
             (f.file.path.clone(), entry)
         })

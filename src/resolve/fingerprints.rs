@@ -23,7 +23,7 @@ pub(super) fn fill(site: &mut Site) {
     for p in &mut site.pages {
         let mut h = Hasher::new();
         h.bytes(p.page.file.path.as_bytes());
-        h.bytes(p.page.file.text.as_bytes());
+        h.bytes(&p.page.file.text_hash().to_le_bytes());
         h.bytes(p.url.as_bytes());
         h.bytes(p.body_html.as_bytes());
         p.fingerprint = h.finish();
@@ -42,7 +42,7 @@ fn term_names(site: &Site, h: &mut Hasher, kind: Kind, terms: impl IntoIterator<
 fn case(site: &Site, c: &SiteCase) -> Fingerprint {
     let mut h = Hasher::new();
     h.bytes(c.case.file.path.as_bytes());
-    h.bytes(c.case.file.text.as_bytes());
+    h.bytes(&c.case.file.text_hash().to_le_bytes());
     h.bytes(c.url.as_bytes());
     for kind in Kind::ALL {
         term_names(site, &mut h, kind, c.terms[kind.index()].iter().copied());
@@ -61,7 +61,7 @@ fn organization(site: &Site, t: usize) -> Fingerprint {
     let mut h = Hasher::new();
     if let Some(p) = &o.profile {
         h.bytes(p.file.path.as_bytes());
-        h.bytes(p.file.text.as_bytes());
+        h.bytes(&p.file.text_hash().to_le_bytes());
     }
     let orgs = Kind::Organizations;
     term_names(site, &mut h, orgs, [t]);
