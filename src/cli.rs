@@ -188,9 +188,7 @@ pub fn main() -> ExitCode {
                 eprintln!("note: {note}");
             }
             // A build lists problems; what it left out is `check`'s to list, one line here.
-            let shown: Vec<_> =
-                report.diagnostics.items.iter().filter(|d| d.code != "case-left-out").cloned().collect();
-            eprint!("{}", report::human(&shown));
+            eprint!("{}", report::human(&report::problems(&report.diagnostics.items)));
             if timings {
                 for (n, (stage, ms)) in report.timings.iter().enumerate() {
                     match report.resident.get(n).copied().flatten() {

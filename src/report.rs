@@ -25,6 +25,13 @@ pub(crate) fn format(diags: &[Diagnostic], format: Format) -> String {
     }
 }
 
+/// What `build` and `serve` list: the problems. The cases left out are `check`'s to
+/// list; they only count them (a site with a hundred embargoed cases would otherwise
+/// repeat a hundred notes on every save).
+pub(crate) fn problems(diags: &[Diagnostic]) -> Vec<Diagnostic> {
+    diags.iter().filter(|d| d.code != "case-left-out").cloned().collect()
+}
+
 /// `error[code]: message` with the file, line and column and the line itself.
 pub(crate) fn human(diags: &[Diagnostic]) -> String {
     let mut files = SimpleFiles::new();

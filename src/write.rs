@@ -326,17 +326,48 @@ impl Held {
         }
     }
 
-    /// Whether two are the same bytes; those a run kept share their buffers, so
-    /// comparing where they are is enough for them.
-    fn same(&self, other: &Held) -> bool {
-        let at = |a: &Bytes, b: &Bytes| a.as_ptr() == b.as_ptr() && a.len() == b.len();
-        match (self, other) {
-            (Held::Whole(a), Held::Whole(b)) => at(a, b) || a == b,
-            (Held::Pieces(a), Held::Pieces(b)) => {
-                (a.len() == b.len() && a.iter().zip(b.iter()).all(|(a, b)| at(a, b))) || self.bytes() == other.bytes()
-            }
-            _ => self.bytes() == other.bytes(),
+    /// The file's bytes, chunk by chunk as held.
+    fn chunks(&self) -> &[Bytes] {
+        match self {
+            Held::Whole(b) => std::slice::from_ref(b),
+            Held::Pieces(p) => p,
         }
+    }
+
+    /// Whether two are the same bytes; those a run kept share their buffers, so
+    /// comparing where they are is enough for them. Never joins the pieces: the exports
+    /// run to a hundred megabytes, and serve compares them after every edit.
+    fn same(&self, other: &Held) -> bool {
+        let (a, b) = (self.chunks(), other.chunks());
+        let at = |a: &Bytes, b: &Bytes| a.as_ptr() == b.as_ptr() && a.len() == b.len();
+        if a.len() == b.len() && a.iter().zip(b).all(|(a, b)| at(a, b)) {
+            return true;
+        }
+        let total = |c: &[Bytes]| c.iter().map(Bytes::len).sum::<usize>();
+        total(a) == total(b) && same_stream(a, b)
+    }
+}
+
+/// Whether two lists of chunks hold the same bytes, wherever their boundaries fall.
+fn same_stream(a: &[Bytes], b: &[Bytes]) -> bool {
+    let mut a = a.iter().map(|c| &c[..]).filter(|c| !c.is_empty());
+    let mut b = b.iter().map(|c| &c[..]).filter(|c| !c.is_empty());
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    loop {
+        if x.is_empty() {
+            x = a.next().unwrap_or_default();
+        }
+        if y.is_empty() {
+            y = b.next().unwrap_or_default();
+        }
+        if x.is_empty() || y.is_empty() {
+            return x.is_empty() && y.is_empty();
+        }
+        let n = x.len().min(y.len());
+        if x[..n] != y[..n] {
+            return false;
+        }
+        (x, y) = (&x[n..], &y[n..]);
     }
 }
 
@@ -419,6 +450,40 @@ impl Store for MemoryTxn<'_> {
         match self.old.get(path) {
             Some(b) => self.insert(path, b.clone()),
             None => Err(Diagnostic::error("io", format!("cannot keep {path}: the last build did not make it"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `bytes` cut at `cuts` (positions, any order).
+    fn pieces(bytes: &[u8], cuts: &[usize]) -> Held {
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.extend([0, bytes.len()]);
+        cuts.sort();
+        Held::Pieces(cuts.windows(2).map(|w| Bytes::copy_from_slice(&bytes[w[0]..w[1]])).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn pieces_compare_by_their_bytes_not_their_boundaries(
+            bytes in proptest::collection::vec(any::<u8>(), 0..64),
+            cuts_a in proptest::collection::vec(any::<usize>(), 0..6),
+            cuts_b in proptest::collection::vec(any::<usize>(), 0..6),
+            flip in any::<usize>(),
+        ) {
+            let a = pieces(&bytes, &cuts_a);
+            prop_assert!(a.same(&pieces(&bytes, &cuts_b)));
+            prop_assert!(a.same(&Held::Whole(Bytes::copy_from_slice(&bytes))));
+            if !bytes.is_empty() {
+                let mut other = bytes.clone();
+                other[flip % bytes.len()] ^= 1;
+                prop_assert!(!a.same(&pieces(&other, &cuts_b)));
+                prop_assert!(!a.same(&pieces(&bytes[1..], &cuts_b)));
+            }
         }
     }
 }

@@ -434,3 +434,28 @@ fn reload_sockets_are_capped() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Left-out cases are counted once, not listed again on every save (that is `check`'s
+/// job); problems are still listed.
+#[test]
+fn the_terminal_counts_left_out_cases_instead_of_listing_them() {
+    let dir = site();
+    let amber = case("Gamma breach", "2022-01-01", &["T1078"]).replace("date = 2022", "tlp = \"amber\"\ndate = 2022");
+    std::fs::write(dir.path().join("content/cases/gamma-2022.md"), amber).unwrap();
+    let (child, stderr) = spawn(dir.path(), &["--port", "0"]);
+    let s = Server { child, addr: String::new(), stderr };
+    let mut said = Vec::new();
+    let mut wait_for = |what: &str, said: &mut Vec<String>| loop {
+        let line = s.stderr.recv_timeout(WAIT).unwrap_or_else(|_| panic!("no line with {what:?} in {said:?}"));
+        said.push(line.clone());
+        if line.contains(what) {
+            return line;
+        }
+    };
+    let built = wait_for("built ", &mut said);
+    assert!(built.contains("(1 case left out"), "{built}");
+    wait_for("serving http://", &mut said);
+    edit(dir.path().join("content/cases/alpha-2024.md"), &case("Alpha breach, edited", "2024-05-01", &["T1078"]));
+    wait_for("changed:", &mut said);
+    assert!(!said.iter().any(|l| l.contains("case-left-out") || l.contains("gamma")), "{said:#?}");
+}

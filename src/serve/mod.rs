@@ -335,7 +335,11 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
     let mut engine = Engine::new(root.clone(), overrides);
     let first = rebuild(&mut engine, &options, &live);
     if let Some(r) = first {
-        eprintln!("built {} files in {} ms", r.files, r.ms);
+        let left_out = match r.left_out {
+            0 => String::new(),
+            n => format!(" ({n} case{} left out: draft, embargo or TLP; `casebook check` lists them)", plural(n)),
+        };
+        eprintln!("built {} files in {} ms{left_out}", r.files, r.ms);
     }
     let _ = ready.send(());
 
@@ -377,9 +381,9 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
             eprintln!(
                 "{what} changed: {} page{} rendered, {} file{} changed, in {} ms ({})",
                 r.rendered,
-                if r.rendered == 1 { "" } else { "s" },
+                plural(r.rendered),
                 r.changed,
-                if r.changed == 1 { "" } else { "s" },
+                plural(r.changed),
                 r.ms,
                 r.stages
             );
@@ -392,6 +396,7 @@ struct Rebuilt {
     /// Milliseconds per stage, for the log line.
     stages: String,
     files: usize,
+    left_out: usize,
     rendered: usize,
     changed: usize,
     ms: u128,
@@ -404,7 +409,7 @@ fn rebuild(engine: &mut Engine, options: &engine::Options, live: &Live) -> Optio
     let start = std::time::Instant::now();
     let report = engine.run(options, false, Target::Memory(live.site()));
     let ms = start.elapsed().as_millis();
-    let text = crate::report::human(&report.diagnostics.items);
+    let text = crate::report::human(&crate::report::problems(&report.diagnostics.items));
     if report.diagnostics.has_errors() {
         eprint!("{text}");
         live.set_error(text);
@@ -428,7 +433,22 @@ fn rebuild(engine: &mut Engine, options: &engine::Options, live: &Live) -> Optio
         .map(|(s, ms)| format!("{s} {ms}"))
         .collect::<Vec<_>>()
         .join(", ");
-    Some(Rebuilt { stages, files: report.files, rendered: report.rendered, changed: report.changed.len(), ms })
+    Some(Rebuilt {
+        stages,
+        files: report.files,
+        left_out: report.left_out,
+        rendered: report.rendered,
+        changed: report.changed.len(),
+        ms,
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// The URL a browser shows for an output path: `cases/x/index.html` -> `/cases/x/`.
