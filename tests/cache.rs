@@ -389,3 +389,75 @@ fn two_builds_at_once_do_not_clobber_each_other() {
     assert!(f.read("cases/alpha/index.html").contains("Alpha breach"));
     assert_same_as_cold(&f);
 }
+
+/// The piece file (exports' per-case parts, rows of long pages) the index names.
+fn piece_files(f: &Fixture) -> Vec<std::path::PathBuf> {
+    let dir = f.root().join(".casebook-cache");
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("pieces-"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn piece_file(f: &Fixture) -> std::path::PathBuf {
+    let files = piece_files(f);
+    assert_eq!(files.len(), 1, "one piece file: {files:?}");
+    files[0].clone()
+}
+
+#[test]
+fn damaged_or_missing_pieces_are_not_trusted() {
+    untrusted(
+        |f| {
+            let p = piece_file(f);
+            let mut b = fs::read(&p).unwrap();
+            let at = b.windows(5).position(|w| w == b"Alpha").expect("the pieces hold case text");
+            b[at..at + 5].copy_from_slice(b"OMEGA");
+            fs::write(p, b).unwrap();
+        },
+        "damaged",
+    );
+    untrusted(
+        |f| {
+            let p = piece_file(f);
+            let b = fs::read(&p).unwrap();
+            fs::write(p, &b[..b.len() / 2]).unwrap();
+        },
+        "truncated",
+    );
+    untrusted(|f| fs::remove_file(piece_file(f)).unwrap(), "cannot be read");
+}
+
+/// An edit appends what it made to the piece file instead of writing it anew; what a
+/// stopped build appended past the end the index knows is not trusted, and written over.
+#[test]
+fn an_edit_appends_its_pieces_and_a_stopped_append_is_harmless() {
+    let f = site();
+    // Enough cases that one edit leaves most pieces as they were.
+    for n in 0..12 {
+        let extra =
+            format!("organizations = [\"Org {n}\"]\nsummary = \"Case {n}.\"\n\n[[techniques]]\nid = \"T1190\"\n");
+        f.case(&format!("case-{n}"), &format!("Case {n}"), &extra, "Body.\n");
+    }
+    f.build_ok();
+    let p = piece_file(&f);
+    let before = fs::read(&p).unwrap();
+    f.case("alpha", "Alpha breach, edited", "organizations = [\"Org alpha\"]\nsummary = \"Edited.\"\n", "Body.\n");
+    f.build_ok();
+    let after = fs::read(piece_file(&f)).unwrap();
+    assert!(after.len() > before.len() && after.starts_with(&before), "the pieces were appended to");
+    assert_same_as_cold(&f);
+    // As a build stopped after appending and before its index was saved leaves it.
+    let mut tail = fs::OpenOptions::new().append(true).open(piece_file(&f)).unwrap();
+    std::io::Write::write_all(&mut tail, b"junk of a stopped build").unwrap();
+    drop(tail);
+    f.case("beta", "Beta breach, edited", "organizations = [\"Org beta\"]\nsummary = \"Edited.\"\n", "Body.\n");
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    assert!(!fs::read(piece_file(&f)).unwrap().windows(5).any(|w| w == b"junk "), "written over");
+    assert_same_as_cold(&f);
+}

@@ -7,9 +7,11 @@
 //! so) is not trusted: the build says why in one line and starts from nothing. A file of
 //! the output that changed since (size or modification time) is made again.
 
+use std::collections::HashMap;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::memo::Memo;
@@ -17,8 +19,26 @@ use super::parsed::Parsed;
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const FILE: &str = "build.postcard";
+
+/// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Blob {
+    /// A new generation when the file is written anew: the one it replaces stays whole
+    /// until the index naming the new one is in place.
+    generation: u64,
+    /// How much of the file is this cache's: a build stopped while appending leaves more.
+    len: u64,
+    /// CRC-32 of those bytes.
+    crc: u32,
+    /// Each piece's fingerprint, offset and length.
+    at: Vec<(Fingerprint, u64, u64)>,
+}
+
+fn piece_file(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("pieces-{generation}.bin"))
+}
 
 /// What a cache must have been written for to be trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +61,7 @@ impl Key {
 struct Stored {
     key: Key,
     memo: Memo,
+    blob: Blob,
     parsed: Parsed,
 }
 
@@ -49,13 +70,14 @@ struct Stored {
 struct Saved<'a> {
     key: &'a Key,
     memo: &'a Memo,
+    blob: &'a Blob,
     parsed: &'a Parsed,
 }
 
-/// A cache read back: the memo and the parsed files, or why it was not used (None: there
-/// was none).
+/// A cache read back: the memo, the parsed files and where its pieces are (for the next
+/// save to append to), or why it was not used (None: there was none).
 pub(super) enum Loaded {
-    Trusted(Box<(Memo, Parsed)>),
+    Trusted(Box<(Memo, Parsed, Blob)>),
     Untrusted(Option<String>),
 }
 
@@ -92,13 +114,91 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
     } else if k.output != key.output {
         format!("it describes the output folder {}", k.output.display())
     } else {
-        return Loaded::Trusted(Box::new((stored.memo, stored.parsed)));
+        let Stored { mut memo, blob, parsed, .. } = stored;
+        return match read_pieces(dir, &blob) {
+            Ok(pieces) => {
+                memo.pieces = pieces;
+                Loaded::Trusted(Box::new((memo, parsed, blob)))
+            }
+            Err(why) => Loaded::Untrusted(Some(why)),
+        };
     };
     Loaded::Untrusted(Some(why))
 }
 
-/// Writes the cache whole, or not at all (a temporary file renamed into place).
-pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed) -> std::io::Result<()> {
+/// The pieces `blob` says are in its file: checked whole, then sliced.
+fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, String> {
+    if blob.len == 0 {
+        return Ok(HashMap::new());
+    }
+    let mut bytes =
+        std::fs::read(piece_file(dir, blob.generation)).map_err(|e| format!("its pieces cannot be read ({e})"))?;
+    if (bytes.len() as u64) < blob.len {
+        return Err("its pieces are truncated".into());
+    }
+    bytes.truncate(blob.len as usize);
+    if crc32fast::hash(&bytes) != blob.crc {
+        return Err("its pieces are damaged or were edited (their checksum does not match)".into());
+    }
+    let bytes = Bytes::from(bytes);
+    blob.at
+        .iter()
+        .map(|&(fp, at, n)| match at.checked_add(n).filter(|&end| end <= blob.len) {
+            Some(end) => Ok((fp, bytes.slice(at as usize..end as usize))),
+            None => Err("its pieces are damaged (one lies outside the file)".to_string()),
+        })
+        .collect()
+}
+
+/// Writes the pieces of `pieces` that `before` (the blob the memo was read with) does not
+/// hold at the end of its file, or a new file with only these pieces when less than half
+/// of the old one would still be used.
+fn save_pieces(dir: &Path, pieces: &HashMap<Fingerprint, Bytes>, before: Option<&Blob>) -> std::io::Result<Blob> {
+    let mut live: Vec<(Fingerprint, &Bytes)> = pieces.iter().map(|(f, b)| (*f, b)).collect();
+    live.sort_unstable_by_key(|(f, _)| *f);
+    let len = |b: &Bytes| b.len() as u64;
+    let total: u64 = live.iter().map(|(_, b)| len(b)).sum();
+    let old: HashMap<Fingerprint, (u64, u64)> =
+        before.map(|b| b.at.iter().map(|&(f, at, n)| (f, (at, n))).collect()).unwrap_or_default();
+    let fresh: u64 = live.iter().filter(|(f, _)| !old.contains_key(f)).map(|(_, b)| len(b)).sum();
+    let append = before.filter(|b| b.len + fresh <= 2 * total);
+    let (generation, start, crc, path) = match append {
+        Some(b) => (b.generation, b.len, b.crc, piece_file(dir, b.generation)),
+        None => {
+            let generation = before.map_or(0, |b| b.generation + 1);
+            (generation, 0, 0, dir.join(format!("pieces-{generation}.bin.tmp-{}", std::process::id())))
+        }
+    };
+    let file = std::fs::OpenOptions::new().create(true).write(true).truncate(append.is_none()).open(&path)?;
+    // What a stopped build appended past the end is not this cache's: written over.
+    file.set_len(start)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    out.seek(std::io::SeekFrom::Start(start))?;
+    let mut hash = crc32fast::Hasher::new_with_initial_len(crc, start);
+    let mut end = start;
+    let mut at = Vec::with_capacity(live.len());
+    for (f, bytes) in live {
+        match old.get(&f).filter(|_| append.is_some()) {
+            Some(&(offset, n)) => at.push((f, offset, n)),
+            None => {
+                out.write_all(bytes)?;
+                hash.update(bytes);
+                at.push((f, end, len(bytes)));
+                end += len(bytes);
+            }
+        }
+    }
+    out.into_inner().map_err(|e| e.into_error())?;
+    if append.is_none() {
+        std::fs::rename(&path, piece_file(dir, generation))?;
+    }
+    Ok(Blob { generation, len: end, crc: hash.finalize(), at })
+}
+
+/// Writes the cache whole, or not at all: the pieces first (appended, or a new file), then
+/// the index naming them (a temporary file renamed into place), then the piece files it
+/// no longer names are removed. `before`: the blob the memo's pieces were read with.
+pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed, before: Option<&Blob>) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     // Nothing in here is for git or for backups.
     let ignore = dir.join(".gitignore");
@@ -112,13 +212,22 @@ pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed) -> std::
             "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
         )?;
     }
+    let blob = save_pieces(dir, &memo.pieces, before)?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
-    let written = write(&tmp, &Saved { key, memo, parsed });
+    let written = write(&tmp, &Saved { key, memo, blob: &blob, parsed });
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     written?;
-    std::fs::rename(&tmp, dir.join(FILE))
+    std::fs::rename(&tmp, dir.join(FILE))?;
+    let current = piece_file(dir, blob.generation);
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("pieces-") && entry.path() != current {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 /// Streams the payload to the file behind a placeholder, then writes its checksum there:

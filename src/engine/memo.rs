@@ -17,7 +17,9 @@ pub(super) struct Memo {
     pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
     /// Pieces of outputs by the fingerprint of their inputs (see [`RenderMemo::piece`]).
-    pieces: HashMap<Fingerprint, bytes::Bytes>,
+    /// The build cache keeps them apart, in a file it appends to (see [`super::cache`]).
+    #[serde(skip)]
+    pub pieces: HashMap<Fingerprint, bytes::Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -275,12 +275,13 @@ impl Engine {
             (Target::Disk, Some(out)) if options.cache => Some(cache::Key::new(templates, catalog_fp, out)),
             _ => None,
         };
-        let mut cached_memo = None;
+        let (mut cached_memo, mut blob) = (None, None);
         if let Some(key) = &cache_key {
             match cache::load(&cache_dir, key) {
                 cache::Loaded::Trusted(stored) => {
-                    let (memo, parsed) = *stored;
+                    let (memo, parsed, pieces) = *stored;
                     cached_memo = Some(memo);
+                    blob = Some(pieces);
                     self.parsed = parsed;
                 }
                 cache::Loaded::Untrusted(why) => {
@@ -476,7 +477,7 @@ impl Engine {
                         // Nothing parsed and every output as it was: the cache says so already.
                         let unchanged = trusted && !self.parsed.changed && memo == before;
                         if !unchanged {
-                            if let Err(e) = cache::save(&cache_dir, key, &memo, &self.parsed) {
+                            if let Err(e) = cache::save(&cache_dir, key, &memo, &self.parsed, blob.as_ref()) {
                                 report.cache = Some(format!("the build cache could not be saved: {e}"));
                             }
                         }
