@@ -445,7 +445,7 @@ fn the_terminal_counts_left_out_cases_instead_of_listing_them() {
     let (child, stderr) = spawn(dir.path(), &["--port", "0"]);
     let s = Server { child, addr: String::new(), stderr };
     let mut said = Vec::new();
-    let mut wait_for = |what: &str, said: &mut Vec<String>| loop {
+    let wait_for = |what: &str, said: &mut Vec<String>| loop {
         let line = s.stderr.recv_timeout(WAIT).unwrap_or_else(|_| panic!("no line with {what:?} in {said:?}"));
         said.push(line.clone());
         if line.contains(what) {
