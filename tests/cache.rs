@@ -226,7 +226,7 @@ fn a_damaged_cache_is_not_trusted() {
     );
 }
 
-/// The parsed files are stored last: the final mention of a body's text is theirs.
+/// Where a parsed body is in the piece file.
 fn in_parsed_part(b: &[u8]) -> usize {
     b.windows(11).rposition(|w| w == b"highlighted").expect("the cache holds the parsed bodies")
 }
@@ -235,18 +235,19 @@ fn in_parsed_part(b: &[u8]) -> usize {
 fn a_cache_with_damaged_parsed_files_is_not_trusted() {
     untrusted(
         |f| {
-            let mut b = fs::read(cache_file(f)).unwrap();
+            let p = piece_file(f);
+            let mut b = fs::read(&p).unwrap();
             let at = in_parsed_part(&b);
             b[at] ^= 0x20;
-            fs::write(cache_file(f), b).unwrap();
+            fs::write(p, b).unwrap();
         },
         "damaged",
     );
-    // Cut short inside the parsed files, with a checksum that matches what is left.
+    // Cut short inside the index, with a checksum that matches what is left.
     untrusted(
         |f| {
             let b = fs::read(cache_file(f)).unwrap();
-            let payload = b[16..in_parsed_part(&b)].to_vec();
+            let payload = b[16..b.len() - 40].to_vec();
             let mut out = checksum(&payload).to_le_bytes().to_vec();
             out.extend(payload);
             fs::write(cache_file(f), out).unwrap();

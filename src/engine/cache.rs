@@ -15,7 +15,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::memo::Memo;
-use super::parsed::Parsed;
+use super::parsed::{self, Parsed};
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
@@ -62,7 +62,7 @@ struct Stored {
     key: Key,
     memo: Memo,
     blob: Blob,
-    parsed: Parsed,
+    parsed: parsed::Stored,
 }
 
 /// [`Stored`] as it is written: from borrows, so nothing is copied to be saved.
@@ -71,7 +71,7 @@ struct Saved<'a> {
     key: &'a Key,
     memo: &'a Memo,
     blob: &'a Blob,
-    parsed: &'a Parsed,
+    parsed: &'a parsed::Stored,
 }
 
 /// A cache read back: the memo, the parsed files and where its pieces are (for the next
@@ -115,13 +115,17 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
         format!("it describes the output folder {}", k.output.display())
     } else {
         let Stored { mut memo, blob, parsed, .. } = stored;
-        return match read_pieces(dir, &blob) {
-            Ok(pieces) => {
-                memo.pieces = pieces;
-                Loaded::Trusted(Box::new((memo, parsed, blob)))
-            }
-            Err(why) => Loaded::Untrusted(Some(why)),
+        let mut pieces = match read_pieces(dir, &blob) {
+            Ok(pieces) => pieces,
+            Err(why) => return Loaded::Untrusted(Some(why)),
         };
+        let theirs = parsed.pieces();
+        let Ok(parsed) = Parsed::restore(parsed, &pieces) else {
+            return Loaded::Untrusted(Some("its parsed files are damaged".into()));
+        };
+        pieces.retain(|f, _| !theirs.contains(f));
+        memo.pieces = pieces;
+        return Loaded::Trusted(Box::new((memo, parsed, blob)));
     };
     Loaded::Untrusted(Some(why))
 }
@@ -150,18 +154,34 @@ fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, S
         .collect()
 }
 
-/// Writes the pieces of `pieces` that `before` (the blob the memo was read with) does not
+/// A piece to store: held, or to be written out when it is not in the file already.
+enum Piece<'a> {
+    Held(&'a Bytes),
+    Made(Box<dyn Fn() -> Vec<u8> + Send + Sync + 'a>),
+}
+
+/// Writes the pieces of `live` that `before` (the blob the memo was read with) does not
 /// hold at the end of its file, or a new file with only these pieces when less than half
 /// of the old one would still be used.
-fn save_pieces(dir: &Path, pieces: &HashMap<Fingerprint, Bytes>, before: Option<&Blob>) -> std::io::Result<Blob> {
-    let mut live: Vec<(Fingerprint, &Bytes)> = pieces.iter().map(|(f, b)| (*f, b)).collect();
+fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&Blob>) -> std::io::Result<Blob> {
+    use rayon::prelude::*;
     live.sort_unstable_by_key(|(f, _)| *f);
-    let len = |b: &Bytes| b.len() as u64;
-    let total: u64 = live.iter().map(|(_, b)| len(b)).sum();
+    live.dedup_by_key(|(f, _)| *f);
     let old: HashMap<Fingerprint, (u64, u64)> =
         before.map(|b| b.at.iter().map(|&(f, at, n)| (f, (at, n))).collect()).unwrap_or_default();
-    let fresh: u64 = live.iter().filter(|(f, _)| !old.contains_key(f)).map(|(_, b)| len(b)).sum();
-    let append = before.filter(|b| b.len + fresh <= 2 * total);
+    fn make<'p>(p: &'p Piece) -> std::borrow::Cow<'p, [u8]> {
+        match p {
+            Piece::Held(b) => std::borrow::Cow::Borrowed(&b[..]),
+            Piece::Made(make) => std::borrow::Cow::Owned(make()),
+        }
+    }
+    // The pieces the file does not have, made on every core.
+    let fresh: Vec<Option<std::borrow::Cow<[u8]>>> =
+        live.par_iter().map(|(f, p)| (!old.contains_key(f)).then(|| make(p))).collect();
+    let len = |i: usize| fresh[i].as_ref().map_or_else(|| old[&live[i].0].1, |b| b.len() as u64);
+    let total: u64 = (0..live.len()).map(len).sum();
+    let added: u64 = fresh.iter().flatten().map(|b| b.len() as u64).sum();
+    let append = before.filter(|b| b.len + added <= 2 * total);
     let (generation, start, crc, path) = match append {
         Some(b) => (b.generation, b.len, b.crc, piece_file(dir, b.generation)),
         None => {
@@ -177,16 +197,20 @@ fn save_pieces(dir: &Path, pieces: &HashMap<Fingerprint, Bytes>, before: Option<
     let mut hash = crc32fast::Hasher::new_with_initial_len(crc, start);
     let mut end = start;
     let mut at = Vec::with_capacity(live.len());
-    for (f, bytes) in live {
-        match old.get(&f).filter(|_| append.is_some()) {
-            Some(&(offset, n)) => at.push((f, offset, n)),
-            None => {
-                out.write_all(bytes)?;
-                hash.update(bytes);
-                at.push((f, end, len(bytes)));
-                end += len(bytes);
+    for (i, (f, piece)) in live.iter().enumerate() {
+        let bytes = match (&fresh[i], append) {
+            (Some(b), _) => b.clone(),
+            (None, Some(_)) => {
+                let (offset, n) = old[f];
+                at.push((*f, offset, n));
+                continue;
             }
-        }
+            (None, None) => make(piece),
+        };
+        out.write_all(&bytes)?;
+        hash.update(&bytes);
+        at.push((*f, end, bytes.len() as u64));
+        end += bytes.len() as u64;
     }
     out.into_inner().map_err(|e| e.into_error())?;
     if append.is_none() {
@@ -212,9 +236,12 @@ pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed, before: 
             "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
         )?;
     }
-    let blob = save_pieces(dir, &memo.pieces, before)?;
+    let (parsed, made) = parsed.stored();
+    let held = memo.pieces.iter().map(|(f, b)| (*f, Piece::Held(b)));
+    let live = held.chain(made.into_iter().map(|(f, make)| (f, Piece::Made(make)))).collect();
+    let blob = save_pieces(dir, live, before)?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
-    let written = write(&tmp, &Saved { key, memo, blob: &blob, parsed });
+    let written = write(&tmp, &Saved { key, memo, blob: &blob, parsed: &parsed });
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

@@ -34,7 +34,7 @@ struct Entry<T> {
     diags: Vec<Diagnostic>,
 }
 
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default)]
 pub(super) struct Parsed {
     cases: Cache<Case>,
     orgs: Cache<OrgProfile>,
@@ -42,8 +42,93 @@ pub(super) struct Parsed {
     /// The Markdown options the caches were parsed with.
     options: Option<bool>,
     /// Whether the last run parsed or dropped a file: if not, the build cache holds this.
-    #[serde(skip)]
     pub(super) changed: bool,
+}
+
+/// [`Parsed`] as the build cache keeps it: each file's parse is a piece of its own,
+/// known by what it was parsed from, so a build after one edit writes one parse, not ten
+/// thousand, and reads them back on every core.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct Stored {
+    options: Option<bool>,
+    /// Per kind (cases, organizations, pages): each file's path and its parse's piece.
+    kinds: [Vec<(String, Fingerprint)>; 3],
+}
+
+/// A parse to store: its piece's fingerprint, and how to write it.
+pub(super) type Piece<'a> = (Fingerprint, Box<dyn Fn() -> Vec<u8> + Send + Sync + 'a>);
+
+/// What a stored parse is known by: the file, its text, the day and settings it was
+/// parsed on (the same four parse the same).
+fn piece_of<T>(kind: usize, path: &str, e: &Entry<T>, options: Option<bool>) -> Fingerprint {
+    let mut h = crate::fingerprint::Hasher::new();
+    h.bytes(&[kind as u8, u8::from(options == Some(true))]);
+    h.bytes(path.as_bytes());
+    h.bytes(&e.text.to_le_bytes());
+    h.bytes(e.day.to_string().as_bytes());
+    h.finish()
+}
+
+fn store<'a, T: Serialize + Send + Sync>(
+    kind: usize,
+    cache: &'a Cache<T>,
+    options: Option<bool>,
+    pieces: &mut Vec<Piece<'a>>,
+) -> Vec<(String, Fingerprint)> {
+    let mut index: Vec<(String, Fingerprint)> =
+        cache.iter().map(|(path, e)| (path.clone(), piece_of(kind, path, e, options))).collect();
+    index.sort();
+    for (path, e) in cache {
+        let make = move || postcard::to_stdvec(e).unwrap_or_default();
+        pieces.push((piece_of(kind, path, e, options), Box::new(make)));
+    }
+    index
+}
+
+fn restore<T: for<'de> Deserialize<'de> + Send + Sync>(
+    index: Vec<(String, Fingerprint)>,
+    pieces: &HashMap<Fingerprint, bytes::Bytes>,
+) -> Result<Cache<T>, ()> {
+    index
+        .into_par_iter()
+        .map(|(path, fp)| {
+            let bytes = pieces.get(&fp).ok_or(())?;
+            postcard::from_bytes(bytes).map(|e| (path, e)).map_err(|_| ())
+        })
+        .collect()
+}
+
+impl Stored {
+    /// The pieces it names.
+    pub(super) fn pieces(&self) -> std::collections::HashSet<Fingerprint> {
+        self.kinds.iter().flatten().map(|(_, f)| *f).collect()
+    }
+}
+
+impl Parsed {
+    /// The index the build cache keeps, and each parse as a piece.
+    pub(super) fn stored(&self) -> (Stored, Vec<Piece<'_>>) {
+        let mut pieces = Vec::new();
+        let o = self.options;
+        let kinds = [
+            store(0, &self.cases, o, &mut pieces),
+            store(1, &self.orgs, o, &mut pieces),
+            store(2, &self.pages, o, &mut pieces),
+        ];
+        (Stored { options: o, kinds }, pieces)
+    }
+
+    /// The parses `stored` names, read from `pieces` (Err: one is missing or damaged).
+    pub(super) fn restore(stored: Stored, pieces: &HashMap<Fingerprint, bytes::Bytes>) -> Result<Self, ()> {
+        let [cases, orgs, pages] = stored.kinds;
+        Ok(Parsed {
+            cases: restore(cases, pieces)?,
+            orgs: restore(orgs, pieces)?,
+            pages: restore(pages, pieces)?,
+            options: stored.options,
+            changed: false,
+        })
+    }
 }
 
 impl Parsed {
