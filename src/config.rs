@@ -179,13 +179,21 @@ impl Config {
 
 /// Where `key = ...` is written at the top of `text` (for pointing at it), else the start.
 fn key_span(text: &str, key: &str) -> std::ops::Range<usize> {
+    table_key_span(text, "", key)
+}
+
+/// Where `key = ...` is written in `[table]` of `text` (`""`: at the top), else the start.
+pub(crate) fn table_key_span(text: &str, table: &str, key: &str) -> std::ops::Range<usize> {
     let mut at = 0;
+    let mut inside = table.is_empty();
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
         if t.starts_with('[') {
-            break;
-        }
-        if t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('=')) {
+            if table.is_empty() {
+                break;
+            }
+            inside = t.trim_end().trim_start_matches('[').trim_end_matches(']').trim() == table;
+        } else if inside && t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('=')) {
             let start = at + (line.len() - t.len());
             return start..at + line.trim_end().len();
         }

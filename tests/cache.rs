@@ -462,3 +462,40 @@ fn an_edit_appends_its_pieces_and_a_stopped_append_is_harmless() {
     assert!(!fs::read(piece_file(&f)).unwrap().windows(5).any(|w| w == b"junk "), "written over");
     assert_same_as_cold(&f);
 }
+
+const CATALOG: &str = r#"{"attack_version": "99.0", "domain": "enterprise-attack", "source": "test",
+  "tactics": [{"id": "TA0001", "shortname": "initial-access", "name": "Initial Access", "url": "https://attack.mitre.org/tactics/TA0001"}],
+  "techniques": [{"id": "T1078", "name": "Valid Accounts", "tactics": ["initial-access"], "subtechnique_of": null,
+    "platforms": [], "revoked": false, "revoked_by": null, "deprecated": false, "url": "https://attack.mitre.org/techniques/T1078",
+    "stix_id": "attack-pattern--00000000-0000-4000-8000-000000000000", "summary": "SUMMARY", "used_by": [], "mitigations": []}],
+  "groups": [], "campaigns": [], "software": [], "mitigations": []}"#;
+
+#[test]
+fn a_cache_of_another_catalog_is_not_trusted() {
+    let f = site();
+    f.write("site.toml", "title = \"T\"\n[attack]\ncatalog = \"data/catalog.json\"\n");
+    f.write("data/catalog.json", &CATALOG.replace("SUMMARY", "First words."));
+    f.build_ok();
+    f.write("data/catalog.json", &CATALOG.replace("SUMMARY", "Other words."));
+    let r = f.build_ok();
+    assert!(r.stderr.contains("cache was not used") && r.stderr.contains("catalog"), "{}", r.stderr);
+    assert!(f.read("techniques/T1078/index.html").contains("Other words."));
+    assert_same_as_cold(&f);
+}
+
+/// The output is published whole: a cache inside it (or it inside the cache) is refused,
+/// pointing at the setting, and nothing is written.
+#[test]
+fn a_cache_inside_the_output_is_refused() {
+    for (cache, inside) in [("public/cache", "the cache folder"), (".", "the output folder")] {
+        let f = site();
+        f.build_ok();
+        let before = f.snapshot();
+        f.write("site.toml", &format!("title = \"T\"\n\n[build]\ncache = \"{cache}\"\n"));
+        let r = f.run(&["build"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("site.toml:4:1") && r.stderr.contains(inside), "{}", r.stderr);
+        assert_eq!(f.snapshot(), before, "the output is as the last build left it");
+        assert!(!f.root().join("public/cache").exists());
+    }
+}

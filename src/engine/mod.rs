@@ -265,6 +265,21 @@ impl Engine {
             },
         };
         let cache_dir = root.join(&config.build.cache);
+        // The output is published whole: a cache in it would be too.
+        if let (Target::Disk, Some(out)) = (&target, &report.output) {
+            let cache = write::absolute(&cache_dir);
+            if cache.starts_with(out) || out.starts_with(&cache) {
+                let (inside, of) = if cache.starts_with(out) { ("cache", "output") } else { ("output", "cache") };
+                report.diagnostics.push(
+                    Diagnostic::error(
+                        "config-invalid",
+                        format!("[build] cache: the {inside} folder would be inside the {of} folder, which is replaced and published whole"),
+                    )
+                    .at(&config_file, crate::config::table_key_span(&config_file.text, "build", "cache"))
+                    .hint("keep them apart: cache = \".casebook-cache\" at the site root"),
+                );
+            }
+        }
 
         let (sources, diags) = load::load(root, &config, &mut self.known);
         report.diagnostics.extend(diags);
