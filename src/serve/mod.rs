@@ -29,8 +29,10 @@ use crate::write::Memory;
 
 /// The port `serve` tries first when none is given.
 pub(crate) const DEFAULT_PORT: u16 = 1111;
-/// Events closer together than this make one rebuild.
-const DEBOUNCE: Duration = Duration::from_millis(50);
+/// Events closer together than this make one rebuild. An editor's save (a temporary file
+/// renamed over the old one) is a few events within a millisecond or two; more waiting
+/// only delays what the writer sees.
+const DEBOUNCE: Duration = Duration::from_millis(20);
 /// The folders watched (recursively), with `site.toml` beside them.
 const WATCHED: [&str; 5] = crate::load::ROOT_DIRS;
 
