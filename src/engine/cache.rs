@@ -7,7 +7,7 @@
 //! so) is not trusted: the build says why in one line and starts from nothing. A file of
 //! the output that changed since (size or modification time) is made again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -115,15 +115,13 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
         format!("it describes the output folder {}", k.output.display())
     } else {
         let Stored { mut memo, blob, parsed, .. } = stored;
-        let mut pieces = match read_pieces(dir, &blob) {
-            Ok(pieces) => pieces,
+        let [pieces, parses] = match read_pieces(dir, &blob, &parsed.pieces()) {
+            Ok(maps) => maps,
             Err(why) => return Loaded::Untrusted(Some(why)),
         };
-        let theirs = parsed.pieces();
-        let Ok(parsed) = Parsed::restore(parsed, &pieces) else {
+        let Ok(parsed) = Parsed::restore(parsed, &parses) else {
             return Loaded::Untrusted(Some("its parsed files are damaged".into()));
         };
-        pieces.retain(|f, _| !theirs.contains(f));
         memo.pieces = pieces;
         return Loaded::Trusted(Box::new((memo, parsed, blob)));
     };
@@ -131,27 +129,66 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
 }
 
 /// The pieces `blob` says are in its file: checked whole, then sliced.
-fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, String> {
-    if blob.len == 0 {
-        return Ok(HashMap::new());
+fn read_pieces(
+    dir: &Path,
+    blob: &Blob,
+    parses: &HashSet<Fingerprint>,
+) -> Result<[HashMap<Fingerprint, Bytes>; 2], String> {
+    use std::io::Read;
+    let damaged = || "its pieces are damaged (one lies outside the file)".to_string();
+    // In file order, each with the buffer it goes to: the outputs' pieces, or the parses
+    // (freed once decoded, before anything is rendered).
+    let mut order: Vec<(u64, u64, Fingerprint, usize)> =
+        blob.at.iter().map(|&(f, at, n)| (at, n, f, usize::from(parses.contains(&f)))).collect();
+    order.sort_unstable();
+    let mut sizes = [0u64; 2];
+    for &(at, n, _, to) in &order {
+        at.checked_add(n).filter(|&end| end <= blob.len).ok_or_else(damaged)?;
+        sizes[to] += n;
     }
-    let mut bytes =
-        std::fs::read(piece_file(dir, blob.generation)).map_err(|e| format!("its pieces cannot be read ({e})"))?;
-    if (bytes.len() as u64) < blob.len {
-        return Err("its pieces are truncated".into());
+    let mut bufs = sizes.map(|n| Vec::with_capacity(n as usize));
+    if blob.len > 0 {
+        let file = std::fs::File::open(piece_file(dir, blob.generation))
+            .map_err(|e| format!("its pieces cannot be read ({e})"))?;
+        if file.metadata().map_err(|e| format!("its pieces cannot be read ({e})"))?.len() < blob.len {
+            return Err("its pieces are truncated".into());
+        }
+        let mut file = std::io::BufReader::with_capacity(1 << 20, file.take(blob.len));
+        let mut hash = crc32fast::Hasher::new();
+        let mut gap = Vec::new();
+        // Bytes no piece names (what replaced pieces left): checked, not kept.
+        let mut skip = |file: &mut dyn Read, hash: &mut crc32fast::Hasher, mut n: u64| {
+            while n > 0 {
+                gap.resize(n.min(1 << 20) as usize, 0);
+                file.read_exact(&mut gap).map_err(|_| "its pieces are truncated".to_string())?;
+                hash.update(&gap);
+                n -= gap.len() as u64;
+            }
+            Ok::<_, String>(())
+        };
+        let mut pos = 0;
+        for &(at, n, _, to) in &order {
+            skip(&mut file, &mut hash, at.checked_sub(pos).ok_or_else(damaged)?)?;
+            let buf = &mut bufs[to];
+            let start = buf.len();
+            buf.resize(start + n as usize, 0);
+            file.read_exact(&mut buf[start..]).map_err(|_| "its pieces are truncated".to_string())?;
+            hash.update(&buf[start..]);
+            pos = at + n;
+        }
+        skip(&mut file, &mut hash, blob.len - pos)?;
+        if hash.finalize() != blob.crc {
+            return Err("its pieces are damaged or were edited (their checksum does not match)".into());
+        }
     }
-    bytes.truncate(blob.len as usize);
-    if crc32fast::hash(&bytes) != blob.crc {
-        return Err("its pieces are damaged or were edited (their checksum does not match)".into());
+    let bufs = bufs.map(Bytes::from);
+    let mut maps = [HashMap::new(), HashMap::new()];
+    let mut at = [0usize; 2];
+    for &(_, n, f, to) in &order {
+        maps[to].insert(f, bufs[to].slice(at[to]..at[to] + n as usize));
+        at[to] += n as usize;
     }
-    let bytes = Bytes::from(bytes);
-    blob.at
-        .iter()
-        .map(|&(fp, at, n)| match at.checked_add(n).filter(|&end| end <= blob.len) {
-            Some(end) => Ok((fp, bytes.slice(at as usize..end as usize))),
-            None => Err("its pieces are damaged (one lies outside the file)".to_string()),
-        })
-        .collect()
+    Ok(maps)
 }
 
 /// A piece to store: held, or to be written out when it is not in the file already.
