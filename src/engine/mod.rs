@@ -70,7 +70,7 @@ pub struct Report {
 pub enum Target<'a> {
     /// Nowhere: `check`.
     None,
-    /// The output folder, replaced whole when the run succeeds.
+    /// The output folder, changed only when the run succeeds.
     Disk,
     /// Memory, swapped in whole when the run succeeds (`serve`).
     Memory(&'a write::Memory),
@@ -242,6 +242,15 @@ impl Engine {
                 Err(d) => report.diagnostics.push(d),
             }
         }
+        // A build killed while committing: its commit is finished first, and what the
+        // cache says of the output is not trusted.
+        let interrupted = match report.output.as_deref().map(write::recover) {
+            Some(Err(d)) => {
+                report.diagnostics.push(d);
+                false
+            }
+            recovered => recovered.is_some_and(|r| r.is_ok_and(|r| r)),
+        };
         let source = match read_catalog(root, &config) {
             Ok(source) => source,
             Err(d) => {
@@ -277,7 +286,12 @@ impl Engine {
         };
         let mut cached_memo = None;
         if let Some(key) = &cache_key {
-            match cache::load(&cache_dir, key) {
+            let loaded = if interrupted {
+                cache::Loaded::Untrusted(Some("the last build was stopped while writing".into()))
+            } else {
+                cache::load(&cache_dir, key)
+            };
+            match loaded {
                 cache::Loaded::Trusted(stored) => {
                     let (memo, parsed) = *stored;
                     cached_memo = Some(memo);
@@ -320,7 +334,8 @@ impl Engine {
         } else {
             let start = Instant::now();
             let txn = match (&target, &report.output) {
-                (Target::Disk, Some(out)) => write::Staging::new(out).map(Txn::Disk).map(Some),
+                // A cache that describes the output: only what changes is written.
+                (Target::Disk, Some(out)) => write::Staging::new(out, cached_memo.is_some()).map(Txn::Disk).map(Some),
                 (Target::Memory(m), _) => Ok(Some(Txn::Memory(m.begin()))),
                 _ => Ok(None),
             };
@@ -468,7 +483,7 @@ impl Engine {
         match txn {
             Some(Txn::Disk(staging)) if ok => match staging.finish() {
                 Err(d) => report.diagnostics.push(d),
-                // The previous output is removed while the cache is saved.
+                // What is left of the previous output is removed while the cache is saved.
                 Ok(_cleanup) => {
                     if let Some((key, out)) = &disk_cache {
                         let mut memo = memo.into_memo(shared.card_memo());
