@@ -133,12 +133,21 @@ pub struct Staging {
     tmp: PathBuf,
     old: PathBuf,
     journal: PathBuf,
-    /// Patch mode: every path of this run (as `/`-joined components), and whether its
-    /// file is in `tmp` (`false`: kept in the output).
-    patch: Option<Mutex<HashMap<String, bool>>>,
+    patch: Option<Patch>,
     done: bool,
     /// Held until the staging is finished or dropped.
     _lock: fs::File,
+}
+
+/// What a patch commit works from.
+#[derive(Debug)]
+struct Patch {
+    /// Every path of this run (as `/`-joined components), and whether its file is in the
+    /// temporary folder (`false`: kept in the output).
+    paths: Mutex<HashMap<String, bool>>,
+    /// The output's entries, listed in the background while the site renders (the
+    /// output does not change meanwhile: the lock is held).
+    listing: std::thread::JoinHandle<std::io::Result<Vec<Entry>>>,
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
@@ -162,7 +171,7 @@ impl Staging {
         let parent = output.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
         let lock = lock(&beside(output, "lock"))?;
-        // Normally done by `recover` already; this is the lock under which it counts.
+        // `recover` did this before the cache was read; a journal since is finished here.
         roll_forward(output)?;
         let prefixes = [beside(output, "tmp-"), beside(output, "old-")];
         remove_stale(parent, &prefixes);
@@ -183,7 +192,10 @@ impl Staging {
             old: with_id(&prefixes[1]),
             journal: beside(output, "journal"),
             // An output without the marker is not one a cache can describe.
-            patch: (patch && output.join(MARKER).is_file()).then(Mutex::default),
+            patch: (patch && output.join(MARKER).is_file()).then(|| {
+                let output = output.to_path_buf();
+                Patch { paths: Mutex::default(), listing: std::thread::spawn(move || list(&output)) }
+            }),
             done: false,
             _lock: lock,
         };
@@ -223,7 +235,7 @@ impl Staging {
     /// Patch mode: `path` is a file of this run, in the temporary folder or kept. Returns
     /// whether it was in the temporary folder before.
     fn note(&self, path: &str, staged: bool) -> bool {
-        let Some(paths) = &self.patch else { return false };
+        let Some(Patch { paths, .. }) = &self.patch else { return false };
         // As the walk of the output spells it.
         let key = Path::new(path).components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         paths.lock().unwrap_or_else(|e| e.into_inner()).insert(key, staged) == Some(true)
@@ -262,13 +274,18 @@ impl Staging {
     pub fn finish(mut self) -> Result<Cleanup, Diagnostic> {
         // The same marker as before keeps its time, like every unchanged file.
         let marker_kept = fs::read(self.output.join(MARKER)).is_ok_and(|b| b == TEXT.as_bytes());
-        if let Some(paths) = self.patch.take() {
+        if let Some(Patch { paths, listing }) = self.patch.take() {
             let paths = paths.into_inner().unwrap_or_else(|e| e.into_inner());
             let staged = paths.values().filter(|s| **s).count();
             if staged <= paths.len() - staged {
-                return self.patch(paths, marker_kept);
+                let listing = listing.join().unwrap_or_else(|_| Err(std::io::Error::other("the listing failed")));
+                let listing = listing.map_err(|e| io("list", &self.output, e))?;
+                if let Some(remove) = strays(&listing, &paths) {
+                    return self.patch(paths, remove, marker_kept);
+                }
             }
-            // Most of the site is new: linking the rest and swapping moves fewer files.
+            // Most of the site is new (linking the rest and swapping moves fewer files),
+            // or the output is not in a shape to patch.
             use rayon::prelude::*;
             paths.par_iter().filter(|(_, s)| !**s).try_for_each(|(p, _)| self.link(p))?;
         }
@@ -296,18 +313,19 @@ impl Staging {
         Ok(self.cleanup(old))
     }
 
-    fn patch(mut self, mut paths: HashMap<String, bool>, marker_kept: bool) -> Result<Cleanup, Diagnostic> {
+    fn patch(
+        mut self,
+        mut paths: HashMap<String, bool>,
+        remove: Vec<(PathBuf, bool)>,
+        marker_kept: bool,
+    ) -> Result<Cleanup, Diagnostic> {
         if !marker_kept {
             fs::write(self.tmp.join(MARKER), TEXT).map_err(|e| io("write", &self.tmp, e))?;
         }
         paths.insert(MARKER.to_string(), !marker_kept);
         let mut rename: Vec<PathBuf> = paths.iter().filter(|(_, s)| **s).map(|(p, _)| PathBuf::from(p)).collect();
         rename.sort();
-        let journal = Journal {
-            staging: self.tmp.file_name().unwrap_or_default().to_os_string(),
-            remove: strays(&self.output, &paths)?,
-            rename,
-        };
+        let journal = Journal { staging: self.tmp.file_name().unwrap_or_default().to_os_string(), remove, rename };
         journal.write(&self.journal)?;
         // From here on the commit only goes forward: the temporary folder is the journal's.
         self.done = true;
@@ -373,10 +391,43 @@ impl Drop for Staging {
     }
 }
 
-/// The output's entries a patch commit removes: each file that is not one of `paths`, and
-/// each folder that holds none of them, whole. One walk of the output, by names and
-/// types only: it finds files this run no longer makes and files put there by hand.
-fn strays(output: &Path, paths: &HashMap<String, bool>) -> Result<Vec<(PathBuf, bool)>, Diagnostic> {
+/// An entry of the output folder: its path there (`key`: `/`-joined, if it is UTF-8),
+/// whether it is a folder, and the folder it is in (an index into the listing).
+#[derive(Debug)]
+struct Entry {
+    path: PathBuf,
+    key: Option<String>,
+    dir: bool,
+    parent: Option<usize>,
+}
+
+/// Every entry of the output, each folder before what it holds: one walk, by names and
+/// types only (no file is opened or stat'ed).
+fn list(output: &Path) -> std::io::Result<Vec<Entry>> {
+    let mut all: Vec<Entry> = Vec::new();
+    let mut todo = vec![None];
+    while let Some(at) = todo.pop() {
+        let base = at.map_or_else(PathBuf::new, |i: usize| all[i].path.clone());
+        for e in fs::read_dir(output.join(&base))? {
+            let e = e?;
+            let dir = e.file_type()?.is_dir();
+            let path = base.join(e.file_name());
+            let key = path.to_str().map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"));
+            if dir {
+                todo.push(Some(all.len()));
+            }
+            all.push(Entry { path, key, dir, parent: at });
+        }
+    }
+    Ok(all)
+}
+
+/// The output's entries a patch commit removes: each file that is not one of `paths` (or
+/// the marker), and each folder that holds none of them, whole. These are the files this
+/// run no longer makes, and those put there by hand. None if a folder of the site is
+/// something else in the output (a link to a folder, say): the files kept in it would
+/// go with it.
+fn strays(listing: &[Entry], paths: &HashMap<String, bool>) -> Option<Vec<(PathBuf, bool)>> {
     let mut dirs = std::collections::HashSet::new();
     for p in paths.keys() {
         let mut p = p.as_str();
@@ -387,23 +438,25 @@ fn strays(output: &Path, paths: &HashMap<String, bool>) -> Result<Vec<(PathBuf, 
             }
         }
     }
+    let mut gone = vec![false; listing.len()];
     let mut found = Vec::new();
-    let mut todo = vec![PathBuf::new()];
-    while let Some(rel) = todo.pop() {
-        let dir = output.join(&rel);
-        for e in fs::read_dir(&dir).map_err(|e| io("list", &dir, e))? {
-            let e = e.map_err(|e| io("list", &dir, e))?;
-            let is_dir = e.file_type().map_err(|err| io("list", &e.path(), err))?.is_dir();
-            let path = rel.join(e.file_name());
-            let key = path.to_str().map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"));
-            match key {
-                Some(k) if is_dir && dirs.contains(k.as_str()) => todo.push(path),
-                Some(k) if !is_dir && paths.contains_key(&k) => {}
-                _ => found.push((path, is_dir)),
+    for (i, e) in listing.iter().enumerate() {
+        // Inside a folder that goes whole.
+        if e.parent.is_some_and(|p| gone[p]) {
+            gone[i] = true;
+            continue;
+        }
+        let key = e.key.as_deref();
+        let wanted = key.is_some_and(|k| if e.dir { dirs.contains(k) } else { paths.contains_key(k) || k == MARKER });
+        if !wanted {
+            if !e.dir && key.is_some_and(|k| dirs.contains(k)) {
+                return None;
             }
+            gone[i] = true;
+            found.push((e.path.clone(), e.dir));
         }
     }
-    Ok(found)
+    Some(found)
 }
 
 /// The plan of a patch commit, written beside the output (`.public.casebook-journal` for

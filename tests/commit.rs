@@ -42,9 +42,13 @@ fn entries(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
 }
 
 fn mtimes(dir: &Path) -> BTreeMap<String, SystemTime> {
+    let time = |p: &str| fs::symlink_metadata(dir.join(p)).unwrap().modified().unwrap();
     entries(dir)
-        .into_iter()
-        .map(|(p, _)| (p.clone(), fs::symlink_metadata(dir.join(&p)).unwrap().modified().unwrap()))
+        .into_keys()
+        .map(|p| {
+            let t = time(&p);
+            (p, t)
+        })
         .collect()
 }
 
@@ -130,6 +134,31 @@ fn what_was_put_into_the_output_by_hand_is_removed() {
     f.case("alpha", "Alpha, revised", "organizations = [\"Org alpha\"]", "Body.");
     f.build_ok();
     assert_fresh(&f);
+}
+
+/// A folder of the site replaced by a link to a copy of it: its files are as the cache
+/// says, but they must end up in a real folder, as a build from nothing makes them.
+#[cfg(unix)]
+#[test]
+fn a_folder_of_the_output_replaced_by_a_link_becomes_a_folder_again() {
+    let f = site();
+    f.build_ok();
+    let (folder, copy) = (f.out().join("cases/gamma"), f.root().join("gamma-copy"));
+    fs::create_dir(&copy).unwrap();
+    for e in fs::read_dir(&folder).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+        // As the cache says: kept, not made again.
+        let t = e.metadata().unwrap().modified().unwrap();
+        fs::File::options().write(true).open(copy.join(e.file_name())).unwrap().set_modified(t).unwrap();
+    }
+    fs::remove_dir_all(&folder).unwrap();
+    std::os::unix::fs::symlink(&copy, &folder).unwrap();
+    f.case("alpha", "Alpha, revised", "organizations = [\"Org alpha\"]", "Body.");
+    f.build_ok();
+    assert!(fs::symlink_metadata(&folder).unwrap().is_dir());
+    assert_fresh(&f);
+    assert!(copy.join("index.html").is_file(), "what the link pointed to is not the output's to remove");
 }
 
 /// A failed build, though it rendered the edited pages, leaves every file and folder of

@@ -480,12 +480,15 @@ impl Engine {
         let mut report = finish(report);
         let start = Instant::now();
         let ok = !report.diagnostics.has_errors();
+        // Timed apart from the commit: it is the cache's cost, not the output's.
+        let mut save_ms = None;
         match txn {
             Some(Txn::Disk(staging)) if ok => match staging.finish() {
                 Err(d) => report.diagnostics.push(d),
                 // What is left of the previous output is removed while the cache is saved.
                 Ok(_cleanup) => {
                     if let Some((key, out)) = &disk_cache {
+                        let saving = Instant::now();
                         let mut memo = memo.into_memo(shared.card_memo());
                         stamp(&mut memo, out);
                         // Nothing parsed and every output as it was: the cache says so already.
@@ -495,6 +498,7 @@ impl Engine {
                                 report.cache = Some(format!("the build cache could not be saved: {e}"));
                             }
                         }
+                        save_ms = Some(saving.elapsed().as_millis());
                     }
                 }
             },
@@ -507,9 +511,13 @@ impl Engine {
             None => {}
         }
         if matches!(target, Target::Disk) && report.output.is_some() {
-            write_ms += start.elapsed().as_millis();
+            write_ms += start.elapsed().as_millis() - save_ms.unwrap_or(0);
             report.timings.push(("write", write_ms));
             report.resident.push(resident_mb());
+            if let Some(ms) = save_ms {
+                report.timings.push(("save", ms));
+                report.resident.push(resident_mb());
+            }
         }
         report
     }
