@@ -287,3 +287,22 @@ fn a_journal_cut_short_or_not_casebooks_changes_nothing() {
         assert_fresh(&f);
     }
 }
+
+/// A path of the site that turns from a file into a folder, and back.
+#[test]
+fn a_file_that_becomes_a_folder_and_back() {
+    let f = site();
+    f.write("static/files/guide", "a file");
+    f.build_ok();
+    fs::remove_file(f.root().join("static/files/guide")).unwrap();
+    f.write("static/files/guide/index.txt", "now a folder");
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("note:"), "{}", r.stderr);
+    assert_eq!(f.read("files/guide/index.txt"), "now a folder");
+    assert_fresh(&f);
+    fs::remove_dir_all(f.root().join("static/files/guide")).unwrap();
+    f.write("static/files/guide", "a file again");
+    f.build_ok();
+    assert_eq!(f.read("files/guide"), "a file again");
+    assert_fresh(&f);
+}
