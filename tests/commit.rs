@@ -277,6 +277,9 @@ fn a_journal_cut_short_or_not_casebooks_changes_nothing() {
         let before = entries(&f.out());
         f.case("alpha", "alpha breach", "organizations = [\"Org alpha\"]", "See [x](../no-such-case/).");
         fs::write(f.root().join(JOURNAL), &journal).unwrap();
+        // What the killed build had staged.
+        fs::create_dir_all(f.root().join(STAGING).join("cases/al")).unwrap();
+        fs::write(f.root().join(STAGING).join("cases/al/index.html"), "half").unwrap();
         let r = f.run(&["build"]);
         assert_ne!(r.code, 0, "{}", r.stderr);
         assert!(r.stderr.contains("stopped while writing"), "{}", r.stderr);
@@ -285,6 +288,7 @@ fn a_journal_cut_short_or_not_casebooks_changes_nothing() {
         f.case("alpha", "alpha breach", "organizations = [\"Org alpha\"]", "Body.");
         f.build_ok();
         assert_fresh(&f);
+        assert_eq!(beside(&f), Vec::<String>::new(), "the temporary folder is removed");
     }
 }
 

@@ -244,13 +244,13 @@ impl Engine {
         }
         // A build killed while committing: its commit is finished first, and what the
         // cache says of the output is not trusted.
-        let interrupted = match report.output.as_deref().map(write::recover) {
-            Some(Err(d)) => {
-                report.diagnostics.push(d);
-                false
+        let mut interrupted = false;
+        if let Some(out) = &report.output {
+            match write::recover(out) {
+                Ok(recovered) => interrupted = recovered,
+                Err(d) => report.diagnostics.push(d),
             }
-            recovered => recovered.is_some_and(|r| r.is_ok_and(|r| r)),
-        };
+        }
         let source = match read_catalog(root, &config) {
             Ok(source) => source,
             Err(d) => {
