@@ -1,5 +1,6 @@
 //! Write: the built site goes to a temporary folder beside the output, then takes its
-//! place in two renames. A build that fails never touches the previous output.
+//! place: whole in two renames, or, when the build cache describes the output, file by
+//! file under a journal ([`Staging`]). A build that fails never touches the previous output.
 
 use std::collections::HashMap;
 use std::fs;
@@ -72,6 +73,8 @@ pub fn remove_output(output: &Path) -> Result<bool, Diagnostic> {
             format!("refusing to remove {}: it was not written by casebook build", output.display()),
         ));
     }
+    // A killed commit's journal would otherwise move files into a folder that is gone.
+    let _ = fs::remove_file(beside(output, "journal"));
     fs::remove_dir_all(output).map(|()| true).map_err(|e| io("remove", output, e))
 }
 
@@ -108,9 +111,19 @@ pub fn absolute(p: &Path) -> PathBuf {
     clean
 }
 
-/// A new site being written: a temporary folder beside the output, which takes the
-/// output's place in [`Staging::finish`], or is removed by [`Staging::abort`] (or when
-/// dropped unfinished), leaving the previous output untouched.
+/// A new site being written: a temporary folder beside the output, committed by
+/// [`Staging::finish`] in one of two ways:
+///
+/// - **swap** (a build from nothing): the folder holds the whole site, unchanged files
+///   hard-linked from the output, and takes the output's place in two renames;
+/// - **patch** (a build whose cache describes the output): the folder holds only the new
+///   and changed files. A journal beside the output lists them and the output's entries
+///   this run did not make; then each file is moved into place and each entry removed. A
+///   build killed meanwhile leaves the journal, and the next build finishes it first
+///   ([`recover`]).
+///
+/// Either way the output does not change before the commit, so a build with errors
+/// ([`Staging::abort`], or dropped unfinished) leaves it untouched.
 ///
 /// A lock file beside the output keeps two builds of one site apart: the second waits.
 /// Holding it, a build removes the temporary folders of builds that were killed.
@@ -119,23 +132,48 @@ pub struct Staging {
     output: PathBuf,
     tmp: PathBuf,
     old: PathBuf,
+    journal: PathBuf,
+    patch: Option<Patch>,
     done: bool,
     /// Held until the staging is finished or dropped.
     _lock: fs::File,
+}
+
+/// What a patch commit works from.
+#[derive(Debug)]
+struct Patch {
+    /// Every path of this run (as `/`-joined components), and whether its file is in the
+    /// temporary folder (`false`: kept in the output).
+    paths: Mutex<HashMap<String, bool>>,
+    /// The output's entries, listed in the background while the site renders (the
+    /// output does not change meanwhile: the lock is held).
+    listing: std::thread::JoinHandle<std::io::Result<Vec<Entry>>>,
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error("io", format!("cannot {what} {}: {e}", p.display()))
 }
 
+/// The marker's text.
+const TEXT: &str = "This folder is written by casebook build and replaced whole on every build.\n";
+
+/// What lives beside the output folder `parent/name` is named `.name.casebook-…`.
+fn beside(output: &Path, what: &str) -> PathBuf {
+    let parent = output.parent().unwrap_or(Path::new("."));
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
+    parent.join(format!(".{name}.casebook-{what}"))
+}
+
 impl Staging {
-    /// Creates the temporary folder, under the build lock.
-    pub fn new(output: &Path) -> Result<Staging, Diagnostic> {
+    /// Creates the temporary folder, under the build lock. `patch`: the build cache
+    /// describes the output, so only what changes need be written (see [`Staging`]).
+    pub fn new(output: &Path, patch: bool) -> Result<Staging, Diagnostic> {
         let parent = output.parent().unwrap_or(Path::new("."));
-        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
         fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-        let lock = lock(&parent.join(format!(".{name}.casebook-lock")))?;
-        let prefixes = [format!(".{name}.casebook-tmp-"), format!(".{name}.casebook-old-")];
+        let lock = lock(&beside(output, "lock"))?;
+        // `recover` did this before the cache was read; a journal since is finished here.
+        roll_forward(output)?;
+        let prefixes = [beside(output, "tmp-"), beside(output, "old-")];
         remove_stale(parent, &prefixes);
         // Unique even when a killed build's process id comes again.
         let id = format!(
@@ -143,10 +181,21 @@ impl Staging {
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
         );
+        let with_id = |p: &Path| {
+            let mut p = p.as_os_str().to_os_string();
+            p.push(&id);
+            PathBuf::from(p)
+        };
         let staging = Staging {
             output: output.to_path_buf(),
-            tmp: parent.join(format!("{}{id}", prefixes[0])),
-            old: parent.join(format!("{}{id}", prefixes[1])),
+            tmp: with_id(&prefixes[0]),
+            old: with_id(&prefixes[1]),
+            journal: beside(output, "journal"),
+            // An output without the marker is not one a cache can describe.
+            patch: (patch && output.join(MARKER).is_file()).then(|| {
+                let output = output.to_path_buf();
+                Patch { paths: Mutex::default(), listing: std::thread::spawn(move || list(&output)) }
+            }),
             done: false,
             _lock: lock,
         };
@@ -156,10 +205,7 @@ impl Staging {
 
     /// Writes one file of the new site; safe to call from several threads.
     pub fn write(&self, file: &OutputFile) -> Result<(), Diagnostic> {
-        let dest = safe_join(&self.tmp, &file.path)?;
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-        }
+        let dest = self.staged(&file.path)?;
         fs::write(&dest, &file.bytes).map_err(|e| io("write", &dest, e))
     }
 
@@ -167,10 +213,7 @@ impl Staging {
     /// site-wide exports, which are never held whole.
     pub fn write_pieces(&self, path: &str, pieces: &mut dyn Iterator<Item = Bytes>) -> Result<(), Diagnostic> {
         use std::io::Write as _;
-        let dest = safe_join(&self.tmp, path)?;
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-        }
+        let dest = self.staged(path)?;
         let file = fs::File::create(&dest).map_err(|e| io("write", &dest, e))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         for piece in pieces {
@@ -179,43 +222,130 @@ impl Staging {
         w.flush().map_err(|e| io("write", &dest, e))
     }
 
+    /// Where a file of this run goes in the temporary folder (its folder made), noted.
+    fn staged(&self, path: &str) -> Result<PathBuf, Diagnostic> {
+        let dest = safe_join(&self.tmp, path)?;
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        self.note(path, true);
+        Ok(dest)
+    }
+
+    /// Patch mode: `path` is a file of this run, in the temporary folder or kept. Returns
+    /// whether it was in the temporary folder before.
+    fn note(&self, path: &str, staged: bool) -> bool {
+        let Some(Patch { paths, .. }) = &self.patch else { return false };
+        // As the walk of the output spells it.
+        let key = Path::new(path).components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        paths.lock().unwrap_or_else(|e| e.into_inner()).insert(key, staged) == Some(true)
+    }
+
+    /// A hard link to the file of the current output: same bytes, same modification
+    /// time, so a deploy that syncs by time moves only what changed.
+    fn link(&self, path: &str) -> Result<(), Diagnostic> {
+        let from = safe_join(&self.output, path)?;
+        let dest = safe_join(&self.tmp, path)?;
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        match fs::hard_link(&from, &dest) {
+            Ok(()) => Ok(()),
+            // An asset of the same path, put first: the page wins.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&dest);
+                fs::hard_link(&from, &dest)
+            }
+            Err(e) => Err(e),
+        }
+        .or_else(|_| fs::copy(&from, &dest).map(|_| ()))
+        .map_err(|e| io("keep", &from, e))
+    }
+
     /// Removes the temporary folder: the previous output stays as it was.
     pub fn abort(mut self) {
         self.done = true;
         let _ = fs::remove_dir_all(&self.tmp);
     }
 
-    /// Puts the new site in the output's place. The previous one is removed in the
-    /// background, under the build lock, until the returned [`Cleanup`] is dropped.
+    /// Makes the new site the output (see [`Staging`]). What is left to remove (the
+    /// previous output, or the emptied temporary folder) goes in the background, under
+    /// the build lock, until the returned [`Cleanup`] is dropped.
     pub fn finish(mut self) -> Result<Cleanup, Diagnostic> {
-        self.done = true;
-        let (output, tmp, old) = (&self.output, &self.tmp, &self.old);
-        const TEXT: &str = "This folder is written by casebook build and replaced whole on every build.\n";
         // The same marker as before keeps its time, like every unchanged file.
-        let kept = fs::read(output.join(MARKER)).is_ok_and(|b| b == TEXT.as_bytes())
-            && fs::hard_link(output.join(MARKER), tmp.join(MARKER)).is_ok();
-        if let Err(e) = if kept { Ok(()) } else { fs::write(tmp.join(MARKER), TEXT) } {
-            let _ = fs::remove_dir_all(tmp);
-            return Err(io("write", tmp, e));
+        let marker_kept = fs::read(self.output.join(MARKER)).is_ok_and(|b| b == TEXT.as_bytes());
+        if let Some(Patch { paths, listing }) = self.patch.take() {
+            let paths = paths.into_inner().unwrap_or_else(|e| e.into_inner());
+            let staged = paths.values().filter(|s| **s).count();
+            if staged <= paths.len() - staged {
+                let listing = listing.join().unwrap_or_else(|_| Err(std::io::Error::other("the listing failed")));
+                let listing = listing.map_err(|e| io("list", &self.output, e))?;
+                if let Some(remove) = strays(&listing, &paths) {
+                    return self.patch(paths, remove, marker_kept);
+                }
+            }
+            // Most of the site is new (linking the rest and swapping moves fewer files),
+            // or the output is not in a shape to patch.
+            use rayon::prelude::*;
+            paths.par_iter().filter(|(_, s)| !**s).try_for_each(|(p, _)| self.link(p))?;
         }
+        self.swap(marker_kept)
+    }
+
+    fn swap(mut self, marker_kept: bool) -> Result<Cleanup, Diagnostic> {
+        let (output, tmp, old) = (&self.output, &self.tmp, &self.old);
+        let kept = marker_kept && fs::hard_link(output.join(MARKER), tmp.join(MARKER)).is_ok();
+        if !kept {
+            fs::write(tmp.join(MARKER), TEXT).map_err(|e| io("write", tmp, e))?;
+        }
+        self.done = true;
         if output.exists() {
-            fs::rename(output, old).map_err(|e| io("move aside", output, e))?;
+            if let Err(e) = fs::rename(output, old) {
+                let _ = fs::remove_dir_all(tmp);
+                return Err(io("move aside", output, e));
+            }
         }
         if let Err(e) = fs::rename(tmp, output) {
             let _ = fs::rename(old, output);
             return Err(io("move into place", output, e));
         }
         let old = old.clone();
+        Ok(self.cleanup(old))
+    }
+
+    fn patch(
+        mut self,
+        mut paths: HashMap<String, bool>,
+        remove: Vec<(PathBuf, bool)>,
+        marker_kept: bool,
+    ) -> Result<Cleanup, Diagnostic> {
+        if !marker_kept {
+            fs::write(self.tmp.join(MARKER), TEXT).map_err(|e| io("write", &self.tmp, e))?;
+        }
+        paths.insert(MARKER.to_string(), !marker_kept);
+        let mut rename: Vec<PathBuf> = paths.iter().filter(|(_, s)| **s).map(|(p, _)| PathBuf::from(p)).collect();
+        rename.sort();
+        let journal = Journal { staging: self.tmp.file_name().unwrap_or_default().to_os_string(), remove, rename };
+        journal.write(&self.journal)?;
+        // From here on the commit only goes forward: the temporary folder is the journal's.
+        self.done = true;
+        journal.apply(&self.output, &self.tmp)?;
+        fs::remove_file(&self.journal).map_err(|e| io("remove", &self.journal, e))?;
+        let tmp = self.tmp.clone();
+        Ok(self.cleanup(tmp))
+    }
+
+    /// Removes `folder` in the background; the lock goes with it, so the next build
+    /// waits until it is gone.
+    fn cleanup(&self, folder: PathBuf) -> Cleanup {
         let remove = std::thread::spawn(move || {
-            let _ = fs::remove_dir_all(old);
+            let _ = fs::remove_dir_all(folder);
         });
-        // The lock goes with the cleanup: the next build waits until the old site is gone.
-        let lock = self._lock.try_clone().ok();
-        Ok(Cleanup { remove: Some(remove), _lock: lock })
+        Cleanup { remove: Some(remove), _lock: self._lock.try_clone().ok() }
     }
 }
 
-/// The previous output being removed; dropping this waits until it is gone.
+/// What is left of a build being removed; dropping this waits until it is gone.
 pub struct Cleanup {
     remove: Option<std::thread::JoinHandle<()>>,
     _lock: Option<fs::File>,
@@ -238,25 +368,18 @@ impl Store for Staging {
         self.write_pieces(path, pieces)
     }
 
-    /// A hard link to the file of the current output: same bytes, same modification
-    /// time, so a deploy that syncs by time moves only what changed.
+    /// Swap: a hard link ([`Staging::link`]). Patch: the file stays where it is.
     fn keep(&self, path: &str) -> Result<(), Diagnostic> {
-        let from = safe_join(&self.output, path)?;
-        let dest = safe_join(&self.tmp, path)?;
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        if self.patch.is_none() {
+            return self.link(path);
         }
-        match fs::hard_link(&from, &dest) {
-            Ok(()) => Ok(()),
-            // An asset of the same path, put first: the page wins.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(&dest);
-                fs::hard_link(&from, &dest)
-            }
-            Err(e) => Err(e),
+        safe_join(&self.output, path)?;
+        // An asset of the same path, put first: the page wins, and it is the output's.
+        if self.note(path, false) {
+            let dest = safe_join(&self.tmp, path)?;
+            fs::remove_file(&dest).map_err(|e| io("remove", &dest, e))?;
         }
-        .or_else(|_| fs::copy(&from, &dest).map(|_| ()))
-        .map_err(|e| io("keep", &from, e))
+        Ok(())
     }
 }
 
@@ -266,6 +389,252 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.tmp);
         }
     }
+}
+
+/// An entry of the output folder: its path there (`key`: `/`-joined, if it is UTF-8),
+/// whether it is a folder, and the folder it is in (an index into the listing).
+#[derive(Debug)]
+struct Entry {
+    path: PathBuf,
+    key: Option<String>,
+    dir: bool,
+    parent: Option<usize>,
+}
+
+/// Every entry of the output, each folder before what it holds: one walk, by names and
+/// types only (no file is opened or stat'ed).
+fn list(output: &Path) -> std::io::Result<Vec<Entry>> {
+    let mut all: Vec<Entry> = Vec::new();
+    let mut todo = vec![None];
+    while let Some(at) = todo.pop() {
+        let base = at.map_or_else(PathBuf::new, |i: usize| all[i].path.clone());
+        for e in fs::read_dir(output.join(&base))? {
+            let e = e?;
+            let dir = e.file_type()?.is_dir();
+            let path = base.join(e.file_name());
+            let key = path.to_str().map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"));
+            if dir {
+                todo.push(Some(all.len()));
+            }
+            all.push(Entry { path, key, dir, parent: at });
+        }
+    }
+    Ok(all)
+}
+
+/// The output's entries a patch commit removes: each file that is not one of `paths` (or
+/// the marker), and each folder that holds none of them, whole. These are the files this
+/// run no longer makes, and those put there by hand. None if a folder of the site is
+/// something else in the output (a link to a folder, say): the files kept in it would
+/// go with it.
+fn strays(listing: &[Entry], paths: &HashMap<String, bool>) -> Option<Vec<(PathBuf, bool)>> {
+    let mut dirs = std::collections::HashSet::new();
+    for p in paths.keys() {
+        let mut p = p.as_str();
+        while let Some(i) = p.rfind('/') {
+            p = &p[..i];
+            if !dirs.insert(p) {
+                break;
+            }
+        }
+    }
+    let mut gone = vec![false; listing.len()];
+    let mut found = Vec::new();
+    for (i, e) in listing.iter().enumerate() {
+        // Inside a folder that goes whole.
+        if e.parent.is_some_and(|p| gone[p]) {
+            gone[i] = true;
+            continue;
+        }
+        let key = e.key.as_deref();
+        let wanted = key.is_some_and(|k| if e.dir { dirs.contains(k) } else { paths.contains_key(k) || k == MARKER });
+        if !wanted {
+            if !e.dir && key.is_some_and(|k| dirs.contains(k)) {
+                return None;
+            }
+            gone[i] = true;
+            found.push((e.path.clone(), e.dir));
+        }
+    }
+    Some(found)
+}
+
+/// The plan of a patch commit, written beside the output (`.public.casebook-journal` for
+/// `public/`) and synced before the output changes. It is text, a line each:
+///
+/// ```text
+/// casebook journal 1
+/// staging .public.casebook-tmp-…     the temporary folder, beside the output
+/// remove-dir cases/old               a folder of the output, removed whole
+/// remove-file cases/x/stray.txt      a file of the output
+/// rename cases/alpha/index.html      a file moved from the temporary folder
+/// end
+/// ```
+///
+/// Paths are relative, `/`-separated; a `%`, a control character or a byte that is not
+/// UTF-8 is written `%XX`. A journal without its `end` line was cut short before the
+/// output changed.
+#[derive(Debug, PartialEq)]
+struct Journal {
+    staging: std::ffi::OsString,
+    /// Entries of the output (`true`: a folder), removed first, so that a path that turns
+    /// from folder to file or back is free for its rename.
+    remove: Vec<(PathBuf, bool)>,
+    rename: Vec<PathBuf>,
+}
+
+const JOURNAL_HEAD: &str = "casebook journal 1";
+
+impl Journal {
+    fn write(&self, path: &Path) -> Result<(), Diagnostic> {
+        use std::io::Write as _;
+        let mut text = format!("{JOURNAL_HEAD}\nstaging {}\n", escape(Path::new(&self.staging)));
+        for (p, dir) in &self.remove {
+            text += &format!("{} {}\n", if *dir { "remove-dir" } else { "remove-file" }, escape(p));
+        }
+        for p in &self.rename {
+            text += &format!("rename {}\n", escape(p));
+        }
+        text += "end\n";
+        let written = fs::File::create(path).and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(path);
+            return Err(io("write", path, e));
+        }
+        // The journal's name in its folder, too (where a folder can be synced).
+        if let Some(parent) = path.parent().and_then(|p| fs::File::open(p).ok()) {
+            let _ = parent.sync_all();
+        }
+        Ok(())
+    }
+
+    /// A whole journal, or None (cut short, or not one this casebook wrote). Every path in
+    /// it must stay inside its folder.
+    fn parse(text: &str) -> Option<Journal> {
+        let mut lines = text.lines();
+        if lines.next()? != JOURNAL_HEAD {
+            return None;
+        }
+        let staging = unescape(lines.next()?.strip_prefix("staging ")?)?;
+        let mut journal = Journal { staging: staging.into_os_string(), remove: Vec::new(), rename: Vec::new() };
+        if Path::new(&journal.staging).components().count() != 1 || !safe(Path::new(&journal.staging)) {
+            return None;
+        }
+        for line in lines {
+            let (what, p) = line.split_once(' ').unwrap_or((line, ""));
+            let p = (what != "end").then(|| unescape(p).filter(|p| safe(p))).flatten();
+            match (what, p) {
+                ("remove-dir", Some(p)) => journal.remove.push((p, true)),
+                ("remove-file", Some(p)) => journal.remove.push((p, false)),
+                ("rename", Some(p)) => journal.rename.push(p),
+                ("end", _) => return Some(journal),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Does what the journal says; again after a kill, it does what is left.
+    fn apply(&self, output: &Path, staging: &Path) -> Result<(), Diagnostic> {
+        for (rel, dir) in &self.remove {
+            let p = output.join(rel);
+            // Only what was listed: after a rename, the path may hold the new file.
+            let listed = fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir() == *dir);
+            let removed = match (listed, dir) {
+                (false, _) => Ok(()),
+                (true, true) => fs::remove_dir_all(&p),
+                (true, false) => fs::remove_file(&p),
+            };
+            removed.map_err(|e| io("remove", &p, e))?;
+        }
+        for rel in &self.rename {
+            let (from, to) = (staging.join(rel), output.join(rel));
+            // Gone: moved before a kill.
+            if fs::symlink_metadata(&from).is_err() {
+                continue;
+            }
+            if let Some(dir) = to.parent() {
+                fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+            }
+            fs::rename(&from, &to).map_err(|e| io("move into place", &to, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// A path for the journal: `/`-separated, one line, `%XX` for what would not survive that.
+fn escape(p: &Path) -> String {
+    let mut out = String::new();
+    for (i, c) in p.components().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let bytes = c.as_os_str().as_encoded_bytes();
+        for chunk in bytes.utf8_chunks() {
+            for ch in chunk.valid().chars() {
+                if ch == '%' || ch.is_control() {
+                    let mut buf = [0; 4];
+                    ch.encode_utf8(&mut buf).bytes().for_each(|b| out += &format!("%{b:02X}"));
+                } else {
+                    out.push(ch);
+                }
+            }
+            chunk.invalid().iter().for_each(|b| out += &format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path [`escape`] wrote, or None if it is not one.
+fn unescape(s: &str) -> Option<PathBuf> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    #[cfg(unix)]
+    let path = PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes));
+    #[cfg(not(unix))]
+    let path = PathBuf::from(String::from_utf8(bytes).ok()?);
+    Some(path)
+}
+
+/// Finishes the commit of a build that was killed while committing (its journal is
+/// there), under the build lock. `true`: there was one, so the build cache may not
+/// describe the output any more.
+pub fn recover(output: &Path) -> Result<bool, Diagnostic> {
+    if fs::symlink_metadata(beside(output, "journal")).is_err() {
+        return Ok(false);
+    }
+    let _lock = lock(&beside(output, "lock"))?;
+    roll_forward(output)
+}
+
+/// [`recover`], the lock held.
+fn roll_forward(output: &Path) -> Result<bool, Diagnostic> {
+    let path = beside(output, "journal");
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io("read", &path, e)),
+    };
+    // Cut short, the journal was written before anything in the output changed.
+    if let Some(journal) = std::str::from_utf8(&bytes).ok().and_then(Journal::parse) {
+        let staging = output.parent().unwrap_or(Path::new(".")).join(&journal.staging);
+        journal.apply(output, &staging)?;
+    }
+    fs::remove_file(&path).map_err(|e| io("remove", &path, e))?;
+    Ok(true)
 }
 
 /// Takes the build lock of an output folder, waiting (and saying so) while another
@@ -285,27 +654,32 @@ fn lock(path: &Path) -> Result<fs::File, Diagnostic> {
 }
 
 /// Removes what killed builds left beside the output (only ever called under the lock).
-fn remove_stale(parent: &Path, prefixes: &[String]) {
+fn remove_stale(parent: &Path, prefixes: &[PathBuf]) {
     let Ok(entries) = fs::read_dir(parent) else { return };
+    let prefixes: Vec<_> = prefixes.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy()).collect();
     for e in entries.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+        if prefixes.iter().any(|p| name.starts_with(p.as_ref())) {
             let _ = fs::remove_dir_all(e.path());
         }
     }
 }
 
+/// Whether `rel` is a non-empty relative path that stays inside the folder it is joined to.
+fn safe(rel: &Path) -> bool {
+    !rel.as_os_str().is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
 /// `base/rel`, refusing any `rel` that would leave `base`.
 fn safe_join(base: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
-    let p = Path::new(rel);
-    if rel.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+    if !safe(Path::new(rel)) {
         return Err(Diagnostic::error(
             "path-refused",
             format!("refusing to write {rel:?}: it would leave the output folder"),
         ));
     }
-    Ok(base.join(p))
+    Ok(base.join(rel))
 }
 
 /// A file held in memory: whole, or as the pieces it was made of (the site-wide exports,
@@ -486,5 +860,37 @@ mod tests {
                 prop_assert!(!a.same(&pieces(&bytes[1..], &cuts_b)));
             }
         }
+    }
+
+    #[test]
+    fn a_journal_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = ["50% off.html", "line\nbreak", "tab\there", "caf\u{e9}/menu.html"];
+        let journal = Journal {
+            staging: ".public.casebook-tmp-1-2".into(),
+            remove: vec![(PathBuf::from("cases/old"), true), (PathBuf::from(odd[1]), false)],
+            rename: odd.iter().map(PathBuf::from).collect(),
+        };
+        let path = dir.path().join("journal");
+        journal.write(&path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2 + 2 + odd.len() + 1, "one line each: {text}");
+        assert_eq!(Journal::parse(&text), Some(journal));
+        // Cut anywhere before its end, it is not a journal to follow.
+        for cut in 0..text.len() - 1 {
+            if text.is_char_boundary(cut) {
+                assert_eq!(Journal::parse(&text[..cut]), None, "{:?}", &text[..cut]);
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_survives_the_journal() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = PathBuf::from(std::ffi::OsStr::from_bytes(b"stray-\xff%.txt"));
+        let escaped = escape(&name);
+        assert_eq!(escaped, "stray-%FF%25.txt");
+        assert_eq!(unescape(&escaped), Some(name));
     }
 }

@@ -70,7 +70,7 @@ pub struct Report {
 pub enum Target<'a> {
     /// Nowhere: `check`.
     None,
-    /// The output folder, replaced whole when the run succeeds.
+    /// The output folder, changed only when the run succeeds.
     Disk,
     /// Memory, swapped in whole when the run succeeds (`serve`).
     Memory(&'a write::Memory),
@@ -242,6 +242,15 @@ impl Engine {
                 Err(d) => report.diagnostics.push(d),
             }
         }
+        // A build killed while committing: its commit is finished first, and what the
+        // cache says of the output is not trusted.
+        let mut interrupted = false;
+        if let Some(out) = &report.output {
+            match write::recover(out) {
+                Ok(recovered) => interrupted = recovered,
+                Err(d) => report.diagnostics.push(d),
+            }
+        }
         let source = match read_catalog(root, &config) {
             Ok(source) => source,
             Err(d) => {
@@ -292,7 +301,12 @@ impl Engine {
         };
         let (mut cached_memo, mut blob) = (None, None);
         if let Some(key) = &cache_key {
-            match cache::load(&cache_dir, key) {
+            let loaded = if interrupted {
+                cache::Loaded::Untrusted(Some("the last build was stopped while writing".into()))
+            } else {
+                cache::load(&cache_dir, key)
+            };
+            match loaded {
                 cache::Loaded::Trusted(stored) => {
                     let (memo, parsed, pieces) = *stored;
                     cached_memo = Some(memo);
@@ -336,7 +350,8 @@ impl Engine {
         } else {
             let start = Instant::now();
             let txn = match (&target, &report.output) {
-                (Target::Disk, Some(out)) => write::Staging::new(out).map(Txn::Disk).map(Some),
+                // A cache that describes the output: only what changes is written.
+                (Target::Disk, Some(out)) => write::Staging::new(out, cached_memo.is_some()).map(Txn::Disk).map(Some),
                 (Target::Memory(m), _) => Ok(Some(Txn::Memory(m.begin()))),
                 _ => Ok(None),
             };
@@ -481,12 +496,15 @@ impl Engine {
         let mut report = finish(report);
         let start = Instant::now();
         let ok = !report.diagnostics.has_errors();
+        // Timed apart from the commit: it is the cache's cost, not the output's.
+        let mut save_ms = None;
         match txn {
             Some(Txn::Disk(staging)) if ok => match staging.finish() {
                 Err(d) => report.diagnostics.push(d),
-                // The previous output is removed while the cache is saved.
+                // What is left of the previous output is removed while the cache is saved.
                 Ok(_cleanup) => {
                     if let Some((key, out)) = &disk_cache {
+                        let saving = Instant::now();
                         let mut memo = memo.into_memo(shared.card_memo());
                         stamp(&mut memo, out);
                         // Nothing parsed and every output as it was: the cache says so already.
@@ -496,6 +514,7 @@ impl Engine {
                                 report.cache = Some(format!("the build cache could not be saved: {e}"));
                             }
                         }
+                        save_ms = Some(saving.elapsed().as_millis());
                     }
                 }
             },
@@ -508,9 +527,13 @@ impl Engine {
             None => {}
         }
         if matches!(target, Target::Disk) && report.output.is_some() {
-            write_ms += start.elapsed().as_millis();
+            write_ms += start.elapsed().as_millis() - save_ms.unwrap_or(0);
             report.timings.push(("write", write_ms));
             report.resident.push(resident_mb());
+            if let Some(ms) = save_ms {
+                report.timings.push(("save", ms));
+                report.resident.push(resident_mb());
+            }
         }
         report
     }
