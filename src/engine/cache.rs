@@ -198,27 +198,17 @@ enum Piece<'a> {
 }
 
 /// Writes the pieces of `live` that `before` (the blob the memo was read with) does not
-/// hold at the end of its file, or a new file with only these pieces when less than half
-/// of the old one would still be used.
+/// hold at the end of its file, or a new file with only these pieces when more than half
+/// of the old one is no longer used. Pieces are made a batch at a time on every core and
+/// written as they come, so a cold build does not hold every parse serialized at once.
 fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&Blob>) -> std::io::Result<Blob> {
     use rayon::prelude::*;
     live.sort_unstable_by_key(|(f, _)| *f);
     live.dedup_by_key(|(f, _)| *f);
     let old: HashMap<Fingerprint, (u64, u64)> =
         before.map(|b| b.at.iter().map(|&(f, at, n)| (f, (at, n))).collect()).unwrap_or_default();
-    fn make<'p>(p: &'p Piece) -> std::borrow::Cow<'p, [u8]> {
-        match p {
-            Piece::Held(b) => std::borrow::Cow::Borrowed(&b[..]),
-            Piece::Made(make) => std::borrow::Cow::Owned(make()),
-        }
-    }
-    // The pieces the file does not have, made on every core.
-    let fresh: Vec<Option<std::borrow::Cow<[u8]>>> =
-        live.par_iter().map(|(f, p)| (!old.contains_key(f)).then(|| make(p))).collect();
-    let len = |i: usize| fresh[i].as_ref().map_or_else(|| old[&live[i].0].1, |b| b.len() as u64);
-    let total: u64 = (0..live.len()).map(len).sum();
-    let added: u64 = fresh.iter().flatten().map(|b| b.len() as u64).sum();
-    let append = before.filter(|b| b.len + added <= 2 * total);
+    let still: u64 = live.iter().filter_map(|(f, _)| old.get(f)).map(|&(_, n)| n).sum();
+    let append = before.filter(|b| b.len - still.min(b.len) <= still);
     let (generation, start, crc, path) = match append {
         Some(b) => (b.generation, b.len, b.crc, piece_file(dir, b.generation)),
         None => {
@@ -234,20 +224,26 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
     let mut hash = crc32fast::Hasher::new_with_initial_len(crc, start);
     let mut end = start;
     let mut at = Vec::with_capacity(live.len());
-    for (i, (f, piece)) in live.iter().enumerate() {
-        let bytes = match (&fresh[i], append) {
-            (Some(b), _) => b.clone(),
-            (None, Some(_)) => {
+    for batch in live.chunks(256) {
+        let made: Vec<Option<std::borrow::Cow<[u8]>>> = batch
+            .par_iter()
+            .map(|(f, piece)| match (piece, append.is_some() && old.contains_key(f)) {
+                (_, true) => None,
+                (Piece::Held(b), false) => Some(std::borrow::Cow::Borrowed(&b[..])),
+                (Piece::Made(make), false) => Some(std::borrow::Cow::Owned(make())),
+            })
+            .collect();
+        for ((f, _), bytes) in batch.iter().zip(made) {
+            let Some(bytes) = bytes else {
                 let (offset, n) = old[f];
                 at.push((*f, offset, n));
                 continue;
-            }
-            (None, None) => make(piece),
-        };
-        out.write_all(&bytes)?;
-        hash.update(&bytes);
-        at.push((*f, end, bytes.len() as u64));
-        end += bytes.len() as u64;
+            };
+            out.write_all(&bytes)?;
+            hash.update(&bytes);
+            at.push((*f, end, bytes.len() as u64));
+            end += bytes.len() as u64;
+        }
     }
     out.into_inner().map_err(|e| e.into_error())?;
     if append.is_none() {

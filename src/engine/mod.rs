@@ -79,8 +79,11 @@ pub enum Target<'a> {
 /// `casebook build` and `casebook check`: a new engine, run once.
 pub fn run(options: &Options, strict: bool) -> Report {
     let mut engine = Engine::new(options.root.clone(), options.overrides.clone());
+    engine.one_shot = true;
     let target = if options.write { Target::Disk } else { Target::None };
-    engine.run(options, strict, target)
+    let report = engine.run(options, strict, target);
+    std::mem::forget(engine);
+    report
 }
 
 /// `casebook clean`: removes the output folder (only one `build` wrote) and the build
@@ -177,6 +180,10 @@ pub struct Engine {
     verify: bool,
     /// Content files as the last run read them.
     known: load::Known,
+    /// `build` and `check`: the process ends after this run, so what it made is left for
+    /// the OS to free at once; freeing a million allocations one by one takes a quarter
+    /// of a second at 10,000 cases.
+    one_shot: bool,
 }
 
 impl Engine {
@@ -190,6 +197,7 @@ impl Engine {
             memo: memo::Memo::default(),
             verify: cfg!(debug_assertions),
             known: load::Known::default(),
+            one_shot: false,
         }
     }
 
@@ -515,6 +523,10 @@ impl Engine {
                             }
                         }
                         save_ms = Some(saving.elapsed().as_millis());
+                        if self.one_shot {
+                            std::mem::forget((memo, shared));
+                            std::mem::forget(before);
+                        }
                     }
                 }
             },
@@ -534,6 +546,10 @@ impl Engine {
                 report.timings.push(("save", ms));
                 report.resident.push(resident_mb());
             }
+        }
+        if self.one_shot {
+            std::mem::forget(site);
+            std::mem::forget(sources);
         }
         report
     }
