@@ -136,15 +136,25 @@ pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
     let mut d = Declare(Hasher::new());
     d.fp(inputs.site).text(&job.url(site));
     match *job {
-        // Latest cases, counts and the most used techniques: every case; and how many
-        // terms each taxonomy has.
+        // The latest cases' cards, the counts, what it says of techniques, and each
+        // taxonomy's terms: a case further down the list changes none of these by its
+        // title or its text.
         Job::Home => {
-            d.fp(inputs.all);
+            let home = super::home_techniques(site);
+            d.fp(counted_count(site) as Fingerprint).cards(inputs, super::latest(site));
             for fp in inputs.terms {
                 d.fp(fp);
             }
+            d.fp(home.named as Fingerprint);
+            for (n, id, name) in home.top {
+                d.fp(n as Fingerprint).text(id).text(name);
+            }
         }
-        Job::Timeline | Job::Statistics => {
+        // The years and their counts.
+        Job::Timeline => {
+            d.fp(inputs.years);
+        }
+        Job::Statistics => {
             d.fp(inputs.all);
         }
         Job::Cases(n) => {

@@ -543,6 +543,40 @@ fn render_job(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn M
     i18n::with(&shared.strings, lang.unwrap_or(&site.config.language), || render_page(site, tera, shared, job, memo))
 }
 
+/// The cases the home page shows as cards: the ten latest.
+fn latest<'s>(site: &'s Site) -> impl Iterator<Item = usize> + 's {
+    (0..site.cases.len()).filter(|&i| site.cases[i].counted).take(10)
+}
+
+/// What the home page says of techniques.
+#[derive(Debug, PartialEq)]
+struct HomeTechniques<'s> {
+    /// How many techniques the cases name (not the parents of named sub-techniques).
+    named: usize,
+    /// The ten most used by confirmed or likely mappings only (what the labels say):
+    /// count, id, name.
+    top: Vec<(usize, &'s str, &'s str)>,
+}
+
+fn home_techniques<'s>(site: &'s Site) -> HomeTechniques<'s> {
+    let mut named = std::collections::BTreeSet::new();
+    let mut firm: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+    for c in site.cases.iter().filter(|c| c.counted) {
+        let mut seen = std::collections::BTreeSet::new();
+        for u in &c.case.techniques {
+            let Some(tech) = site.catalog.technique(&u.id.value) else { continue };
+            named.insert(tech.id.as_str());
+            if u.confidence.is_firm() && seen.insert(tech.id.as_str()) {
+                firm.entry(tech.id.as_str()).or_insert((0, tech.name.as_str())).0 += 1;
+            }
+        }
+    }
+    let mut top: Vec<(usize, &str, &str)> = firm.iter().map(|(id, (n, name))| (*n, *id, *name)).collect();
+    top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    top.truncate(10);
+    HomeTechniques { named: named.len(), top }
+}
+
 fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let url = job.url(site);
     let fingerprint = declared::declared(site, &shared.inputs, job);
@@ -564,30 +598,10 @@ fn view(
     ctx.insert("root", &urls::root_prefix(&url));
     let template = match *job {
         Job::Home => {
-            // Techniques the cases name (not the parents of named sub-techniques), and
-            // the most used by confirmed or likely mappings only: what the labels say.
-            let mut named = std::collections::BTreeSet::new();
-            let mut firm: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
-            for c in site.cases.iter().filter(|c| c.counted) {
-                let mut seen = std::collections::BTreeSet::new();
-                for u in &c.case.techniques {
-                    let Some(tech) = site.catalog.technique(&u.id.value) else { continue };
-                    named.insert(tech.id.as_str());
-                    if u.confidence.is_firm() && seen.insert(tech.id.as_str()) {
-                        firm.entry(tech.id.as_str()).or_insert((0, tech.name.as_str())).0 += 1;
-                    }
-                }
-            }
-            let mut top: Vec<(usize, &str, &str)> = firm.iter().map(|(id, (n, name))| (*n, *id, *name)).collect();
-            top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-            top.truncate(10);
+            let HomeTechniques { named, top } = home_techniques(site);
             ctx.insert("page", &page_meta(site, &url, "home", &site.config.title, None, None));
             // One card per incident: translations show as "also in" on their card.
-            let latest: Vec<&Value> = (0..site.cases.len())
-                .filter(|&i| site.cases[i].counted)
-                .take(10)
-                .map(|i| shared.card(site, i))
-                .collect();
+            let latest: Vec<&Value> = latest(site).map(|i| shared.card(site, i)).collect();
             ctx.insert("latest", &latest);
             let count = |k: Kind| views::shown_count(site, k);
             ctx.insert(
@@ -595,7 +609,7 @@ fn view(
                 &json!({
                     "cases": counted_count(site),
                     "organizations": count(Kind::Organizations),
-                    "techniques": named.len(),
+                    "techniques": named,
                     "sectors": count(Kind::Sectors),
                     "countries": count(Kind::Countries),
                 }),
@@ -616,8 +630,10 @@ fn view(
                 if n > 1 { i18n::trf("cases.title_page", &[("n", n.to_string())]) } else { i18n::tr("cases.title") };
             ctx.insert("page", &page_meta(site, &url, "cases", &title, None, None));
             // One card per incident: its translations show as links on it.
-            let counted = (0..site.cases.len()).filter(|&i| site.cases[i].counted).map(|i| shared.card(site, i));
-            ctx.insert("cases", &counted.skip((n - 1) * per).take(per).collect::<Vec<_>>());
+            // Cards are made when first asked for: skip the other pages' before asking.
+            let counted = (0..site.cases.len()).filter(|&i| site.cases[i].counted);
+            let cards: Vec<&Value> = counted.skip((n - 1) * per).take(per).map(|i| shared.card(site, i)).collect();
+            ctx.insert("cases", &cards);
             ctx.insert(
                 "pagination",
                 &json!({
