@@ -7,7 +7,7 @@
 //! so) is not trusted: the build says why in one line and starts from nothing. A file of
 //! the output that changed since (size or modification time) is made again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -87,7 +87,41 @@ fn checksum(payload: &[u8]) -> u128 {
     u128::from(crc32fast::hash(payload))
 }
 
-pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
+/// The cache held by one build from before it is read until after it is saved: a build
+/// maps the piece file it read, and another build of the site must not cut it short
+/// meanwhile. Builds of one site wait for each other at the output anyway; the lock goes
+/// with the process, so a killed build never leaves it held.
+pub(super) struct Lock {
+    _file: std::fs::File,
+}
+
+pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {
+    std::fs::create_dir_all(dir)?;
+    // Nothing in here is for git or for backups.
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# Written by casebook build: a cache, safe to delete.\n*\n")?;
+    }
+    let tag = dir.join("CACHEDIR.TAG");
+    if !tag.exists() {
+        std::fs::write(
+            &tag,
+            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
+        )?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("lock"))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!("waiting for another build of this site to finish ...");
+            file.lock()?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    Ok(Lock { _file: file })
+}
+
+pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
     let bytes = match std::fs::read(dir.join(FILE)) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Untrusted(None),
@@ -115,13 +149,15 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
         format!("it describes the output folder {}", k.output.display())
     } else {
         let Stored { mut memo, blob, parsed, .. } = stored;
-        let [pieces, parses] = match read_pieces(dir, &blob, &parsed.pieces()) {
-            Ok(maps) => maps,
+        let mut pieces = match read_pieces(dir, &blob) {
+            Ok(pieces) => pieces,
             Err(why) => return Loaded::Untrusted(Some(why)),
         };
-        let Ok(parsed) = Parsed::restore(parsed, &parses) else {
+        let parses = parsed.pieces();
+        let Ok(parsed) = Parsed::restore(parsed, &pieces) else {
             return Loaded::Untrusted(Some("its parsed files are damaged".into()));
         };
+        pieces.retain(|f, _| !parses.contains(f));
         memo.pieces = pieces;
         return Loaded::Trusted(Box::new((memo, parsed, blob)));
     };
@@ -129,66 +165,38 @@ pub(super) fn load(dir: &Path, key: &Key) -> Loaded {
 }
 
 /// The pieces `blob` says are in its file: checked whole, then sliced.
-fn read_pieces(
-    dir: &Path,
-    blob: &Blob,
-    parses: &HashSet<Fingerprint>,
-) -> Result<[HashMap<Fingerprint, Bytes>; 2], String> {
-    use std::io::Read;
-    let damaged = || "its pieces are damaged (one lies outside the file)".to_string();
-    // In file order, each with the buffer it goes to: the outputs' pieces, or the parses
-    // (freed once decoded, before anything is rendered).
-    let mut order: Vec<(u64, u64, Fingerprint, usize)> =
-        blob.at.iter().map(|&(f, at, n)| (at, n, f, usize::from(parses.contains(&f)))).collect();
-    order.sort_unstable();
-    let mut sizes = [0u64; 2];
-    for &(at, n, _, to) in &order {
-        at.checked_add(n).filter(|&end| end <= blob.len).ok_or_else(damaged)?;
-        sizes[to] += n;
+fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, String> {
+    use rayon::prelude::*;
+    if blob.len == 0 {
+        return Ok(HashMap::new());
     }
-    let mut bufs = sizes.map(|n| Vec::with_capacity(n as usize));
-    if blob.len > 0 {
-        let file = std::fs::File::open(piece_file(dir, blob.generation))
-            .map_err(|e| format!("its pieces cannot be read ({e})"))?;
-        if file.metadata().map_err(|e| format!("its pieces cannot be read ({e})"))?.len() < blob.len {
-            return Err("its pieces are truncated".into());
-        }
-        let mut file = std::io::BufReader::with_capacity(1 << 20, file.take(blob.len));
-        let mut hash = crc32fast::Hasher::new();
-        let mut gap = Vec::new();
-        // Bytes no piece names (what replaced pieces left): checked, not kept.
-        let mut skip = |file: &mut dyn Read, hash: &mut crc32fast::Hasher, mut n: u64| {
-            while n > 0 {
-                gap.resize(n.min(1 << 20) as usize, 0);
-                file.read_exact(&mut gap).map_err(|_| "its pieces are truncated".to_string())?;
-                hash.update(&gap);
-                n -= gap.len() as u64;
-            }
-            Ok::<_, String>(())
-        };
-        let mut pos = 0;
-        for &(at, n, _, to) in &order {
-            skip(&mut file, &mut hash, at.checked_sub(pos).ok_or_else(damaged)?)?;
-            let buf = &mut bufs[to];
-            let start = buf.len();
-            buf.resize(start + n as usize, 0);
-            file.read_exact(&mut buf[start..]).map_err(|_| "its pieces are truncated".to_string())?;
-            hash.update(&buf[start..]);
-            pos = at + n;
-        }
-        skip(&mut file, &mut hash, blob.len - pos)?;
-        if hash.finalize() != blob.crc {
-            return Err("its pieces are damaged or were edited (their checksum does not match)".into());
-        }
+    let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
+    let file = std::fs::File::open(piece_file(dir, blob.generation)).map_err(cannot)?;
+    if file.metadata().map_err(cannot)?.len() < blob.len {
+        return Err("its pieces are truncated".into());
     }
-    let bufs = bufs.map(Bytes::from);
-    let mut maps = [HashMap::new(), HashMap::new()];
-    let mut at = [0usize; 2];
-    for &(_, n, f, to) in &order {
-        maps[to].insert(f, bufs[to].slice(at[to]..at[to] + n as usize));
-        at[to] += n as usize;
+    let len = usize::try_from(blob.len).map_err(|_| "its pieces are too big for this machine".to_string())?;
+    // SAFETY: the file is only ever appended to past `blob.len`, or replaced by a rename
+    // (its old contents stay with whoever mapped them); the cache lock keeps any other
+    // casebook from cutting it short while this build has it mapped. A hand-edited file
+    // is caught by the checksum below.
+    let map = unsafe { memmap2::MmapOptions::new().len(len).populate().map(&file) }.map_err(cannot)?;
+    // The checksum on both cores: halves hashed apart, then combined.
+    let half = len / 2;
+    let (a, b) = rayon::join(|| crc32fast::hash(&map[..half]), || crc32fast::hash(&map[half..]));
+    let mut crc = crc32fast::Hasher::new_with_initial_len(a, half as u64);
+    crc.combine(&crc32fast::Hasher::new_with_initial_len(b, (len - half) as u64));
+    if crc.finalize() != blob.crc {
+        return Err("its pieces are damaged or were edited (their checksum does not match)".into());
     }
-    Ok(maps)
+    let bytes = Bytes::from_owner(map);
+    blob.at
+        .par_iter()
+        .map(|&(fp, at, n)| match at.checked_add(n).filter(|&end| end <= blob.len) {
+            Some(end) => Ok((fp, bytes.slice(at as usize..end as usize))),
+            None => Err("its pieces are damaged (one lies outside the file)".to_string()),
+        })
+        .collect()
 }
 
 /// A piece to store: held, or to be written out when it is not in the file already.
@@ -256,19 +264,6 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
 /// the index naming them (a temporary file renamed into place), then the piece files it
 /// no longer names are removed. `before`: the blob the memo's pieces were read with.
 pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed, before: Option<&Blob>) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    // Nothing in here is for git or for backups.
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(&ignore, "# Written by casebook build: a cache, safe to delete.\n*\n")?;
-    }
-    let tag = dir.join("CACHEDIR.TAG");
-    if !tag.exists() {
-        std::fs::write(
-            &tag,
-            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
-        )?;
-    }
     let (parsed, made) = parsed.stored();
     let held = memo.pieces.iter().map(|(f, b)| (*f, Piece::Held(b)));
     let live = held.chain(made.into_iter().map(|(f, make)| (f, Piece::Made(make)))).collect();

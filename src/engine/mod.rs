@@ -283,9 +283,11 @@ impl Engine {
         };
         let cache_dir = root.join(&config.build.cache);
         // The output is published whole: a cache in it would be too.
+        let mut use_cache = options.cache;
         if let (Target::Disk, Some(out)) = (&target, &report.output) {
             let cache = write::absolute(&cache_dir);
             if cache.starts_with(out) || out.starts_with(&cache) {
+                use_cache = false;
                 let (inside, of) = if cache.starts_with(out) { ("cache", "output") } else { ("output", "cache") };
                 report.diagnostics.push(
                     Diagnostic::error(
@@ -303,16 +305,27 @@ impl Engine {
         lap(&mut report, "load");
         let templates = memo::templates(&sources.templates);
         // Read before parsing: it holds the files parsed by the last build.
-        let cache_key = match (&target, &report.output) {
-            (Target::Disk, Some(out)) if options.cache => Some(cache::Key::new(templates, catalog_fp, out)),
+        let mut cache_key = match (&target, &report.output) {
+            (Target::Disk, Some(out)) if use_cache => Some(cache::Key::new(templates, catalog_fp, out)),
             _ => None,
         };
+        // Held until the cache is saved, at the end of the run.
+        let cache_lock = match cache_key.as_ref().map(|_| cache::lock(&cache_dir)) {
+            Some(Ok(lock)) => Some(lock),
+            Some(Err(e)) => {
+                report.cache =
+                    Some(format!("the build cache cannot be used ({}: {e}); building without it", cache_dir.display()));
+                cache_key = None;
+                None
+            }
+            None => None,
+        };
         let (mut cached_memo, mut blob) = (None, None);
-        if let Some(key) = &cache_key {
+        if let (Some(key), Some(held)) = (&cache_key, &cache_lock) {
             let loaded = if interrupted {
                 cache::Loaded::Untrusted(Some("the last build was stopped while writing".into()))
             } else {
-                cache::load(&cache_dir, key)
+                cache::load(&cache_dir, key, held)
             };
             match loaded {
                 cache::Loaded::Trusted(stored) => {
