@@ -6,8 +6,11 @@ pub mod links;
 pub mod related;
 pub mod terms;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::attack::Catalog;
 use crate::config::Config;
@@ -37,16 +40,29 @@ pub struct SiteCase {
     pub related: Vec<usize>,
     /// Other published languages of the same case.
     pub translations: Vec<usize>,
-    /// The body with its links filled in; None when it has none, so the case's own HTML
-    /// serves (it is shared with the engine's cache of parsed files, not copied).
-    pub filled: Option<String>,
+    /// Per link of the body, its URL (None: shown as plain text). The body is filled
+    /// only when a page shows it: most runs show few, and 10,000 filled bodies are
+    /// tens of megabytes.
+    pub link_urls: Vec<Option<String>>,
     /// Everything a view can read of this case alone (see [`fingerprints`]).
     pub fingerprint: Fingerprint,
 }
 
 impl SiteCase {
-    pub fn body_html(&self) -> &str {
-        self.filled.as_deref().unwrap_or(&self.case.body.html)
+    /// The body with its links filled in (without links, the case's own HTML, shared
+    /// with the engine's cache of parsed files).
+    pub fn body_html(&self) -> Cow<'_, str> {
+        if self.link_urls.is_empty() {
+            return Cow::Borrowed(&self.case.body.html);
+        }
+        let mut html = String::with_capacity(self.case.body.html.len());
+        self.fill_body(&mut html);
+        Cow::Owned(html)
+    }
+
+    /// Appends [`Self::body_html`] to `out`.
+    pub(crate) fn fill_body(&self, out: &mut String) {
+        crate::parse::markdown::fill_slots_into(out, &self.case.body.html, &self.link_urls);
     }
 }
 
@@ -127,10 +143,20 @@ pub fn resolve<'c>(
     let mut referrers: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
 
     // Checks that hold for every case, published or not: `check` must see them all.
-    let mut tactics_of: HashMap<String, Vec<Vec<String>>> = HashMap::new();
-    for case in &all_cases {
-        tactics_of.insert(case.slug.clone(), check_techniques(case, catalog, &config, &mut diags));
-        check_actors(case, catalog, &mut diags);
+    // Each case on its own, in parallel; the diagnostics kept in case order.
+    let checked: Vec<(Vec<Vec<String>>, Vec<Diagnostic>)> = all_cases
+        .par_iter()
+        .map(|case| {
+            let mut d = Vec::new();
+            let tactics = check_techniques(case, catalog, &config, &mut d);
+            check_actors(case, catalog, &mut d);
+            (tactics, d)
+        })
+        .collect();
+    let mut tactics_of = Vec::with_capacity(all_cases.len());
+    for (tactics, d) in checked {
+        tactics_of.push(tactics);
+        diags.extend(d);
     }
     let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), &**c)).collect();
     for case in &all_cases {
@@ -183,26 +209,29 @@ pub fn resolve<'c>(
         })
         .collect();
     drop(own);
-    for (case, reason) in all_cases.into_iter().zip(reasons) {
+    for ((case, reason), tactics) in all_cases.into_iter().zip(reasons).zip(tactics_of) {
         match reason {
             Some(reason) => {
                 diags.push(Diagnostic::note("case-left-out", format!("left out: {reason}")).in_file(&case.file));
                 unpublished_slugs.insert(case.slug.clone());
                 left_out.push(LeftOut { slug: case.slug.clone(), reason });
             }
-            None => published.push(case),
+            None => published.push((case.happened(), case, tactics)),
         }
     }
-    published.sort_by(|a, b| b.happened().sort_cmp(&a.happened()).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug)));
-    let index_of: HashMap<String, usize> = published.iter().enumerate().map(|(i, c)| (c.slug.clone(), i)).collect();
+    // Slugs are unique, so the order is total and an unstable sort gives the same one.
+    published
+        .sort_unstable_by(|(ha, a, _), (hb, b, _)| hb.sort_cmp(ha).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug)));
+    let index_of: HashMap<String, usize> =
+        published.iter().enumerate().map(|(i, (_, c, _))| (c.slug.clone(), i)).collect();
 
     // Translation groups: the root is the case nothing is a translation of.
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut root_of = vec![0usize; published.len()];
-    for (i, case) in published.iter().enumerate() {
+    for (i, (_, case, _)) in published.iter().enumerate() {
         let mut root = i;
         let mut seen = 0;
-        while let Some(next) = published[root].translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
+        while let Some(next) = published[root].1.translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
             root = *next;
             seen += 1;
             if seen > published.len() {
@@ -218,7 +247,7 @@ pub fn resolve<'c>(
     let counted: Vec<bool> = (0..published.len())
         .map(|i| {
             let group = &groups[&root_of[i]];
-            let in_site_lang = |j: usize| published[j].lang.as_deref().unwrap_or(site_lang) == site_lang;
+            let in_site_lang = |j: usize| published[j].1.lang.as_deref().unwrap_or(site_lang) == site_lang;
             match group.iter().copied().find(|&j| in_site_lang(j)) {
                 Some(rep) => rep == i,
                 None => root_of[i] == i,
@@ -263,84 +292,149 @@ pub fn resolve<'c>(
     }
 
     // The cross-link index: every published case under each of its terms, in one pass.
-    let mut site_cases = Vec::with_capacity(published.len());
+    // Most names recur in thousands of cases: each name as written is made a slug and
+    // interned once, then found by its text (`Terms`).
+    let mut terms_of: Vec<[Vec<usize>; 9]> = Vec::with_capacity(published.len());
     let mut parents = Vec::new();
-    for (i, case) in published.into_iter().enumerate() {
-        let mut terms: [Vec<usize>; 9] = Default::default();
-        let tactics = tactics_of.remove(&case.slug).unwrap_or_default();
-        let happened = case.happened();
-        let org_terms: Vec<(String, String, Option<std::ops::Range<usize>>)> = case
-            .organizations
-            .iter()
-            .map(|org| match org_names.get(&org.value.to_lowercase()) {
-                Some(&t) => {
-                    let term = &taxonomies[Kind::Organizations.index()].terms[t];
-                    (term.slug.clone(), term.name.clone(), None)
-                }
-                None => (slugify(&org.value), org.value.clone(), Some(org.span.clone())),
-            })
-            .collect();
-        let mut add =
-            |kind: Kind, slug: String, name: &str, at: Option<std::ops::Range<usize>>, diags: &mut Vec<Diagnostic>| {
-                if slug.is_empty() {
-                    if let Some(r) = at.clone() {
-                        diags.push(
-                            Diagnostic::error(
-                                "slug-empty",
-                                format!("{:?} has no letter or digit to make a URL from", name),
-                            )
-                            .at(&case.file, r),
-                        );
-                    }
-                    return;
-                }
-                let tax = &mut taxonomies[kind.index()];
-                if let Some(t) = tax.intern(slug, name, at.map(|r| (&case.file, r)), diags) {
+    {
+        let mut seen = Terms::default();
+        for (i, (happened, case, tactics)) in published.iter().enumerate() {
+            let mut terms: [Vec<usize>; 9] = Default::default();
+            let add = |taxonomies: &mut [Taxonomy], terms: &mut [Vec<usize>; 9], kind: Kind, t: Option<usize>| {
+                if let Some(t) = t {
                     if !terms[kind.index()].contains(&t) {
                         terms[kind.index()].push(t);
                         if counted[i] {
-                            tax.terms[t].cases.push(i);
+                            taxonomies[kind.index()].terms[t].cases.push(i);
                         }
                     }
                 }
             };
-        for (slug, name, at) in org_terms {
-            add(Kind::Organizations, slug, &name, at, &mut diags);
-        }
-        for (t, tactics) in case.techniques.iter().zip(&tactics) {
-            if let Some(tech) = catalog.technique(&t.id.value) {
-                add(Kind::Techniques, tech.id.clone(), &tech.name, None, &mut diags);
-                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
-                    parents.push(parent);
+            let file = &case.file;
+            for org in &case.organizations {
+                let t = seen.get(Kind::Organizations, &org.value).or_else(|| {
+                    let t = match org_names.get(&org.value.to_lowercase()) {
+                        Some(&t) => {
+                            let term = &taxonomies[Kind::Organizations.index()].terms[t];
+                            let (slug, name) = (term.slug.clone(), term.name.clone());
+                            intern_term(
+                                &mut taxonomies[Kind::Organizations.index()],
+                                file,
+                                slug,
+                                &name,
+                                None,
+                                &mut diags,
+                            )
+                        }
+                        None => intern_term(
+                            &mut taxonomies[Kind::Organizations.index()],
+                            file,
+                            slugify(&org.value),
+                            &org.value,
+                            Some(org.span.clone()),
+                            &mut diags,
+                        ),
+                    };
+                    seen.insert(Kind::Organizations, &org.value, t)
+                });
+                add(&mut taxonomies, &mut terms, Kind::Organizations, t);
+            }
+            for (t, tactics) in case.techniques.iter().zip(tactics) {
+                let id = &t.id.value;
+                let term = seen.get(Kind::Techniques, id).or_else(|| {
+                    let tech = catalog.technique(id)?;
+                    // Pushed once per technique, so in the order first used.
+                    if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
+                        parents.push(parent);
+                    }
+                    let term = intern_term(
+                        &mut taxonomies[Kind::Techniques.index()],
+                        file,
+                        tech.id.clone(),
+                        &tech.name,
+                        None,
+                        &mut diags,
+                    );
+                    seen.insert(Kind::Techniques, id, term)
+                });
+                add(&mut taxonomies, &mut terms, Kind::Techniques, term);
+                for shortname in tactics {
+                    let term = seen.get(Kind::Tactics, shortname).or_else(|| {
+                        let tactic = catalog.tactic(shortname)?;
+                        let term = intern_term(
+                            &mut taxonomies[Kind::Tactics.index()],
+                            file,
+                            tactic.shortname.clone(),
+                            &tactic.name,
+                            None,
+                            &mut diags,
+                        );
+                        seen.insert(Kind::Tactics, shortname, term)
+                    });
+                    add(&mut taxonomies, &mut terms, Kind::Tactics, term);
                 }
             }
-            for shortname in tactics {
-                if let Some(tactic) = catalog.tactic(shortname) {
-                    add(Kind::Tactics, tactic.shortname.clone(), &tactic.name, None, &mut diags);
+            for (kind, list) in [
+                (Kind::Sectors, &case.incident.sectors),
+                (Kind::DataTypes, &case.impact.data_types),
+                (Kind::Tags, &case.tags),
+            ] {
+                for s in list {
+                    let t = seen.get(kind, &s.value).or_else(|| {
+                        let t = intern_term(
+                            &mut taxonomies[kind.index()],
+                            file,
+                            urls::term_slug(kind, &s.value),
+                            &s.value,
+                            Some(s.span.clone()),
+                            &mut diags,
+                        );
+                        seen.insert(kind, &s.value, t)
+                    });
+                    add(&mut taxonomies, &mut terms, kind, t);
                 }
             }
-        }
-        for (kind, list) in [
-            (Kind::Sectors, &case.incident.sectors),
-            (Kind::DataTypes, &case.impact.data_types),
-            (Kind::Tags, &case.tags),
-        ] {
-            for s in list {
-                add(kind, urls::term_slug(kind, &s.value), &s.value, Some(s.span.clone()), &mut diags);
+            for cc in &case.incident.countries {
+                let t = seen.get(Kind::Countries, &cc.value).or_else(|| {
+                    let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
+                    let t = intern_term(
+                        &mut taxonomies[Kind::Countries.index()],
+                        file,
+                        urls::term_slug(Kind::Countries, &cc.value),
+                        name,
+                        None,
+                        &mut diags,
+                    );
+                    seen.insert(Kind::Countries, &cc.value, t)
+                });
+                add(&mut taxonomies, &mut terms, Kind::Countries, t);
             }
+            for a in &case.incident.actors {
+                let t = seen.get(Kind::Actors, &a.value).or_else(|| {
+                    let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
+                    let t = intern_term(
+                        &mut taxonomies[Kind::Actors.index()],
+                        file,
+                        urls::term_slug(Kind::Actors, name),
+                        name,
+                        Some(a.span.clone()),
+                        &mut diags,
+                    );
+                    seen.insert(Kind::Actors, &a.value, t)
+                });
+                add(&mut taxonomies, &mut terms, Kind::Actors, t);
+            }
+            let t = seen.year(happened.year).or_else(|| {
+                let year = happened.year.to_string();
+                let t = intern_term(&mut taxonomies[Kind::Years.index()], file, year.clone(), &year, None, &mut diags);
+                seen.set_year(happened.year, t)
+            });
+            add(&mut taxonomies, &mut terms, Kind::Years, t);
+            terms_of.push(terms);
         }
-        for cc in &case.incident.countries {
-            let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value).to_string();
-            add(Kind::Countries, urls::term_slug(Kind::Countries, &cc.value), &name, None, &mut diags);
-        }
-        for a in &case.incident.actors {
-            let name = match catalog.group(&a.value) {
-                Some(g) => g.name.clone(),
-                None => a.value.clone(),
-            };
-            add(Kind::Actors, urls::term_slug(Kind::Actors, &name), &name, Some(a.span.clone()), &mut diags);
-        }
-        add(Kind::Years, happened.year.to_string(), &happened.year.to_string(), None, &mut diags);
+    }
+    let mut site_cases = Vec::with_capacity(published.len());
+    for (i, ((happened, case, tactics), terms)) in published.into_iter().zip(terms_of).enumerate() {
         site_cases.push(SiteCase {
             url: urls::case(&case.slug),
             happened,
@@ -349,7 +443,7 @@ pub fn resolve<'c>(
             counted: counted[i],
             related: Vec::new(),
             translations: groups[&root_of[i]].iter().copied().filter(|&j| j != i).collect(),
-            filled: None,
+            link_urls: Vec::new(),
             fingerprint: 0,
             case,
         });
@@ -434,6 +528,56 @@ pub fn resolve<'c>(
         );
     }
     (site, diags)
+}
+
+/// A term by the text a case wrote it as: a name seen before is the term it made then.
+/// Only terms made without error are kept, so an error is reported at every use.
+#[derive(Default)]
+struct Terms<'a> {
+    by_text: [HashMap<&'a str, usize>; 9],
+    years: HashMap<i16, usize>,
+}
+
+impl<'a> Terms<'a> {
+    fn get(&self, kind: Kind, text: &str) -> Option<usize> {
+        self.by_text[kind.index()].get(text).copied()
+    }
+    fn insert(&mut self, kind: Kind, text: &'a str, term: Option<usize>) -> Option<usize> {
+        if let Some(t) = term {
+            self.by_text[kind.index()].insert(text, t);
+        }
+        term
+    }
+    fn year(&self, year: i16) -> Option<usize> {
+        self.years.get(&year).copied()
+    }
+    fn set_year(&mut self, year: i16, term: Option<usize>) -> Option<usize> {
+        if let Some(t) = term {
+            self.years.insert(year, t);
+        }
+        term
+    }
+}
+
+/// A case's term, or None (and why, when the case wrote it at `at`).
+fn intern_term(
+    tax: &mut Taxonomy,
+    file: &Arc<crate::diagnostics::SourceFile>,
+    slug: String,
+    name: &str,
+    at: Option<std::ops::Range<usize>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    if slug.is_empty() {
+        if let Some(r) = at {
+            diags.push(
+                Diagnostic::error("slug-empty", format!("{:?} has no letter or digit to make a URL from", name))
+                    .at(file, r),
+            );
+        }
+        return None;
+    }
+    tax.intern(slug, name, at.map(|r| (file, r)), diags)
 }
 
 fn resolve_pages(
