@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use fnv::FnvHashMap;
 use rayon::prelude::*;
 
 use crate::attack::Catalog;
@@ -158,7 +159,7 @@ pub fn resolve<'c>(
         tactics_of.push(tactics);
         diags.extend(d);
     }
-    let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), &**c)).collect();
+    let all_slugs: FnvHashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), &**c)).collect();
     for case in &all_cases {
         for r in case.related.iter().chain(&case.translation_of) {
             if unreadable.contains_key(&r.value) {
@@ -186,7 +187,7 @@ pub fn resolve<'c>(
     let mut unpublished_slugs = std::collections::HashSet::new();
     // A translation is published only if its original would be: the original's TLP,
     // draft and embargo bind it too (followed up the chain of translations).
-    let own: HashMap<&str, Option<String>> =
+    let own: FnvHashMap<&str, Option<String>> =
         all_cases.iter().map(|c| (c.slug.as_str(), unpublished_reason(c, &config, now))).collect();
     let reasons: Vec<Option<String>> = all_cases
         .iter()
@@ -216,19 +217,24 @@ pub fn resolve<'c>(
                 unpublished_slugs.insert(case.slug.clone());
                 left_out.push(LeftOut { slug: case.slug.clone(), reason });
             }
-            None => published.push((case.happened(), case, tactics)),
+            None => {
+                let happened = case.happened();
+                published.push((happened, case, tactics, happened.sort_date()));
+            }
         }
     }
     // Slugs are unique, so the order is total and an unstable sort gives the same one.
-    published
-        .sort_unstable_by(|(ha, a, _), (hb, b, _)| hb.sort_cmp(ha).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug)));
+    // `sort_cmp` compares sort dates first: kept, they are worked out once, not per comparison.
+    published.sort_unstable_by(|(ha, a, _, da), (hb, b, _, db)| {
+        db.cmp(da).then_with(|| hb.sort_cmp(ha)).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug))
+    });
     let index_of: HashMap<String, usize> =
-        published.iter().enumerate().map(|(i, (_, c, _))| (c.slug.clone(), i)).collect();
+        published.iter().enumerate().map(|(i, (_, c, _, _))| (c.slug.clone(), i)).collect();
 
     // Translation groups: the root is the case nothing is a translation of.
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut root_of = vec![0usize; published.len()];
-    for (i, (_, case, _)) in published.iter().enumerate() {
+    for (i, (_, case, _, _)) in published.iter().enumerate() {
         let mut root = i;
         let mut seen = 0;
         while let Some(next) = published[root].1.translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
@@ -298,7 +304,7 @@ pub fn resolve<'c>(
     let mut parents = Vec::new();
     {
         let mut seen = Terms::default();
-        for (i, (happened, case, tactics)) in published.iter().enumerate() {
+        for (i, (happened, case, tactics, _)) in published.iter().enumerate() {
             let mut terms: [Vec<usize>; 9] = Default::default();
             let add = |taxonomies: &mut [Taxonomy], terms: &mut [Vec<usize>; 9], kind: Kind, t: Option<usize>| {
                 if let Some(t) = t {
@@ -434,7 +440,7 @@ pub fn resolve<'c>(
         }
     }
     let mut site_cases = Vec::with_capacity(published.len());
-    for (i, ((happened, case, tactics), terms)) in published.into_iter().zip(terms_of).enumerate() {
+    for (i, ((happened, case, tactics, _), terms)) in published.into_iter().zip(terms_of).enumerate() {
         site_cases.push(SiteCase {
             url: urls::case(&case.slug),
             happened,
@@ -534,8 +540,8 @@ pub fn resolve<'c>(
 /// Only terms made without error are kept, so an error is reported at every use.
 #[derive(Default)]
 struct Terms<'a> {
-    by_text: [HashMap<&'a str, usize>; 9],
-    years: HashMap<i16, usize>,
+    by_text: [FnvHashMap<&'a str, usize>; 9],
+    years: FnvHashMap<i16, usize>,
 }
 
 impl<'a> Terms<'a> {
