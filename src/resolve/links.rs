@@ -44,7 +44,8 @@ pub fn fill_bodies(
             Some(p) => {
                 let mut d = Vec::new();
                 let url = urls::term(Kind::Organizations, &site_ref.taxonomy(Kind::Organizations).terms[t].slug);
-                (fill(&p.body, &p.file, p.body_offset, &url, site_ref, slugs, org_names, &mut d), d)
+                let urls = link_urls(&p.body, &p.file, p.body_offset, &url, site_ref, slugs, org_names, &mut d);
+                (filled(&p.body, &urls), d)
             }
             None => (String::new(), Vec::new()),
         })
@@ -59,28 +60,18 @@ pub fn fill_bodies(
     }
 }
 
-/// The body with its links filled in.
-#[allow(clippy::too_many_arguments)]
-pub fn fill(
-    body: &Rendered,
-    file: &Arc<SourceFile>,
-    body_offset: usize,
-    page_url: &str,
-    site: &Site,
-    slugs: &CaseSlugs,
-    org_names: &HashMap<String, usize>,
-    diags: &mut Vec<Diagnostic>,
-) -> String {
+/// The body with its links filled in (`urls` from [`link_urls`]).
+pub fn filled(body: &Rendered, urls: &[Option<String>]) -> String {
     if body.links.is_empty() {
         return body.html.clone();
     }
-    fill_slots(&body.html, &link_urls(body, file, body_offset, page_url, site, slugs, org_names, diags))
+    fill_slots(&body.html, urls)
 }
 
 /// Per link of `body`, its URL relative to `page_url`, or None (shown as plain text)
 /// when it is not a link here.
 #[allow(clippy::too_many_arguments)]
-fn link_urls(
+pub fn link_urls(
     body: &Rendered,
     file: &Arc<SourceFile>,
     body_offset: usize,

@@ -302,141 +302,96 @@ pub fn resolve<'c>(
     // interned once, then found by its text (`Terms`).
     let mut terms_of: Vec<[Vec<usize>; 9]> = Vec::with_capacity(published.len());
     let mut parents = Vec::new();
-    {
-        let mut seen = Terms::default();
-        for (i, (happened, case, tactics, _)) in published.iter().enumerate() {
-            let mut terms: [Vec<usize>; 9] = Default::default();
-            let add = |taxonomies: &mut [Taxonomy], terms: &mut [Vec<usize>; 9], kind: Kind, t: Option<usize>| {
-                if let Some(t) = t {
-                    if !terms[kind.index()].contains(&t) {
-                        terms[kind.index()].push(t);
-                        if counted[i] {
-                            taxonomies[kind.index()].terms[t].cases.push(i);
-                        }
-                    }
-                }
-            };
-            let file = &case.file;
-            for org in &case.organizations {
-                let t = seen.get(Kind::Organizations, &org.value).or_else(|| {
-                    let t = match org_names.get(&org.value.to_lowercase()) {
-                        Some(&t) => {
-                            let term = &taxonomies[Kind::Organizations.index()].terms[t];
-                            let (slug, name) = (term.slug.clone(), term.name.clone());
-                            intern_term(
-                                &mut taxonomies[Kind::Organizations.index()],
-                                file,
-                                slug,
-                                &name,
-                                None,
-                                &mut diags,
-                            )
-                        }
-                        None => intern_term(
-                            &mut taxonomies[Kind::Organizations.index()],
-                            file,
-                            slugify(&org.value),
-                            &org.value,
-                            Some(org.span.clone()),
-                            &mut diags,
-                        ),
-                    };
-                    seen.insert(Kind::Organizations, &org.value, t)
-                });
-                add(&mut taxonomies, &mut terms, Kind::Organizations, t);
+    let mut seen = Terms::default();
+    for (happened, case, tactics, _) in &published {
+        let mut terms: [Vec<usize>; 9] = Default::default();
+        let mut add = |kind: Kind, t: Option<usize>| {
+            if let Some(t) = t.filter(|t| !terms[kind.index()].contains(t)) {
+                terms[kind.index()].push(t);
             }
-            for (t, tactics) in case.techniques.iter().zip(tactics) {
-                let id = &t.id.value;
-                let term = seen.get(Kind::Techniques, id).or_else(|| {
-                    let tech = catalog.technique(id)?;
+        };
+        let mut intern = |kind: Kind, slug: String, name: &str, at: Option<&std::ops::Range<usize>>| {
+            intern_term(&mut taxonomies[kind.index()], &case.file, slug, name, at.cloned(), &mut diags)
+        };
+        for org in &case.organizations {
+            // A profile's name or alias is its term (interning it again changes nothing).
+            add(
+                Kind::Organizations,
+                seen.get_or(Kind::Organizations, &org.value, || match org_names.get(&org.value.to_lowercase()) {
+                    Some(&t) => Some(t),
+                    None => intern(Kind::Organizations, slugify(&org.value), &org.value, Some(&org.span)),
+                }),
+            );
+        }
+        for (t, tactics) in case.techniques.iter().zip(tactics) {
+            add(
+                Kind::Techniques,
+                seen.get_or(Kind::Techniques, &t.id.value, || {
+                    let tech = catalog.technique(&t.id.value)?;
                     // Pushed once per technique, so in the order first used.
                     if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
                         parents.push(parent);
                     }
-                    let term = intern_term(
-                        &mut taxonomies[Kind::Techniques.index()],
-                        file,
-                        tech.id.clone(),
-                        &tech.name,
-                        None,
-                        &mut diags,
-                    );
-                    seen.insert(Kind::Techniques, id, term)
-                });
-                add(&mut taxonomies, &mut terms, Kind::Techniques, term);
-                for shortname in tactics {
-                    let term = seen.get(Kind::Tactics, shortname).or_else(|| {
+                    intern(Kind::Techniques, tech.id.clone(), &tech.name, None)
+                }),
+            );
+            for shortname in tactics {
+                add(
+                    Kind::Tactics,
+                    seen.get_or(Kind::Tactics, shortname, || {
                         let tactic = catalog.tactic(shortname)?;
-                        let term = intern_term(
-                            &mut taxonomies[Kind::Tactics.index()],
-                            file,
-                            tactic.shortname.clone(),
-                            &tactic.name,
-                            None,
-                            &mut diags,
-                        );
-                        seen.insert(Kind::Tactics, shortname, term)
-                    });
-                    add(&mut taxonomies, &mut terms, Kind::Tactics, term);
-                }
+                        intern(Kind::Tactics, tactic.shortname.clone(), &tactic.name, None)
+                    }),
+                );
             }
-            for (kind, list) in [
-                (Kind::Sectors, &case.incident.sectors),
-                (Kind::DataTypes, &case.impact.data_types),
-                (Kind::Tags, &case.tags),
-            ] {
-                for s in list {
-                    let t = seen.get(kind, &s.value).or_else(|| {
-                        let t = intern_term(
-                            &mut taxonomies[kind.index()],
-                            file,
-                            urls::term_slug(kind, &s.value),
-                            &s.value,
-                            Some(s.span.clone()),
-                            &mut diags,
-                        );
-                        seen.insert(kind, &s.value, t)
-                    });
-                    add(&mut taxonomies, &mut terms, kind, t);
-                }
+        }
+        for (kind, list) in [
+            (Kind::Sectors, &case.incident.sectors),
+            (Kind::DataTypes, &case.impact.data_types),
+            (Kind::Tags, &case.tags),
+        ] {
+            for s in list {
+                add(
+                    kind,
+                    seen.get_or(kind, &s.value, || {
+                        intern(kind, urls::term_slug(kind, &s.value), &s.value, Some(&s.span))
+                    }),
+                );
             }
-            for cc in &case.incident.countries {
-                let t = seen.get(Kind::Countries, &cc.value).or_else(|| {
+        }
+        for cc in &case.incident.countries {
+            add(
+                Kind::Countries,
+                seen.get_or(Kind::Countries, &cc.value, || {
                     let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
-                    let t = intern_term(
-                        &mut taxonomies[Kind::Countries.index()],
-                        file,
-                        urls::term_slug(Kind::Countries, &cc.value),
-                        name,
-                        None,
-                        &mut diags,
-                    );
-                    seen.insert(Kind::Countries, &cc.value, t)
-                });
-                add(&mut taxonomies, &mut terms, Kind::Countries, t);
-            }
-            for a in &case.incident.actors {
-                let t = seen.get(Kind::Actors, &a.value).or_else(|| {
+                    intern(Kind::Countries, urls::term_slug(Kind::Countries, &cc.value), name, None)
+                }),
+            );
+        }
+        for a in &case.incident.actors {
+            add(
+                Kind::Actors,
+                seen.get_or(Kind::Actors, &a.value, || {
                     let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
-                    let t = intern_term(
-                        &mut taxonomies[Kind::Actors.index()],
-                        file,
-                        urls::term_slug(Kind::Actors, name),
-                        name,
-                        Some(a.span.clone()),
-                        &mut diags,
-                    );
-                    seen.insert(Kind::Actors, &a.value, t)
-                });
-                add(&mut taxonomies, &mut terms, Kind::Actors, t);
-            }
-            let t = seen.year(happened.year).or_else(|| {
+                    intern(Kind::Actors, urls::term_slug(Kind::Actors, name), name, Some(&a.span))
+                }),
+            );
+        }
+        add(
+            Kind::Years,
+            seen.year_or(happened.year, || {
                 let year = happened.year.to_string();
-                let t = intern_term(&mut taxonomies[Kind::Years.index()], file, year.clone(), &year, None, &mut diags);
-                seen.set_year(happened.year, t)
-            });
-            add(&mut taxonomies, &mut terms, Kind::Years, t);
-            terms_of.push(terms);
+                intern(Kind::Years, year.clone(), &year, None)
+            }),
+        );
+        terms_of.push(terms);
+    }
+    drop(seen);
+    for (i, terms) in terms_of.iter().enumerate().filter(|&(i, _)| counted[i]) {
+        for (tax, list) in taxonomies.iter_mut().zip(terms) {
+            for &t in list {
+                tax.terms[t].cases.push(i);
+            }
         }
     }
     let mut site_cases = Vec::with_capacity(published.len());
@@ -545,23 +500,22 @@ struct Terms<'a> {
 }
 
 impl<'a> Terms<'a> {
-    fn get(&self, kind: Kind, text: &str) -> Option<usize> {
-        self.by_text[kind.index()].get(text).copied()
-    }
-    fn insert(&mut self, kind: Kind, text: &'a str, term: Option<usize>) -> Option<usize> {
-        if let Some(t) = term {
-            self.by_text[kind.index()].insert(text, t);
+    /// The term `text` made before, else the one `make` makes (kept if it made one).
+    fn get_or(&mut self, kind: Kind, text: &'a str, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
+        if let Some(&t) = self.by_text[kind.index()].get(text) {
+            return Some(t);
         }
-        term
+        let t = make()?;
+        self.by_text[kind.index()].insert(text, t);
+        Some(t)
     }
-    fn year(&self, year: i16) -> Option<usize> {
-        self.years.get(&year).copied()
-    }
-    fn set_year(&mut self, year: i16, term: Option<usize>) -> Option<usize> {
-        if let Some(t) = term {
-            self.years.insert(year, t);
+    fn year_or(&mut self, year: i16, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
+        if let Some(&t) = self.years.get(&year) {
+            return Some(t);
         }
-        term
+        let t = make()?;
+        self.years.insert(year, t);
+        Some(t)
     }
 }
 
@@ -610,7 +564,8 @@ fn resolve_pages(
             continue;
         }
         let url = urls::page(&page.slug);
-        let body_html = links::fill(&page.body, &page.file, page.body_offset, &url, site, slugs, org_names, diags);
+        let urls = links::link_urls(&page.body, &page.file, page.body_offset, &url, site, slugs, org_names, diags);
+        let body_html = links::filled(&page.body, &urls);
         out.push(SitePage { page, url, body_html, fingerprint: 0 });
     }
     out
