@@ -169,9 +169,18 @@ pub fn render(body: &str, options: &Options) -> Rendered {
 /// before it, an end slot by `</a` before and `>` after it. Anything else with
 /// a NUL (never produced by [`render`]) becomes U+FFFD.
 pub fn fill_slots(html: &str, urls: &[Option<String>]) -> String {
+    let mut out = String::with_capacity(html.len());
+    fill_slots_into(&mut out, html, urls);
+    // Held until the page is written: no room left from growing.
+    out.shrink_to_fit();
+    out
+}
+
+/// [`fill_slots`], appended to `out`: a buffer used again does not allocate.
+pub fn fill_slots_into(out: &mut String, html: &str, urls: &[Option<String>]) {
     const OPEN: &str = "<a href=\"";
     const CLOSE: &str = "</a";
-    let mut out = String::with_capacity(html.len());
+    let start = out.len();
     let mut rest = html;
     while let Some(at) = rest.find('\0') {
         out.push_str(&rest[..at]);
@@ -182,10 +191,10 @@ pub fn fill_slots(html: &str, urls: &[Option<String>]) -> String {
             continue;
         };
         let url = urls.get(i).and_then(Option::as_deref);
-        if out.ends_with(OPEN) {
+        if out[start..].ends_with(OPEN) {
             match url {
                 Some(url) => {
-                    crate::html::escape_into(&mut out, url);
+                    crate::html::escape_into(out, url);
                     rest = tail;
                 }
                 None => {
@@ -194,7 +203,7 @@ pub fn fill_slots(html: &str, urls: &[Option<String>]) -> String {
                     rest = tail.find('>').map_or("", |p| &tail[p + 1..]);
                 }
             }
-        } else if out.ends_with(CLOSE) && tail.starts_with('>') {
+        } else if out[start..].ends_with(CLOSE) && tail.starts_with('>') {
             if url.is_some() {
                 out.push('>');
             } else {
@@ -207,9 +216,6 @@ pub fn fill_slots(html: &str, urls: &[Option<String>]) -> String {
         }
     }
     out.push_str(rest);
-    // Held until the page is written: no room left from growing.
-    out.shrink_to_fit();
-    out
 }
 
 /// `DIGITS\0` at the start of `s`: the index and what follows the closing NUL.

@@ -12,7 +12,8 @@ use crate::fingerprint::{Fingerprint, Hasher};
 use crate::urls::Kind;
 
 pub(super) fn fill(site: &mut Site) {
-    let fps: Vec<Fingerprint> = (0..site.cases.len()).into_par_iter().map(|i| case(site, &site.cases[i])).collect();
+    // Per thread, one buffer for the filled bodies: each is hashed, then dropped.
+    let fps: Vec<Fingerprint> = site.cases.par_iter().map_init(String::new, |body, c| case(site, c, body)).collect();
     for (c, fp) in site.cases.iter_mut().zip(fps) {
         c.fingerprint = fp;
     }
@@ -39,7 +40,7 @@ fn term_names(site: &Site, h: &mut Hasher, kind: Kind, terms: impl IntoIterator<
     h.bytes(b"\x01");
 }
 
-fn case(site: &Site, c: &SiteCase) -> Fingerprint {
+fn case(site: &Site, c: &SiteCase, body: &mut String) -> Fingerprint {
     let mut h = Hasher::new();
     h.bytes(c.case.file.path.as_bytes());
     h.bytes(&c.case.file.text_hash().to_le_bytes());
@@ -52,7 +53,13 @@ fn case(site: &Site, c: &SiteCase) -> Fingerprint {
     for &j in c.related.iter().chain([usize::MAX].iter()).chain(&c.translations) {
         h.bytes(site.cases.get(j).map_or(b"\x01".as_slice(), |o| o.case.slug.as_bytes()));
     }
-    h.bytes(c.body_html().as_bytes());
+    if c.link_urls.is_empty() {
+        h.bytes(c.case.body.html.as_bytes());
+    } else {
+        body.clear();
+        c.fill_body(body);
+        h.bytes(body.as_bytes());
+    }
     h.finish()
 }
 

@@ -17,7 +17,8 @@ pub struct CaseSlugs {
     pub unpublished: HashSet<String>,
 }
 
-/// Fills the link slots of every case and organization body.
+/// Checks the links of every case and organization body: a case keeps its links' URLs
+/// (its body is filled when a page shows it), an organization its filled body.
 pub fn fill_bodies(
     site: &mut Site,
     slugs: &CaseSlugs,
@@ -25,16 +26,14 @@ pub fn fill_bodies(
     diags: &mut Vec<Diagnostic>,
 ) {
     let site_ref = &*site;
-    // A body without internal links is its HTML already: it is moved below, not copied.
-    let cases: Vec<(Option<String>, Vec<Diagnostic>)> = site_ref
+    let cases: Vec<(Vec<Option<String>>, Vec<Diagnostic>)> = site_ref
         .cases
         .par_iter()
         .map(|c| {
             let mut d = Vec::new();
-            let body = &c.case.body;
-            let html = (!body.links.is_empty())
-                .then(|| fill(body, &c.case.file, c.case.body_offset, &c.url, site_ref, slugs, org_names, &mut d));
-            (html, d)
+            let urls =
+                link_urls(&c.case.body, &c.case.file, c.case.body_offset, &c.url, site_ref, slugs, org_names, &mut d);
+            (urls, d)
         })
         .collect();
     let orgs: Vec<(String, Vec<Diagnostic>)> = site_ref
@@ -45,13 +44,14 @@ pub fn fill_bodies(
             Some(p) => {
                 let mut d = Vec::new();
                 let url = urls::term(Kind::Organizations, &site_ref.taxonomy(Kind::Organizations).terms[t].slug);
-                (fill(&p.body, &p.file, p.body_offset, &url, site_ref, slugs, org_names, &mut d), d)
+                let urls = link_urls(&p.body, &p.file, p.body_offset, &url, site_ref, slugs, org_names, &mut d);
+                (filled(&p.body, &urls), d)
             }
             None => (String::new(), Vec::new()),
         })
         .collect();
-    for (c, (html, d)) in site.cases.iter_mut().zip(cases) {
-        c.filled = html;
+    for (c, (urls, d)) in site.cases.iter_mut().zip(cases) {
+        c.link_urls = urls;
         diags.extend(d);
     }
     for (o, (html, d)) in site.orgs.iter_mut().zip(orgs) {
@@ -60,8 +60,18 @@ pub fn fill_bodies(
     }
 }
 
+/// The body with its links filled in (`urls` from [`link_urls`]).
+pub fn filled(body: &Rendered, urls: &[Option<String>]) -> String {
+    if body.links.is_empty() {
+        return body.html.clone();
+    }
+    fill_slots(&body.html, urls)
+}
+
+/// Per link of `body`, its URL relative to `page_url`, or None (shown as plain text)
+/// when it is not a link here.
 #[allow(clippy::too_many_arguments)]
-pub fn fill(
+pub fn link_urls(
     body: &Rendered,
     file: &Arc<SourceFile>,
     body_offset: usize,
@@ -70,13 +80,9 @@ pub fn fill(
     slugs: &CaseSlugs,
     org_names: &HashMap<String, usize>,
     diags: &mut Vec<Diagnostic>,
-) -> String {
-    if body.links.is_empty() {
-        return body.html.clone();
-    }
+) -> Vec<Option<String>> {
     let root = urls::root_prefix(page_url);
-    let urls: Vec<Option<String>> = body
-        .links
+    body.links
         .iter()
         .map(|link| {
             let at = body_offset + link.range.start..body_offset + link.range.end;
@@ -90,8 +96,7 @@ pub fn fill(
                 }
             }
         })
-        .collect();
-    fill_slots(&body.html, &urls)
+        .collect()
 }
 
 /// The site-relative URL of a checked link target, or why there is none.

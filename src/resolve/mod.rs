@@ -6,8 +6,12 @@ pub mod links;
 pub mod related;
 pub mod terms;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use fnv::FnvHashMap;
+use rayon::prelude::*;
 
 use crate::attack::Catalog;
 use crate::config::Config;
@@ -37,16 +41,29 @@ pub struct SiteCase {
     pub related: Vec<usize>,
     /// Other published languages of the same case.
     pub translations: Vec<usize>,
-    /// The body with its links filled in; None when it has none, so the case's own HTML
-    /// serves (it is shared with the engine's cache of parsed files, not copied).
-    pub filled: Option<String>,
+    /// Per link of the body, its URL (None: shown as plain text). The body is filled
+    /// only when a page shows it: most runs show few, and 10,000 filled bodies are
+    /// tens of megabytes.
+    pub link_urls: Vec<Option<String>>,
     /// Everything a view can read of this case alone (see [`fingerprints`]).
     pub fingerprint: Fingerprint,
 }
 
 impl SiteCase {
-    pub fn body_html(&self) -> &str {
-        self.filled.as_deref().unwrap_or(&self.case.body.html)
+    /// The body with its links filled in (without links, the case's own HTML, shared
+    /// with the engine's cache of parsed files).
+    pub fn body_html(&self) -> Cow<'_, str> {
+        if self.link_urls.is_empty() {
+            return Cow::Borrowed(&self.case.body.html);
+        }
+        let mut html = String::with_capacity(self.case.body.html.len());
+        self.fill_body(&mut html);
+        Cow::Owned(html)
+    }
+
+    /// Appends [`Self::body_html`] to `out`.
+    pub(crate) fn fill_body(&self, out: &mut String) {
+        crate::parse::markdown::fill_slots_into(out, &self.case.body.html, &self.link_urls);
     }
 }
 
@@ -127,12 +144,22 @@ pub fn resolve<'c>(
     let mut referrers: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
 
     // Checks that hold for every case, published or not: `check` must see them all.
-    let mut tactics_of: HashMap<String, Vec<Vec<String>>> = HashMap::new();
-    for case in &all_cases {
-        tactics_of.insert(case.slug.clone(), check_techniques(case, catalog, &config, &mut diags));
-        check_actors(case, catalog, &mut diags);
+    // Each case on its own, in parallel; the diagnostics kept in case order.
+    let checked: Vec<(Vec<Vec<String>>, Vec<Diagnostic>)> = all_cases
+        .par_iter()
+        .map(|case| {
+            let mut d = Vec::new();
+            let tactics = check_techniques(case, catalog, &config, &mut d);
+            check_actors(case, catalog, &mut d);
+            (tactics, d)
+        })
+        .collect();
+    let mut tactics_of = Vec::with_capacity(all_cases.len());
+    for (tactics, d) in checked {
+        tactics_of.push(tactics);
+        diags.extend(d);
     }
-    let all_slugs: HashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), &**c)).collect();
+    let all_slugs: FnvHashMap<&str, &Case> = all_cases.iter().map(|c| (c.slug.as_str(), &**c)).collect();
     for case in &all_cases {
         for r in case.related.iter().chain(&case.translation_of) {
             if unreadable.contains_key(&r.value) {
@@ -160,7 +187,7 @@ pub fn resolve<'c>(
     let mut unpublished_slugs = std::collections::HashSet::new();
     // A translation is published only if its original would be: the original's TLP,
     // draft and embargo bind it too (followed up the chain of translations).
-    let own: HashMap<&str, Option<String>> =
+    let own: FnvHashMap<&str, Option<String>> =
         all_cases.iter().map(|c| (c.slug.as_str(), unpublished_reason(c, &config, now))).collect();
     let reasons: Vec<Option<String>> = all_cases
         .iter()
@@ -183,26 +210,34 @@ pub fn resolve<'c>(
         })
         .collect();
     drop(own);
-    for (case, reason) in all_cases.into_iter().zip(reasons) {
+    for ((case, reason), tactics) in all_cases.into_iter().zip(reasons).zip(tactics_of) {
         match reason {
             Some(reason) => {
                 diags.push(Diagnostic::note("case-left-out", format!("left out: {reason}")).in_file(&case.file));
                 unpublished_slugs.insert(case.slug.clone());
                 left_out.push(LeftOut { slug: case.slug.clone(), reason });
             }
-            None => published.push(case),
+            None => {
+                let happened = case.happened();
+                published.push((happened, case, tactics, happened.sort_date()));
+            }
         }
     }
-    published.sort_by(|a, b| b.happened().sort_cmp(&a.happened()).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug)));
-    let index_of: HashMap<String, usize> = published.iter().enumerate().map(|(i, c)| (c.slug.clone(), i)).collect();
+    // Slugs are unique, so the order is total and an unstable sort gives the same one.
+    // `sort_cmp` compares sort dates first: kept, they are worked out once, not per comparison.
+    published.sort_unstable_by(|(ha, a, _, da), (hb, b, _, db)| {
+        db.cmp(da).then_with(|| hb.sort_cmp(ha)).then(b.date.cmp(&a.date)).then(a.slug.cmp(&b.slug))
+    });
+    let index_of: HashMap<String, usize> =
+        published.iter().enumerate().map(|(i, (_, c, _, _))| (c.slug.clone(), i)).collect();
 
     // Translation groups: the root is the case nothing is a translation of.
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut root_of = vec![0usize; published.len()];
-    for (i, case) in published.iter().enumerate() {
+    for (i, (_, case, _, _)) in published.iter().enumerate() {
         let mut root = i;
         let mut seen = 0;
-        while let Some(next) = published[root].translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
+        while let Some(next) = published[root].1.translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
             root = *next;
             seen += 1;
             if seen > published.len() {
@@ -218,7 +253,7 @@ pub fn resolve<'c>(
     let counted: Vec<bool> = (0..published.len())
         .map(|i| {
             let group = &groups[&root_of[i]];
-            let in_site_lang = |j: usize| published[j].lang.as_deref().unwrap_or(site_lang) == site_lang;
+            let in_site_lang = |j: usize| published[j].1.lang.as_deref().unwrap_or(site_lang) == site_lang;
             match group.iter().copied().find(|&j| in_site_lang(j)) {
                 Some(rep) => rep == i,
                 None => root_of[i] == i,
@@ -263,61 +298,51 @@ pub fn resolve<'c>(
     }
 
     // The cross-link index: every published case under each of its terms, in one pass.
-    let mut site_cases = Vec::with_capacity(published.len());
+    // Most names recur in thousands of cases: each name as written is made a slug and
+    // interned once, then found by its text (`Terms`).
+    let mut terms_of: Vec<[Vec<usize>; 9]> = Vec::with_capacity(published.len());
     let mut parents = Vec::new();
-    for (i, case) in published.into_iter().enumerate() {
+    let mut seen = Terms::default();
+    for (happened, case, tactics, _) in &published {
         let mut terms: [Vec<usize>; 9] = Default::default();
-        let tactics = tactics_of.remove(&case.slug).unwrap_or_default();
-        let happened = case.happened();
-        let org_terms: Vec<(String, String, Option<std::ops::Range<usize>>)> = case
-            .organizations
-            .iter()
-            .map(|org| match org_names.get(&org.value.to_lowercase()) {
-                Some(&t) => {
-                    let term = &taxonomies[Kind::Organizations.index()].terms[t];
-                    (term.slug.clone(), term.name.clone(), None)
-                }
-                None => (slugify(&org.value), org.value.clone(), Some(org.span.clone())),
-            })
-            .collect();
-        let mut add =
-            |kind: Kind, slug: String, name: &str, at: Option<std::ops::Range<usize>>, diags: &mut Vec<Diagnostic>| {
-                if slug.is_empty() {
-                    if let Some(r) = at.clone() {
-                        diags.push(
-                            Diagnostic::error(
-                                "slug-empty",
-                                format!("{:?} has no letter or digit to make a URL from", name),
-                            )
-                            .at(&case.file, r),
-                        );
-                    }
-                    return;
-                }
-                let tax = &mut taxonomies[kind.index()];
-                if let Some(t) = tax.intern(slug, name, at.map(|r| (&case.file, r)), diags) {
-                    if !terms[kind.index()].contains(&t) {
-                        terms[kind.index()].push(t);
-                        if counted[i] {
-                            tax.terms[t].cases.push(i);
-                        }
-                    }
-                }
-            };
-        for (slug, name, at) in org_terms {
-            add(Kind::Organizations, slug, &name, at, &mut diags);
-        }
-        for (t, tactics) in case.techniques.iter().zip(&tactics) {
-            if let Some(tech) = catalog.technique(&t.id.value) {
-                add(Kind::Techniques, tech.id.clone(), &tech.name, None, &mut diags);
-                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
-                    parents.push(parent);
-                }
+        let mut add = |kind: Kind, t: Option<usize>| {
+            if let Some(t) = t.filter(|t| !terms[kind.index()].contains(t)) {
+                terms[kind.index()].push(t);
             }
+        };
+        let mut intern = |kind: Kind, slug: String, name: &str, at: Option<&std::ops::Range<usize>>| {
+            intern_term(&mut taxonomies[kind.index()], &case.file, slug, name, at.cloned(), &mut diags)
+        };
+        for org in &case.organizations {
+            // A profile's name or alias is its term (interning it again changes nothing).
+            add(
+                Kind::Organizations,
+                seen.get_or(Kind::Organizations, &org.value, || match org_names.get(&org.value.to_lowercase()) {
+                    Some(&t) => Some(t),
+                    None => intern(Kind::Organizations, slugify(&org.value), &org.value, Some(&org.span)),
+                }),
+            );
+        }
+        for (t, tactics) in case.techniques.iter().zip(tactics) {
+            add(
+                Kind::Techniques,
+                seen.get_or(Kind::Techniques, &t.id.value, || {
+                    let tech = catalog.technique(&t.id.value)?;
+                    // Pushed once per technique, so in the order first used.
+                    if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
+                        parents.push(parent);
+                    }
+                    intern(Kind::Techniques, tech.id.clone(), &tech.name, None)
+                }),
+            );
             for shortname in tactics {
-                if let Some(tactic) = catalog.tactic(shortname) {
-                    add(Kind::Tactics, tactic.shortname.clone(), &tactic.name, None, &mut diags);
-                }
+                add(
+                    Kind::Tactics,
+                    seen.get_or(Kind::Tactics, shortname, || {
+                        let tactic = catalog.tactic(shortname)?;
+                        intern(Kind::Tactics, tactic.shortname.clone(), &tactic.name, None)
+                    }),
+                );
             }
         }
         for (kind, list) in [
@@ -326,21 +351,51 @@ pub fn resolve<'c>(
             (Kind::Tags, &case.tags),
         ] {
             for s in list {
-                add(kind, urls::term_slug(kind, &s.value), &s.value, Some(s.span.clone()), &mut diags);
+                add(
+                    kind,
+                    seen.get_or(kind, &s.value, || {
+                        intern(kind, urls::term_slug(kind, &s.value), &s.value, Some(&s.span))
+                    }),
+                );
             }
         }
         for cc in &case.incident.countries {
-            let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value).to_string();
-            add(Kind::Countries, urls::term_slug(Kind::Countries, &cc.value), &name, None, &mut diags);
+            add(
+                Kind::Countries,
+                seen.get_or(Kind::Countries, &cc.value, || {
+                    let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
+                    intern(Kind::Countries, urls::term_slug(Kind::Countries, &cc.value), name, None)
+                }),
+            );
         }
         for a in &case.incident.actors {
-            let name = match catalog.group(&a.value) {
-                Some(g) => g.name.clone(),
-                None => a.value.clone(),
-            };
-            add(Kind::Actors, urls::term_slug(Kind::Actors, &name), &name, Some(a.span.clone()), &mut diags);
+            add(
+                Kind::Actors,
+                seen.get_or(Kind::Actors, &a.value, || {
+                    let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
+                    intern(Kind::Actors, urls::term_slug(Kind::Actors, name), name, Some(&a.span))
+                }),
+            );
         }
-        add(Kind::Years, happened.year.to_string(), &happened.year.to_string(), None, &mut diags);
+        add(
+            Kind::Years,
+            seen.year_or(happened.year, || {
+                let year = happened.year.to_string();
+                intern(Kind::Years, year.clone(), &year, None)
+            }),
+        );
+        terms_of.push(terms);
+    }
+    drop(seen);
+    for (i, terms) in terms_of.iter().enumerate().filter(|&(i, _)| counted[i]) {
+        for (tax, list) in taxonomies.iter_mut().zip(terms) {
+            for &t in list {
+                tax.terms[t].cases.push(i);
+            }
+        }
+    }
+    let mut site_cases = Vec::with_capacity(published.len());
+    for (i, ((happened, case, tactics, _), terms)) in published.into_iter().zip(terms_of).enumerate() {
         site_cases.push(SiteCase {
             url: urls::case(&case.slug),
             happened,
@@ -349,7 +404,7 @@ pub fn resolve<'c>(
             counted: counted[i],
             related: Vec::new(),
             translations: groups[&root_of[i]].iter().copied().filter(|&j| j != i).collect(),
-            filled: None,
+            link_urls: Vec::new(),
             fingerprint: 0,
             case,
         });
@@ -436,6 +491,55 @@ pub fn resolve<'c>(
     (site, diags)
 }
 
+/// A term by the text a case wrote it as: a name seen before is the term it made then.
+/// Only terms made without error are kept, so an error is reported at every use.
+#[derive(Default)]
+struct Terms<'a> {
+    by_text: [FnvHashMap<&'a str, usize>; 9],
+    years: FnvHashMap<i16, usize>,
+}
+
+impl<'a> Terms<'a> {
+    /// The term `text` made before, else the one `make` makes (kept if it made one).
+    fn get_or(&mut self, kind: Kind, text: &'a str, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
+        if let Some(&t) = self.by_text[kind.index()].get(text) {
+            return Some(t);
+        }
+        let t = make()?;
+        self.by_text[kind.index()].insert(text, t);
+        Some(t)
+    }
+    fn year_or(&mut self, year: i16, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
+        if let Some(&t) = self.years.get(&year) {
+            return Some(t);
+        }
+        let t = make()?;
+        self.years.insert(year, t);
+        Some(t)
+    }
+}
+
+/// A case's term, or None (and why, when the case wrote it at `at`).
+fn intern_term(
+    tax: &mut Taxonomy,
+    file: &Arc<crate::diagnostics::SourceFile>,
+    slug: String,
+    name: &str,
+    at: Option<std::ops::Range<usize>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    if slug.is_empty() {
+        if let Some(r) = at {
+            diags.push(
+                Diagnostic::error("slug-empty", format!("{:?} has no letter or digit to make a URL from", name))
+                    .at(file, r),
+            );
+        }
+        return None;
+    }
+    tax.intern(slug, name, at.map(|r| (file, r)), diags)
+}
+
 fn resolve_pages(
     pages: Vec<Arc<Page>>,
     site: &Site,
@@ -460,7 +564,8 @@ fn resolve_pages(
             continue;
         }
         let url = urls::page(&page.slug);
-        let body_html = links::fill(&page.body, &page.file, page.body_offset, &url, site, slugs, org_names, diags);
+        let urls = links::link_urls(&page.body, &page.file, page.body_offset, &url, site, slugs, org_names, diags);
+        let body_html = links::filled(&page.body, &urls);
         out.push(SitePage { page, url, body_html, fingerprint: 0 });
     }
     out

@@ -27,53 +27,71 @@ pub fn is_unknown_actor(slug: &str) -> bool {
 
 pub fn compute(cases: &mut [SiteCase], taxonomies: &[Taxonomy], index_of: &HashMap<String, usize>) {
     let cases_ref = &*cases;
-    let related: Vec<Vec<usize>> = (0..cases.len())
+    let n = cases.len();
+    let related: Vec<Vec<usize>> = (0..n)
         .into_par_iter()
-        .map(|i| {
-            let cases = cases_ref;
-            let case = &cases[i];
-            let mut out: Vec<usize> = Vec::new();
-            // One entry per incident: a case, its translations and itself are one.
-            let same_incident = |j: usize, k: usize| j == k || cases[k].translations.contains(&j);
-            let skip = |j: usize, out: &Vec<usize>| same_incident(j, i) || out.iter().any(|&k| same_incident(j, k));
-            // Listed ones first; unpublished ones silently drop out (never leaked).
-            for r in &case.case.related {
-                if let Some(&j) = index_of.get(&r.value) {
-                    if !skip(j, &out) {
-                        out.push(j);
+        // Per thread: each case's score and the cases scored, summed in place instead of
+        // sorting every hit (a few hundred per case).
+        .map_init(
+            || (vec![0u32; n], Vec::new()),
+            |(score, touched), i| {
+                let cases = cases_ref;
+                let case = &cases[i];
+                let mut out: Vec<usize> = Vec::new();
+                // One entry per incident: a case, its translations and itself are one.
+                let same_incident = |j: usize, k: usize| j == k || cases[k].translations.contains(&j);
+                let skip = |j: usize, out: &Vec<usize>| same_incident(j, i) || out.iter().any(|&k| same_incident(j, k));
+                // Listed ones first; unpublished ones silently drop out (never leaked).
+                for r in &case.case.related {
+                    if let Some(&j) = index_of.get(&r.value) {
+                        if !skip(j, &out) {
+                            out.push(j);
+                        }
                     }
                 }
-            }
-            // Each candidate once per shared term, then summed: a few hundred at most.
-            let mut hits: Vec<(usize, u32)> = Vec::new();
-            for (kind, weight) in WEIGHTS {
-                let tax = &taxonomies[kind.index()];
-                for &t in &case.terms[kind.index()] {
-                    if kind == Kind::Actors && is_unknown_actor(&tax.terms[t].slug) {
-                        continue;
+                let listed = out.len();
+                for (kind, weight) in WEIGHTS {
+                    let tax = &taxonomies[kind.index()];
+                    for &t in &case.terms[kind.index()] {
+                        if kind == Kind::Actors && is_unknown_actor(&tax.terms[t].slug) {
+                            continue;
+                        }
+                        let list = &tax.terms[t].cases;
+                        // Lists are in case order: nearest in time are nearest in the list.
+                        let pos = list.partition_point(|&j| j < i);
+                        let lo = pos.saturating_sub(WINDOW);
+                        let hi = (pos + WINDOW + 1).min(list.len());
+                        for &j in &list[lo..hi] {
+                            if score[j] == 0 {
+                                touched.push(j);
+                            }
+                            score[j] += weight;
+                        }
                     }
-                    let list = &tax.terms[t].cases;
-                    // Lists are in case order: nearest in time are nearest in the list.
-                    let pos = list.partition_point(|&j| j < i);
-                    let lo = pos.saturating_sub(WINDOW);
-                    let hi = (pos + WINDOW + 1).min(list.len());
-                    hits.extend(list[lo..hi].iter().map(|&j| (j, weight)));
                 }
-            }
-            hits.sort_unstable_by_key(|&(j, _)| j);
-            let mut ranked: Vec<(usize, u32)> = Vec::new();
-            for (j, w) in hits {
-                match ranked.last_mut() {
-                    Some((k, s)) if *k == j => *s += w,
-                    _ => ranked.push((j, w)),
+                let mut ranked: Vec<(usize, u32)> = Vec::new();
+                for j in touched.drain(..) {
+                    let s = std::mem::take(&mut score[j]);
+                    if s >= MIN_SCORE && cases[j].counted && !skip(j, &out) {
+                        ranked.push((j, s));
+                    }
                 }
-            }
-            ranked.retain(|&(j, s)| s >= MIN_SCORE && cases[j].counted && !skip(j, &out));
-            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs_diff(i).cmp(&b.0.abs_diff(i))).then(a.0.cmp(&b.0)));
-            out.extend(ranked.into_iter().map(|(j, _)| j));
-            out.truncate(MAX_RELATED.max(case.case.related.len()));
-            out
-        })
+                let order = |a: &(usize, u32), b: &(usize, u32)| {
+                    b.1.cmp(&a.1).then(a.0.abs_diff(i).cmp(&b.0.abs_diff(i))).then(a.0.cmp(&b.0))
+                };
+                // Only the best few are kept: those are found first, then put in order.
+                let keep = MAX_RELATED.max(case.case.related.len()).saturating_sub(listed);
+                if keep < ranked.len() {
+                    if keep > 0 {
+                        ranked.select_nth_unstable_by(keep - 1, order);
+                    }
+                    ranked.truncate(keep);
+                }
+                ranked.sort_unstable_by(order);
+                out.extend(ranked.into_iter().map(|(j, _)| j));
+                out
+            },
+        )
         .collect();
     for (c, r) in cases.iter_mut().zip(related) {
         c.related = r;
