@@ -343,12 +343,15 @@ impl Engine {
         let (parsed, diags) = self.parsed.parse(&sources, &config);
         report.diagnostics.extend(diags);
         lap(&mut report, "parse");
-        let tera = match &self.tera {
-            Some((fp, t)) if *fp == templates => Ok(t.clone()),
-            _ => render::compile(&sources.templates).map(std::sync::Arc::new),
-        };
         let now = options.now.unwrap_or_else(jiff::Timestamp::now);
-        let (site, diags) = resolve::resolve(parsed, config, &catalog, now);
+        // The templates compile on one core while the site resolves on the other.
+        let (tera, (site, diags)) = rayon::join(
+            || match &self.tera {
+                Some((fp, t)) if *fp == templates => Ok(t.clone()),
+                _ => render::compile(&sources.templates).map(std::sync::Arc::new),
+            },
+            || resolve::resolve(parsed, config, &catalog, now),
+        );
         report.diagnostics.extend(diags);
         report.cases = site.cases.len();
         report.left_out = site.left_out.len();
