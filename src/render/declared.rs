@@ -31,6 +31,9 @@ pub(super) struct Inputs {
     terms: [Fingerprint; 9],
     /// The matrix: uses per tactic and technique, all and confirmed.
     counts: Fingerprint,
+    /// Per tactic: its column of the matrix (all uses), and the heat scale the whole
+    /// matrix sets.
+    tactics: std::collections::HashMap<String, Fingerprint>,
     /// The years of the timeline, with their counts.
     years: Fingerprint,
 }
@@ -77,11 +80,23 @@ impl Inputs {
         for c in counts {
             h.value(&c.iter().collect::<Vec<_>>());
         }
+        let heat = format!("{:?}", super::charts::stats::HeatScale::from_counts(counts[0].values().copied()));
+        let mut columns: std::collections::HashMap<String, Hasher> = Default::default();
+        for ((tactic, technique), n) in counts[0] {
+            let h = columns.entry(tactic.clone()).or_insert_with(|| {
+                let mut h = Hasher::new();
+                h.bytes(heat.as_bytes());
+                h
+            });
+            h.bytes(technique.as_bytes());
+            h.bytes(&n.to_le_bytes());
+        }
+        let tactics = columns.into_iter().map(|(t, h)| (t, h.finish())).collect();
         let counts = h.finish();
         // What the timeline's index shows: each year with its count.
         let mut h = Hasher::new();
         h.value(&super::charts::timeline_index(site)["years"]);
-        Inputs { site: site_fp, cards, all, terms, counts, years: h.finish() }
+        Inputs { site: site_fp, cards, all, terms, counts, tactics, years: h.finish() }
     }
 
     /// What case `i`'s card is drawn from: the card, the site, the templates.
@@ -176,9 +191,15 @@ pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
             match kind {
                 // Its profile links the sectors and countries that have pages.
                 Kind::Organizations => {
-                    d.fp(site.orgs[t].fingerprint)
-                        .fp(inputs.terms[Kind::Sectors.index()])
-                        .fp(inputs.terms[Kind::Countries.index()]);
+                    d.fp(site.orgs[t].fingerprint);
+                    if let Some(p) = &site.orgs[t].profile {
+                        for (kind, list) in [(Kind::Sectors, &p.sectors), (Kind::Countries, &p.countries)] {
+                            for l in list {
+                                let slug = crate::urls::term_slug(kind, &l.value);
+                                d.text(&slug).fp(Fingerprint::from(super::views::has_page(site, kind, &slug)));
+                            }
+                        }
+                    }
                 }
                 // Its sub-techniques with their counts; whether its parent and its
                 // tactics have pages.
@@ -199,8 +220,9 @@ pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
                         }
                     }
                 }
+                // Its column of the matrix, with the heat scale.
                 Kind::Tactics => {
-                    d.fp(inputs.counts);
+                    d.fp(inputs.tactics.get(&term.slug).copied().unwrap_or_default());
                 }
                 _ => {}
             }

@@ -787,10 +787,7 @@ fn render_term(
                             ),
                             _ => l.value.clone(),
                         };
-                        let linked = site
-                            .taxonomy(kind)
-                            .get(&slug)
-                            .is_some_and(|t| !site.taxonomy(kind).terms[t].cases.is_empty());
+                        let linked = views::has_page(site, kind, &slug);
                         json!({"name": name, "url": if linked { Some(urls::term(kind, &slug)) } else { None }})
                     })
                     .collect()
