@@ -114,7 +114,8 @@ pub(crate) fn init(dir: &Path) -> Result<PathBuf, String> {
         &dir.join("site.toml"),
         "title = \"Breach Casebook\"\nbase_url = \"https://cases.example.org\"\nlanguage = \"en\"\ndescription = \"Case studies of data breaches\"\n\n[publish]\ntlp = [\"clear\", \"green\"]\n",
     )?;
-    create(&dir.join(".gitignore"), "/public/\n/.casebook-cache/\n/.public.casebook-lock\n")?;
+    // The lock, a killed commit's journal and staging folders beside the output.
+    create(&dir.join(".gitignore"), "/public/\n/.casebook-cache/\n/.public.casebook-*\n")?;
     create(&dir.join(".github/workflows/casebook.yml"), &site_workflow())?;
     create(
         &dir.join("content/cases/example-2025.md"),

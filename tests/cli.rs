@@ -116,6 +116,8 @@ fn init_writes_a_publishable_site_and_says_what_to_do_next() {
     let gitignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
     assert!(gitignore.lines().any(|l| l.trim_matches('/') == "public"), "{gitignore}");
     assert!(gitignore.lines().any(|l| l.trim_matches('/') == ".casebook-cache"), "{gitignore}");
+    // What a build keeps beside the output while it runs: its lock, journal and staging.
+    assert!(gitignore.lines().any(|l| l.trim_matches('/') == ".public.casebook-*"), "{gitignore}");
 
     let workflow = std::fs::read_to_string(dir.join(".github/workflows/casebook.yml")).unwrap();
     let version = env!("CARGO_PKG_VERSION");
