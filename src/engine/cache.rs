@@ -216,7 +216,14 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
     let old: HashMap<Fingerprint, (u64, u64)> =
         before.map(|b| b.at.iter().map(|&(f, at, n)| (f, (at, n))).collect()).unwrap_or_default();
     let still: u64 = live.iter().filter_map(|(f, _)| old.get(f)).map(|&(_, n)| n).sum();
-    let append = before.filter(|b| b.len - still.min(b.len) <= still);
+    // What a stopped build appended past the end is not this cache's: cut off first. A
+    // mapped file cannot be cut short everywhere (Windows): then it is written anew.
+    let appendable = |b: &Blob| {
+        let path = piece_file(dir, b.generation);
+        std::fs::metadata(&path).is_ok_and(|m| m.len() == b.len)
+            || std::fs::OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(b.len)).is_ok()
+    };
+    let append = before.filter(|b| b.len - still.min(b.len) <= still && appendable(b));
     let (generation, start, crc, path) = match append {
         Some(b) => (b.generation, b.len, b.crc, piece_file(dir, b.generation)),
         None => {
@@ -225,8 +232,6 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
         }
     };
     let file = std::fs::OpenOptions::new().create(true).write(true).truncate(append.is_none()).open(&path)?;
-    // What a stopped build appended past the end is not this cache's: written over.
-    file.set_len(start)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     out.seek(std::io::SeekFrom::Start(start))?;
     let mut hash = crc32fast::Hasher::new_with_initial_len(crc, start);
