@@ -85,7 +85,17 @@ pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
 /// Like git's index, a file modified less than a second before it was read is read again
 /// next time: a second write within the clock's tick would leave both unchanged.
 #[derive(Debug, Default)]
-pub struct Known(std::collections::HashMap<PathBuf, (u64, std::time::SystemTime, Arc<SourceFile>)>);
+pub struct Known(std::collections::HashMap<PathBuf, KnownFile>);
+
+/// A file as an earlier load read it: its size, modification time, text, and what the
+/// check for control characters said of it (the text is the same, so is that).
+#[derive(Debug)]
+struct KnownFile {
+    len: u64,
+    time: std::time::SystemTime,
+    file: Arc<SourceFile>,
+    controls: Vec<Diagnostic>,
+}
 
 pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -325,24 +335,26 @@ fn read_content(
                 t.checked_add(std::time::Duration::from_secs(1)).is_some_and(|t| t < std::time::SystemTime::now())
             };
             let stat = stat.filter(|&(_, t)| settled(t));
-            let file = match (stat, before.0.get(&path)) {
-                (Some((len, time)), Some((l, t, file))) if (len, time) == (*l, *t) => Ok(file.clone()),
-                _ => read_text(root, &path),
+            let read = match (stat, before.0.get(&path)) {
+                (Some((len, time)), Some(k)) if (len, time) == (k.len, k.time) => {
+                    Ok((k.file.clone(), k.controls.clone()))
+                }
+                _ => read_text(root, &path).map(|file| {
+                    let controls = crate::diagnostics::control_chars(&file);
+                    (file, controls)
+                }),
             };
-            file.map(|file| {
-                let controls = crate::diagnostics::control_chars(&file);
-                (ContentFile { slug, file }, controls, stat.map(|s| (path, s)))
-            })
+            read.map(|(file, controls)| (ContentFile { slug, file }, controls, stat.map(|s| (path, s))))
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     for r in results {
         match r {
             Ok((f, controls, stat)) => {
-                diags.extend(controls);
                 if let Some((path, (len, time))) = stat {
-                    known.0.insert(path, (len, time, f.file.clone()));
+                    known.0.insert(path, KnownFile { len, time, file: f.file.clone(), controls: controls.clone() });
                 }
+                diags.extend(controls);
                 files.push(f)
             }
             Err(d) => diags.push(d),
