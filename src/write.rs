@@ -640,16 +640,21 @@ fn roll_forward(output: &Path) -> Result<bool, Diagnostic> {
 /// Takes the build lock of an output folder, waiting (and saying so) while another
 /// build holds it. The lock goes with the process, so a killed build never leaves it held.
 fn lock(path: &Path) -> Result<fs::File, Diagnostic> {
-    let file =
-        fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| io("open", path, e))?;
+    lock_file(path).map_err(|e| io("lock", path, e))
+}
+
+/// Takes the lock `path` is (made if missing), waiting and saying so while another build
+/// holds it: the output's here, the build cache's in `engine::cache`.
+pub(crate) fn lock_file(path: &Path) -> std::io::Result<fs::File> {
+    let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => {
             eprintln!("waiting for another build of this site to finish ...");
-            file.lock().map_err(|e| io("lock", path, e))?;
+            file.lock()?;
             Ok(file)
         }
-        Err(fs::TryLockError::Error(e)) => Err(io("lock", path, e)),
+        Err(fs::TryLockError::Error(e)) => Err(e),
     }
 }
 

@@ -6,6 +6,10 @@
 //! output folder, or one that is truncated, damaged or edited by hand (its checksum says
 //! so) is not trusted: the build says why in one line and starts from nothing. A file of
 //! the output that changed since (size or modification time) is made again.
+//!
+//! Two files: `build.postcard`, the index (fingerprints, files, cards, where each piece
+//! is), and `pieces-N.bin`, the pieces and each file's parse. The piece file is mapped,
+//! not copied into fresh memory, and an edit appends to it instead of rewriting it.
 
 use std::collections::HashMap;
 use std::io::{Seek, Write};
@@ -95,6 +99,31 @@ pub(super) struct Lock {
     _file: std::fs::File,
 }
 
+/// Refuses a cache inside the output folder (the output is published whole, so the
+/// cache would be too) or an output inside the cache; the error points at the setting.
+pub(super) fn check_place(
+    dir: &Path,
+    output: &Path,
+    site_toml: &std::sync::Arc<crate::diagnostics::SourceFile>,
+) -> Result<(), crate::diagnostics::Diagnostic> {
+    let cache = crate::write::absolute(dir);
+    let (inside, of) = if cache.starts_with(output) {
+        ("cache", "output")
+    } else if output.starts_with(&cache) {
+        ("output", "cache")
+    } else {
+        return Ok(());
+    };
+    Err(crate::diagnostics::Diagnostic::error(
+        "config-invalid",
+        format!(
+            "[build] cache: the {inside} folder would be inside the {of} folder, which is replaced and published whole"
+        ),
+    )
+    .at(site_toml, crate::config::table_key_span(&site_toml.text, "build", "cache"))
+    .hint("keep them apart: cache = \".casebook-cache\" at the site root"))
+}
+
 pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {
     std::fs::create_dir_all(dir)?;
     // Nothing in here is for git or for backups.
@@ -109,16 +138,7 @@ pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {
             "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache tag created by casebook.\n",
         )?;
     }
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("lock"))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("waiting for another build of this site to finish ...");
-            file.lock()?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(e),
-    }
-    Ok(Lock { _file: file })
+    Ok(Lock { _file: crate::write::lock_file(&dir.join("lock"))? })
 }
 
 pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
@@ -291,7 +311,7 @@ pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed, before: 
 }
 
 /// Streams the payload to the file behind a placeholder, then writes its checksum there:
-/// the cache (parsed files and all) is never held in memory a second time.
+/// the index is never held in memory a second time.
 fn write(path: &Path, saved: &Saved) -> std::io::Result<()> {
     struct Hashing<W>(W, crc32fast::Hasher);
     impl<W: Write> Write for Hashing<W> {

@@ -282,21 +282,11 @@ impl Engine {
             },
         };
         let cache_dir = root.join(&config.build.cache);
-        // The output is published whole: a cache in it would be too.
         let mut use_cache = options.cache;
         if let (Target::Disk, Some(out)) = (&target, &report.output) {
-            let cache = write::absolute(&cache_dir);
-            if cache.starts_with(out) || out.starts_with(&cache) {
+            if let Err(d) = cache::check_place(&cache_dir, out, &config_file) {
+                report.diagnostics.push(d);
                 use_cache = false;
-                let (inside, of) = if cache.starts_with(out) { ("cache", "output") } else { ("output", "cache") };
-                report.diagnostics.push(
-                    Diagnostic::error(
-                        "config-invalid",
-                        format!("[build] cache: the {inside} folder would be inside the {of} folder, which is replaced and published whole"),
-                    )
-                    .at(&config_file, crate::config::table_key_span(&config_file.text, "build", "cache"))
-                    .hint("keep them apart: cache = \".casebook-cache\" at the site root"),
-                );
             }
         }
 
@@ -305,23 +295,20 @@ impl Engine {
         lap(&mut report, "load");
         let templates = memo::templates(&sources.templates);
         // Read before parsing: it holds the files parsed by the last build.
-        let mut cache_key = match (&target, &report.output) {
-            (Target::Disk, Some(out)) if use_cache => Some(cache::Key::new(templates, catalog_fp, out)),
+        // The cache's key, and its lock, held until the cache is saved at the end of the run.
+        let cache_key = match (&target, &report.output) {
+            (Target::Disk, Some(out)) if use_cache => match cache::lock(&cache_dir) {
+                Ok(lock) => Some((cache::Key::new(templates, catalog_fp, out), lock)),
+                Err(e) => {
+                    let at = cache_dir.display();
+                    report.cache = Some(format!("the build cache cannot be used ({at}: {e}); building without it"));
+                    None
+                }
+            },
             _ => None,
         };
-        // Held until the cache is saved, at the end of the run.
-        let cache_lock = match cache_key.as_ref().map(|_| cache::lock(&cache_dir)) {
-            Some(Ok(lock)) => Some(lock),
-            Some(Err(e)) => {
-                report.cache =
-                    Some(format!("the build cache cannot be used ({}: {e}); building without it", cache_dir.display()));
-                cache_key = None;
-                None
-            }
-            None => None,
-        };
         let (mut cached_memo, mut blob) = (None, None);
-        if let (Some(key), Some(held)) = (&cache_key, &cache_lock) {
+        if let Some((key, held)) = &cache_key {
             let loaded = if interrupted {
                 cache::Loaded::Untrusted(Some("the last build was stopped while writing".into()))
             } else {
@@ -527,7 +514,7 @@ impl Engine {
                 Err(d) => report.diagnostics.push(d),
                 // What is left of the previous output is removed while the cache is saved.
                 Ok(_cleanup) => {
-                    if let Some((key, out)) = &disk_cache {
+                    if let Some(((key, _), out)) = &disk_cache {
                         let saving = Instant::now();
                         let mut memo = memo.into_memo(shared.card_memo());
                         stamp(&mut memo, out);

@@ -75,13 +75,13 @@ fn store<'a, T: Serialize + Send + Sync>(
     options: Option<bool>,
     pieces: &mut Vec<Piece<'a>>,
 ) -> Vec<(String, Fingerprint)> {
-    let mut index: Vec<(String, Fingerprint)> =
-        cache.iter().map(|(path, e)| (path.clone(), piece_of(kind, path, e, options))).collect();
-    index.sort();
+    let mut index = Vec::with_capacity(cache.len());
     for (path, e) in cache {
-        let make = move || postcard::to_stdvec(e).unwrap_or_default();
-        pieces.push((piece_of(kind, path, e, options), Box::new(make)));
+        let fp = piece_of(kind, path, e, options);
+        index.push((path.clone(), fp));
+        pieces.push((fp, Box::new(move || postcard::to_stdvec(e).unwrap_or_default())));
     }
+    index.sort();
     index
 }
 
