@@ -141,13 +141,11 @@ impl Diagnostic {
 /// parse errors in HTML, and never meant. Each is reported where it is.
 pub fn control_chars(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
     const MAX: usize = 20;
-    // Bytes first: C0 and DEL are single bytes, C1 are 0xC2 0x80..=0x9F in UTF-8.
-    let b = file.text.as_bytes();
-    let suspect = b.iter().enumerate().any(|(i, &c)| {
-        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
-            || c == 0x7f
-            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
-    });
+    // Bytes first: C0 and DEL are single bytes, C1 are 0xC2 0x80..=0x9F in UTF-8. Each
+    // block is tested without branches, so that the compiler tests many bytes at once:
+    // every file of the site is read through here on every build.
+    let flagged = |c: u8| (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r') | (c == 0x7f) | (c == 0xc2);
+    let suspect = file.text.as_bytes().chunks(64).any(|block| block.iter().fold(false, |any, &c| any | flagged(c)));
     if !suspect {
         return Vec::new();
     }
@@ -202,5 +200,37 @@ impl Diagnostics {
             };
             key(a).cmp(&key(b))
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(usize, String)> {
+        let file = SourceFile::new("x.md", text.to_string());
+        control_chars(&file)
+            .iter()
+            .map(|d| {
+                (d.location.as_ref().and_then(|l| l.range.clone()).map_or(usize::MAX, |r| r.start), d.message.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn control_characters_are_found_wherever_they_are_and_nothing_else() {
+        let long = "Tab\there, line\r\n, ©, é, 東京 ".repeat(20);
+        assert!(found(&long).is_empty());
+        for (c, code) in [('\u{7}', "0007"), ('\u{7f}', "007F"), ('\u{85}', "0085"), ('\u{1b}', "001B")] {
+            // In the first block, in a later one, and at the very end.
+            for at in [0, 70, long.len()] {
+                let mut text = long.clone();
+                text.insert(at, c);
+                let f = found(&text);
+                assert_eq!(f.len(), 1, "{code} at {at}");
+                assert_eq!(f[0].0, at);
+                assert!(f[0].1.contains(code), "{}", f[0].1);
+            }
+        }
     }
 }

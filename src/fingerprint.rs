@@ -3,39 +3,37 @@
 
 use serde::Serialize;
 
-/// A 128-bit SipHash-1-3 with fixed keys: stable across runs and Rust versions, so a
-/// fingerprint can outlive the process.
+/// A 128-bit XXH3: specified, so stable across runs, versions and platforms, and a
+/// fingerprint can outlive the process (the build cache keeps them); fast enough that
+/// hashing hundreds of megabytes of output is not what a build waits for.
 pub type Fingerprint = u128;
 
 /// A hasher that serde can write into, so a value is hashed without being serialized to
 /// a buffer first.
 #[derive(Clone)]
-pub(crate) struct Hasher(siphasher::sip128::SipHasher13);
+pub(crate) struct Hasher(xxhash_rust::xxh3::Xxh3Default);
 
 impl Hasher {
     pub(crate) fn new() -> Self {
-        Hasher(siphasher::sip128::SipHasher13::new_with_keys(0x6361_7365, 0x626f_6f6b))
+        Hasher(xxhash_rust::xxh3::Xxh3Default::new())
     }
     pub(crate) fn bytes(&mut self, b: &[u8]) {
-        use std::hash::Hasher as _;
         // Length first, so ("ab", "c") and ("a", "bc") differ.
-        self.0.write_usize(b.len());
-        self.0.write(b);
+        self.0.update(&(b.len() as u64).to_le_bytes());
+        self.0.update(b);
     }
     pub(crate) fn value<T: Serialize + ?Sized>(&mut self, v: &T) {
         let _ = serde_json::to_writer(&mut *self, v);
         self.bytes(b"\0");
     }
     pub(crate) fn finish(&self) -> Fingerprint {
-        use siphasher::sip128::Hasher128 as _;
-        self.0.finish128().as_u128()
+        self.0.digest128()
     }
 }
 
 impl std::io::Write for Hasher {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use std::hash::Hasher as _;
-        self.0.write(buf);
+        self.0.update(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

@@ -29,6 +29,7 @@ pub mod resolve;
 mod scaffold;
 mod serve;
 pub mod slug;
+pub mod text;
 mod toml_input;
 mod urls;
 pub mod write;

@@ -93,7 +93,8 @@ fn restore<T: for<'de> Deserialize<'de> + Send + Sync>(
         .into_par_iter()
         .map(|(path, fp)| {
             let bytes = pieces.get(&fp).ok_or(())?;
-            postcard::from_bytes(bytes).map(|e| (path, e)).map_err(|_| ())
+            // The bodies stay in the mapped cache file instead of being copied out.
+            crate::text::borrowing(bytes, || postcard::from_bytes(bytes)).map(|e| (path, e)).map_err(|_| ())
         })
         .collect()
 }

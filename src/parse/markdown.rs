@@ -15,6 +15,7 @@
 //! NUL never appears in the output elsewhere: NULs in the body become U+FFFD
 //! before parsing, so slots cannot be forged by the body.
 
+use crate::text::Text;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
@@ -72,11 +73,11 @@ pub struct Problem {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Rendered {
     /// HTML where the href of internal link i is the placeholder `\0{i}\0`.
-    pub html: String,
+    pub html: Text,
     pub links: Vec<InternalLink>,
     pub headings: Vec<Heading>,
     /// Plain text of the body (for search, summaries), whitespace-collapsed.
-    pub text: String,
+    pub text: Text,
     /// Made into the file's diagnostics by parse, and read by nothing after it: the build
     /// cache keeps those diagnostics instead.
     #[serde(skip)]
@@ -159,7 +160,7 @@ pub fn render(body: &str, options: &Options) -> Rendered {
     // Both grew by doubling; a site holds thousands of them until it is written.
     html.shrink_to_fit();
     text.shrink_to_fit();
-    Rendered { html, links, headings, text, problems, local, external }
+    Rendered { html: html.into(), links, headings, text: text.into(), problems, local, external }
 }
 
 /// Replaces each slot with its URL (attribute-escaped); `urls[i]` for link i.

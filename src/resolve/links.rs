@@ -63,7 +63,7 @@ pub fn fill_bodies(
 /// The body with its links filled in (`urls` from [`link_urls`]).
 pub fn filled(body: &Rendered, urls: &[Option<String>]) -> String {
     if body.links.is_empty() {
-        return body.html.clone();
+        return body.html.to_string();
     }
     fill_slots(&body.html, urls)
 }
