@@ -144,10 +144,29 @@ pub struct Staging {
 struct Patch {
     /// Every path of this run (as `/`-joined components), and whether its file is in the
     /// temporary folder (`false`: kept in the output).
-    paths: Mutex<HashMap<String, bool>>,
+    paths: Mutex<rustc_hash::FxHashMap<String, bool>>,
     /// The output's entries, listed in the background while the site renders (the
-    /// output does not change meanwhile: the lock is held).
-    listing: std::thread::JoinHandle<std::io::Result<Vec<Entry>>>,
+    /// output does not change meanwhile: the lock is held); waited for by the first
+    /// to ask ([`Patch::listing`]).
+    listing: std::sync::OnceLock<std::io::Result<Listing>>,
+    lister: Mutex<Option<std::thread::JoinHandle<std::io::Result<Listing>>>>,
+}
+
+impl Patch {
+    fn new(output: &Path) -> Patch {
+        let output = output.to_path_buf();
+        let lister = std::thread::spawn(move || list(&output));
+        Patch { paths: Mutex::default(), listing: std::sync::OnceLock::new(), lister: Mutex::new(Some(lister)) }
+    }
+
+    fn listing(&self) -> &std::io::Result<Listing> {
+        self.listing.get_or_init(|| {
+            let lister = self.lister.lock().unwrap_or_else(|e| e.into_inner()).take();
+            lister
+                .map(|l| l.join().unwrap_or_else(|_| Err(std::io::Error::other("the listing failed"))))
+                .unwrap_or_else(|| Err(std::io::Error::other("the listing failed")))
+        })
+    }
 }
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
@@ -192,10 +211,7 @@ impl Staging {
             old: with_id(&prefixes[1]),
             journal: beside(output, "journal"),
             // An output without the marker is not one a cache can describe.
-            patch: (patch && output.join(MARKER).is_file()).then(|| {
-                let output = output.to_path_buf();
-                Patch { paths: Mutex::default(), listing: std::thread::spawn(move || list(&output)) }
-            }),
+            patch: (patch && output.join(MARKER).is_file()).then(|| Patch::new(output)),
             done: false,
             _lock: lock,
         };
@@ -262,6 +278,19 @@ impl Staging {
         .map_err(|e| io("keep", &from, e))
     }
 
+    /// Patch mode: the size and modification time of the output's file at `path` (as
+    /// the output was when the build began), from the background listing; `None` if it
+    /// is not a regular file there, or this is not a patch commit.
+    pub fn committed(&self, path: &str) -> Option<FileStat> {
+        let Ok(listing) = self.patch.as_ref()?.listing() else { return None };
+        listing.files.get(path).copied()
+    }
+
+    /// Whether [`Staging::committed`] can tell.
+    pub fn lists(&self) -> bool {
+        self.patch.as_ref().is_some_and(|p| p.listing().is_ok())
+    }
+
     /// Removes the temporary folder: the previous output stays as it was.
     pub fn abort(mut self) {
         self.done = true;
@@ -274,13 +303,15 @@ impl Staging {
     pub fn finish(mut self) -> Result<Cleanup, Diagnostic> {
         // The same marker as before keeps its time, like every unchanged file.
         let marker_kept = fs::read(self.output.join(MARKER)).is_ok_and(|b| b == TEXT.as_bytes());
-        if let Some(Patch { paths, listing }) = self.patch.take() {
+        if let Some(patch) = self.patch.take() {
+            patch.listing();
+            let Patch { paths, listing, .. } = patch;
             let paths = paths.into_inner().unwrap_or_else(|e| e.into_inner());
             let staged = paths.values().filter(|s| **s).count();
             if staged <= paths.len() - staged {
-                let listing = listing.join().unwrap_or_else(|_| Err(std::io::Error::other("the listing failed")));
+                let listing = listing.into_inner().unwrap_or_else(|| Err(std::io::Error::other("the listing failed")));
                 let listing = listing.map_err(|e| io("list", &self.output, e))?;
-                if let Some(remove) = strays(&listing, &paths) {
+                if let Some(remove) = strays(&listing.entries, &paths) {
                     return self.patch(paths, remove, marker_kept);
                 }
             }
@@ -315,7 +346,7 @@ impl Staging {
 
     fn patch(
         mut self,
-        mut paths: HashMap<String, bool>,
+        mut paths: rustc_hash::FxHashMap<String, bool>,
         remove: Vec<(PathBuf, bool)>,
         marker_kept: bool,
     ) -> Result<Cleanup, Diagnostic> {
@@ -401,25 +432,55 @@ struct Entry {
     parent: Option<usize>,
 }
 
-/// Every entry of the output, each folder before what it holds: one walk, by names and
-/// types only (no file is opened or stat'ed).
-fn list(output: &Path) -> std::io::Result<Vec<Entry>> {
+/// The output as it is before the commit.
+#[derive(Debug)]
+struct Listing {
+    /// Every entry, each folder before what it holds.
+    entries: Vec<Entry>,
+    /// Each regular file's size and modification time, by its `/`-joined path.
+    files: rustc_hash::FxHashMap<String, FileStat>,
+}
+
+/// A file's size and modification time (nanoseconds since the epoch).
+pub type FileStat = (u64, i128);
+
+/// The size and modification time of what `meta` describes, if it is a regular file.
+pub fn file_stat(meta: &fs::Metadata) -> Option<FileStat> {
+    if !meta.is_file() {
+        return None;
+    }
+    let ns = match meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    };
+    Some((meta.len(), ns))
+}
+
+/// One walk of the output: every entry, and each file's size and time, which the build
+/// compares with what its cache says it wrote (one `stat` per file, here, not two).
+fn list(output: &Path) -> std::io::Result<Listing> {
     let mut all: Vec<Entry> = Vec::new();
+    let mut files = rustc_hash::FxHashMap::default();
     let mut todo = vec![None];
     while let Some(at) = todo.pop() {
         let base = at.map_or_else(PathBuf::new, |i: usize| all[i].path.clone());
         for e in fs::read_dir(output.join(&base))? {
             let e = e?;
-            let dir = e.file_type()?.is_dir();
+            let kind = e.file_type()?;
+            let dir = kind.is_dir();
             let path = base.join(e.file_name());
             let key = path.to_str().map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"));
             if dir {
                 todo.push(Some(all.len()));
+            } else if let (true, Some(k), Ok(meta)) = (kind.is_file(), &key, e.metadata()) {
+                if let Some(stat) = file_stat(&meta) {
+                    files.insert(k.clone(), stat);
+                }
             }
             all.push(Entry { path, key, dir, parent: at });
         }
     }
-    Ok(all)
+    Ok(Listing { entries: all, files })
 }
 
 /// The output's entries a patch commit removes: each file that is not one of `paths` (or
@@ -427,7 +488,7 @@ fn list(output: &Path) -> std::io::Result<Vec<Entry>> {
 /// run no longer makes, and those put there by hand. None if a folder of the site is
 /// something else in the output (a link to a folder, say): the files kept in it would
 /// go with it.
-fn strays(listing: &[Entry], paths: &HashMap<String, bool>) -> Option<Vec<(PathBuf, bool)>> {
+fn strays(listing: &[Entry], paths: &rustc_hash::FxHashMap<String, bool>) -> Option<Vec<(PathBuf, bool)>> {
     let mut dirs = std::collections::HashSet::new();
     for p in paths.keys() {
         let mut p = p.as_str();

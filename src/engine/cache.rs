@@ -11,7 +11,7 @@
 //! is), and `pieces-N.bin`, the pieces and each file's parse. The piece file is mapped,
 //! not copied into fresh memory, and an edit appends to it instead of rewriting it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -188,7 +188,7 @@ pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
 fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, String> {
     use rayon::prelude::*;
     if blob.len == 0 {
-        return Ok(HashMap::new());
+        return Ok(HashMap::default());
     }
     let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
     let file = std::fs::File::open(piece_file(dir, blob.generation)).map_err(cannot)?;
@@ -196,19 +196,21 @@ fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, S
         return Err("its pieces are truncated".into());
     }
     let len = usize::try_from(blob.len).map_err(|_| "its pieces are too big for this machine".to_string())?;
-    // SAFETY: the file is only ever appended to past `blob.len`, or replaced by a rename
-    // (its old contents stay with whoever mapped them); the cache lock keeps any other
-    // casebook from cutting it short while this build has it mapped. A hand-edited file
-    // is caught by the checksum below.
-    let map = unsafe { memmap2::MmapOptions::new().len(len).populate().map(&file) }.map_err(cannot)?;
-    // The checksum on both cores: halves hashed apart, then combined.
-    let half = len / 2;
-    let (a, b) = rayon::join(|| crc32fast::hash(&map[..half]), || crc32fast::hash(&map[half..]));
-    let mut crc = crc32fast::Hasher::new_with_initial_len(a, half as u64);
-    crc.combine(&crc32fast::Hasher::new_with_initial_len(b, (len - half) as u64));
+    // The checksum is taken by reading the file, not through the mapping: then only the
+    // pieces a build uses are ever mapped in (and count as its memory), not the whole
+    // file with what earlier edits left dead in it. Both cores, a half each.
+    let path = piece_file(dir, blob.generation);
+    let half = blob.len / 2;
+    let (a, b) = rayon::join(|| crc_of(&path, 0, half), || crc_of(&path, half, blob.len));
+    let mut crc = crc32fast::Hasher::new_with_initial_len(a.map_err(cannot)?, half);
+    crc.combine(&crc32fast::Hasher::new_with_initial_len(b.map_err(cannot)?, blob.len - half));
     if crc.finalize() != blob.crc {
         return Err("its pieces are damaged or were edited (their checksum does not match)".into());
     }
+    // SAFETY: the file is only ever appended to past `blob.len`, or replaced by a rename
+    // (its old contents stay with whoever mapped them); the cache lock keeps any other
+    // casebook from cutting it short or changing it while this build has it mapped.
+    let map = unsafe { memmap2::MmapOptions::new().len(len).map(&file) }.map_err(cannot)?;
     let bytes = Bytes::from_owner(map);
     blob.at
         .par_iter()
@@ -217,6 +219,26 @@ fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, S
             None => Err("its pieces are damaged (one lies outside the file)".to_string()),
         })
         .collect()
+}
+
+/// The CRC-32 of bytes `from..to` of a file, read a megabyte at a time.
+fn crc_of(path: &Path, from: u64, to: u64) -> std::io::Result<u32> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    file.seek(std::io::SeekFrom::Start(from))?;
+    let mut part = file.take(to - from);
+    let mut buf = vec![0; 1 << 20];
+    let mut crc = crc32fast::Hasher::new();
+    loop {
+        match part.read(&mut buf)? {
+            0 => break,
+            n => crc.update(&buf[..n]),
+        }
+    }
+    if part.limit() > 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(crc.finalize())
 }
 
 /// A piece to store: held, or to be written out when it is not in the file already.
@@ -231,7 +253,9 @@ enum Piece<'a> {
 /// written as they come, so a cold build does not hold every parse serialized at once.
 fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&Blob>) -> std::io::Result<Blob> {
     use rayon::prelude::*;
-    live.sort_unstable_by_key(|(f, _)| *f);
+    // The parses together, apart from the pieces: every build reads all parses and only
+    // some pieces, and the kernel maps in a file's neighbouring pages with each one read.
+    live.sort_unstable_by_key(|(f, p)| (matches!(p, Piece::Held(_)), *f));
     live.dedup_by_key(|(f, _)| *f);
     let old: HashMap<Fingerprint, (u64, u64)> =
         before.map(|b| b.at.iter().map(|&(f, at, n)| (f, (at, n))).collect()).unwrap_or_default();
@@ -335,13 +359,7 @@ fn write(path: &Path, saved: &Saved) -> std::io::Result<()> {
 
 /// The size and modification time (ns since the epoch) of a file, if it is one.
 pub(super) fn stat(path: &Path) -> Option<(u64, i128)> {
-    let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
-    let t = m.modified().ok()?;
-    let ns = match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_nanos() as i128,
-        Err(e) => -(e.duration().as_nanos() as i128),
-    };
-    Some((m.len(), ns))
+    crate::write::file_stat(&std::fs::metadata(path).ok()?)
 }
 
 /// Removes the cache folder, if it is one this casebook wrote (it has the cache tag).

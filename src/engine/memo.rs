@@ -2,7 +2,7 @@
 //! `id`s the link check found in it, and each file's content hash (and, on disk, its size
 //! and modification time, to tell that nobody changed it since).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -87,9 +87,10 @@ impl<'a> Run<'a> {
             intact,
             verify,
             remember,
-            pages: Mutex::default(),
-            files: Mutex::default(),
-            pieces: Mutex::default(),
+            // Sized for a run that makes what the last one made.
+            pages: Mutex::new(HashMap::with_capacity_and_hasher(before.pages.len(), Default::default())),
+            files: Mutex::new(HashMap::with_capacity_and_hasher(before.files.len(), Default::default())),
+            pieces: Mutex::new(HashMap::with_capacity_and_hasher(before.pieces.len(), Default::default())),
         }
     }
 

@@ -307,6 +307,7 @@ impl Engine {
             },
             _ => None,
         };
+        let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(Severity::Warning) > 0);
         let (mut cached_memo, mut blob) = (None, None);
         if let Some((key, held)) = &cache_key {
             let loaded = if interrupted {
@@ -327,6 +328,24 @@ impl Engine {
             }
             lap(&mut report, "cache");
         }
+        // Opened before the site is parsed: a patch commit lists the output meanwhile.
+        let mut write_ms = 0;
+        let start = Instant::now();
+        let mut txn = if failed(&report.diagnostics) {
+            None
+        } else {
+            let txn = match (&target, &report.output) {
+                // A cache that describes the output: only what changes is written.
+                (Target::Disk, Some(out)) => write::Staging::new(out, cached_memo.is_some()).map(Txn::Disk).map(Some),
+                (Target::Memory(m), _) => Ok(Some(Txn::Memory(m.begin()))),
+                _ => Ok(None),
+            };
+            txn.unwrap_or_else(|d| {
+                report.diagnostics.push(d);
+                None
+            })
+        };
+        write_ms += start.elapsed().as_millis();
         let (parsed, diags) = self.parsed.parse(&sources, &config);
         report.diagnostics.extend(diags);
         lap(&mut report, "parse");
@@ -353,25 +372,10 @@ impl Engine {
                 return finish(report);
             }
         };
-        let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(Severity::Warning) > 0);
         // Write only a run that can still succeed; the rest is rendered and checked only.
-        let mut write_ms = 0;
-        let txn = if failed(&report.diagnostics) {
-            None
-        } else {
-            let start = Instant::now();
-            let txn = match (&target, &report.output) {
-                // A cache that describes the output: only what changes is written.
-                (Target::Disk, Some(out)) => write::Staging::new(out, cached_memo.is_some()).map(Txn::Disk).map(Some),
-                (Target::Memory(m), _) => Ok(Some(Txn::Memory(m.begin()))),
-                _ => Ok(None),
-            };
-            write_ms += start.elapsed().as_millis();
-            txn.unwrap_or_else(|d| {
-                report.diagnostics.push(d);
-                None
-            })
-        };
+        if failed(&report.diagnostics) {
+            txn.take().into_iter().for_each(Txn::abort);
+        }
         let store: Option<&dyn Store> = txn.as_ref().map(Txn::store);
         let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
         let seen = render::check::Seen::new(&site);
@@ -386,12 +390,20 @@ impl Engine {
             (_, _, Some(_)) => cached_memo.unwrap_or_default(),
             _ => memo::Memo::default(),
         };
+        // A patch commit has listed the output with each file's size and time.
+        let listed = match &txn {
+            Some(Txn::Disk(staging)) => Some(staging),
+            _ => None,
+        };
         // Whole seconds: an output restored from an archive (a CI cache) keeps no more.
         let intact = |path: &str, f: &memo::FileState| {
             let seconds = |ns: i128| ns.div_euclid(1_000_000_000);
             disk_cache.as_ref().is_some_and(|(_, out)| {
-                cache::stat(&out.join(path))
-                    .is_some_and(|(size, mtime)| size == f.size && seconds(mtime) == seconds(f.mtime))
+                let stat = match listed {
+                    Some(staging) if staging.lists() => staging.committed(path),
+                    _ => cache::stat(&out.join(path)),
+                };
+                stat.is_some_and(|(size, mtime)| size == f.size && seconds(mtime) == seconds(f.mtime))
             })
         };
         let intact = disk_cache.as_ref().map(|_| &intact as &memo::Intact);
@@ -509,6 +521,8 @@ impl Engine {
         let ok = !report.diagnostics.has_errors();
         // Timed apart from the commit: it is the cache's cost, not the output's.
         let mut save_ms = None;
+        // What this run made and kept, for the next run (the run's view of the output ends).
+        let made = memo.into_memo(shared.card_memo());
         match txn {
             Some(Txn::Disk(staging)) if ok => match staging.finish() {
                 Err(d) => report.diagnostics.push(d),
@@ -516,7 +530,7 @@ impl Engine {
                 Ok(_cleanup) => {
                     if let Some(((key, _), out)) = &disk_cache {
                         let saving = Instant::now();
-                        let mut memo = memo.into_memo(shared.card_memo());
+                        let mut memo = made;
                         stamp(&mut memo, out);
                         // Nothing parsed and every output as it was: the cache says so already.
                         let unchanged = trusted && !self.parsed.changed && memo == before;
@@ -535,7 +549,7 @@ impl Engine {
             },
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
-                self.memo = memo.into_memo(shared.card_memo());
+                self.memo = made;
             }
             Some(Txn::Disk(staging)) => staging.abort(),
             Some(Txn::Memory(_)) => self.memo = before,
@@ -576,6 +590,13 @@ enum Txn<'a> {
 }
 
 impl Txn<'_> {
+    fn abort(self) {
+        match self {
+            Txn::Disk(s) => s.abort(),
+            Txn::Memory(_) => {}
+        }
+    }
+
     fn store(&self) -> &dyn Store {
         match self {
             Txn::Disk(s) => s,

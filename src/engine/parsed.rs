@@ -87,7 +87,7 @@ fn store<'a, T: Serialize + Send + Sync>(
 
 fn restore<T: for<'de> Deserialize<'de> + Send + Sync>(
     index: Vec<(String, Fingerprint)>,
-    pieces: &HashMap<Fingerprint, bytes::Bytes>,
+    pieces: &rustc_hash::FxHashMap<Fingerprint, bytes::Bytes>,
 ) -> Result<Cache<T>, ()> {
     index
         .into_par_iter()
@@ -101,7 +101,7 @@ fn restore<T: for<'de> Deserialize<'de> + Send + Sync>(
 
 impl Stored {
     /// The pieces it names.
-    pub(super) fn pieces(&self) -> std::collections::HashSet<Fingerprint> {
+    pub(super) fn pieces(&self) -> rustc_hash::FxHashSet<Fingerprint> {
         self.kinds.iter().flatten().map(|(_, f)| *f).collect()
     }
 }
@@ -120,7 +120,10 @@ impl Parsed {
     }
 
     /// The parses `stored` names, read from `pieces` (Err: one is missing or damaged).
-    pub(super) fn restore(stored: Stored, pieces: &HashMap<Fingerprint, bytes::Bytes>) -> Result<Self, ()> {
+    pub(super) fn restore(
+        stored: Stored,
+        pieces: &rustc_hash::FxHashMap<Fingerprint, bytes::Bytes>,
+    ) -> Result<Self, ()> {
         let [cases, orgs, pages] = stored.kinds;
         Ok(Parsed {
             cases: restore(cases, pieces)?,

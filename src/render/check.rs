@@ -1,7 +1,7 @@
 //! Relative links and `#anchors` written in bodies, checked against the rendered
 //! site: only once every page exists can we tell whether `../x/#y` leads anywhere.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::diagnostics::{Diagnostic, SourceFile};
@@ -65,7 +65,7 @@ fn needle(fragment: &str) -> String {
 impl Seen {
     /// Ready for the files of `site`: knows which pages' ids the links ask about.
     pub fn new(site: &Site) -> Self {
-        let mut wanted: HashMap<String, Vec<String>> = HashMap::new();
+        let mut wanted: HashMap<String, Vec<String>> = HashMap::default();
         for (body, _, _, page_url) in bodies(site) {
             for link in &body.local {
                 if let Ok((candidates, Some(fragment))) = targets(&link.dest, &page_url) {

@@ -402,7 +402,7 @@ fn slim_card(card: &Value) -> Value {
 
 /// Each card's HTML by the fingerprint of what it is drawn from (the case and its
 /// translations, the site, the templates), so a card that did not change is not drawn again.
-pub type CardMemo = std::collections::HashMap<Fingerprint, [String; 2]>;
+pub type CardMemo = rustc_hash::FxHashMap<Fingerprint, [String; 2]>;
 
 /// The data every page shares. `cards`: the last build's card HTML, reused where the
 /// card, the site and the templates are as they were.
