@@ -909,6 +909,20 @@ fn render_term(
             let tactic = catalog.tactic(&term.slug);
             let slim = shared.lean.contains("tactic.html");
             let tactic_card = |i| if slim { shared.slim_card(site, i) } else { shared.card(site, i) };
+            // Each technique's cases under this tactic, with the confidence of the case's
+            // first use of it here: one pass over the tactic's cases, not one per row.
+            let mut uses: rustc_hash::FxHashMap<&str, Vec<(usize, &str)>> = Default::default();
+            for &i in &term.cases {
+                let c = &site.cases[i];
+                for (u, ts) in c.case.techniques.iter().zip(&c.tactics) {
+                    if ts.contains(&term.slug) {
+                        let found = uses.entry(u.id.value.as_str()).or_default();
+                        if found.last().is_none_or(|&(last, _)| last != i) {
+                            found.push((i, u.confidence.as_str()));
+                        }
+                    }
+                }
+            }
             let techniques: Vec<Value> = views::tactic_techniques(site, &term.slug, &shared.matrix_counts)
                 .into_iter()
                 .flat_map(|mut parent| {
@@ -923,20 +937,7 @@ fn render_term(
                 .map(|mut row| -> Result<Value, Diagnostic> {
                     let id = row["id"].as_str().unwrap_or("").to_string();
                     // Each case with the confidence of its mapping.
-                    let found: Vec<(usize, &str)> = term
-                        .cases
-                        .iter()
-                        .filter_map(|&i| {
-                            let c = &site.cases[i];
-                            let (u, _) = c
-                                .case
-                                .techniques
-                                .iter()
-                                .zip(&c.tactics)
-                                .find(|(u, ts)| u.id.value == id && ts.contains(&term.slug))?;
-                            Some((i, u.confidence.as_str()))
-                        })
-                        .collect();
+                    let found: &[(usize, &str)] = uses.get(id.as_str()).map_or(&[], Vec::as_slice);
                     let card = |i: usize, confidence: &str| {
                         let mut card = tactic_card(i).clone();
                         card["confidence"] = json!(confidence);

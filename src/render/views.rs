@@ -310,7 +310,8 @@ pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
 
 /// As `matrix_counts`; with `confirmed_only`, only confirmed and likely uses count.
 pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(String, String), usize> {
-    let mut counts = BTreeMap::new();
+    // Counted by borrowed names (tens of thousands of uses), then owned once per cell.
+    let mut counts: rustc_hash::FxHashMap<(&str, &str), usize> = Default::default();
     for c in site.cases.iter().filter(|c| c.counted) {
         for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
             if confirmed_only && !t.confidence.is_firm() {
@@ -320,11 +321,11 @@ pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(Strin
                 continue;
             };
             for tactic in tactics {
-                *counts.entry((tactic.clone(), tech.id.clone())).or_insert(0) += 1;
+                *counts.entry((tactic.as_str(), tech.id.as_str())).or_insert(0) += 1;
             }
         }
     }
-    counts
+    counts.into_iter().map(|((tactic, id), n)| ((tactic.to_string(), id.to_string()), n)).collect()
 }
 
 /// Techniques used under one tactic, sub-techniques under their parent.
