@@ -332,10 +332,11 @@ fn finish(report: &engine::Report, summary: bool) -> ExitCode {
             );
         } else if let Some(out) = &report.output {
             eprintln!(
-                "built {} case{} ({} left out: draft, embargo or TLP; `casebook check` lists them), {} pages, into {}",
+                "built {} case{} ({} left out: {}), {} pages, into {}",
                 report.cases,
                 if report.cases == 1 { "" } else { "s" },
                 report.left_out,
+                report::LEFT_OUT_WHY,
                 report.pages,
                 out.display()
             );

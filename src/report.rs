@@ -25,6 +25,9 @@ pub(crate) fn format(diags: &[Diagnostic], format: Format) -> String {
     }
 }
 
+/// Why cases are left out, as `build` and `serve` say it when they count them.
+pub(crate) const LEFT_OUT_WHY: &str = "draft, embargo or TLP; `casebook check` lists them";
+
 /// What `build` and `serve` list: the problems. The cases left out are `check`'s to
 /// list; they only count them (a site with a hundred embargoed cases would otherwise
 /// repeat a hundred notes on every save).

@@ -278,17 +278,11 @@ impl Staging {
         .map_err(|e| io("keep", &from, e))
     }
 
-    /// Patch mode: the size and modification time of the output's file at `path` (as
-    /// the output was when the build began), from the background listing; `None` if it
-    /// is not a regular file there, or this is not a patch commit.
-    pub fn committed(&self, path: &str) -> Option<FileStat> {
-        let Ok(listing) = self.patch.as_ref()?.listing() else { return None };
-        listing.files.get(path).copied()
-    }
-
-    /// Whether [`Staging::committed`] can tell.
-    pub fn lists(&self) -> bool {
-        self.patch.as_ref().is_some_and(|p| p.listing().is_ok())
+    /// Patch mode: each regular file of the output as it was when the build began (by
+    /// `/`-joined path), with its size and modification time, from the background
+    /// listing (waited for). `None` when this is not a patch commit or the listing failed.
+    pub fn output_files(&self) -> Option<&rustc_hash::FxHashMap<String, FileStat>> {
+        self.patch.as_ref()?.listing().as_ref().ok().map(|l| &l.files)
     }
 
     /// Removes the temporary folder: the previous output stays as it was.

@@ -231,15 +231,22 @@ fn in_parsed_part(b: &[u8]) -> usize {
     b.windows(11).rposition(|w| w == b"highlighted").expect("the cache holds the parsed bodies")
 }
 
+/// The piece file, changed by `edit`.
+fn edit_pieces(f: &Fixture, edit: impl Fn(&mut Vec<u8>)) {
+    let p = piece_file(f);
+    let mut b = fs::read(&p).unwrap();
+    edit(&mut b);
+    fs::write(p, b).unwrap();
+}
+
 #[test]
 fn a_cache_with_damaged_parsed_files_is_not_trusted() {
     untrusted(
         |f| {
-            let p = piece_file(f);
-            let mut b = fs::read(&p).unwrap();
-            let at = in_parsed_part(&b);
-            b[at] ^= 0x20;
-            fs::write(p, b).unwrap();
+            edit_pieces(f, |b| {
+                let at = in_parsed_part(b);
+                b[at] ^= 0x20;
+            })
         },
         "damaged",
     );
@@ -414,11 +421,10 @@ fn piece_file(f: &Fixture) -> std::path::PathBuf {
 fn damaged_or_missing_pieces_are_not_trusted() {
     untrusted(
         |f| {
-            let p = piece_file(f);
-            let mut b = fs::read(&p).unwrap();
-            let at = b.windows(5).position(|w| w == b"Alpha").expect("the pieces hold case text");
-            b[at..at + 5].copy_from_slice(b"OMEGA");
-            fs::write(p, b).unwrap();
+            edit_pieces(f, |b| {
+                let at = b.windows(5).position(|w| w == b"Alpha").expect("the pieces hold case text");
+                b[at..at + 5].copy_from_slice(b"OMEGA");
+            })
         },
         "damaged",
     );

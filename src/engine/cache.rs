@@ -191,7 +191,8 @@ fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, S
         return Ok(HashMap::default());
     }
     let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
-    let file = std::fs::File::open(piece_file(dir, blob.generation)).map_err(cannot)?;
+    let path = piece_file(dir, blob.generation);
+    let file = std::fs::File::open(&path).map_err(cannot)?;
     if file.metadata().map_err(cannot)?.len() < blob.len {
         return Err("its pieces are truncated".into());
     }
@@ -199,7 +200,6 @@ fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, S
     // The checksum is taken by reading the file, not through the mapping: then only the
     // pieces a build uses are ever mapped in (and count as its memory), not the whole
     // file with what earlier edits left dead in it. Both cores, a half each.
-    let path = piece_file(dir, blob.generation);
     let half = blob.len / 2;
     let (a, b) = rayon::join(|| crc_of(&path, 0, half), || crc_of(&path, half, blob.len));
     let mut crc = crc32fast::Hasher::new_with_initial_len(a.map_err(cannot)?, half);

@@ -399,9 +399,9 @@ impl Engine {
         let intact = |path: &str, f: &memo::FileState| {
             let seconds = |ns: i128| ns.div_euclid(1_000_000_000);
             disk_cache.as_ref().is_some_and(|(_, out)| {
-                let stat = match listed {
-                    Some(staging) if staging.lists() => staging.committed(path),
-                    _ => cache::stat(&out.join(path)),
+                let stat = match listed.and_then(write::Staging::output_files) {
+                    Some(files) => files.get(path).copied(),
+                    None => cache::stat(&out.join(path)),
                 };
                 stat.is_some_and(|(size, mtime)| size == f.size && seconds(mtime) == seconds(f.mtime))
             })

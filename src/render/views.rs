@@ -328,12 +328,12 @@ pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(Strin
     counts.into_iter().map(|((tactic, id), n)| ((tactic.to_string(), id.to_string()), n)).collect()
 }
 
-/// Techniques used under one tactic, sub-techniques under their parent.
 /// Whether the term `slug` of `kind` has a page (a case names it).
 pub fn has_page(site: &Site, kind: Kind, slug: &str) -> bool {
     site.taxonomy(kind).get(slug).is_some_and(|t| !site.taxonomy(kind).terms[t].cases.is_empty())
 }
 
+/// Techniques used under one tactic, sub-techniques under their parent.
 pub fn tactic_techniques(site: &Site, shortname: &str, counts: &BTreeMap<(String, String), usize>) -> Vec<Value> {
     let catalog = site.catalog;
     let heat = HeatScale::from_counts(counts.values().copied());

@@ -502,21 +502,25 @@ struct Terms<'a> {
 impl<'a> Terms<'a> {
     /// The term `text` made before, else the one `make` makes (kept if it made one).
     fn get_or(&mut self, kind: Kind, text: &'a str, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
-        if let Some(&t) = self.by_text[kind.index()].get(text) {
-            return Some(t);
-        }
-        let t = make()?;
-        self.by_text[kind.index()].insert(text, t);
-        Some(t)
+        remembered(&mut self.by_text[kind.index()], text, make)
     }
     fn year_or(&mut self, year: i16, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
-        if let Some(&t) = self.years.get(&year) {
-            return Some(t);
-        }
-        let t = make()?;
-        self.years.insert(year, t);
-        Some(t)
+        remembered(&mut self.years, year, make)
     }
+}
+
+/// `seen[key]`, else what `make` makes, remembered if it made one.
+fn remembered<K: std::hash::Hash + Eq>(
+    seen: &mut FnvHashMap<K, usize>,
+    key: K,
+    make: impl FnOnce() -> Option<usize>,
+) -> Option<usize> {
+    if let Some(&t) = seen.get(&key) {
+        return Some(t);
+    }
+    let t = make()?;
+    seen.insert(key, t);
+    Some(t)
 }
 
 /// A case's term, or None (and why, when the case wrote it at `at`).

@@ -339,7 +339,7 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
     if let Some(r) = first {
         let left_out = match r.left_out {
             0 => String::new(),
-            n => format!(" ({n} case{} left out: draft, embargo or TLP; `casebook check` lists them)", plural(n)),
+            n => format!(" ({n} case{} left out: {})", plural(n), crate::report::LEFT_OUT_WHY),
         };
         eprintln!("built {} files in {} ms{left_out}", r.files, r.ms);
     }
