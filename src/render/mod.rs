@@ -162,6 +162,16 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 }
 
 impl Job {
+    /// How many cases the page lists: what its time to render grows with.
+    fn rows(&self, site: &Site) -> usize {
+        match *self {
+            Job::Term(kind, t) => site.taxonomy(kind).terms[t].cases.len(),
+            Job::TimelineYear(_) | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home => site.cases.len(),
+            Job::Cases(_) => site.config.pagination.per_page,
+            Job::Case(_) | Job::Timeline | Job::Page(_) | Job::NotFound => 1,
+        }
+    }
+
     pub fn url(&self, site: &Site) -> String {
         match *self {
             Job::Home => urls::home(),
@@ -1189,13 +1199,13 @@ fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
 pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile: &Profile) -> Vec<Diagnostic> {
     let sink = sinks.file;
     let mut jobs = jobs(site);
-    // The few pages that show every case (timeline, statistics, matrix, indexes) take
-    // longest: started first, they do not leave one core working alone at the end.
-    jobs.sort_by_key(|j| {
-        !matches!(j, Job::TimelineYear(_) | Job::Statistics | Job::Matrix(_) | Job::TermIndex(_) | Job::Home)
-    });
+    // Longest first, each handed to the next free worker in that order: a long page
+    // started last would leave one core working alone at the end. A page's length is
+    // the number of cases it lists.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.rows(site)));
     let mut diags: Vec<Diagnostic> = jobs
-        .par_iter()
+        .iter()
+        .par_bridge()
         .filter_map(|job| {
             let start = std::time::Instant::now();
             let r = render_job(site, tera, shared, job, sinks.memo).and_then(sinks.page).err();
@@ -1218,27 +1228,29 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
         }
     };
     let exports = exports::Sinks { memo: sinks.memo, made: &made, stream: &stream };
-    tail(
-        site,
-        tera,
-        shared,
-        profile,
-        &|r| {
-            if let Err(d) = r.and_then(sink) {
-                failed(d)
-            }
-        },
-        &exports,
-    );
     // The search index hands on what it made or kept, as pages do.
-    let start = std::time::Instant::now();
-    let made = |r: Result<Made, Diagnostic>| {
+    let searched = |r: Result<Made, Diagnostic>| {
         if let Err(d) = r.and_then(sinks.page) {
             failed(d)
         }
     };
-    i18n::with(&shared.strings, &site.config.language, || search::render(site, tera, shared, sinks.memo, &made));
-    profile.add(Profile::SEARCH, start);
+    rayon::join(
+        || {
+            let out = |r: Result<OutputFile, Diagnostic>| {
+                if let Err(d) = r.and_then(sink) {
+                    failed(d)
+                }
+            };
+            tail(site, tera, shared, profile, &out, &exports)
+        },
+        || {
+            let start = std::time::Instant::now();
+            i18n::with(&shared.strings, &site.config.language, || {
+                search::render(site, tera, shared, sinks.memo, &searched)
+            });
+            profile.add(Profile::SEARCH, start);
+        },
+    );
     diags.extend(tail_diags.into_inner().unwrap_or_else(|e| e.into_inner()));
     diags
 }

@@ -163,20 +163,33 @@ pub(crate) fn in_order<'a, T: Send + 'a>(n: usize, f: impl Fn(usize) -> T + Sync
 /// one piece per case, each made again only when that case changed.
 pub fn render_each(site: &Site, out: &(dyn Fn(OutputFile) + Sync), sinks: &Sinks) {
     let settings = settings(site);
-    let graph = stix::Graph::new(site, settings, sinks.memo);
-    api::cases_file(site, settings, &api_url(), sinks);
-    out(api::schema_file(api_schema_url()));
-    // Each case's files are independent: made and handed on by whichever worker is free,
-    // so writing them never waits on one thread.
-    (0..site.cases.len()).into_par_iter().for_each(|i| {
-        let slug = &site.cases[i].case.slug;
-        let layer = declare("case-layer", [settings, site.cases[i].fingerprint]);
-        sinks.file(case_layer_url(slug), layer, || json_bytes(&navigator::case_layer(site, i)));
-        let (url, bundle) = (case_stix_url(slug), graph.case_bundle_fingerprint(i));
-        sinks.file(url.clone(), bundle, || graph.case_bundle_file(i, url).bytes);
-    });
-    // Every case's techniques (counted ones, but which count is in each fingerprint).
-    let layer = declare("site-layer", std::iter::once(settings).chain(site.cases.iter().map(|c| c.fingerprint)));
-    sinks.file(site_layer_url(), layer, || json_bytes(&navigator::site_layer(site)));
-    graph.site_bundle_file(&site_stix_url(), sinks);
+    // The two site-wide lists are each written by one thread, piece after piece: side by
+    // side, and beside the per-case files, they do not leave a core idle.
+    rayon::join(
+        || api::cases_file(site, settings, &api_url(), sinks),
+        || {
+            let graph = stix::Graph::new(site, settings, sinks.memo);
+            rayon::join(
+                || graph.site_bundle_file(&site_stix_url(), sinks),
+                || {
+                    out(api::schema_file(api_schema_url()));
+                    // Each case's files are independent: made and handed on by whichever
+                    // worker is free, so writing them never waits on one thread.
+                    (0..site.cases.len()).into_par_iter().for_each(|i| {
+                        let slug = &site.cases[i].case.slug;
+                        let layer = declare("case-layer", [settings, site.cases[i].fingerprint]);
+                        sinks.file(case_layer_url(slug), layer, || json_bytes(&navigator::case_layer(site, i)));
+                        let (url, bundle) = (case_stix_url(slug), graph.case_bundle_fingerprint(i));
+                        sinks.file(url.clone(), bundle, || graph.case_bundle_file(i, url).bytes);
+                    });
+                    // Every case's techniques (counted ones, but which count is in each fingerprint).
+                    let layer = declare(
+                        "site-layer",
+                        std::iter::once(settings).chain(site.cases.iter().map(|c| c.fingerprint)),
+                    );
+                    sinks.file(site_layer_url(), layer, || json_bytes(&navigator::site_layer(site)));
+                },
+            )
+        },
+    );
 }
