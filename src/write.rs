@@ -238,6 +238,12 @@ impl Staging {
         w.flush().map_err(|e| io("write", &dest, e))
     }
 
+    /// The size and modification time of a file this run wrote, as it will be once
+    /// committed (moving it keeps both).
+    pub fn staged_stat(&self, path: &str) -> Option<FileStat> {
+        file_stat(&fs::metadata(safe_join(&self.tmp, path).ok()?).ok()?)
+    }
+
     /// Where a file of this run goes in the temporary folder (its folder made), noted.
     fn staged(&self, path: &str) -> Result<PathBuf, Diagnostic> {
         let dest = safe_join(&self.tmp, path)?;

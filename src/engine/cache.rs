@@ -312,26 +312,51 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
 /// Writes the cache whole, or not at all: the pieces first (appended, or a new file), then
 /// the index naming them (a temporary file renamed into place), then the piece files it
 /// no longer names are removed. `before`: the blob the memo's pieces were read with.
-pub(super) fn save(dir: &Path, key: &Key, memo: &Memo, parsed: &Parsed, before: Option<&Blob>) -> std::io::Result<()> {
+pub(super) fn save(
+    dir: &Path,
+    key: &Key,
+    memo: &Memo,
+    parsed: &Parsed,
+    before: Option<&Blob>,
+) -> std::io::Result<Saving> {
     let (parsed, made) = parsed.stored();
     let held = memo.pieces.iter().map(|(f, b)| (*f, Piece::Held(b)));
     let live = held.chain(made.into_iter().map(|(f, make)| (f, Piece::Made(make)))).collect();
     let blob = save_pieces(dir, live, before)?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
-    let written = write(&tmp, &Saved { key, memo, blob: &blob, parsed: &parsed });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
-    std::fs::rename(&tmp, dir.join(FILE))?;
-    let current = piece_file(dir, blob.generation);
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with("pieces-") && entry.path() != current {
-            let _ = std::fs::remove_file(entry.path());
+    let saving = Saving { tmp, dir: dir.to_path_buf(), generation: blob.generation };
+    write(&saving.tmp, &Saved { key, memo, blob: &blob, parsed: &parsed })?;
+    Ok(saving)
+}
+
+/// A cache written but not yet in place: saved while the output is committed, and put
+/// in place only once it is ([`Saving::publish`]); dropped, it is removed. The pieces it
+/// appended are past the end the current index names, so they do no harm.
+pub(super) struct Saving {
+    tmp: PathBuf,
+    dir: PathBuf,
+    generation: u64,
+}
+
+impl Saving {
+    /// The saved index replaces the old one; piece files it does not name go.
+    pub(super) fn publish(self) -> std::io::Result<()> {
+        std::fs::rename(&self.tmp, self.dir.join(FILE))?;
+        let current = piece_file(&self.dir, self.generation);
+        for entry in std::fs::read_dir(&self.dir)?.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with("pieces-") && entry.path() != current {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+impl Drop for Saving {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 /// Streams the payload to the file behind a placeholder, then writes its checksum there:

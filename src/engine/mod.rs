@@ -519,34 +519,44 @@ impl Engine {
         let mut report = finish(report);
         let start = Instant::now();
         let ok = !report.diagnostics.has_errors();
-        // Timed apart from the commit: it is the cache's cost, not the output's.
+        // Timed apart: it is the cache's cost, not the output's (it runs beside the commit).
         let mut save_ms = None;
         // What this run made and kept, for the next run (the run's view of the output ends).
         let made = memo.into_memo(shared.card_memo());
         match txn {
-            Some(Txn::Disk(staging)) if ok => match staging.finish() {
-                Err(d) => report.diagnostics.push(d),
-                // What is left of the previous output is removed while the cache is saved.
-                Ok(_cleanup) => {
-                    if let Some(((key, _), out)) = &disk_cache {
-                        let saving = Instant::now();
-                        let mut memo = made;
-                        stamp(&mut memo, out);
-                        // Nothing parsed and every output as it was: the cache says so already.
-                        let unchanged = trusted && !self.parsed.changed && memo == before;
-                        if !unchanged {
-                            if let Err(e) = cache::save(&cache_dir, key, &memo, &self.parsed, blob.as_ref()) {
+            Some(Txn::Disk(staging)) if ok => {
+                // The cache is saved while the output is committed, and put in place only
+                // if the commit succeeds.
+                let save = |memo: &memo::Memo| {
+                    let ((key, _), _) = disk_cache.as_ref()?;
+                    let saving = Instant::now();
+                    // Nothing parsed and every output as it was: the cache says so already.
+                    let unchanged = trusted && !self.parsed.changed && *memo == before;
+                    let saved = (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref()));
+                    Some((saved, saving.elapsed().as_millis()))
+                };
+                let mut memo = made;
+                if disk_cache.is_some() {
+                    stamp(&mut memo, &staging);
+                }
+                let (finished, saved) = rayon::join(|| staging.finish(), || save(&memo));
+                match finished {
+                    Err(d) => report.diagnostics.push(d),
+                    // What is left of the previous output is removed in the background.
+                    Ok(_cleanup) => {
+                        if let Some((saved, ms)) = saved {
+                            if let Some(Err(e)) = saved.map(|s| s.and_then(cache::Saving::publish)) {
                                 report.cache = Some(format!("the build cache could not be saved: {e}"));
                             }
-                        }
-                        save_ms = Some(saving.elapsed().as_millis());
-                        if self.one_shot {
-                            std::mem::forget((memo, shared));
-                            std::mem::forget(before);
+                            save_ms = Some(ms);
                         }
                     }
                 }
-            },
+                if self.one_shot {
+                    std::mem::forget((memo, shared));
+                    std::mem::forget(before);
+                }
+            }
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
                 self.memo = made;
@@ -556,7 +566,7 @@ impl Engine {
             None => {}
         }
         if matches!(target, Target::Disk) && report.output.is_some() {
-            write_ms += start.elapsed().as_millis() - save_ms.unwrap_or(0);
+            write_ms += start.elapsed().as_millis();
             report.timings.push(("write", write_ms));
             report.resident.push(resident_mb());
             if let Some(ms) = save_ms {
@@ -573,11 +583,12 @@ impl Engine {
 }
 
 /// Each file's size and modification time as written, so the next build can tell that
-/// nobody changed it since. A kept file is the same file, stamped when it was written.
-fn stamp(memo: &mut memo::Memo, out: &Path) {
+/// nobody changed it since: taken from the staged file, which the commit moves into place
+/// as it is. A kept file is the same file, stamped when it was written.
+fn stamp(memo: &mut memo::Memo, staging: &write::Staging) {
     use rayon::prelude::*;
     memo.files.par_iter_mut().filter(|(_, f)| f.mtime == 0 && f.size == 0).for_each(|(path, f)| {
-        if let Some((size, mtime)) = cache::stat(&out.join(path)) {
+        if let Some((size, mtime)) = staging.staged_stat(path) {
             (f.size, f.mtime) = (size, mtime);
         }
     });
