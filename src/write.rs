@@ -258,8 +258,14 @@ impl Staging {
     /// whether it was in the temporary folder before.
     fn note(&self, path: &str, staged: bool) -> bool {
         let Some(Patch { paths, .. }) = &self.patch else { return false };
-        // As the walk of the output spells it.
-        let key = Path::new(path).components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        // As the walk of the output spells it (most paths already are).
+        let spelled =
+            !path.starts_with('/') && !path.contains('\\') && path.split('/').all(|c| !c.is_empty() && c != ".");
+        let key = if spelled {
+            path.to_string()
+        } else {
+            Path::new(path).components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+        };
         paths.lock().unwrap_or_else(|e| e.into_inner()).insert(key, staged) == Some(true)
     }
 

@@ -13,7 +13,9 @@ use crate::render::{CardMemo, Fingerprint, Memo as RenderMemo};
 
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct Memo {
+    #[serde(deserialize_with = "presized")]
     pages: HashMap<String, Page>,
+    #[serde(deserialize_with = "presized")]
     pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
     /// Pieces of outputs by the fingerprint of their inputs (see [`RenderMemo::piece`]).
@@ -39,6 +41,34 @@ pub(super) struct FileState {
     /// On disk only: size and modification time (ns), to notice a file changed by hand.
     pub size: u64,
     pub mtime: i128,
+}
+
+/// A map read back with room for all its entries from the start: serde's own reserves
+/// at most a megabyte, so a table of 30,000 paths grew twice over while the cache was
+/// read. Capped, so a cache that claims more entries than it holds cannot
+/// make the build reserve a great deal of memory.
+fn presized<'de, D, K, V>(d: D) -> Result<HashMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Deserialize<'de> + Eq + std::hash::Hash,
+    V: Deserialize<'de>,
+{
+    struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<K, V> {
+        type Value = HashMap<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+            let room = entries.size_hint().unwrap_or(0).min(1 << 20);
+            let mut map = HashMap::with_capacity_and_hasher(room, Default::default());
+            while let Some((k, v)) = entries.next_entry()? {
+                map.insert(k, v);
+            }
+            Ok(map)
+        }
+    }
+    d.deserialize_map(Entries(std::marker::PhantomData))
 }
 
 /// The fingerprint of the template set: any template edit renders every page again.
