@@ -2,7 +2,7 @@
 //! place: whole in two renames, or, when the build cache describes the output, file by
 //! file under a journal ([`Staging`]). A build that fails never touches the previous output.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -144,7 +144,7 @@ pub struct Staging {
 struct Patch {
     /// Every path of this run (as `/`-joined components), and whether its file is in the
     /// temporary folder (`false`: kept in the output).
-    paths: Mutex<rustc_hash::FxHashMap<String, bool>>,
+    paths: Mutex<HashMap<String, bool>>,
     /// The output's entries, listed in the background while the site renders (the
     /// output does not change meanwhile: the lock is held); waited for by the first
     /// to ask ([`Patch::listing`]).
@@ -293,7 +293,7 @@ impl Staging {
     /// Patch mode: each regular file of the output as it was when the build began (by
     /// `/`-joined path), with its size and modification time, from the background
     /// listing (waited for). `None` when this is not a patch commit or the listing failed.
-    pub fn output_files(&self) -> Option<&rustc_hash::FxHashMap<String, FileStat>> {
+    pub fn output_files(&self) -> Option<&HashMap<String, FileStat>> {
         self.patch.as_ref()?.listing().as_ref().ok().map(|l| &l.files)
     }
 
@@ -352,7 +352,7 @@ impl Staging {
 
     fn patch(
         mut self,
-        mut paths: rustc_hash::FxHashMap<String, bool>,
+        mut paths: HashMap<String, bool>,
         remove: Vec<(PathBuf, bool)>,
         marker_kept: bool,
     ) -> Result<Cleanup, Diagnostic> {
@@ -444,7 +444,7 @@ struct Listing {
     /// Every entry, each folder before what it holds.
     entries: Vec<Entry>,
     /// Each regular file's size and modification time, by its `/`-joined path.
-    files: rustc_hash::FxHashMap<String, FileStat>,
+    files: HashMap<String, FileStat>,
 }
 
 /// A file's size and modification time (nanoseconds since the epoch).
@@ -466,7 +466,7 @@ pub fn file_stat(meta: &fs::Metadata) -> Option<FileStat> {
 /// compares with what its cache says it wrote (one `stat` per file, here, not two).
 fn list(output: &Path) -> std::io::Result<Listing> {
     let mut all: Vec<Entry> = Vec::new();
-    let mut files = rustc_hash::FxHashMap::default();
+    let mut files = HashMap::default();
     let mut todo = vec![None];
     while let Some(at) = todo.pop() {
         let base = at.map_or_else(PathBuf::new, |i: usize| all[i].path.clone());
@@ -494,7 +494,7 @@ fn list(output: &Path) -> std::io::Result<Listing> {
 /// run no longer makes, and those put there by hand. None if a folder of the site is
 /// something else in the output (a link to a folder, say): the files kept in it would
 /// go with it.
-fn strays(listing: &[Entry], paths: &rustc_hash::FxHashMap<String, bool>) -> Option<Vec<(PathBuf, bool)>> {
+fn strays(listing: &[Entry], paths: &HashMap<String, bool>) -> Option<Vec<(PathBuf, bool)>> {
     let mut dirs = std::collections::HashSet::new();
     for p in paths.keys() {
         let mut p = p.as_str();
@@ -841,7 +841,10 @@ impl Memory {
 
     /// A new version of the site, empty until files are put or kept.
     pub fn begin(&self) -> MemoryTxn<'_> {
-        MemoryTxn { memory: self, old: self.snapshot(), new: Mutex::new(HashMap::new()) }
+        let old = self.snapshot();
+        // Sized for a run that makes what the last one made.
+        let new = HashMap::with_capacity_and_hasher(old.len(), Default::default());
+        MemoryTxn { memory: self, old, new: Mutex::new(new) }
     }
 }
 

@@ -5,8 +5,8 @@
 //! and parsed once. [`Catalog::from_json`] also reads MITRE's own STIX 2.1 bundle, so a
 //! newer ATT&CK release can be used without regenerating the compact file.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 mod stix;
@@ -223,7 +223,7 @@ impl Catalog {
         // A free name may be one group's name and another's alias, or belong to a revoked
         // group too (APT34 is revoked G0057 and an alias of OilRig): prefer a live group,
         // then a primary name over an alias, then the first in the list.
-        let mut ranked: HashMap<String, (u8, usize)> = HashMap::new();
+        let mut ranked: HashMap<String, (u8, usize)> = HashMap::default();
         for (i, g) in parts.groups.iter().enumerate() {
             let stale = u8::from(g.revoked || g.deprecated) * 2;
             let names = std::iter::once((&g.name, 0)).chain(g.aliases.iter().map(|a| (a, 1)));
@@ -341,7 +341,7 @@ impl Catalog {
 
 /// Maps each item's key to its position, refusing duplicates.
 fn index_by<T>(what: &str, items: &[T], key: impl Fn(&T) -> Cow<'_, str>) -> Result<HashMap<String, usize>, String> {
-    let mut map = HashMap::with_capacity(items.len());
+    let mut map = HashMap::with_capacity_and_hasher(items.len(), Default::default());
     for (i, item) in items.iter().enumerate() {
         let k = key(item).into_owned();
         if k.is_empty() {

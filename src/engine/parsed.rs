@@ -5,7 +5,7 @@
 //! `build` keeps this in the build cache too. There each parse is known by a hash of its
 //! text, not the text: the file loaded this run is linked in when the hash matches.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;

@@ -480,8 +480,7 @@ fn shared_in<'a>(
         .into_iter()
         .filter(|n| is_lean(tera, builtin, n))
         .collect();
-    let matrix_counts = views::matrix_counts(site);
-    let matrix_counts_confirmed = views::matrix_counts_where(site, true);
+    let [matrix_counts, matrix_counts_confirmed] = views::matrix_counts(site);
     let inputs = declared::Inputs::new(site, memo.templates(), &site_value, [&matrix_counts, &matrix_counts_confirmed]);
     let n = site.cases.len();
     fn lazy<T>(n: usize) -> Vec<std::sync::OnceLock<T>> {

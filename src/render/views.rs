@@ -303,29 +303,26 @@ pub fn shown_count(site: &Site, kind: Kind) -> usize {
     (0..site.taxonomy(kind).terms.len()).filter(|&t| shown(site, kind, t)).count()
 }
 
-/// (tactic shortname, technique id) -> number of counted cases.
-pub fn matrix_counts(site: &Site) -> BTreeMap<(String, String), usize> {
-    matrix_counts_where(site, false)
-}
-
-/// As `matrix_counts`; with `confirmed_only`, only confirmed and likely uses count.
-pub fn matrix_counts_where(site: &Site, confirmed_only: bool) -> BTreeMap<(String, String), usize> {
+/// (tactic shortname, technique id) -> number of counted cases: by every use, and by
+/// confirmed and likely uses only. One pass over the cases for both.
+pub fn matrix_counts(site: &Site) -> [BTreeMap<(String, String), usize>; 2] {
     // Counted by borrowed names (tens of thousands of uses), then owned once per cell.
-    let mut counts: rustc_hash::FxHashMap<(&str, &str), usize> = Default::default();
+    let mut counts: [rustc_hash::FxHashMap<(&str, &str), usize>; 2] = Default::default();
     for c in site.cases.iter().filter(|c| c.counted) {
         for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
-            if confirmed_only && !t.confidence.is_firm() {
-                continue;
-            }
             let Some(tech) = site.catalog.technique(&t.id.value) else {
                 continue;
             };
             for tactic in tactics {
-                *counts.entry((tactic.as_str(), tech.id.as_str())).or_insert(0) += 1;
+                let cell = (tactic.as_str(), tech.id.as_str());
+                *counts[0].entry(cell).or_insert(0) += 1;
+                if t.confidence.is_firm() {
+                    *counts[1].entry(cell).or_insert(0) += 1;
+                }
             }
         }
     }
-    counts.into_iter().map(|((tactic, id), n)| ((tactic.to_string(), id.to_string()), n)).collect()
+    counts.map(|c| c.into_iter().map(|((tactic, id), n)| ((tactic.to_string(), id.to_string()), n)).collect())
 }
 
 /// Whether the term `slug` of `kind` has a page (a case names it).

@@ -1,7 +1,7 @@
 //! Links inside bodies (`@/cases/…`, `org:…`, `attack:…`): each checked, then made a URL
 //! relative to the page it is on.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;

@@ -6,8 +6,8 @@ pub mod links;
 pub mod related;
 pub mod terms;
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use fnv::FnvHashMap;
@@ -141,7 +141,7 @@ pub fn resolve<'c>(
     let unreadable: HashMap<String, Arc<crate::diagnostics::SourceFile>> =
         unreadable.into_iter().map(|c| (c.slug.clone(), c.file.clone())).collect();
     // Per unreadable slug: the files that refer to it.
-    let mut referrers: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
+    let mut referrers: HashMap<String, std::collections::BTreeSet<String>> = HashMap::default();
 
     // Checks that hold for every case, published or not: `check` must see them all.
     // Each case on its own, in parallel; the diagnostics kept in case order.
@@ -184,7 +184,7 @@ pub fn resolve<'c>(
     // Publishing: what is left out is noted, and from here on never seen again.
     let mut left_out = Vec::new();
     let mut published = Vec::new();
-    let mut unpublished_slugs = std::collections::HashSet::new();
+    let mut unpublished_slugs = std::collections::HashSet::default();
     // A translation is published only if its original would be: the original's TLP,
     // draft and embargo bind it too (followed up the chain of translations).
     let own: FnvHashMap<&str, Option<String>> =
@@ -232,7 +232,7 @@ pub fn resolve<'c>(
         published.iter().enumerate().map(|(i, (_, c, _, _))| (c.slug.clone(), i)).collect();
 
     // Translation groups: the root is the case nothing is a translation of.
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
     let mut root_of = vec![0usize; published.len()];
     for (i, (_, case, _, _)) in published.iter().enumerate() {
         let mut root = i;
@@ -263,7 +263,7 @@ pub fn resolve<'c>(
 
     // Organizations: profiles first, so names and aliases resolve to them.
     let mut taxonomies: Vec<Taxonomy> = Kind::ALL.iter().map(|&k| Taxonomy::new(k)).collect();
-    let mut org_names: HashMap<String, usize> = HashMap::new();
+    let mut org_names: HashMap<String, usize> = HashMap::default();
     let mut orgs: Vec<OrgInfo> = Vec::new();
     for profile in profiles {
         let Some(t) = taxonomies[Kind::Organizations.index()].intern(

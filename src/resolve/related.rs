@@ -3,7 +3,7 @@
 //! bounded per term, so this stays linear in the number of cases even when one
 //! technique is in every case.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 

@@ -1,7 +1,7 @@
 //! One term mechanism for every taxonomy: names to slugs, slug collisions, and the
 //! list of cases under each term (the cross-link index), built in one pass.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::urls::Kind;
@@ -26,7 +26,7 @@ pub struct Taxonomy {
 
 impl Taxonomy {
     pub fn new(kind: Kind) -> Self {
-        Taxonomy { kind, terms: Vec::new(), by_slug: HashMap::new(), first_seen: Vec::new() }
+        Taxonomy { kind, terms: Vec::new(), by_slug: HashMap::default(), first_seen: Vec::new() }
     }
 
     pub fn get(&self, slug: &str) -> Option<usize> {

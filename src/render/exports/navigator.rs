@@ -269,18 +269,19 @@ pub fn site_layer(site: &Site) -> Value {
     let links = vec![json!({"label": site.config.title.as_str(), "url": home})];
     let mut entries = Entries::default();
     let mut cases_of: Vec<Vec<&str>> = Vec::new();
+    // Each (technique, tactic) found by borrowed names: tens of thousands of uses.
+    let mut index: rustc_hash::FxHashMap<(&str, &str), usize> = Default::default();
     for sc in site.cases.iter().filter(|sc| sc.counted) {
         for (t, tactics) in sc.case.techniques.iter().zip(&sc.tactics) {
             let Some(tech) = site.catalog.technique(&t.id.value) else {
                 continue;
             };
             for tactic in tactics {
-                let n = entries.list.len();
-                entries.get_or_add(&tech.id, tactic);
-                if entries.list.len() > n {
+                let k = *index.entry((tech.id.as_str(), tactic.as_str())).or_insert_with(|| {
+                    entries.get_or_add(&tech.id, tactic);
                     cases_of.push(Vec::new());
-                }
-                let k = entries.at[&(tech.id.clone(), tactic.clone())];
+                    entries.list.len() - 1
+                });
                 // A case comes once, its uses together: only the last entry can repeat it
                 // (a `contains` here was quadratic: 12 s at 100,000 cases).
                 if cases_of[k].last() != Some(&sc.case.slug.as_str()) {

@@ -48,7 +48,8 @@
 //! the site publishes (`[publish] tlp`), never a level that depends on which cases there
 //! are (the same object must not change when a case is added).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use jiff::civil::Date;
@@ -323,7 +324,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         let mut g = Graph {
             site,
             site_identity: None,
-            shared: HashMap::new(),
+            shared: HashMap::default(),
             order: Vec::new(),
             refs: Vec::with_capacity(n),
             owner,
@@ -427,9 +428,9 @@ impl<'s, 'c> Graph<'s, 'c> {
         let site = self.site;
         let sc = &site.cases[i];
         let c = &sc.case;
-        let mut out = Scan { bodies: bodies.then(HashMap::new), ..Scan::default() };
+        let mut out = Scan { bodies: bodies.then(HashMap::default), ..Scan::default() };
         let mut refs = CaseRefs::default();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let orgs = site.taxonomy(Kind::Organizations);
         for &t in &sc.terms[Kind::Organizations.index()] {
             let term = &orgs.terms[t];
@@ -471,7 +472,7 @@ impl<'s, 'c> Graph<'s, 'c> {
             }
             push_new(&mut refs.victims, &mut seen, id);
         }
-        let mut sector_at: HashMap<String, usize> = HashMap::new();
+        let mut sector_at: HashMap<String, usize> = HashMap::default();
         for s in &c.incident.sectors {
             let id = self.sector(&mut out, &s.value);
             match sector_at.get(&id) {
@@ -667,7 +668,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         let mut relationships = Vec::new();
         // Keys already used, with how often: the same pair twice (a technique under two
         // tactics) gets `KEY#2`, `KEY#3`, ... in one step each.
-        let mut used: HashMap<String, usize> = HashMap::new();
+        let mut used: HashMap<String, usize> = HashMap::default();
         let mut relationship = |key: String, rtype: &str, source: &str, target: &str| {
             let n = used.entry(key.clone()).or_insert(0);
             *n += 1;
@@ -727,7 +728,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         }
 
         let mut indicators = Vec::new();
-        let mut indicator_ids = HashSet::new();
+        let mut indicator_ids = HashSet::default();
         for x in &c.indicators {
             let mut ind = common("indicator", &format!("indicator:{}:{}", super::api::indicator_type(x.kind), x.value));
             let ind_id = ind["id"].as_str().unwrap_or_default().to_string();
@@ -810,7 +811,7 @@ impl<'s, 'c> Graph<'s, 'c> {
     /// The shared objects case `i` refers to, in a fixed order, each once.
     fn case_shared_ids(&self, i: usize) -> Vec<&String> {
         let refs = &self.refs[i];
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let ids = (refs.victims.iter())
             .chain(&refs.countries)
             .chain(refs.sectors.iter().map(|(id, _)| id))
