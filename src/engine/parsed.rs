@@ -194,9 +194,10 @@ impl Sourced for Page {
 
 impl<T: Sourced> Entry<T> {
     /// Whether this is the parse of `file` as it is now, on `today`.
-    fn fresh(&self, file: &SourceFile, today: jiff::civil::Date) -> bool {
+    fn fresh(&self, file: &Arc<SourceFile>, today: jiff::civil::Date) -> bool {
         let same = match &self.file {
-            Some(old) => old.text == file.text,
+            // The same file, when the load found it unchanged (serve): not compared again.
+            Some(old) => Arc::ptr_eq(old, file) || old.text == file.text,
             None => self.text == file.text_hash(),
         };
         same && self.value.as_ref().is_none_or(|v| v.reads_the_same_on(self.day, today))
