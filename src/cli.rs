@@ -192,7 +192,10 @@ pub fn main() -> ExitCode {
             if timings {
                 for (n, (stage, ms)) in report.timings.iter().enumerate() {
                     match report.resident.get(n).copied().flatten() {
-                        Some(mb) => eprintln!("{stage:>8}: {ms} ms ({mb} MB resident after)"),
+                        Some(mb) => eprintln!(
+                            "{stage:>8}: {ms} ms ({} MB resident after, {} MB of it mapped files)",
+                            mb.total, mb.mapped
+                        ),
                         None => eprintln!("{stage:>8}: {ms} ms"),
                     }
                 }

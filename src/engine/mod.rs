@@ -61,7 +61,7 @@ pub struct Report {
     /// (stage, milliseconds), for `--timings` and benchmarks.
     pub timings: Vec<(&'static str, u128)>,
     /// Resident memory in MB after each stage of `timings` (Linux only).
-    pub resident: Vec<Option<u64>>,
+    pub resident: Vec<Option<Resident>>,
     /// Where the render's thread time went (see [`render::Profile`]).
     pub render_parts: Vec<(&'static str, u128)>,
 }
@@ -103,12 +103,24 @@ pub fn clean(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(removed)
 }
 
-/// The process's resident memory in MB, from `/proc` (None where there is no `/proc`).
-fn resident_mb() -> Option<u64> {
+/// The process's resident memory, in MB.
+#[derive(Debug, Clone, Copy)]
+pub struct Resident {
+    pub total: u64,
+    /// Of it, pages of mapped files (the build cache's piece file, the binary): the
+    /// kernel's page cache, which it can drop, rather than memory the build allocated.
+    pub mapped: u64,
+}
+
+/// The process's resident memory, from `/proc` (None where there is no `/proc`).
+fn resident_mb() -> Option<Resident> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024)
+    let kb = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let mapped = kb("RssFile:").unwrap_or(0) + kb("RssShmem:").unwrap_or(0);
+    Some(Resident { total: kb("VmRSS:")? / 1024, mapped: mapped / 1024 })
 }
 
 /// The output folder: `--output` is relative to the current folder, `site.toml`'s
