@@ -103,6 +103,39 @@ fn a_warm_build_rewrites_only_what_changed() {
     assert_same_as_cold(&f);
 }
 
+/// The site-wide exports are streamed from pieces and hashed from the pieces' hashes: an
+/// edit that changes a case's pieces' inputs but not their bytes (the body, which they do
+/// not show) leaves them as they were, time and all; one that changes their bytes does not.
+#[test]
+fn a_body_edit_leaves_the_site_wide_exports_alone() {
+    let f = site();
+    f.build_ok();
+    let exports = ["api/cases.json", "stix-bundle.json"];
+    let before = mtimes(&f.out());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let front = "organizations = [\"Org beta\"]\nsummary = \"About Beta breach.\"\n\n[incident]\n\
+                 detected = 2022-02-03\nsectors = [\"Retail\"]\n\n[[techniques]]\nid = \"T1078\"\n";
+    f.case("beta", "Beta breach", front, "## What happened\n\nA paragraph the exports do not show.\n");
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    let after = mtimes(&f.out());
+    assert!(f.read("cases/beta/index.html").contains("A paragraph the exports do not show."));
+    assert_ne!(before["cases/beta/index.html"], after["cases/beta/index.html"]);
+    for path in exports {
+        assert_eq!(before[path], after[path], "{path} was rewritten though its bytes did not change");
+    }
+    assert_same_as_cold(&f);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    f.case("beta", "Beta breach, renamed", front, "## What happened\n\nA paragraph the exports do not show.\n");
+    f.build_ok();
+    let renamed = mtimes(&f.out());
+    for path in exports {
+        assert!(f.read(path).contains("Beta breach, renamed"), "{path}");
+        assert_ne!(after[path], renamed[path], "{path} keeps its old time though it changed");
+    }
+    assert_same_as_cold(&f);
+}
+
 /// A build that parsed nothing and changed no output leaves the cache as it was (it holds
 /// just that); the next change writes it again.
 #[test]

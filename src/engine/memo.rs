@@ -18,6 +18,10 @@ pub(super) struct Memo {
     #[serde(deserialize_with = "presized")]
     pub files: HashMap<String, FileState>,
     pub cards: CardMemo,
+    /// The hash of each piece a file was streamed from, by the piece's fingerprint (see
+    /// [`RenderMemo::hashed_piece`]).
+    #[serde(deserialize_with = "presized")]
+    pub piece_hashes: HashMap<Fingerprint, Fingerprint>,
     /// Pieces of outputs by the fingerprint of their inputs (see [`RenderMemo::piece`]).
     /// The build cache keeps them apart, in a file it appends to (see [`super::cache`]).
     #[serde(skip)]
@@ -99,6 +103,7 @@ pub(super) struct Run<'a> {
     pages: Mutex<HashMap<String, Page>>,
     files: Mutex<HashMap<String, FileState>>,
     pieces: Mutex<HashMap<Fingerprint, bytes::Bytes>>,
+    piece_hashes: Mutex<HashMap<Fingerprint, Fingerprint>>,
 }
 
 impl<'a> Run<'a> {
@@ -121,6 +126,7 @@ impl<'a> Run<'a> {
             pages: Mutex::new(HashMap::with_capacity_and_hasher(before.pages.len(), Default::default())),
             files: Mutex::new(HashMap::with_capacity_and_hasher(before.files.len(), Default::default())),
             pieces: Mutex::new(HashMap::with_capacity_and_hasher(before.pieces.len(), Default::default())),
+            piece_hashes: Mutex::new(HashMap::with_capacity_and_hasher(before.piece_hashes.len(), Default::default())),
         }
     }
 
@@ -184,6 +190,7 @@ impl<'a> Run<'a> {
             files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),
             cards,
             pieces: self.pieces.into_inner().unwrap_or_else(|e| e.into_inner()),
+            piece_hashes: self.piece_hashes.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
 }
@@ -247,5 +254,17 @@ impl RenderMemo for Run<'_> {
             self.pieces.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone());
         }
         piece
+    }
+
+    /// The hash comes from the last run with the piece, unless the piece is made again
+    /// (verifying, or new).
+    fn hashed_piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> crate::render::Chunk {
+        let bytes = self.piece(fingerprint, make);
+        let known = self.before.piece_hashes.get(&fingerprint).filter(|_| !self.verify);
+        let hash = known.copied().unwrap_or_else(|| crate::render::of_bytes(&bytes));
+        if self.remember {
+            self.piece_hashes.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, hash);
+        }
+        crate::render::Chunk { bytes, hash }
     }
 }

@@ -491,11 +491,16 @@ impl Engine {
         };
         // A file too big to hold whole, from inputs with this fingerprint (remembered like
         // a page's, so the next run can keep it), written as it streams.
-        let stream = |path: &str, fingerprint, pieces: &mut dyn Iterator<Item = bytes::Bytes>| {
+        // Its hash is made from its pieces' hashes, not its bytes: a kept piece is not read
+        // again to tell whether the file changed.
+        let stream = |path: &str, fingerprint, pieces: &mut dyn Iterator<Item = render::Chunk>| {
             files.fetch_add(1, Ordering::Relaxed);
             seen.add(path, &[]);
             let mut hash = (memo.verifying() || (store.is_some() && memo.hashing())).then(render::StreamHash::new);
-            let mut pieces = pieces.inspect(|p| hash.iter_mut().for_each(|h| h.add(p)));
+            let mut pieces = pieces.map(|c| {
+                hash.iter_mut().for_each(|h| h.add(&c.hash.to_le_bytes()));
+                c.bytes
+            });
             let written = match store {
                 Some(s) => s.put_pieces(path, &mut pieces),
                 None => {

@@ -20,6 +20,24 @@ pub trait Memo: Sync {
     /// run made from the same inputs, or else `make()`'s. The big site-wide files are
     /// made of one piece per case, so an edit makes one piece again, not ten thousand.
     fn piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> bytes::Bytes;
+    /// [`Memo::piece`] with the hash of its bytes, remembered with it: a file streamed
+    /// from pieces is hashed from its pieces' hashes, so a kept piece is not read again
+    /// to tell whether the file changed.
+    fn hashed_piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> Chunk;
+}
+
+/// A piece of a streamed file and the hash of its bytes.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub bytes: bytes::Bytes,
+    pub hash: Fingerprint,
+}
+
+impl Chunk {
+    /// Bytes made here: hashed now.
+    pub fn of(bytes: bytes::Bytes) -> Chunk {
+        Chunk { hash: of_bytes(&bytes), bytes }
+    }
 }
 
 /// One output (a page, an export), made anew or known to be as it was.

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use super::permalink;
+use super::{permalink, Chunk};
 use crate::fingerprint::{of_bytes, Fingerprint};
 use crate::parse::case::{Counts, IndicatorType};
 use crate::parse::date::PartialDate;
@@ -39,9 +39,9 @@ pub fn cases_file(site: &Site, settings: Fingerprint, path: &str, sinks: &super:
     let fingerprint = super::declare("api", ends.into_iter().chain(pieces.iter().copied()));
     sinks.stream(path, fingerprint, || {
         let items = super::in_order(site.cases.len(), move |i| {
-            sinks.memo.piece(pieces[i], &mut || serde_json::to_vec(&case(site, i)).unwrap_or_default())
+            sinks.memo.hashed_piece(pieces[i], &mut || serde_json::to_vec(&case(site, i)).unwrap_or_default())
         });
-        std::iter::once(head).chain(super::with_commas(items)).chain([tail])
+        std::iter::once(Chunk::of(head)).chain(super::chunks_with_commas(items)).chain([Chunk::of(tail)])
     });
 }
 

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::{Fingerprint, Made, Memo, OutputFile};
+use super::{Chunk, Fingerprint, Made, Memo, OutputFile};
 use crate::fingerprint::Hasher;
 use crate::resolve::Site;
 use crate::urls;
@@ -81,6 +81,12 @@ pub(crate) fn with_commas(items: impl Iterator<Item = Bytes>) -> impl Iterator<I
     items.enumerate().flat_map(|(n, item)| (n > 0).then(|| Bytes::from_static(b",")).into_iter().chain([item]))
 }
 
+/// [`with_commas`] for a streamed file's pieces.
+pub(crate) fn chunks_with_commas(items: impl Iterator<Item = Chunk>) -> impl Iterator<Item = Chunk> {
+    let comma = Chunk::of(Bytes::from_static(b","));
+    items.enumerate().flat_map(move |(n, item)| (n > 0).then(|| comma.clone()).into_iter().chain([item]))
+}
+
 /// `value` serialized as `json_file` does, with its top-level array `key` (left empty in
 /// `value`) holding `items` as one file: the same bytes as serializing the whole tree.
 pub(crate) fn splice(path: String, value: &Value, key: &str, items: impl Iterator<Item = Bytes>) -> OutputFile {
@@ -95,7 +101,7 @@ pub(crate) fn splice(path: String, value: &Value, key: &str, items: impl Iterato
 
 /// Where a file too big to hold whole goes, piece by piece, with the fingerprint of its
 /// inputs (see [`crate::render::Sinks`]).
-pub type Stream<'a> = &'a (dyn Fn(&str, Fingerprint, &mut dyn Iterator<Item = Bytes>) + Sync);
+pub type Stream<'a> = &'a (dyn Fn(&str, Fingerprint, &mut dyn Iterator<Item = Chunk>) + Sync);
 
 /// Where the exports go: each file made, or known to be as the last run made it, and the
 /// two site-wide lists piece by piece.
@@ -116,7 +122,7 @@ impl Sinks<'_> {
 
     /// A file streamed from `pieces`, kept instead if its inputs did not change (its
     /// pieces are still asked for, so that the memo keeps them for the next run).
-    fn stream<I: Iterator<Item = Bytes>>(&self, path: &str, fingerprint: Fingerprint, pieces: impl FnOnce() -> I) {
+    fn stream<I: Iterator<Item = Chunk>>(&self, path: &str, fingerprint: Fingerprint, pieces: impl FnOnce() -> I) {
         if self.memo.unchanged(path, fingerprint) {
             pieces().for_each(drop);
             return (self.made)(Made::Same { path: path.to_string(), fingerprint });

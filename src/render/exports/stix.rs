@@ -62,7 +62,7 @@ use super::{declare, permalink};
 use crate::fingerprint::{of_bytes, Fingerprint, Hasher};
 use crate::parse::case::{Confidence, IndicatorType, Tlp};
 use crate::parse::date::{PartialDate, Qualifier};
-use crate::render::Memo;
+use crate::render::{Chunk, Memo};
 use crate::resolve::Site;
 use crate::slug::slugify;
 use crate::urls::Kind;
@@ -897,7 +897,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         if self.site.cases.is_empty() {
             let bytes = Bytes::from(super::json_bytes(&head));
             let fingerprint = of_bytes(&bytes);
-            return sinks.stream(path, fingerprint, || std::iter::once(bytes));
+            return sinks.stream(path, fingerprint, || std::iter::once(Chunk::of(bytes)));
         }
         let mut b = head;
         b["objects"] = json!([]);
@@ -915,13 +915,14 @@ impl<'s, 'c> Graph<'s, 'c> {
         let ends = [of_bytes(&front), of_bytes(&tail)];
         let fingerprint = declare("stix-site", ends.into_iter().chain(shared).chain(own.iter().copied()));
         sinks.stream(path, fingerprint, || {
-            let shared = self.order.iter().flat_map(|id| [Bytes::from_static(b","), self.shared[id].json.clone()]);
+            let comma = Chunk::of(Bytes::from_static(b","));
+            let shared = self.order.iter().flat_map(move |id| [comma.clone(), Chunk::of(self.shared[id].json.clone())]);
             let own = super::in_order(self.site.cases.len(), move |i| {
-                sinks.memo.piece(own[i], &mut || {
+                sinks.memo.hashed_piece(own[i], &mut || {
                     self.own_json(i).flat_map(|o| [Bytes::from_static(b","), o]).collect::<Vec<_>>().concat()
                 })
             });
-            std::iter::once(front).chain(shared).chain(own).chain([tail])
+            std::iter::once(Chunk::of(front)).chain(shared).chain(own).chain([Chunk::of(tail)])
         });
     }
 }
