@@ -23,7 +23,7 @@ use super::parsed::{self, Parsed};
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::load::Template;
 use crate::render::check::Seen;
-use crate::render::{CardMemo, Fingerprint, Memo as RenderMemo};
+use crate::render::{Fingerprint, Memo as RenderMemo};
 
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct Memo {
@@ -17,7 +17,6 @@ pub(super) struct Memo {
     pages: HashMap<String, Page>,
     #[serde(deserialize_with = "presized")]
     pub files: HashMap<String, FileState>,
-    pub cards: CardMemo,
     /// The hash of each piece a file was streamed from, by the piece's fingerprint (see
     /// [`RenderMemo::hashed_piece`]).
     #[serde(deserialize_with = "presized")]
@@ -36,6 +35,8 @@ struct Page {
     /// The `id="…"` needles links looked for here, and which of them the page had.
     wanted: Vec<String>,
     found: Vec<String>,
+    /// The pieces it was drawn from ([`RenderMemo::made_from`]).
+    pieces: Vec<Fingerprint>,
 }
 
 /// An output file as the last commit left it.
@@ -104,6 +105,8 @@ pub(super) struct Run<'a> {
     files: Mutex<HashMap<String, FileState>>,
     pieces: Mutex<HashMap<Fingerprint, bytes::Bytes>>,
     piece_hashes: Mutex<HashMap<Fingerprint, Fingerprint>>,
+    /// The pieces each page made this run was drawn from.
+    made_from: Mutex<HashMap<String, Vec<Fingerprint>>>,
 }
 
 impl<'a> Run<'a> {
@@ -127,6 +130,7 @@ impl<'a> Run<'a> {
             files: Mutex::new(HashMap::with_capacity_and_hasher(before.files.len(), Default::default())),
             pieces: Mutex::new(HashMap::with_capacity_and_hasher(before.pieces.len(), Default::default())),
             piece_hashes: Mutex::new(HashMap::with_capacity_and_hasher(before.piece_hashes.len(), Default::default())),
+            made_from: Mutex::default(),
         }
     }
 
@@ -146,10 +150,26 @@ impl<'a> Run<'a> {
         self.before.files.get(path).is_some_and(|f| f.hash == hash && intact(path, f))
     }
 
-    /// A page of this run, made or kept.
+    /// A page of this run, made (`bytes`) or kept. A kept page keeps the pieces it was
+    /// drawn from.
     pub(super) fn page(&self, path: &str, fingerprint: Fingerprint, bytes: Option<&[u8]>, found: Vec<String>) {
         let content = bytes.filter(|_| self.verify).map(crate::render::of_bytes);
-        self.record(path, fingerprint, content, found);
+        let pieces = match bytes {
+            Some(_) => self.made_from.lock().unwrap_or_else(|e| e.into_inner()).remove(path).unwrap_or_default(),
+            None => {
+                let pieces = self.before.pages.get(path).map(|p| p.pieces.clone()).unwrap_or_default();
+                if self.remember {
+                    let mut kept = self.pieces.lock().unwrap_or_else(|e| e.into_inner());
+                    for fp in &pieces {
+                        if let Some(b) = self.before.pieces.get(fp) {
+                            kept.insert(*fp, b.clone());
+                        }
+                    }
+                }
+                pieces
+            }
+        };
+        self.record(path, fingerprint, content, found, pieces);
     }
 
     /// A file streamed in pieces from inputs with this fingerprint; `content`: its
@@ -158,7 +178,7 @@ impl<'a> Run<'a> {
         if let Some(hash) = content {
             self.check(path, fingerprint, hash);
         }
-        self.record(path, fingerprint, content, Vec::new());
+        self.record(path, fingerprint, content, Vec::new(), Vec::new());
     }
 
     /// Whether every output is made again and checked ([`Run::verify`]).
@@ -166,9 +186,16 @@ impl<'a> Run<'a> {
         self.verify
     }
 
-    fn record(&self, path: &str, fingerprint: Fingerprint, content: Option<Fingerprint>, found: Vec<String>) {
+    fn record(
+        &self,
+        path: &str,
+        fingerprint: Fingerprint,
+        content: Option<Fingerprint>,
+        found: Vec<String>,
+        pieces: Vec<Fingerprint>,
+    ) {
         let content = content.or_else(|| self.before.pages.get(path).and_then(|p| p.content));
-        let page = Page { fingerprint, content, wanted: self.seen.wanted(path).to_vec(), found };
+        let page = Page { fingerprint, content, wanted: self.seen.wanted(path).to_vec(), found, pieces };
         self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), page);
     }
 
@@ -184,11 +211,10 @@ impl<'a> Run<'a> {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), state);
     }
 
-    pub(super) fn into_memo(self, cards: CardMemo) -> Memo {
+    pub(super) fn into_memo(self) -> Memo {
         Memo {
             pages: self.pages.into_inner().unwrap_or_else(|e| e.into_inner()),
             files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),
-            cards,
             pieces: self.pieces.into_inner().unwrap_or_else(|e| e.into_inner()),
             piece_hashes: self.piece_hashes.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
@@ -254,6 +280,14 @@ impl RenderMemo for Run<'_> {
             self.pieces.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone());
         }
         piece
+    }
+
+    fn made_from(&self, path: &str, mut pieces: Vec<Fingerprint>) {
+        pieces.sort_unstable();
+        pieces.dedup();
+        if self.remember && !pieces.is_empty() {
+            self.made_from.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), pieces);
+        }
     }
 
     /// The hash comes from the last run with the piece, unless the piece is made again

@@ -519,7 +519,7 @@ impl Engine {
         };
         let profile = render::Profile::default();
         let start = Instant::now();
-        let shared = render::shared(&site, &tera, &builtin, &memo, &before.cards);
+        let shared = render::shared(&site, &tera, &builtin, &memo);
         profile.add_shared(start);
         let sinks = render::Sinks { page: &page, file: &file, stream: &stream, memo: &memo };
         let diags = render::render(&site, &tera, &shared, &sinks, &profile);
@@ -539,7 +539,13 @@ impl Engine {
         // Timed apart: it is the cache's cost, not the output's (it runs beside the commit).
         let mut save_ms = None;
         // What this run made and kept, for the next run (the run's view of the output ends).
-        let made = memo.into_memo(shared.card_memo());
+        // The pages' shared data ends here (it reads the memo for the cards).
+        if self.one_shot {
+            std::mem::forget(shared);
+        } else {
+            drop(shared);
+        }
+        let made = memo.into_memo();
         match txn {
             Some(Txn::Disk(staging)) if ok => {
                 // The cache is saved while the output is committed, and put in place only
@@ -570,7 +576,7 @@ impl Engine {
                     }
                 }
                 if self.one_shot {
-                    std::mem::forget((memo, shared));
+                    std::mem::forget(memo);
                     std::mem::forget(before);
                 }
             }
@@ -579,7 +585,6 @@ impl Engine {
                 self.memo = made;
                 // Freeing the last run's memo (a million allocations at 10,000 cases) is
                 // left to another thread: serve tells the open pages to reload sooner.
-                drop(shared);
                 rayon::spawn(move || drop(before));
             }
             Some(Txn::Disk(staging)) => staging.abort(),

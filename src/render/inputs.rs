@@ -24,6 +24,9 @@ pub trait Memo: Sync {
     /// from pieces is hashed from its pieces' hashes, so a kept piece is not read again
     /// to tell whether the file changed.
     fn hashed_piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> Chunk;
+    /// The pieces the page at `path` was drawn from (its rows, its cards): when a later
+    /// run keeps the page, it keeps them too, for the run that draws the page again.
+    fn made_from(&self, path: &str, pieces: Vec<Fingerprint>);
 }
 
 /// A piece of a streamed file and the hash of its bytes.

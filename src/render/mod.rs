@@ -274,8 +274,8 @@ struct Cards<'a> {
     html: Vec<std::sync::OnceLock<[String; 2]>>,
     /// Whether the theme has a `card.html`.
     has_html: bool,
-    /// The card HTML of the last run, by [`Shared::card_key`].
-    before: &'a CardMemo,
+    /// Where the card HTML of the last run is kept, as a piece by [`Shared::card_key`].
+    memo: &'a dyn Memo,
     /// Errors of rendering `card.html`, each once.
     errors: std::sync::Mutex<Vec<Diagnostic>>,
 }
@@ -297,23 +297,35 @@ impl Shared<'_> {
 
     /// Case `i`'s card as HTML (`k`: 0 for h=2, 1 for h=3); empty when `card.html` failed.
     fn card_html(&self, site: &Site, tera: &Tera, i: usize, k: usize) -> &str {
+        // Noted by every page that shows it, though drawn (or read) once a run.
+        let key = exports::declare("card", [self.card_key(i)]);
+        drawn_from(key);
         let html = self.cards.html[i].get_or_init(|| {
-            if let Some(html) = self.cards.before.get(&self.card_key(i)) {
-                return html.clone();
-            }
             let lang = site.config.language.as_str();
-            let card = self.card(site, i);
-            let draw = |h| {
-                i18n::with(&self.strings, lang, || card_html(tera, &self.site, card, CARD_ROOT, h, lang))
-                    .unwrap_or_else(|d| {
-                        let mut errors = self.cards.errors.lock().unwrap_or_else(|e| e.into_inner());
-                        if !errors.iter().any(|e| e.message == d.message) {
-                            errors.push(d);
-                        }
-                        String::new()
-                    })
-            };
-            [draw(2), draw(3)]
+            let piece = self.cards.memo.piece(key, &mut || {
+                let card = self.card(site, i);
+                let draw = |h| {
+                    i18n::with(&self.strings, lang, || card_html(tera, &self.site, card, CARD_ROOT, h, lang))
+                        .unwrap_or_else(|d| {
+                            let mut errors = self.cards.errors.lock().unwrap_or_else(|e| e.into_inner());
+                            if !errors.iter().any(|e| e.message == d.message) {
+                                errors.push(d);
+                            }
+                            String::new()
+                        })
+                };
+                let (h2, h3) = (draw(2), draw(3));
+                // The h=2 card's length, then both.
+                let mut piece = (h2.len() as u64).to_le_bytes().to_vec();
+                piece.extend_from_slice(h2.as_bytes());
+                piece.extend_from_slice(h3.as_bytes());
+                piece
+            });
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let (len, both) = piece.split_at_checked(8).unwrap_or_default();
+            let h2 = u64::from_le_bytes(len.try_into().unwrap_or_default()) as usize;
+            let (h2, h3) = both.split_at_checked(h2).unwrap_or_default();
+            [text(h2), text(h3)]
         });
         &html[k]
     }
@@ -321,18 +333,6 @@ impl Shared<'_> {
     /// Errors of rendering `card.html`.
     pub fn card_errors(&self) -> Vec<Diagnostic> {
         self.cards.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The card HTML of this run, for the next one: the cards drawn or kept, and those
-    /// of the last run still current.
-    pub fn card_memo(&self) -> CardMemo {
-        (0..self.cards.html.len())
-            .filter_map(|i| {
-                let key = self.card_key(i);
-                let html = self.cards.html[i].get().or_else(|| self.cards.before.get(&key))?;
-                Some((key, html.clone()))
-            })
-            .collect()
     }
 }
 
@@ -412,28 +412,24 @@ fn slim_card(card: &Value) -> Value {
 
 /// Each card's HTML by the fingerprint of what it is drawn from (the case and its
 /// translations, the site, the templates), so a card that did not change is not drawn again.
-pub type CardMemo = rustc_hash::FxHashMap<Fingerprint, [String; 2]>;
-
-/// The data every page shares. `cards`: the last build's card HTML, reused where the
-/// card, the site and the templates are as they were.
+/// The data every page shares. The card HTML is a piece of the memo: the last build's,
+/// where the card, the site and the templates are as they were.
 pub fn shared<'a>(
     site: &Site,
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
-    memo: &dyn Memo,
-    cards_before: &'a CardMemo,
+    memo: &'a dyn Memo,
 ) -> Shared<'a> {
     let strings = i18n::of(tera);
     // What is made once for every page speaks the site's language.
-    i18n::with(&strings, &site.config.language, || shared_in(site, tera, builtin, memo, cards_before, strings.clone()))
+    i18n::with(&strings, &site.config.language, || shared_in(site, tera, builtin, memo, strings.clone()))
 }
 
 fn shared_in<'a>(
     site: &Site,
     tera: &Tera,
     builtin: &std::collections::BTreeSet<String>,
-    memo: &dyn Memo,
-    cards_before: &'a CardMemo,
+    memo: &'a dyn Memo,
     strings: std::sync::Arc<i18n::Strings>,
 ) -> Shared<'a> {
     let languages: std::collections::BTreeSet<String> = std::iter::once(site.config.language.clone())
@@ -493,7 +489,7 @@ fn shared_in<'a>(
             slim: lazy(n),
             html: lazy(n),
             has_html: has_template(tera, "card.html"),
-            before: cards_before,
+            memo,
             errors: std::sync::Mutex::default(),
         },
         lean,
@@ -1040,9 +1036,24 @@ fn page(
     if memo.unchanged(&path, fingerprint) {
         return Ok(Made::Same { path, fingerprint });
     }
-    let (template, ctx) = view()?;
+    // A view runs on one thread from start to end (it starts no parallel work), so the
+    // pieces it asks for are those this thread notes meanwhile.
+    DRAWN_FROM.with(|d| d.borrow_mut().clear());
+    let viewed = view();
+    memo.made_from(&path, DRAWN_FROM.with(|d| std::mem::take(&mut *d.borrow_mut())));
+    let (template, ctx) = viewed?;
     let f = run(tera, template, &ctx.ctx, url)?;
     Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
+}
+
+thread_local! {
+    /// The pieces the page being drawn on this thread asked for (see [`page`]).
+    static DRAWN_FROM: std::cell::RefCell<Vec<Fingerprint>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Notes that the page being drawn on this thread uses the piece `key`.
+fn drawn_from(key: Fingerprint) {
+    DRAWN_FROM.with(|d| d.borrow_mut().push(key));
 }
 
 /// Whether the theme has a template of this name.
@@ -1067,6 +1078,7 @@ fn row_piece(
 ) -> Result<String, Diagnostic> {
     let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
     let key = shared.inputs.row_key(i, template, &format!("{extra}{root}{lang}"));
+    drawn_from(key);
     let mut failed = None;
     let bytes = memo.piece(key, &mut || {
         let mut ctx = Context::new();
