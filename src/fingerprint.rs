@@ -47,21 +47,3 @@ pub fn of_bytes(b: &[u8]) -> Fingerprint {
     h.bytes(b);
     h.finish()
 }
-
-/// The fingerprint of a file that arrives in pieces (the big site-wide exports): not
-/// [`of_bytes`] of the whole, but the same for the same bytes however they are cut.
-pub struct StreamHash(Hasher);
-
-impl StreamHash {
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        StreamHash(Hasher::new())
-    }
-    pub fn add(&mut self, piece: &[u8]) {
-        use std::io::Write as _;
-        let _ = self.0.write(piece);
-    }
-    pub fn finish(&self) -> Fingerprint {
-        self.0.finish()
-    }
-}

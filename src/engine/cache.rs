@@ -309,9 +309,9 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
     Ok(Blob { generation, len: end, crc: hash.finalize(), at })
 }
 
-/// Writes the cache whole, or not at all: the pieces first (appended, or a new file), then
-/// the index naming them (a temporary file renamed into place), then the piece files it
-/// no longer names are removed. `before`: the blob the memo's pieces were read with.
+/// Writes the cache, not yet in place: the pieces first (appended, or a new file), then
+/// the index naming them under a temporary name, which [`Saving::publish`] puts in place.
+/// `before`: the blob the memo's pieces were read with.
 pub(super) fn save(
     dir: &Path,
     key: &Key,

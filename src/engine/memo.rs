@@ -1,6 +1,7 @@
-//! What the engine remembers of the outputs it committed: each page's fingerprint and the
-//! `id`s the link check found in it, and each file's content hash (and, on disk, its size
-//! and modification time, to tell that nobody changed it since).
+//! What the engine remembers of the outputs it committed: each page's fingerprint, the
+//! `id`s the link check found in it and the pieces it was drawn from; each file's content
+//! hash (and, on disk, its size and modification time, to tell that nobody changed it
+//! since); and the pieces themselves, by the fingerprint of what each is made from.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Mutex;
@@ -158,7 +159,7 @@ impl<'a> Run<'a> {
             Some(_) => self.made_from.lock().unwrap_or_else(|e| e.into_inner()).remove(path).unwrap_or_default(),
             None => {
                 let pieces = self.before.pages.get(path).map(|p| p.pieces.clone()).unwrap_or_default();
-                if self.remember {
+                if self.remember && !pieces.is_empty() {
                     let mut kept = self.pieces.lock().unwrap_or_else(|e| e.into_inner());
                     for fp in &pieces {
                         if let Some(b) = self.before.pieces.get(fp) {
@@ -172,8 +173,8 @@ impl<'a> Run<'a> {
         self.record(path, fingerprint, content, found, pieces);
     }
 
-    /// A file streamed in pieces from inputs with this fingerprint; `content`: its
-    /// [`crate::render::StreamHash`], when verifying.
+    /// A file streamed in pieces from inputs with this fingerprint; `content`: the hash
+    /// of its pieces' hashes, when verifying.
     pub(super) fn streamed(&self, path: &str, fingerprint: Fingerprint, content: Option<Fingerprint>) {
         if let Some(hash) = content {
             self.check(path, fingerprint, hash);

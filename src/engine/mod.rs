@@ -25,6 +25,7 @@ use std::time::Instant;
 use crate::attack::Catalog;
 use crate::config::{Config, Overrides};
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::fingerprint::Hasher;
 use crate::render::{self, Made, OutputFile};
 use crate::write::{self, Store};
 use crate::{load, resolve};
@@ -421,7 +422,7 @@ impl Engine {
         let intact = disk_cache.as_ref().map(|_| &intact as &memo::Intact);
         // What every output reads besides the site: the templates and the catalog.
         let revision = {
-            let mut h = crate::fingerprint::Hasher::new();
+            let mut h = Hasher::new();
             h.bytes(&templates.to_le_bytes());
             h.bytes(&catalog_fp.to_le_bytes());
             h.finish()
@@ -496,9 +497,9 @@ impl Engine {
         let stream = |path: &str, fingerprint, pieces: &mut dyn Iterator<Item = render::Chunk>| {
             files.fetch_add(1, Ordering::Relaxed);
             seen.add(path, &[]);
-            let mut hash = (memo.verifying() || (store.is_some() && memo.hashing())).then(render::StreamHash::new);
+            let mut hash = (memo.verifying() || (store.is_some() && memo.hashing())).then(Hasher::new);
             let mut pieces = pieces.map(|c| {
-                hash.iter_mut().for_each(|h| h.add(&c.hash.to_le_bytes()));
+                hash.iter_mut().for_each(|h| h.bytes(&c.hash.to_le_bytes()));
                 c.bytes
             });
             let written = match store {
@@ -538,13 +539,13 @@ impl Engine {
         let ok = !report.diagnostics.has_errors();
         // Timed apart: it is the cache's cost, not the output's (it runs beside the commit).
         let mut save_ms = None;
-        // What this run made and kept, for the next run (the run's view of the output ends).
         // The pages' shared data ends here (it reads the memo for the cards).
         if self.one_shot {
             std::mem::forget(shared);
         } else {
             drop(shared);
         }
+        // What this run made and kept, for the next run (the run's view of the output ends).
         let made = memo.into_memo();
         match txn {
             Some(Txn::Disk(staging)) if ok => {

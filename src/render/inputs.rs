@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tera::Context;
 
-pub use crate::fingerprint::{of_bytes, Fingerprint, StreamHash};
+pub use crate::fingerprint::{of_bytes, Fingerprint};
 
 /// What the engine remembers of the last output: a page whose fingerprint matches is
 /// not rendered again.

@@ -17,7 +17,7 @@ pub mod sitemap;
 pub mod views;
 
 use inputs::Ctx;
-pub use inputs::{of_bytes, Chunk, Fingerprint, Made, Memo, StreamHash};
+pub use inputs::{of_bytes, Chunk, Fingerprint, Made, Memo};
 
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -274,7 +274,7 @@ struct Cards<'a> {
     html: Vec<std::sync::OnceLock<[String; 2]>>,
     /// Whether the theme has a `card.html`.
     has_html: bool,
-    /// Where the card HTML of the last run is kept, as a piece by [`Shared::card_key`].
+    /// Where each card's HTML is kept between runs: a piece by what the card is drawn from.
     memo: &'a dyn Memo,
     /// Errors of rendering `card.html`, each once.
     errors: std::sync::Mutex<Vec<Diagnostic>>,
@@ -290,15 +290,10 @@ impl Shared<'_> {
         self.cards.slim[i].get_or_init(|| slim_card(self.card(site, i)))
     }
 
-    /// The card HTML memo's key: what a card is drawn from, declared.
-    fn card_key(&self, i: usize) -> Fingerprint {
-        self.inputs.card_key(i)
-    }
-
     /// Case `i`'s card as HTML (`k`: 0 for h=2, 1 for h=3); empty when `card.html` failed.
     fn card_html(&self, site: &Site, tera: &Tera, i: usize, k: usize) -> &str {
         // Noted by every page that shows it, though drawn (or read) once a run.
-        let key = exports::declare("card", [self.card_key(i)]);
+        let key = exports::declare("card", [self.inputs.card_key(i)]);
         drawn_from(key);
         let html = self.cards.html[i].get_or_init(|| {
             let lang = site.config.language.as_str();
@@ -321,11 +316,10 @@ impl Shared<'_> {
                 piece.extend_from_slice(h3.as_bytes());
                 piece
             });
-            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
             let (len, both) = piece.split_at_checked(8).unwrap_or_default();
             let h2 = u64::from_le_bytes(len.try_into().unwrap_or_default()) as usize;
             let (h2, h3) = both.split_at_checked(h2).unwrap_or_default();
-            [text(h2), text(h3)]
+            [piece_text(h2), piece_text(h3)]
         });
         &html[k]
     }
@@ -1037,7 +1031,8 @@ fn page(
         return Ok(Made::Same { path, fingerprint });
     }
     // A view runs on one thread from start to end (it starts no parallel work), so the
-    // pieces it asks for are those this thread notes meanwhile.
+    // pieces it asks for are those this thread notes meanwhile. A piece missed here is
+    // only drawn again by the run that next draws the page, never shown stale.
     DRAWN_FROM.with(|d| d.borrow_mut().clear());
     let viewed = view();
     memo.made_from(&path, DRAWN_FROM.with(|d| std::mem::take(&mut *d.borrow_mut())));
@@ -1054,6 +1049,15 @@ thread_local! {
 /// Notes that the page being drawn on this thread uses the piece `key`.
 fn drawn_from(key: Fingerprint) {
     DRAWN_FROM.with(|d| d.borrow_mut().push(key));
+}
+
+/// The text of a piece Tera drew. `from_utf8` checks a word at a time, the lossy decoder
+/// a byte at a time: the lossy path is only ever for a damaged piece.
+fn piece_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Whether the theme has a template of this name.
@@ -1092,12 +1096,7 @@ fn row_piece(
     });
     match failed {
         Some(d) => Err(d),
-        // `from_utf8` checks a word at a time, the lossy decoder a byte at a time: rows
-        // are Tera's output, so the lossy path is only ever for a damaged piece.
-        None => Ok(match std::str::from_utf8(&bytes) {
-            Ok(row) => row.to_owned(),
-            Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
-        }),
+        None => Ok(piece_text(&bytes)),
     }
 }
 

@@ -41,7 +41,9 @@ pub fn cases_file(site: &Site, settings: Fingerprint, path: &str, sinks: &super:
         let items = super::in_order(site.cases.len(), move |i| {
             sinks.memo.hashed_piece(pieces[i], &mut || serde_json::to_vec(&case(site, i)).unwrap_or_default())
         });
-        std::iter::once(Chunk::of(head)).chain(super::chunks_with_commas(items)).chain([Chunk::of(tail)])
+        std::iter::once(Chunk::of(head))
+            .chain(super::with_commas(items, Chunk::of(super::COMMA)))
+            .chain([Chunk::of(tail)])
     });
 }
 

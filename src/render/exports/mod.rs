@@ -75,24 +75,21 @@ pub(crate) fn split(value: &Value, key: &str) -> Option<(Bytes, Bytes)> {
     Some((Bytes::copy_from_slice(&bytes[..at]), Bytes::from(tail)))
 }
 
-/// Items already serialized, with the commas between them as pieces of their own, so an
+/// Items already serialized, with `comma` between them as a piece of its own, so an
 /// item's bytes do not depend on where it stands.
-pub(crate) fn with_commas(items: impl Iterator<Item = Bytes>) -> impl Iterator<Item = Bytes> {
-    items.enumerate().flat_map(|(n, item)| (n > 0).then(|| Bytes::from_static(b",")).into_iter().chain([item]))
-}
-
-/// [`with_commas`] for a streamed file's pieces.
-pub(crate) fn chunks_with_commas(items: impl Iterator<Item = Chunk>) -> impl Iterator<Item = Chunk> {
-    let comma = Chunk::of(Bytes::from_static(b","));
+pub(crate) fn with_commas<T: Clone>(items: impl Iterator<Item = T>, comma: T) -> impl Iterator<Item = T> {
     items.enumerate().flat_map(move |(n, item)| (n > 0).then(|| comma.clone()).into_iter().chain([item]))
 }
+
+/// A comma, as [`with_commas`] puts between serialized items.
+pub(crate) const COMMA: Bytes = Bytes::from_static(b",");
 
 /// `value` serialized as `json_file` does, with its top-level array `key` (left empty in
 /// `value`) holding `items` as one file: the same bytes as serializing the whole tree.
 pub(crate) fn splice(path: String, value: &Value, key: &str, items: impl Iterator<Item = Bytes>) -> OutputFile {
     match split(value, key) {
         Some((head, tail)) => {
-            let pieces: Vec<Bytes> = std::iter::once(head).chain(with_commas(items)).chain([tail]).collect();
+            let pieces: Vec<Bytes> = std::iter::once(head).chain(with_commas(items, COMMA)).chain([tail]).collect();
             OutputFile { path, bytes: pieces.concat() }
         }
         None => json_file(path, value),

@@ -904,7 +904,7 @@ impl<'s, 'c> Graph<'s, 'c> {
         let Some((head, tail)) = super::split(&b, "objects") else { return };
         // What opens the list (markings, the site's identity) is small: made every time.
         let front: Bytes = std::iter::once(head)
-            .chain(super::with_commas(self.markings(&tlps).chain(items)))
+            .chain(super::with_commas(self.markings(&tlps).chain(items), super::COMMA))
             .collect::<Vec<_>>()
             .concat()
             .into();
@@ -915,11 +915,11 @@ impl<'s, 'c> Graph<'s, 'c> {
         let ends = [of_bytes(&front), of_bytes(&tail)];
         let fingerprint = declare("stix-site", ends.into_iter().chain(shared).chain(own.iter().copied()));
         sinks.stream(path, fingerprint, || {
-            let comma = Chunk::of(Bytes::from_static(b","));
+            let comma = Chunk::of(super::COMMA);
             let shared = self.order.iter().flat_map(move |id| [comma.clone(), Chunk::of(self.shared[id].json.clone())]);
             let own = super::in_order(self.site.cases.len(), move |i| {
                 sinks.memo.hashed_piece(own[i], &mut || {
-                    self.own_json(i).flat_map(|o| [Bytes::from_static(b","), o]).collect::<Vec<_>>().concat()
+                    self.own_json(i).flat_map(|o| [super::COMMA, o]).collect::<Vec<_>>().concat()
                 })
             });
             std::iter::once(Chunk::of(front)).chain(shared).chain(own).chain([Chunk::of(tail)])
