@@ -178,7 +178,8 @@ fn search(out: &Path, query: &str) -> Vec<String> {
         });
     }
     let mut found: Vec<(usize, u32)> = scores.unwrap_or_default().into_iter().collect();
-    found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Documents are numbered oldest first; ties show newest first.
+    found.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
     found
         .into_iter()
         .map(|(d, _)| {

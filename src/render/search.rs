@@ -17,6 +17,12 @@
 //!   language, organizations, when it happened, and the text a snippet is cut from):
 //!   what a result shows.
 //!
+//! Documents are numbered oldest incident first, the reverse of the site's order: a new
+//! write-up is most often of a recent breach, and then it only adds a number at the end,
+//! so the documents before it and the postings that do not name it stay as they were (a
+//! cached build writes again a few files, not the whole index). Results of equal score
+//! show newest first, as the site lists cases.
+//!
 //! Terms ([`for_each_term`]): lower-cased runs of letters and digits (two characters or
 //! more), those of a-z only stemmed with the Snowball English stemmer ("breached" ->
 //! "breach"); in CJK text (Han, Hiragana, Katakana, Hangul), overlapping character
@@ -206,9 +212,10 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     settings.bytes(b"search");
     settings.bytes(site.config.language.as_bytes());
     settings.bytes(&[u8::from(site.config.markdown.unsafe_html)]);
+    // Document numbers: oldest first (see the module's doc).
+    let docs: Vec<&crate::resolve::SiteCase> = site.cases.iter().rev().collect();
     // Per case: (its document's inputs, its terms' inputs).
-    let fps: Vec<(Fingerprint, Fingerprint)> = site
-        .cases
+    let fps: Vec<(Fingerprint, Fingerprint)> = docs
         .par_iter()
         .map(|sc| {
             let mut h = settings.clone();
@@ -228,8 +235,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
             (doc, h.finish())
         })
         .collect();
-    let pieces: Vec<bytes::Bytes> = site
-        .cases
+    let pieces: Vec<bytes::Bytes> = docs
         .par_iter()
         .zip(fps.par_iter())
         .map(|(sc, &(_, fp))| memo.piece(fp, &mut || encode_terms(&Doc::new(site, sc).terms())))
@@ -323,15 +329,29 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
             h.finish()
         })
         .collect();
-    site.cases.par_chunks(DOCS_PER_CHUNK).zip(chunk_fps.par_iter()).enumerate().for_each(
-        |(k, (cases, &fingerprint))| {
+    // Each document is a piece: when numbers shift (a case added before others, or
+    // moved by its date), a chunk is put together again, not written anew.
+    (docs.par_chunks(DOCS_PER_CHUNK).zip(fps.par_chunks(DOCS_PER_CHUNK)).zip(chunk_fps.par_iter()).enumerate())
+        .for_each(|(k, ((cases, fps), &fingerprint))| {
             let path = format!("search/docs/{k}.json");
             if memo.unchanged(&path, fingerprint) {
                 return out(Made::Same { path, fingerprint });
             }
-            out(Made::New { path, bytes: doc_chunk(site, cases).into_bytes(), fingerprint });
-        },
-    );
+            let docs: Vec<bytes::Bytes> = (cases.iter().zip(fps))
+                .map(|(sc, &(doc, _))| memo.piece(doc_piece(doc), &mut || doc_json(site, sc)))
+                .collect();
+            memo.made_from(&path, fps.iter().map(|&(doc, _)| doc_piece(doc)).collect());
+            let mut bytes = Vec::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 1);
+            bytes.push(b'[');
+            for (i, d) in docs.iter().enumerate() {
+                if i > 0 {
+                    bytes.push(b',');
+                }
+                bytes.extend_from_slice(d);
+            }
+            bytes.push(b']');
+            out(Made::New { path, bytes, fingerprint });
+        });
 
     // The version changes whenever a shard or chunk may have (what they are made from).
     let mut version = Hasher::new();
@@ -396,28 +416,30 @@ fn shard_spans(starts: &[(usize, usize)], buckets: &[BucketTerms], k: usize) -> 
         .collect()
 }
 
-/// `docs/N.json` of these cases.
-fn doc_chunk(site: &Site, cases: &[crate::resolve::SiteCase]) -> String {
+/// The piece of a document made from inputs `doc` (apart from its terms' piece, which
+/// can have the same inputs).
+fn doc_piece(doc: Fingerprint) -> Fingerprint {
+    let mut h = Hasher::new();
+    h.bytes(b"search doc");
+    h.bytes(&doc.to_le_bytes());
+    h.finish()
+}
+
+/// A case's document in `docs/N.json`, as JSON.
+fn doc_json(site: &Site, sc: &crate::resolve::SiteCase) -> Vec<u8> {
     let orgs = site.taxonomy(crate::urls::Kind::Organizations);
-    let list: Vec<serde_json::Value> = cases
-        .iter()
-        .map(|sc| {
-            let names: Vec<&str> = sc.terms[crate::urls::Kind::Organizations.index()]
-                .iter()
-                .map(|&t| orgs.terms[t].name.as_str())
-                .collect();
-            json!({
-                "t": sc.case.title,
-                "u": sc.url,
-                "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
-                "o": names.join(", "),
-                "d": sc.happened.to_iso(),
-                "s": sc.case.summary.as_deref().unwrap_or(""),
-                "x": excerpt(&visible_text(sc), EXCERPT_CHARS),
-            })
-        })
-        .collect();
-    serde_json::to_string(&list).unwrap_or_default()
+    let names: Vec<&str> =
+        sc.terms[crate::urls::Kind::Organizations.index()].iter().map(|&t| orgs.terms[t].name.as_str()).collect();
+    let doc = json!({
+        "t": sc.case.title,
+        "u": sc.url,
+        "l": sc.case.lang.as_deref().unwrap_or(&site.config.language),
+        "o": names.join(", "),
+        "d": sc.happened.to_iso(),
+        "s": sc.case.summary.as_deref().unwrap_or(""),
+        "x": excerpt(&visible_text(sc), EXCERPT_CHARS),
+    });
+    serde_json::to_vec(&doc).unwrap_or_default()
 }
 
 /// Buckets: every value of a term's first two bytes.

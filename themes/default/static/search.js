@@ -163,8 +163,9 @@
         }
         found.push([doc, score]);
       });
-      // Best score first; then site order (newest incident first).
-      found.sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
+      // Best score first; then site order (newest incident first: documents are
+      // numbered oldest first).
+      found.sort(function (a, b) { return b[1] - a[1] || b[0] - a[0]; });
       return found.map(function (x) { return x[0]; });
     });
   }
