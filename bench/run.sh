@@ -5,9 +5,9 @@
 #
 # For each N: generate N cases with `examples/gen_cases.rs` into $BENCH_DIR (cached by N
 # and generator version), build them with the release `casebook build` twice (cold, then
-# warm page cache) without the build cache, then with it after one added case, one edited
-# case (the one the added case was copied from), another edited case and a changed site
-# title, and, where `hugo` is on PATH and N <= $HUGO_MAX, build the same corpus
+# warm page cache) without the build cache, then with it after one added case, a new
+# write-up of the newest breach (CI's usual change), one edited case (the one the added
+# case was copied from), another edited case and a changed site title, and, where `hugo` is on PATH and N <= $HUGO_MAX, build the same corpus
 # converted for Hugo (skeleton in bench/hugo/) twice the same way. Wall time, user+sys
 # CPU time and peak RSS come from GNU time (`/usr/bin/time -v`). Prints a table and
 # writes it to bench/RESULTS.md (or $RESULTS).
@@ -145,6 +145,15 @@ for N in "${SIZES[@]}"; do
   measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
   rm "$SITE/content/cases/zz-added.md"
   measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
+  # A new write-up of a breach as recent as the newest on the site: the site lists it
+  # first. A copy of the newest case (its slug sorts before the generator's).
+  newest=$(grep -o '"attack_layer":"cases/[^/]*/' "$WOUT/api/cases.json" | awk -F/ 'NR == 1 { print $2 }')
+  echo "casebook build with the cache, $N cases: a new write-up ($newest's dates) ..." >&2
+  sed 's/^title = .*/title = "A new write-up for the benchmark"/' "$SITE/content/cases/$newest.md" >"$SITE/content/cases/a-new-write-up.md"
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
+  grep -q '"attack_layer":"cases/a-new-write-up/' "$WOUT/api/cases.json" || { echo "the new write-up is not in the site" >&2; exit 1; }
+  rm "$SITE/content/cases/a-new-write-up.md"
+  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
   echo "casebook build with the cache, $N cases: one case edited ..." >&2
   sed 's/^title = .*/title = "A title edited for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/$first"
   measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" --timings
@@ -166,7 +175,7 @@ for N in "${SIZES[@]}"; do
   rm -rf "$CACHE_DIR" "$WOUT"
   read -r fw _ fm < <(sed -n 1p "$W")
   row="| $N | $cw2 s, $cm2 MB | $fw s, $fm MB"
-  for line in 2 4 6 7; do
+  for line in 2 4 6 8 9; do
     read -r ww wc wm < <(sed -n ${line}p "$W")
     row="$row | $ww s ($(awk -v a="$ww" -v b="$cw2" 'BEGIN { printf "%.2f", a / b }') of cold), $wm MB"
   done
@@ -226,8 +235,8 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "filled the cache (a site's first CI run). Wall seconds (and the fraction of the cold"
   echo "build without the cache), peak RSS:"
   echo
-  echo "| cases | cold, no cache | cold, filling the cache | one case added | one case edited | another case edited | site.toml title changed |"
-  echo "| ---: | --- | --- | --- | --- | --- | --- |"
+  echo "| cases | cold, no cache | cold, filling the cache | one case added | a new write-up (the newest case) | one case edited | another case edited | site.toml title changed |"
+  echo "| ---: | --- | --- | --- | --- | --- | --- | --- |"
   cat "$WARM"
   echo
   echo "Casebook stages, run 2 (\`casebook build --timings\`):"

@@ -1034,16 +1034,80 @@ fn page(
     // pieces it asks for are those this thread notes meanwhile. A piece missed here is
     // only drawn again by the run that next draws the page, never shown stale.
     DRAWN_FROM.with(|d| d.borrow_mut().clear());
+    SPLICED.with(|s| *s.borrow_mut() = Some(Vec::new()));
     let viewed = view();
+    let spliced = SPLICED.with(|s| s.borrow_mut().take()).unwrap_or_default();
     memo.made_from(&path, DRAWN_FROM.with(|d| std::mem::take(&mut *d.borrow_mut())));
     let (template, ctx) = viewed?;
     let f = run(tera, template, &ctx.ctx, url)?;
-    Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint })
+    if spliced.is_empty() {
+        return Ok(Made::New { path: f.path, bytes: f.bytes, fingerprint });
+    }
+    let bytes = match splice(&f.bytes, &spliced) {
+        Some(bytes) => bytes,
+        // The template changed a mark (a filter other than `safe`): drawn again with the
+        // pieces' text itself.
+        None => {
+            let (template, ctx) = view()?;
+            run(tera, template, &ctx.ctx, url)?.bytes
+        }
+    };
+    Ok(Made::New { path: f.path, bytes, fingerprint })
 }
 
 thread_local! {
     /// The pieces the page being drawn on this thread asked for (see [`page`]).
     static DRAWN_FROM: std::cell::RefCell<Vec<Fingerprint>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// While a page's view runs on this thread: the pieces it put in as marks, to be
+    /// spliced into what the template made (see [`as_html`]).
+    static SPLICED: std::cell::RefCell<Option<Vec<bytes::Bytes>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What a mark starts with: a control character, letters (a filter that changes case
+/// changes the mark), then a number drawn for this process, which no text of the site
+/// can know beforehand.
+static MARK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use std::hash::{BuildHasher, Hasher as _};
+    format!("\u{1}cb{:016x}", std::collections::hash_map::RandomState::new().build_hasher().finish())
+});
+
+/// A piece of HTML (a row of a long list) as a page's view puts it in the template's
+/// context. While a page is drawn it is a short mark, and the piece's bytes are spliced
+/// in for it after the template ran: the thousands of rows of a long page then go from
+/// the cache to the page once, instead of being checked, copied into JSON values and
+/// copied again through the template. Elsewhere, the text itself.
+fn as_html(piece: bytes::Bytes) -> String {
+    SPLICED.with(|s| match s.borrow_mut().as_mut() {
+        Some(spliced) => {
+            spliced.push(piece);
+            format!("{}{}\u{2}", *MARK, spliced.len() - 1)
+        }
+        None => piece_text(&piece),
+    })
+}
+
+/// `text` with each mark replaced by its piece; `None` unless every piece's mark came out
+/// whole (a filter may have changed one, which the caller then draws with the text).
+fn splice(text: &[u8], pieces: &[bytes::Bytes]) -> Option<Vec<u8>> {
+    let mark = MARK.as_bytes();
+    let mut out = Vec::with_capacity(text.len() + pieces.iter().map(bytes::Bytes::len).sum::<usize>());
+    let mut used = vec![false; pieces.len()];
+    let mut marks = 0;
+    let mut rest = text;
+    while let Some(at) = memchr::memmem::find(rest, mark) {
+        out.extend_from_slice(&rest[..at]);
+        let after = &rest[at + mark.len()..];
+        let end = memchr::memchr(2, after)?;
+        let n: usize = std::str::from_utf8(&after[..end]).ok()?.parse().ok()?;
+        out.extend_from_slice(pieces.get(n)?);
+        used[n] = true;
+        marks += 1;
+        rest = &after[end + 1..];
+    }
+    out.extend_from_slice(rest);
+    // A mark cut short leaves its first byte behind.
+    let whole = memchr::memchr_iter(1, text).count() == marks;
+    (whole && used.iter().all(|&u| u)).then_some(out)
 }
 
 /// Notes that the page being drawn on this thread uses the piece `key`.
@@ -1096,7 +1160,7 @@ fn row_piece(
     });
     match failed {
         Some(d) => Err(d),
-        None => Ok(piece_text(&bytes)),
+        None => Ok(as_html(bytes)),
     }
 }
 
@@ -1301,5 +1365,39 @@ fn tail(
         )
         .map(|css| OutputFile { path: "syntax.css".into(), bytes: css.into_bytes() })
         .map_err(|e| Diagnostic::error("config-invalid", e).in_path("site.toml")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Marks as a page's view makes them, with their pieces.
+    fn marked(pieces: &[&str]) -> (Vec<String>, Vec<bytes::Bytes>) {
+        SPLICED.with(|s| *s.borrow_mut() = Some(Vec::new()));
+        let marks = pieces.iter().map(|p| as_html(bytes::Bytes::copy_from_slice(p.as_bytes()))).collect();
+        (marks, SPLICED.with(|s| s.borrow_mut().take()).unwrap_or_default())
+    }
+
+    #[test]
+    fn marks_are_replaced_by_their_pieces_wherever_the_template_put_them() {
+        let (m, pieces) = marked(&["<li>a</li>", "<li>b</li>"]);
+        let page = format!("<ol>{}{}</ol><p>{}</p>", m[1], m[0], m[1]);
+        assert_eq!(splice(page.as_bytes(), &pieces).unwrap(), b"<ol><li>b</li><li>a</li></ol><p><li>b</li></p>");
+    }
+
+    #[test]
+    fn a_mark_a_filter_changed_or_cut_is_refused() {
+        let (m, pieces) = marked(&["<li>a</li>", "<li>b</li>"]);
+        // Cut short (truncated), changed (upper-cased), left out.
+        for page in [
+            format!("{}{}", m[0], &m[1][..5]),
+            format!("{}{}", m[0], m[1].to_uppercase()),
+            m[0].clone(),
+        ] {
+            assert_eq!(splice(page.as_bytes(), &pieces), None, "{page:?}");
+        }
+        // Outside a page's view a piece is its text.
+        assert_eq!(as_html(bytes::Bytes::from_static(b"<li>c</li>")), "<li>c</li>");
     }
 }
