@@ -271,7 +271,7 @@ struct Cards<'a> {
     /// Only what the built-in `technique.html` and `tactic.html` read of a card.
     slim: Vec<std::sync::OnceLock<Value>>,
     /// As HTML through `card.html` at [`CARD_ROOT`] in the site's language: `[h=2, h=3]`.
-    html: Vec<std::sync::OnceLock<[String; 2]>>,
+    html: Vec<std::sync::OnceLock<[bytes::Bytes; 2]>>,
     /// Whether the theme has a `card.html`.
     has_html: bool,
     /// Where each card's HTML is kept between runs: a piece by what the card is drawn from.
@@ -291,7 +291,7 @@ impl Shared<'_> {
     }
 
     /// Case `i`'s card as HTML (`k`: 0 for h=2, 1 for h=3); empty when `card.html` failed.
-    fn card_html(&self, site: &Site, tera: &Tera, i: usize, k: usize) -> &str {
+    fn card_html(&self, site: &Site, tera: &Tera, i: usize, k: usize) -> &bytes::Bytes {
         // Noted by every page that shows it, though drawn (or read) once a run.
         let key = exports::declare("card", [self.inputs.card_key(i)]);
         drawn_from(key);
@@ -316,10 +316,12 @@ impl Shared<'_> {
                 piece.extend_from_slice(h3.as_bytes());
                 piece
             });
-            let (len, both) = piece.split_at_checked(8).unwrap_or_default();
-            let h2 = u64::from_le_bytes(len.try_into().unwrap_or_default()) as usize;
-            let (h2, h3) = both.split_at_checked(h2).unwrap_or_default();
-            [piece_text(h2), piece_text(h3)]
+            // Slices of the piece (of the mapped cache file), not copies.
+            let h2 = piece.get(..8).and_then(|n| n.try_into().ok()).map_or(0, u64::from_le_bytes) as usize;
+            match 8usize.checked_add(h2).filter(|&end| end <= piece.len()) {
+                Some(end) => [piece.slice(8..end), piece.slice(end..)],
+                None => Default::default(),
+            }
         });
         &html[k]
     }
@@ -365,28 +367,28 @@ fn card_html(tera: &Tera, site: &Value, card: &Value, root: &str, h: u8, lang: &
     run(tera, "card.html", &ctx, "card.html").map(|f| String::from_utf8(f.bytes).unwrap_or_default())
 }
 
-/// Cards of `cases` as HTML: the ones rendered once when root and language match,
-/// else rendered here. Empty when the theme has no `card.html`.
+/// Cards of `cases` as HTML: the ones rendered once when root and language match
+/// (spliced into the page, see [`as_html`]), else rendered here. Empty when the theme
+/// has no `card.html`.
 #[allow(clippy::too_many_arguments)]
-fn cards_html<'a>(
+fn cards_html(
     site: &Site,
     tera: &Tera,
-    shared: &'a Shared,
+    shared: &Shared,
     cases: &[usize],
     root: &str,
     h: u8,
     lang: &str,
     site_lang: &str,
-) -> Result<Vec<std::borrow::Cow<'a, str>>, Diagnostic> {
-    use std::borrow::Cow;
+) -> Result<Vec<String>, Diagnostic> {
     if !shared.cards.has_html {
         return Ok(Vec::new());
     }
     if root == CARD_ROOT && lang == site_lang {
         let k = usize::from(h != 2);
-        return Ok(cases.iter().map(|&i| Cow::Borrowed(shared.card_html(site, tera, i, k))).collect());
+        return Ok(cases.iter().map(|&i| as_html(shared.card_html(site, tera, i, k).clone())).collect());
     }
-    cases.iter().map(|&i| card_html(tera, &shared.site, shared.card(site, i), root, h, lang).map(Cow::Owned)).collect()
+    cases.iter().map(|&i| card_html(tera, &shared.site, shared.card(site, i), root, h, lang)).collect()
 }
 
 /// `card` with only the fields `keep`.
@@ -1010,7 +1012,7 @@ fn insert_cards(
 ) -> Result<(), Diagnostic> {
     let lang = &site.config.language;
     let html = cards_html(site, tera, shared, cases, &urls::root_prefix(url), h, lang, lang)?;
-    ctx.put("cards_html", Value::Array(html.into_iter().map(|h| Value::String(h.into_owned())).collect()));
+    ctx.put("cards_html", Value::Array(html.into_iter().map(Value::String).collect()));
     if !shared.lean.contains(template) || !shared.cards.has_html {
         ctx.put("cases", cases.iter().map(|&i| shared.card(site, i).clone()).collect::<Vec<_>>().into());
     }

@@ -113,7 +113,7 @@ pub fn case_page<'c>(
     i: usize,
     card: &dyn Fn(usize) -> &'c Value,
     related: bool,
-    related_html: &[std::borrow::Cow<str>],
+    related_html: &[String],
 ) -> Value {
     let c = &site.cases[i];
     let case = &c.case;
