@@ -388,7 +388,28 @@ fn cards_html(
         let k = usize::from(h != 2);
         return Ok(cases.iter().map(|&i| as_html(shared.card_html(site, tera, i, k).clone())).collect());
     }
-    cases.iter().map(|&i| card_html(tera, &shared.site, shared.card(site, i), root, h, lang)).collect()
+    // Elsewhere (another depth or language): a piece for each, kept like the others.
+    let at = of_bytes(format!("{root}\0{lang}\0{h}").as_bytes());
+    cases
+        .iter()
+        .map(|&i| {
+            let key = exports::declare("card at", [shared.inputs.card_key(i), at]);
+            drawn_from(key);
+            let mut failed = None;
+            let piece = shared.cards.memo.piece(key, &mut || {
+                card_html(tera, &shared.site, shared.card(site, i), root, h, lang).map(String::into_bytes).unwrap_or_else(
+                    |d| {
+                        failed = Some(d);
+                        Vec::new()
+                    },
+                )
+            });
+            match failed {
+                Some(d) => Err(d),
+                None => Ok(as_html(piece)),
+            }
+        })
+        .collect()
 }
 
 /// `card` with only the fields `keep`.
@@ -468,7 +489,7 @@ fn shared_in<'a>(
             "pages": pages,
             "taxonomies": taxonomies,
     });
-    let lean = ["term.html", "organization.html", "case.html", "technique.html", "tactic.html", "timeline.html"]
+    let lean = ["cases.html", "term.html", "organization.html", "case.html", "technique.html", "tactic.html", "timeline.html"]
         .into_iter()
         .filter(|n| is_lean(tera, builtin, n))
         .collect();
@@ -633,8 +654,8 @@ fn view(
             // One card per incident: its translations show as links on it.
             // Cards are made when first asked for: skip the other pages' before asking.
             let counted = (0..site.cases.len()).filter(|&i| site.cases[i].counted);
-            let cards: Vec<&Value> = counted.skip((n - 1) * per).take(per).map(|i| shared.card(site, i)).collect();
-            ctx.insert("cases", &cards);
+            let cases: Vec<usize> = counted.skip((n - 1) * per).take(per).collect();
+            insert_cards(&mut ctx, site, tera, shared, "cases.html", &cases, &url, 2)?;
             ctx.insert(
                 "pagination",
                 &json!({
