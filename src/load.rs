@@ -330,7 +330,10 @@ fn read_content(
             if !is_valid_slug(&slug) {
                 return Err(bad_slug(&slug, kind).in_path(display(root, &path)));
             }
-            let stat = fs::metadata(&path).ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+            // Opened once, and asked its size and time through the open file: a path is
+            // looked up once per file (10,000 files every build).
+            let opened = open_text(root, &path);
+            let stat = opened.as_ref().ok().and_then(|(_, m)| Some((m.len(), m.modified().ok()?)));
             let settled = |t: std::time::SystemTime| {
                 t.checked_add(std::time::Duration::from_secs(1)).is_some_and(|t| t < std::time::SystemTime::now())
             };
@@ -339,7 +342,7 @@ fn read_content(
                 (Some((len, time)), Some(k)) if (len, time) == (k.len, k.time) => {
                     Ok((k.file.clone(), k.controls.clone()))
                 }
-                _ => read_text(root, &path).map(|file| {
+                _ => opened.and_then(|(file, meta)| read_open(root, &path, file, &meta)).map(|file| {
                     let controls = crate::diagnostics::control_chars(&file);
                     (file, controls)
                 }),
@@ -448,8 +451,22 @@ fn walk_files(root: &Path, canonical_root: &Path, dir: &Path, diags: &mut Vec<Di
 
 /// Reads a UTF-8 text file, refusing huge and non-UTF-8 files with a clear message.
 pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
+    let (file, meta) = open_text(root, path)?;
+    read_open(root, path, file, &meta)
+}
+
+/// A text file opened, with its size and time.
+fn open_text(root: &Path, path: &Path) -> Result<(fs::File, fs::Metadata), Diagnostic> {
+    let cannot = |e: std::io::Error| Diagnostic::error("io", format!("cannot read: {e}")).in_path(display(root, path));
+    let file = fs::File::open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    Ok((file, meta))
+}
+
+/// [`read_text`] of a file [`open_text`] opened.
+fn read_open(root: &Path, path: &Path, mut file: fs::File, meta: &fs::Metadata) -> Result<Arc<SourceFile>, Diagnostic> {
+    use std::io::Read;
     let shown = display(root, path);
-    let meta = fs::metadata(path).map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
     if meta.len() > MAX_TEXT_BYTES {
         return Err(Diagnostic::error(
             "file-too-large",
@@ -457,7 +474,14 @@ pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Diagnostic
         )
         .in_path(&shown));
     }
-    let bytes = fs::read(path).map_err(|e| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown))?;
+    // Room for the whole file and the read that finds its end. Through `take`, whose
+    // reading does not ask the file its size and place again (two more system calls).
+    let cannot = |e: std::io::Error| Diagnostic::error("io", format!("cannot read: {e}")).in_path(&shown);
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    (&mut file).take(meta.len() + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > meta.len() {
+        file.read_to_end(&mut bytes).map_err(cannot)?; // it grew since
+    }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
