@@ -201,10 +201,11 @@ type DocTerms = (String, Vec<(u32, u32, u8)>);
 /// Made so that an edit costs what it changed. Each case's terms are a piece by the
 /// fingerprint of what they are made from, so only an edited case is tokenized again.
 /// The terms are grouped in buckets by their first two bytes: ranges of the sorted
-/// terms that do not depend on the data. A bucket's postings are a piece too, keyed by
-/// what each case gives it, so an edit merges again only the buckets whose terms it
-/// changed. Shards are cut from the buckets' terms as before, and a shard or document
-/// chunk whose inputs are as they were is not made again.
+/// terms that do not depend on the data; the documents, in parts (see [`part_starts`]).
+/// A part's share of a bucket is a piece, keyed by what the part's cases give it, so an
+/// edit merges again only the shares of its part; a bucket is its shares one after
+/// another. Shards are cut from the buckets' terms, and a shard or document chunk whose
+/// inputs are as they were is not made again.
 fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     // What a case's document reads besides the case: the site's language (its `l`) and
     // the Markdown option its text was parsed with.
@@ -242,55 +243,99 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
         .collect();
     let cases: Vec<CaseTerms> = pieces.iter().map(|p| CaseTerms::parse(p)).collect();
 
-    // A bucket's key: the sum over cases of what each gives it, with its position. Summed
-    // by blocks of cases (a piece each), so an edit adds up one block again.
-    let blocks: Vec<bytes::Bytes> = (fps.par_chunks(BLOCK).zip(cases.par_chunks(BLOCK)).enumerate())
-        .map(|(k, (fps, cases))| {
+    // Parts: runs of consecutive documents, cut where a document's slug says so (see
+    // [`part_starts`]), so a case added, removed or moved changes the part it is in and
+    // not the parts after it, whose documents only move by one number.
+    let starts = part_starts(&docs);
+    let parts: Vec<std::ops::Range<usize>> =
+        (0..starts.len()).map(|p| starts[p]..starts.get(p + 1).copied().unwrap_or(docs.len())).collect();
+    // What each case of a part gives each bucket, numbered in the part: a piece per part,
+    // by what its cases' terms are made from.
+    let sums: Vec<bytes::Bytes> = parts
+        .par_iter()
+        .map(|r| {
             let mut h = Hasher::new();
-            h.bytes(b"search block");
-            h.bytes(&(k as u64).to_le_bytes());
-            for (_, terms) in fps {
+            h.bytes(b"search part");
+            for (_, terms) in &fps[r.clone()] {
                 h.bytes(&terms.to_le_bytes());
             }
-            memo.piece(h.finish(), &mut || block_sums(k * BLOCK, cases))
+            memo.piece(h.finish(), &mut || part_sums(&cases[r.clone()]))
         })
         .collect();
-    let (mut sum, mut count) = (vec![0u128; BUCKETS], vec![0u32; BUCKETS]);
-    for block in &blocks {
-        for e in block.chunks_exact(BLOCK_ENTRY) {
-            let b = usize::from(u16::from_le_bytes([e[0], e[1]]));
-            let s = u128::from(u64_at(e, 2)) | (u128::from(u64_at(e, 10)) << 64);
-            sum[b] = sum[b].wrapping_add(s);
-            count[b] += u32_at(e, 18);
+    // Each part's share of each bucket: (bucket, part, key). A share's postings are
+    // numbered in its part, so its key is what the part's cases give the bucket.
+    let mut shares: Vec<(u16, u32, Fingerprint)> = Vec::new();
+    for (part, sums) in sums.iter().enumerate() {
+        for e in sums.chunks_exact(SUM_ENTRY) {
+            let b = u16::from_le_bytes([e[0], e[1]]);
+            let mut h = Hasher::new();
+            h.bytes(b"search share");
+            h.bytes(&e[..SUM_ENTRY]);
+            shares.push((b, part as u32, h.finish()));
         }
     }
-    drop(blocks);
-    let present: Vec<u16> = (0..BUCKETS).filter(|&b| count[b] > 0).map(|b| b as u16).collect();
-    let keys: Vec<Fingerprint> = present
+    drop(sums);
+    shares.sort_unstable_by_key(|&(b, part, _)| (b, part));
+    // A share made again looks each case of its part up in it, unless many are: then
+    // the part's runs are sorted by bucket once.
+    let misses = AtomicUsize::new(0);
+    let tables: Vec<OnceLock<(Vec<u16>, Vec<Vec<(u32, u32)>>)>> = parts.iter().map(|_| OnceLock::new()).collect();
+    let made: Vec<bytes::Bytes> = shares
+        .par_iter()
+        .map(|&(b, part, key)| {
+            memo.piece(key, &mut || {
+                let r = parts[part as usize].clone();
+                let in_part = &cases[r];
+                let given: Vec<(u32, &[u8])> = if misses.fetch_add(1, Ordering::Relaxed) < FEW_MISSES {
+                    (in_part.iter().enumerate()).filter_map(|(i, ct)| Some((i as u32, ct.find(b)?))).collect()
+                } else {
+                    let (present, table) = tables[part as usize].get_or_init(|| {
+                        let mut present: Vec<u16> =
+                            in_part.iter().flat_map(|c| (0..c.runs()).map(|r| c.run(r).0)).collect();
+                        present.sort_unstable();
+                        present.dedup();
+                        let table = runs_by_bucket(in_part, &present);
+                        (present, table)
+                    });
+                    let n = present.binary_search(&b).unwrap_or(usize::MAX);
+                    let runs = table.get(n).map(Vec::as_slice).unwrap_or_default();
+                    runs.iter().map(|&(i, r)| (i, in_part[i as usize].run(r as usize).1)).collect()
+                };
+                make_part(&given)
+            })
+        })
+        .collect();
+    // A bucket: its shares, each numbered from where its part starts, one after another.
+    let groups: Vec<std::ops::Range<usize>> = {
+        let mut groups = Vec::new();
+        let mut from = 0;
+        for i in 1..=shares.len() {
+            if i == shares.len() || shares[i].0 != shares[from].0 {
+                groups.push(from..i);
+                from = i;
+            }
+        }
+        groups
+    };
+    let keys: Vec<Fingerprint> = groups
         .iter()
-        .map(|&b| {
+        .map(|g| {
             let mut h = Hasher::new();
             h.bytes(b"search bucket");
-            h.bytes(&b.to_le_bytes());
-            h.bytes(&sum[b as usize].to_le_bytes());
-            h.bytes(&count[b as usize].to_le_bytes());
+            for &(_, part, key) in &shares[g.clone()] {
+                h.bytes(&key.to_le_bytes());
+                h.bytes(&(starts[part as usize] as u64).to_le_bytes());
+            }
             h.finish()
         })
         .collect();
-    // A bucket made again looks each case up in it, unless many are: then the cases'
-    // runs are sorted by bucket once.
-    let misses = AtomicUsize::new(0);
-    let table: OnceLock<Vec<Vec<(u32, u32)>>> = OnceLock::new();
-    let buckets: Vec<bytes::Bytes> = (present.par_iter().zip(keys.par_iter()).enumerate())
-        .map(|(n, (&b, &key))| {
+    let buckets: Vec<bytes::Bytes> = (groups.par_iter().zip(keys.par_iter()))
+        .map(|(g, &key)| {
             memo.piece(key, &mut || {
-                let given: Vec<(u32, &[u8])> = if misses.fetch_add(1, Ordering::Relaxed) < FEW_MISSES {
-                    (cases.iter().enumerate()).filter_map(|(i, ct)| Some((i as u32, ct.find(b)?))).collect()
-                } else {
-                    let table = table.get_or_init(|| runs_by_bucket(&cases, &present));
-                    table[n].iter().map(|&(i, r)| (i, cases[i as usize].run(r as usize).1)).collect()
-                };
-                make_bucket(&given)
+                let shares: Vec<(u32, PartTerms)> = (shares[g.clone()].iter().zip(&made[g.clone()]))
+                    .map(|(&(_, part, _), bytes)| (starts[part as usize] as u32, PartTerms::parse(bytes)))
+                    .collect();
+                merge_parts(&shares)
             })
         })
         .collect();
@@ -444,20 +489,39 @@ fn doc_json(site: &Site, sc: &crate::resolve::SiteCase) -> Vec<u8> {
 
 /// Buckets: every value of a term's first two bytes.
 const BUCKETS: usize = 1 << 16;
-/// Buckets made again by looking each case up; past these, runs are sorted by bucket.
+/// Shares made again by looking each case up; past these, runs are sorted by bucket.
 const FEW_MISSES: usize = 16;
 
-/// Cases whose bucket sums are one piece.
-const BLOCK: usize = 64;
-/// A block's sum for one bucket: `(bucket: u16, sum: u128, runs: u32)`.
-const BLOCK_ENTRY: usize = 22;
+/// One document in this many starts a part, on average (see [`part_starts`]).
+const PART: u64 = 1024;
+/// At most this many documents in a part.
+const MAX_PART: usize = 4 * PART as usize;
+/// A part's sum for one bucket: `(bucket: u16, sum: u128, runs: u32)`.
+const SUM_ENTRY: usize = 22;
 
-/// What the cases of a block (the first is case `first`) give each bucket, as a piece:
-/// [`BLOCK_ENTRY`]s by bucket.
-fn block_sums(first: usize, cases: &[CaseTerms]) -> Vec<u8> {
+/// Where each part of the documents starts: before a document whose slug hashes to a
+/// multiple of [`PART`], and after [`MAX_PART`] documents. Cut by what a document is,
+/// not where it is, a part keeps its cuts when a case is added, removed or moved
+/// elsewhere.
+fn part_starts(docs: &[&crate::resolve::SiteCase]) -> Vec<usize> {
+    let mut starts: Vec<usize> = Vec::new();
+    for (i, sc) in docs.iter().enumerate() {
+        let mut h = Hasher::new();
+        h.bytes(sc.case.slug.as_bytes());
+        let cut = (h.finish() as u64) % PART == 0;
+        if cut || starts.last().is_none_or(|&s| i - s >= MAX_PART) {
+            starts.push(i);
+        }
+    }
+    starts
+}
+
+/// What the cases of a part give each bucket, as a piece: [`SUM_ENTRY`]s by bucket, each
+/// the sum of what each case gives it (numbered in the part) and how many do.
+fn part_sums(cases: &[CaseTerms]) -> Vec<u8> {
     let mut sums: Vec<(u16, u128)> = Vec::new();
     for (j, ct) in cases.iter().enumerate() {
-        ct.each_run(|b, _, hash| sums.push((b, mix((first + j) as u32, hash))));
+        ct.each_run(|b, _, hash| sums.push((b, mix(j as u32, hash))));
     }
     sums.sort_unstable_by_key(|&(b, _)| b);
     let mut out = Vec::new();
@@ -614,11 +678,12 @@ fn runs_by_bucket(cases: &[CaseTerms], present: &[u16]) -> Vec<Vec<(u32, u32)>> 
     table
 }
 
-/// A bucket's terms with their postings, from what each case gives it (ascending), as a
-/// piece: `[n: u32] [(name end, entry end, size): u32 * 3]... [names] [entries]`. An entry
-/// is the term as a shard holds it, `"term":[v, ...]`; `size` is what it weighs when
-/// shards are cut.
-fn make_bucket(given: &[(u32, &[u8])]) -> Vec<u8> {
+/// A part's share of a bucket: its terms with their postings, from what each case of the
+/// part gives it (numbered in the part, ascending), as a piece: `[n: u32] [(name end,
+/// rest end, first, last, postings, fields of the first): u32 * 6]... [names] [rests]`.
+/// `rest` is the postings after the first as a shard writes them, `,v,v...`: they hold
+/// only differences, so they are the same wherever the part starts.
+fn make_part(given: &[(u32, &[u8])]) -> Vec<u8> {
     let mut postings: FastMap<&str, Vec<(u32, u8)>> = FastMap::default();
     for &(doc, text) in given {
         for (t, f) in RunTerms(text) {
@@ -627,33 +692,131 @@ fn make_bucket(given: &[(u32, &[u8])]) -> Vec<u8> {
     }
     let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
     terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut table = Vec::with_capacity(4 + terms.len() * 12);
+    let mut table = Vec::with_capacity(4 + terms.len() * PART_ENTRY);
     table.extend_from_slice(&(terms.len() as u32).to_le_bytes());
-    let (mut names, mut entries) = (String::new(), String::new());
+    let (mut names, mut rests) = (String::new(), String::new());
     for (t, p) in &terms {
         names.push_str(t);
-        entries.push_str(&serde_json::to_string(t).unwrap_or_default());
-        entries.push_str(":[");
-        let mut prev = 0u32;
-        for (j, &(doc, f)) in p.iter().enumerate() {
-            if j > 0 {
-                entries.push(',');
-            }
-            let _ = write!(entries, "{}", (u64::from(doc - prev) << 3) | u64::from(f));
-            prev = doc;
+        for w in p.windows(2) {
+            let _ = write!(rests, ",{}", (u64::from(w[1].0 - w[0].0) << 3) | u64::from(w[1].1));
         }
-        entries.push(']');
-        let size = t.len() + 6 + p.len() * 4;
-        for n in [names.len(), entries.len(), size] {
+        let (first, last) = (p[0], p[p.len() - 1]);
+        let n = [names.len(), rests.len(), first.0 as usize, last.0 as usize, p.len(), usize::from(first.1)];
+        for n in n {
             table.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
         }
     }
     table.extend_from_slice(names.as_bytes());
-    table.extend_from_slice(entries.as_bytes());
+    table.extend_from_slice(rests.as_bytes());
     table
 }
 
-/// A bucket's terms, read from its piece ([`make_bucket`]).
+/// A [`make_part`] table entry's size.
+const PART_ENTRY: usize = 24;
+
+/// A part's share of a bucket, read from its piece ([`make_part`]).
+struct PartTerms<'a> {
+    table: &'a [u8],
+    names: &'a [u8],
+    rests: &'a [u8],
+}
+
+impl<'a> PartTerms<'a> {
+    fn parse(b: &'a [u8]) -> Self {
+        let n = u32_at(b, 0) as usize;
+        let table = b.get(4..4 + n * PART_ENTRY).unwrap_or_default();
+        let names_len = if n == 0 { 0 } else { u32_at(table, (n - 1) * PART_ENTRY) as usize };
+        let rest = b.get(4 + table.len()..).unwrap_or_default();
+        let (names, rests) = rest.split_at(names_len.min(rest.len()));
+        PartTerms { table, names, rests }
+    }
+
+    fn len(&self) -> usize {
+        self.table.len() / PART_ENTRY
+    }
+
+    fn field(&self, j: usize, f: usize) -> u32 {
+        u32_at(self.table, j * PART_ENTRY + f * 4)
+    }
+
+    fn name(&self, j: usize) -> &'a [u8] {
+        let start = if j == 0 { 0 } else { self.field(j - 1, 0) as usize };
+        self.names.get(start..self.field(j, 0) as usize).unwrap_or_default()
+    }
+
+    fn rest(&self, j: usize) -> &'a [u8] {
+        let start = if j == 0 { 0 } else { self.field(j - 1, 1) as usize };
+        self.rests.get(start..self.field(j, 1) as usize).unwrap_or_default()
+    }
+}
+
+/// A bucket's terms with their postings, from its parts' shares (`(where the part starts,
+/// share)`, in document order), as a piece: `[n: u32] [(name end, entry end, size): u32 *
+/// 3]... [names] [entries]`. An entry is the term as a shard holds it, `"term":[v, ...]`;
+/// `size` is what it weighs when shards are cut. Each share's first posting is numbered
+/// again from the last one before it; the rest are copied.
+fn merge_parts(shares: &[(u32, PartTerms)]) -> Vec<u8> {
+    // The shares' terms merged in order: a heap of each share's next term.
+    let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<(&[u8], usize, usize)>> =
+        (shares.iter().enumerate()).filter(|(_, (_, s))| s.len() > 0).map(|(k, (_, s))| std::cmp::Reverse((s.name(0), k, 0))).collect();
+    let mut table = Vec::new();
+    table.extend_from_slice(&0u32.to_le_bytes());
+    let (mut names, mut entries) = (Vec::new(), Vec::new());
+    let mut count = 0u32;
+    while let Some(std::cmp::Reverse((name, _, _))) = heap.peek().copied() {
+        let term = std::str::from_utf8(name).unwrap_or_default();
+        names.extend_from_slice(name);
+        entries.extend_from_slice(serde_json::to_string(term).unwrap_or_default().as_bytes());
+        entries.extend_from_slice(b":[");
+        let (mut prev, mut postings) = (0u64, 0usize);
+        // Shares with this term, in document order (ties in the heap go by share).
+        while let Some(&std::cmp::Reverse((n, k, j))) = heap.peek() {
+            if n != name {
+                break;
+            }
+            heap.pop();
+            let (start, share) = &shares[k];
+            let first = u64::from(*start) + u64::from(share.field(j, 2));
+            if postings > 0 {
+                entries.push(b',');
+            }
+            push_number(&mut entries, ((first - prev) << 3) | u64::from(share.field(j, 5)));
+            entries.extend_from_slice(share.rest(j));
+            prev = u64::from(*start) + u64::from(share.field(j, 3));
+            postings += share.field(j, 4) as usize;
+            if j + 1 < share.len() {
+                heap.push(std::cmp::Reverse((share.name(j + 1), k, j + 1)));
+            }
+        }
+        entries.push(b']');
+        let size = name.len() + 6 + postings * 4;
+        for n in [names.len(), entries.len(), size] {
+            table.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+        }
+        count += 1;
+    }
+    table[..4].copy_from_slice(&count.to_le_bytes());
+    table.extend_from_slice(&names);
+    table.extend_from_slice(&entries);
+    table
+}
+
+/// `v` in decimal.
+fn push_number(out: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// A bucket's terms, read from its piece ([`merge_parts`]).
 struct BucketTerms<'a> {
     table: &'a [u8],
     names: &'a [u8],
@@ -914,16 +1077,44 @@ mod tests {
         present.sort_unstable();
         present.dedup();
         let table = runs_by_bucket(&cases, &present);
-        let made: Vec<Vec<u8>> = (0..present.len())
-            .map(|n| {
-                let by_table: Vec<(u32, &[u8])> =
-                    table[n].iter().map(|&(i, r)| (i, cases[i as usize].run(r as usize).1)).collect();
-                let by_search: Vec<(u32, &[u8])> =
-                    cases.iter().enumerate().filter_map(|(i, c)| Some((i as u32, c.find(present[n])?))).collect();
-                assert_eq!(by_table, by_search);
-                make_bucket(&by_table)
+        for (n, &b) in present.iter().enumerate() {
+            let by_table: Vec<(u32, &[u8])> =
+                table[n].iter().map(|&(i, r)| (i, cases[i as usize].run(r as usize).1)).collect();
+            let by_search: Vec<(u32, &[u8])> =
+                cases.iter().enumerate().filter_map(|(i, c)| Some((i as u32, c.find(b)?))).collect();
+            assert_eq!(by_table, by_search);
+        }
+        // Documents cut into parts anywhere give the same buckets.
+        let bucket_sets: Vec<Vec<Vec<u8>>> = [vec![0], vec![0, 1, 3], vec![0, 2], vec![0, 1, 2, 3]]
+            .iter()
+            .map(|starts| {
+                let parts: Vec<std::ops::Range<usize>> =
+                    (0..starts.len()).map(|p| starts[p]..starts.get(p + 1).copied().unwrap_or(cases.len())).collect();
+                present
+                    .iter()
+                    .map(|&b| {
+                        let made: Vec<(u32, Vec<u8>)> = parts
+                            .iter()
+                            .map(|r| {
+                                let given: Vec<(u32, &[u8])> = (cases[r.clone()].iter().enumerate())
+                                    .filter_map(|(i, c)| Some((i as u32, c.find(b)?)))
+                                    .collect();
+                                (r.start as u32, given)
+                            })
+                            .filter(|(_, given)| !given.is_empty())
+                            .map(|(start, given)| (start, make_part(&given)))
+                            .collect();
+                        let shares: Vec<(u32, PartTerms)> =
+                            made.iter().map(|(start, bytes)| (*start, PartTerms::parse(bytes))).collect();
+                        merge_parts(&shares)
+                    })
+                    .collect()
             })
             .collect();
+        for other in &bucket_sets[1..] {
+            assert_eq!(other, &bucket_sets[0]);
+        }
+        let made = &bucket_sets[0];
         let buckets: Vec<BucketTerms> = made.iter().map(|b| BucketTerms::parse(b)).collect();
 
         // The reference: every posting in one map, sorted, cut as it goes.
