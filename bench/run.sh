@@ -14,7 +14,8 @@
 #
 # Environment: CARGO_TARGET_DIR (default: ./target), BENCH_DIR (default:
 # /tmp/casebook-bench), HUGO_MAX (default 20000; larger N builds Casebook only),
-# NO_HUGO=1 (skip Hugo), CHECK=1 (also run `casebook check` on each corpus, timed).
+# NO_HUGO=1 (skip Hugo), CHECK=1 (also run `casebook check` on each corpus, timed),
+# REPEAT (default 3: how many times each change to a cached build is timed).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -128,59 +129,71 @@ for N in "${SIZES[@]}"; do
   echo "| $N | Casebook | $cw1 | $cw2 | $cc2 | $cm1 | $cm2 | $pages | $files | $mb | $load |" >>"$ROWS"
   rm -f "$M" "$M.stderr" "$M.load"
 
-  # The build cache, as CI uses it: one build fills it, then one edit and a build, each
-  # timed, each undone after. Warm figures sit beside run 2's cold one (no cache).
-  W=$(mktemp)
+  # The build cache, as CI uses it: one build fills it, then one change and a build,
+  # undone by another build. Each change is made and undone $REPEAT times (default 3);
+  # the median of its timed builds is printed (this machine's speed wanders by a quarter
+  # from one minute to the next). Warm figures sit beside run 2's cold one (no cache).
+  WF=$(mktemp)
   WOUT=$CORPUS/out-casebook-cached
   CACHE_DIR=$SITE/.casebook-cache
   rm -rf "$CACHE_DIR" "$WOUT"
   echo "casebook build with the cache, $N cases: filling it ..." >&2
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
+  measure "$WF" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
   cases=("$SITE"/content/cases/*.md)
   first=$(basename "${cases[0]}")
-  cp "$SITE/content/cases/$first" "$CORPUS/edited.orig"
-  cp "$SITE/site.toml" "$CORPUS/site.toml.orig"
-  echo "casebook build with the cache, $N cases: one case added ..." >&2
-  sed 's/^title = .*/title = "A case added for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/zz-added.md"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
-  rm "$SITE/content/cases/zz-added.md"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
+  # Another case than the first: CI's next write-up is rarely the last one's.
+  other=$(basename "${cases[$(( ${#cases[@]} / 2 ))]}")
   # A new write-up of a breach as recent as the newest on the site: the site lists it
   # first. A copy of the newest case (its slug sorts before the generator's).
   newest=$(grep -o '"attack_layer":"cases/[^/]*/' "$WOUT/api/cases.json" | awk -F/ 'NR == 1 { print $2 }')
-  echo "casebook build with the cache, $N cases: a new write-up ($newest's dates) ..." >&2
-  sed 's/^title = .*/title = "A new write-up for the benchmark"/' "$SITE/content/cases/$newest.md" >"$SITE/content/cases/a-new-write-up.md"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
-  grep -q '"attack_layer":"cases/a-new-write-up/' "$WOUT/api/cases.json" || { echo "the new write-up is not in the site" >&2; exit 1; }
-  rm "$SITE/content/cases/a-new-write-up.md"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
-  echo "casebook build with the cache, $N cases: one case edited ..." >&2
-  sed 's/^title = .*/title = "A title edited for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/$first"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" --timings
-  echo "| $N | $(stages "$W.stderr") |" >>"$EDITSTAGES"
-  cp "$CORPUS/edited.orig" "$SITE/content/cases/$first"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
-  # Another case than the one the runs before touched: CI's next write-up is rarely the last one's.
-  other=$(basename "${cases[$(( ${#cases[@]} / 2 ))]}")
+  cp "$SITE/content/cases/$first" "$CORPUS/edited.orig"
   cp "$SITE/content/cases/$other" "$CORPUS/other.orig"
-  echo "casebook build with the cache, $N cases: another case edited ..." >&2
-  sed 's/^title = .*/title = "Another title edited for the benchmark"/' "$CORPUS/other.orig" >"$SITE/content/cases/$other"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
-  cp "$CORPUS/other.orig" "$SITE/content/cases/$other"
-  echo "casebook build with the cache, $N cases: site.toml title changed ..." >&2
-  sed 's/^title = .*/title = "Renamed for the benchmark"/' "$CORPUS/site.toml.orig" >"$SITE/site.toml"
-  measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT"
-  cp "$CORPUS/site.toml.orig" "$SITE/site.toml"
-  grep -q "Renamed for the benchmark" "$WOUT/index.html" || { echo "the title change did not reach the home page" >&2; exit 1; }
-  rm -rf "$CACHE_DIR" "$WOUT"
-  read -r fw _ fm < <(sed -n 1p "$W")
-  row="| $N | $cw2 s, $cm2 MB | $fw s, $fm MB"
-  for line in 2 4 6 8 9; do
-    read -r ww wc wm < <(sed -n ${line}p "$W")
+  cp "$SITE/site.toml" "$CORPUS/site.toml.orig"
+  change() {
+    case $1 in
+      add) sed 's/^title = .*/title = "A case added for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/zz-added.md" ;;
+      new) sed 's/^title = .*/title = "A new write-up for the benchmark"/' "$SITE/content/cases/$newest.md" >"$SITE/content/cases/a-new-write-up.md" ;;
+      edit) sed 's/^title = .*/title = "A title edited for the benchmark"/' "$CORPUS/edited.orig" >"$SITE/content/cases/$first" ;;
+      other) sed 's/^title = .*/title = "Another title edited for the benchmark"/' "$CORPUS/other.orig" >"$SITE/content/cases/$other" ;;
+      title) sed 's/^title = .*/title = "Renamed for the benchmark"/' "$CORPUS/site.toml.orig" >"$SITE/site.toml" ;;
+    esac
+  }
+  undo() {
+    case $1 in
+      add) rm "$SITE/content/cases/zz-added.md" ;;
+      new) rm "$SITE/content/cases/a-new-write-up.md" ;;
+      edit) cp "$CORPUS/edited.orig" "$SITE/content/cases/$first" ;;
+      other) cp "$CORPUS/other.orig" "$SITE/content/cases/$other" ;;
+      title) cp "$CORPUS/site.toml.orig" "$SITE/site.toml" ;;
+    esac
+  }
+  # median FILE: the line of FILE with the median wall time.
+  median() { sort -n "$1" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'; }
+  row="| $N | $cw2 s, $cm2 MB | $(awk '{ print $1 " s, " $3 " MB" }' "$WF")"
+  for kind in add new edit other title; do
+    W=$(mktemp)
+    U=$(mktemp)
+    for rep in $(seq 1 "${REPEAT:-3}"); do
+      echo "casebook build with the cache, $N cases: $kind, $rep of ${REPEAT:-3} ..." >&2
+      change $kind
+      measure "$W" "$CASEBOOK" build --root "$SITE" --output "$WOUT" --timings
+      case $kind in
+        new) grep -q '"attack_layer":"cases/a-new-write-up/' "$WOUT/api/cases.json" || { echo "the new write-up is not in the site" >&2; exit 1; } ;;
+        title) grep -q "Renamed for the benchmark" "$WOUT/index.html" || { echo "the title change did not reach the home page" >&2; exit 1; } ;;
+      esac
+      if [ $kind = edit ] && [ "$rep" = 1 ]; then
+        echo "| $N | $(stages "$W.stderr") |" >>"$EDITSTAGES"
+      fi
+      undo $kind
+      measure "$U" "$CASEBOOK" build --root "$SITE" --output "$WOUT" # undone, untimed below
+    done
+    read -r ww _ wm < <(median "$W")
     row="$row | $ww s ($(awk -v a="$ww" -v b="$cw2" 'BEGIN { printf "%.2f", a / b }') of cold), $wm MB"
+    rm -f "$W" "$W.stderr" "$W.load" "$U" "$U.stderr" "$U.load"
   done
   echo "$row |" >>"$WARM"
-  rm -f "$W" "$W.stderr" "$W.load"
+  rm -rf "$CACHE_DIR" "$WOUT"
+  rm -f "$WF" "$WF.stderr" "$WF.load"
 
   if [ -n "$HUGO" ] && [ "$N" -le "$HUGO_MAX" ]; then
     rm -rf "$HSITE/layouts"
@@ -232,8 +245,9 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "The build cache (\`[build] cache\`): a build after one change, with the cache a build"
   echo "of the unchanged site filled, beside run 2 above (\`--no-cache\`) and the build that"
-  echo "filled the cache (a site's first CI run). Wall seconds (and the fraction of the cold"
-  echo "build without the cache), peak RSS:"
+  echo "filled the cache (a site's first CI run). Each change is made and undone ${REPEAT:-3}"
+  echo "times; the median of its builds, wall seconds (and the fraction of the cold build"
+  echo "without the cache), and its peak RSS:"
   echo
   echo "| cases | cold, no cache | cold, filling the cache | one case added | a new write-up (the newest case) | one case edited | another case edited | site.toml title changed |"
   echo "| ---: | --- | --- | --- | --- | --- | --- | --- |"
