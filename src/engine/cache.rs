@@ -11,7 +11,7 @@
 //! is), and `pieces-N.bin`, the pieces and each file's parse. The piece file is mapped,
 //! not copied into fresh memory, and an edit appends to it instead of rewriting it.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -169,26 +169,27 @@ pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
         format!("it describes the output folder {}", k.output.display())
     } else {
         let Stored { mut memo, blob, parsed, .. } = stored;
-        let mut pieces = match read_pieces(dir, &blob) {
+        let (parses, pieces) = match read_pieces(dir, &blob, &parsed.pieces()) {
             Ok(pieces) => pieces,
             Err(why) => return Loaded::Untrusted(Some(why)),
         };
-        let parses = parsed.pieces();
-        let Ok(parsed) = Parsed::restore(parsed, &pieces) else {
+        let Ok(parsed) = Parsed::restore(parsed, &parses) else {
             return Loaded::Untrusted(Some("its parsed files are damaged".into()));
         };
-        pieces.retain(|f, _| !parses.contains(f));
         memo.pieces = pieces;
         return Loaded::Trusted(Box::new((memo, parsed, blob)));
     };
     Loaded::Untrusted(Some(why))
 }
 
-/// The pieces `blob` says are in its file: checked whole, then sliced.
-fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, String> {
+type Pieces = HashMap<Fingerprint, Bytes>;
+
+/// The pieces `blob` says are in its file: checked whole, then sliced; the parses (those
+/// in `parses`) apart from the others.
+fn read_pieces(dir: &Path, blob: &Blob, parses: &HashSet<Fingerprint>) -> Result<(Pieces, Pieces), String> {
     use rayon::prelude::*;
     if blob.len == 0 {
-        return Ok(HashMap::default());
+        return Ok(Default::default());
     }
     let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
     let path = piece_file(dir, blob.generation);
@@ -212,13 +213,20 @@ fn read_pieces(dir: &Path, blob: &Blob) -> Result<HashMap<Fingerprint, Bytes>, S
     // casebook from cutting it short or changing it while this build has it mapped.
     let map = unsafe { memmap2::MmapOptions::new().len(len).map(&file) }.map_err(cannot)?;
     let bytes = Bytes::from_owner(map);
-    blob.at
+    let all: Vec<(Fingerprint, Bytes)> = blob
+        .at
         .par_iter()
         .map(|&(fp, at, n)| match at.checked_add(n).filter(|&end| end <= blob.len) {
             Some(end) => Ok((fp, bytes.slice(at as usize..end as usize))),
             None => Err("its pieces are damaged (one lies outside the file)".to_string()),
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    let mut others = HashMap::with_capacity_and_hasher(all.len().saturating_sub(parses.len()), Default::default());
+    let mut parsed = HashMap::with_capacity_and_hasher(parses.len(), Default::default());
+    for (fp, b) in all {
+        if parses.contains(&fp) { &mut parsed } else { &mut others }.insert(fp, b);
+    }
+    Ok((parsed, others))
 }
 
 /// The CRC-32 of bytes `from..to` of a file, read a megabyte at a time.

@@ -12,7 +12,7 @@ use crate::load::Template;
 use crate::render::check::Seen;
 use crate::render::{Fingerprint, Memo as RenderMemo};
 
-#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Memo {
     #[serde(deserialize_with = "presized")]
     pages: HashMap<String, Page>,
@@ -47,6 +47,19 @@ pub(super) struct FileState {
     /// On disk only: size and modification time (ns), to notice a file changed by hand.
     pub size: u64,
     pub mtime: i128,
+}
+
+impl Memo {
+    /// Whether it says what `other` says. Pieces are compared by their fingerprints only:
+    /// a fingerprint stands for the inputs its piece is made from, and so for its bytes.
+    /// Comparing the bytes would read the whole mapped cache file (500 MB at 10,000 cases).
+    pub(super) fn same_as(&self, other: &Memo) -> bool {
+        self.pages == other.pages
+            && self.files == other.files
+            && self.piece_hashes == other.piece_hashes
+            && self.pieces.len() == other.pieces.len()
+            && self.pieces.keys().all(|fp| other.pieces.contains_key(fp))
+    }
 }
 
 /// A map read back with room for all its entries from the start: serde's own reserves

@@ -555,7 +555,7 @@ impl Engine {
                     let ((key, _), _) = disk_cache.as_ref()?;
                     let saving = Instant::now();
                     // Nothing parsed and every output as it was: the cache says so already.
-                    let unchanged = trusted && !self.parsed.changed && *memo == before;
+                    let unchanged = trusted && !self.parsed.changed && memo.same_as(&before);
                     let saved = (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref()));
                     Some((saved, saving.elapsed().as_millis()))
                 };
