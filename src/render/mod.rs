@@ -397,12 +397,12 @@ fn cards_html(
             drawn_from(key);
             let mut failed = None;
             let piece = shared.cards.memo.piece(key, &mut || {
-                card_html(tera, &shared.site, shared.card(site, i), root, h, lang).map(String::into_bytes).unwrap_or_else(
-                    |d| {
+                card_html(tera, &shared.site, shared.card(site, i), root, h, lang)
+                    .map(String::into_bytes)
+                    .unwrap_or_else(|d| {
                         failed = Some(d);
                         Vec::new()
-                    },
-                )
+                    })
             });
             match failed {
                 Some(d) => Err(d),
@@ -489,10 +489,11 @@ fn shared_in<'a>(
             "pages": pages,
             "taxonomies": taxonomies,
     });
-    let lean = ["cases.html", "term.html", "organization.html", "case.html", "technique.html", "tactic.html", "timeline.html"]
-        .into_iter()
-        .filter(|n| is_lean(tera, builtin, n))
-        .collect();
+    let lean =
+        ["cases.html", "term.html", "organization.html", "case.html", "technique.html", "tactic.html", "timeline.html"]
+            .into_iter()
+            .filter(|n| is_lean(tera, builtin, n))
+            .collect();
     let [matrix_counts, matrix_counts_confirmed] = views::matrix_counts(site);
     let inputs = declared::Inputs::new(site, memo.templates(), &site_value, [&matrix_counts, &matrix_counts_confirmed]);
     let n = site.cases.len();
@@ -1413,11 +1414,7 @@ mod tests {
     fn a_mark_a_filter_changed_or_cut_is_refused() {
         let (m, pieces) = marked(&["<li>a</li>", "<li>b</li>"]);
         // Cut short (truncated), changed (upper-cased), left out.
-        for page in [
-            format!("{}{}", m[0], &m[1][..5]),
-            format!("{}{}", m[0], m[1].to_uppercase()),
-            m[0].clone(),
-        ] {
+        for page in [format!("{}{}", m[0], &m[1][..5]), format!("{}{}", m[0], m[1].to_uppercase()), m[0].clone()] {
             assert_eq!(splice(page.as_bytes(), &pieces), None, "{page:?}");
         }
         // Outside a page's view a piece is its text.

@@ -279,7 +279,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     // A share made again looks each case of its part up in it, unless many are: then
     // the part's runs are sorted by bucket once.
     let misses = AtomicUsize::new(0);
-    let tables: Vec<OnceLock<(Vec<u16>, Vec<Vec<(u32, u32)>>)>> = parts.iter().map(|_| OnceLock::new()).collect();
+    let tables: Vec<OnceLock<RunsByBucket>> = parts.iter().map(|_| OnceLock::new()).collect();
     let made: Vec<bytes::Bytes> = shares
         .par_iter()
         .map(|&(b, part, key)| {
@@ -427,7 +427,7 @@ fn cut(buckets: &[BucketTerms], target: usize) -> Vec<(usize, usize)> {
                 starts.push((bi, j));
                 size = 0;
             }
-            size += bt.size(j);
+            size += bt.field(j, 2) as usize;
         }
     }
     starts
@@ -441,7 +441,7 @@ fn shard(buckets: &[BucketTerms], spans: &[(usize, usize, usize)]) -> Vec<u8> {
             if bytes.len() > 1 {
                 bytes.push(b',');
             }
-            bytes.extend_from_slice(buckets[bi].entry(j));
+            bytes.extend_from_slice(buckets[bi].text(j));
         }
     }
     bytes.push(b'}');
@@ -508,7 +508,7 @@ fn part_starts(docs: &[&crate::resolve::SiteCase]) -> Vec<usize> {
     for (i, sc) in docs.iter().enumerate() {
         let mut h = Hasher::new();
         h.bytes(sc.case.slug.as_bytes());
-        let cut = (h.finish() as u64) % PART == 0;
+        let cut = (h.finish() as u64).is_multiple_of(PART);
         if cut || starts.last().is_none_or(|&s| i - s >= MAX_PART) {
             starts.push(i);
         }
@@ -659,6 +659,9 @@ impl<'a> Iterator for RunTerms<'a> {
     }
 }
 
+/// The buckets some cases have terms in, and for each, those cases and their run there.
+type RunsByBucket = (Vec<u16>, Vec<Vec<(u32, u32)>>);
+
 /// For each present bucket, the cases with terms in it, ascending, and their run there.
 fn runs_by_bucket(cases: &[CaseTerms], present: &[u16]) -> Vec<Vec<(u32, u32)>> {
     let mut slot = vec![usize::MAX; BUCKETS];
@@ -692,7 +695,7 @@ fn make_part(given: &[(u32, &[u8])]) -> Vec<u8> {
     }
     let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
     terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut table = Vec::with_capacity(4 + terms.len() * PART_ENTRY);
+    let mut table = Vec::with_capacity(4 + terms.len() * PartTerms::ROW);
     table.extend_from_slice(&(terms.len() as u32).to_le_bytes());
     let (mut names, mut rests) = (String::new(), String::new());
     for (t, p) in &terms {
@@ -711,42 +714,53 @@ fn make_part(given: &[(u32, &[u8])]) -> Vec<u8> {
     table
 }
 
-/// A [`make_part`] table entry's size.
-const PART_ENTRY: usize = 24;
-
-/// A part's share of a bucket, read from its piece ([`make_part`]).
-struct PartTerms<'a> {
-    table: &'a [u8],
+/// A piece laid out as `[n: u32] [n rows of WIDTH u32 fields] [names] [texts]`, row
+/// `j`'s first two fields being where its name and its text end: a part's share of a
+/// bucket ([`make_part`]) and a bucket ([`merge_parts`]).
+struct Table<'a, const WIDTH: usize> {
+    rows: &'a [u8],
     names: &'a [u8],
-    rests: &'a [u8],
+    texts: &'a [u8],
 }
 
-impl<'a> PartTerms<'a> {
+/// A part's share of a bucket: per term, (name end, rest end, first, last, postings,
+/// fields of the first); its text, the rest of its postings.
+type PartTerms<'a> = Table<'a, 6>;
+/// A bucket: per term, (name end, entry end, size); its text, the term's entry.
+type BucketTerms<'a> = Table<'a, 3>;
+
+impl<'a, const WIDTH: usize> Table<'a, WIDTH> {
+    const ROW: usize = WIDTH * 4;
+
     fn parse(b: &'a [u8]) -> Self {
         let n = u32_at(b, 0) as usize;
-        let table = b.get(4..4 + n * PART_ENTRY).unwrap_or_default();
-        let names_len = if n == 0 { 0 } else { u32_at(table, (n - 1) * PART_ENTRY) as usize };
-        let rest = b.get(4 + table.len()..).unwrap_or_default();
-        let (names, rests) = rest.split_at(names_len.min(rest.len()));
-        PartTerms { table, names, rests }
+        let rows = b.get(4..4 + n * Self::ROW).unwrap_or_default();
+        let names_len = if n == 0 { 0 } else { u32_at(rows, (n - 1) * Self::ROW) as usize };
+        let rest = b.get(4 + rows.len()..).unwrap_or_default();
+        let (names, texts) = rest.split_at(names_len.min(rest.len()));
+        Table { rows, names, texts }
     }
 
     fn len(&self) -> usize {
-        self.table.len() / PART_ENTRY
+        self.rows.len() / Self::ROW
     }
 
     fn field(&self, j: usize, f: usize) -> u32 {
-        u32_at(self.table, j * PART_ENTRY + f * 4)
+        u32_at(self.rows, j * Self::ROW + f * 4)
     }
 
-    fn name(&self, j: usize) -> &'a [u8] {
-        let start = if j == 0 { 0 } else { self.field(j - 1, 0) as usize };
-        self.names.get(start..self.field(j, 0) as usize).unwrap_or_default()
+    /// Where row `j`'s item `f` (0: name, 1: text) is in its region.
+    fn range(&self, j: usize, f: usize) -> std::ops::Range<usize> {
+        let start = if j == 0 { 0 } else { self.field(j - 1, f) as usize };
+        start..self.field(j, f) as usize
     }
 
-    fn rest(&self, j: usize) -> &'a [u8] {
-        let start = if j == 0 { 0 } else { self.field(j - 1, 1) as usize };
-        self.rests.get(start..self.field(j, 1) as usize).unwrap_or_default()
+    fn name(&self, j: usize) -> &'a str {
+        std::str::from_utf8(self.names.get(self.range(j, 0)).unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn text(&self, j: usize) -> &'a [u8] {
+        self.texts.get(self.range(j, 1)).unwrap_or_default()
     }
 }
 
@@ -757,16 +771,17 @@ impl<'a> PartTerms<'a> {
 /// again from the last one before it; the rest are copied.
 fn merge_parts(shares: &[(u32, PartTerms)]) -> Vec<u8> {
     // The shares' terms merged in order: a heap of each share's next term.
-    let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<(&[u8], usize, usize)>> =
-        (shares.iter().enumerate()).filter(|(_, (_, s))| s.len() > 0).map(|(k, (_, s))| std::cmp::Reverse((s.name(0), k, 0))).collect();
+    let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<(&str, usize, usize)>> = (shares.iter().enumerate())
+        .filter(|(_, (_, s))| s.len() > 0)
+        .map(|(k, (_, s))| std::cmp::Reverse((s.name(0), k, 0)))
+        .collect();
     let mut table = Vec::new();
     table.extend_from_slice(&0u32.to_le_bytes());
     let (mut names, mut entries) = (Vec::new(), Vec::new());
     let mut count = 0u32;
     while let Some(std::cmp::Reverse((name, _, _))) = heap.peek().copied() {
-        let term = std::str::from_utf8(name).unwrap_or_default();
-        names.extend_from_slice(name);
-        entries.extend_from_slice(serde_json::to_string(term).unwrap_or_default().as_bytes());
+        names.extend_from_slice(name.as_bytes());
+        entries.extend_from_slice(serde_json::to_string(name).unwrap_or_default().as_bytes());
         entries.extend_from_slice(b":[");
         let (mut prev, mut postings) = (0u64, 0usize);
         // Shares with this term, in document order (ties in the heap go by share).
@@ -781,7 +796,7 @@ fn merge_parts(shares: &[(u32, PartTerms)]) -> Vec<u8> {
                 entries.push(b',');
             }
             push_number(&mut entries, ((first - prev) << 3) | u64::from(share.field(j, 5)));
-            entries.extend_from_slice(share.rest(j));
+            entries.extend_from_slice(share.text(j));
             prev = u64::from(*start) + u64::from(share.field(j, 3));
             postings += share.field(j, 4) as usize;
             if j + 1 < share.len() {
@@ -814,46 +829,6 @@ fn push_number(out: &mut Vec<u8>, mut v: u64) {
         }
     }
     out.extend_from_slice(&digits[at..]);
-}
-
-/// A bucket's terms, read from its piece ([`merge_parts`]).
-struct BucketTerms<'a> {
-    table: &'a [u8],
-    names: &'a [u8],
-    entries: &'a [u8],
-}
-
-impl<'a> BucketTerms<'a> {
-    fn parse(b: &'a [u8]) -> Self {
-        let n = u32_at(b, 0) as usize;
-        let table = b.get(4..4 + n * 12).unwrap_or_default();
-        let names_len = if n == 0 { 0 } else { u32_at(table, (n - 1) * 12) as usize };
-        let rest = b.get(4 + table.len()..).unwrap_or_default();
-        let (names, entries) = rest.split_at(names_len.min(rest.len()));
-        BucketTerms { table, names, entries }
-    }
-
-    fn len(&self) -> usize {
-        self.table.len() / 12
-    }
-
-    /// Where item `j` of field `f` (0: name, 1: entry) is in its region.
-    fn range(&self, j: usize, f: usize) -> std::ops::Range<usize> {
-        let start = if j == 0 { 0 } else { u32_at(self.table, (j - 1) * 12 + f * 4) as usize };
-        start..u32_at(self.table, j * 12 + f * 4) as usize
-    }
-
-    fn name(&self, j: usize) -> &'a str {
-        std::str::from_utf8(self.names.get(self.range(j, 0)).unwrap_or_default()).unwrap_or_default()
-    }
-
-    fn entry(&self, j: usize) -> &'a [u8] {
-        self.entries.get(self.range(j, 1)).unwrap_or_default()
-    }
-
-    fn size(&self, j: usize) -> usize {
-        u32_at(self.table, j * 12 + 8) as usize
-    }
 }
 
 /// The first `n` characters of `text`, cut at a space when there is one near the end.
