@@ -123,6 +123,32 @@ impl Inputs {
         d.fp(self.site).text(url);
         d.0.finish()
     }
+
+    /// What the feed reads: the settings, and the cards of the cases it shows, in order.
+    pub(super) fn of_feed(&self, cases: &[usize]) -> Fingerprint {
+        let mut d = Declare(Hasher::new());
+        d.fp(self.site).text("atom.xml").cards(self, cases.iter().copied());
+        d.0.finish()
+    }
+
+    /// What the sitemap reads: the settings, and each page's URL with, for a case, its
+    /// date and its versions (not the rest of the case: a title edit leaves it alone).
+    pub(super) fn of_sitemap(&self, site: &Site, jobs: &[&Job]) -> Fingerprint {
+        let mut d = Declare(Hasher::new());
+        d.fp(self.site).text("sitemap");
+        for &j in jobs {
+            d.text(&j.url(site)).text("\0");
+            if let Job::Case(i) = *j {
+                let c = &site.cases[i];
+                d.text(&c.case.updated.unwrap_or(c.case.date).to_string());
+                for &k in &c.translations {
+                    d.text(site.cases[k].case.lang.as_deref().unwrap_or("")).text(&site.cases[k].url);
+                }
+                d.text(c.case.lang.as_deref().unwrap_or("")).text("\0");
+            }
+        }
+        d.0.finish()
+    }
 }
 
 /// Hashes declared inputs.

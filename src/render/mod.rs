@@ -1222,7 +1222,8 @@ fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFi
     }
 }
 
-fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
+/// The Atom feed, kept when the cases it shows and the settings are as they were.
+fn feed(site: &Site, tera: &Tera, shared: &Shared, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let mut order: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
     // A feed is about what was published, newest write-up first.
     order.sort_by(|&a, &b| {
@@ -1230,6 +1231,10 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
         b.updated.unwrap_or(b.date).cmp(&a.updated.unwrap_or(a.date)).then(a.slug.cmp(&b.slug))
     });
     order.truncate(20);
+    page(tera, memo, shared.inputs.of_feed(&order), "atom.xml", &|| Ok(("atom.xml", feed_view(site, shared, &order))))
+}
+
+fn feed_view(site: &Site, shared: &Shared, order: &[usize]) -> Ctx {
     let rfc = |d: jiff::civil::Date| format!("{d}T00:00:00Z");
     let cases: Vec<Value> = order
         .iter()
@@ -1245,21 +1250,33 @@ fn feed(site: &Site, tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnos
         .first()
         .map(|&i| rfc(site.cases[i].case.updated.unwrap_or(site.cases[i].case.date)))
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-    let mut ctx = Context::new();
-    ctx.insert("site", &shared.site);
+    let mut ctx = Ctx::new();
+    ctx.put("site", shared.site.clone());
     ctx.insert("root", "");
     ctx.insert("page", &page_meta(site, "atom.xml", "feed", &site.config.title, None, None));
-    ctx.insert("cases", &cases);
+    ctx.put("cases", Value::Array(cases));
     ctx.insert("updated", &updated);
-    run(tera, "atom.xml", &ctx, "atom.xml")
+    ctx
 }
 
-/// `sitemap.xml`, or past [`sitemap::MAX_URLS`] an index and its numbered parts.
-fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Vec<Result<OutputFile, Diagnostic>> {
+/// `sitemap.xml`, or past [`sitemap::MAX_URLS`] an index and its numbered parts; kept
+/// when the pages, the cases' dates and versions, and the settings are as they were.
+fn sitemap(site: &Site, tera: &Tera, shared: &Shared, memo: &dyn Memo, jobs: &[Job]) -> Vec<Result<Made, Diagnostic>> {
+    let jobs: Vec<&Job> = jobs.iter().filter(|j| !matches!(j, Job::NotFound)).collect();
+    let fingerprint = shared.inputs.of_sitemap(site, &jobs);
+    // The files it makes: known from the number of pages alone.
+    let n = jobs.len().div_ceil(sitemap::MAX_URLS);
+    let paths: Vec<String> = if n < 2 {
+        vec!["sitemap.xml".into()]
+    } else {
+        std::iter::once("sitemap.xml".into()).chain((1..=n).map(|k| format!("sitemap-{k}.xml"))).collect()
+    };
+    if paths.iter().all(|p| memo.unchanged(p, fingerprint)) {
+        return paths.into_iter().map(|path| Ok(Made::Same { path, fingerprint })).collect();
+    }
     let urls: Vec<Value> = jobs
         .iter()
-        .filter(|j| !matches!(j, Job::NotFound))
-        .map(|j| {
+        .map(|&j| {
             let lastmod = match *j {
                 Job::Case(i) => Some(site.cases[i].case.updated.unwrap_or(site.cases[i].case.date).to_string()),
                 _ => None,
@@ -1287,7 +1304,7 @@ fn sitemap(site: &Site, tera: &Tera, shared: &Shared, jobs: &[Job]) -> Vec<Resul
         ctx.insert("urls", urls);
         files.push(run(tera, "sitemap.xml", &ctx, url));
     }
-    files
+    files.into_iter().map(|f| f.map(|f| Made::New { path: f.path, bytes: f.bytes, fingerprint })).collect()
 }
 
 fn robots(tera: &Tera, shared: &Shared) -> Result<OutputFile, Diagnostic> {
@@ -1371,8 +1388,12 @@ fn tail(
     {
         let start = std::time::Instant::now();
         let site_lang = site.config.language.as_str();
-        out(i18n::with(&shared.strings, site_lang, || feed(site, tera, shared)));
-        sitemap(site, tera, shared, &self::jobs(site)).into_iter().for_each(out);
+        let made = |m: Result<Made, Diagnostic>| match m {
+            Ok(m) => (exports.made)(m),
+            Err(d) => out(Err(d)),
+        };
+        made(i18n::with(&shared.strings, site_lang, || feed(site, tera, shared, exports.memo)));
+        sitemap(site, tera, shared, exports.memo, &self::jobs(site)).into_iter().for_each(made);
         profile.add(Profile::FEEDS, start);
         let start = std::time::Instant::now();
         exports::render_each(site, &|f| out(Ok(f)), exports);
