@@ -419,6 +419,22 @@ fn site_templates_override_the_theme() {
     assert!(f.read("cases/acme-2020/index.html").contains("<html"), "other templates still from the theme");
 }
 
+/// Card HTML reaches a template as a mark that the HTML replaces afterwards; a filter
+/// that changes the mark gets the HTML itself, as if there were no marks.
+#[test]
+fn a_filter_on_card_html_sees_the_html() {
+    let f = cross_linked();
+    f.write("templates/term.html", "{% for c in cards_html %}[{{ c | safe }}]{% endfor %}");
+    f.build_ok();
+    let plain = f.read("sectors/telecommunications/index.html");
+    assert!(plain.starts_with("[<") && plain.contains("href="), "{plain}");
+    f.write("templates/term.html", "{% for c in cards_html %}[{{ c | upper | safe }}]{% endfor %}");
+    f.build_ok();
+    let upper = f.read("sectors/telecommunications/index.html");
+    assert_eq!(upper, plain.to_uppercase());
+    assert!(!upper.contains('\u{1}'), "a mark was left in the page");
+}
+
 #[test]
 fn static_files_and_bundle_assets_are_copied() {
     let f = Fixture::new();
