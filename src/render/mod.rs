@@ -270,8 +270,9 @@ struct Cards<'a> {
     full: Vec<std::sync::OnceLock<Value>>,
     /// Only what the built-in `technique.html` and `tactic.html` read of a card.
     slim: Vec<std::sync::OnceLock<Value>>,
-    /// As HTML through `card.html` at [`CARD_ROOT`] in the site's language: `[h=2, h=3]`.
-    html: Vec<std::sync::OnceLock<[bytes::Bytes; 2]>>,
+    /// As HTML through `card.html` at [`CARD_ROOT`] in the site's language: `[h=2, h=3]`,
+    /// each read once a run, however many lists show it.
+    html: Vec<[std::sync::OnceLock<bytes::Bytes>; 2]>,
     /// Whether the theme has a `card.html`.
     has_html: bool,
     /// Where each card's HTML is kept between runs: a piece by what the card is drawn from.
@@ -290,40 +291,46 @@ impl Shared<'_> {
         self.cards.slim[i].get_or_init(|| slim_card(self.card(site, i)))
     }
 
-    /// Case `i`'s card as HTML (`k`: 0 for h=2, 1 for h=3); empty when `card.html` failed.
+    /// Case `i`'s card as HTML (`k`: 0 for h=2, 1 for h=3) at [`CARD_ROOT`] in the site's
+    /// language; empty when `card.html` failed (the error is reported once, not per list).
     fn card_html(&self, site: &Site, tera: &Tera, i: usize, k: usize) -> &bytes::Bytes {
+        let (h, lang) = (2 + k as u8, site.config.language.as_str());
         // Noted by every page that shows it, though drawn (or read) once a run.
-        let key = exports::declare("card", [self.inputs.card_key(i)]);
+        let key = self.card_key(i, CARD_ROOT, h, lang);
         drawn_from(key);
-        let html = self.cards.html[i].get_or_init(|| {
-            let lang = site.config.language.as_str();
-            let piece = self.cards.memo.piece(key, &mut || {
-                let card = self.card(site, i);
-                let draw = |h| {
-                    i18n::with(&self.strings, lang, || card_html(tera, &self.site, card, CARD_ROOT, h, lang))
-                        .unwrap_or_else(|d| {
-                            let mut errors = self.cards.errors.lock().unwrap_or_else(|e| e.into_inner());
-                            if !errors.iter().any(|e| e.message == d.message) {
-                                errors.push(d);
-                            }
-                            String::new()
-                        })
-                };
-                let (h2, h3) = (draw(2), draw(3));
-                // The h=2 card's length, then both.
-                let mut piece = (h2.len() as u64).to_le_bytes().to_vec();
-                piece.extend_from_slice(h2.as_bytes());
-                piece.extend_from_slice(h3.as_bytes());
-                piece
-            });
-            // Slices of the piece (of the mapped cache file), not copies.
-            let h2 = piece.get(..8).and_then(|n| n.try_into().ok()).map_or(0, u64::from_le_bytes) as usize;
-            match 8usize.checked_add(h2).filter(|&end| end <= piece.len()) {
-                Some(end) => [piece.slice(8..end), piece.slice(end..)],
-                None => Default::default(),
-            }
-        });
-        &html[k]
+        self.cards.html[i][k].get_or_init(|| {
+            self.card_piece(site, tera, i, key, CARD_ROOT, h, lang).unwrap_or_else(|d| {
+                let mut errors = self.cards.errors.lock().unwrap_or_else(|e| e.into_inner());
+                if !errors.iter().any(|e| e.message == d.message) {
+                    errors.push(d);
+                }
+                bytes::Bytes::new()
+            })
+        })
+    }
+
+    /// What case `i`'s card drawn at `root` in `lang` with heading level `h` reads.
+    fn card_key(&self, i: usize, root: &str, h: u8, lang: &str) -> Fingerprint {
+        let at = of_bytes(format!("{root}\0{lang}\0{h}").as_bytes());
+        exports::declare("card", [self.inputs.card_key(i), at])
+    }
+
+    /// Case `i`'s card drawn by `card.html`: a piece by what it is drawn from (`key`).
+    #[allow(clippy::too_many_arguments)]
+    fn card_piece(
+        &self,
+        site: &Site,
+        tera: &Tera,
+        i: usize,
+        key: Fingerprint,
+        root: &str,
+        h: u8,
+        lang: &str,
+    ) -> Result<bytes::Bytes, Diagnostic> {
+        fallible_piece(self.cards.memo, key, || {
+            i18n::with(&self.strings, lang, || card_html(tera, &self.site, self.card(site, i), root, h, lang))
+                .map(String::into_bytes)
+        })
     }
 
     /// Errors of rendering `card.html`.
@@ -389,25 +396,12 @@ fn cards_html(
         return Ok(cases.iter().map(|&i| as_html(shared.card_html(site, tera, i, k).clone())).collect());
     }
     // Elsewhere (another depth or language): a piece for each, kept like the others.
-    let at = of_bytes(format!("{root}\0{lang}\0{h}").as_bytes());
     cases
         .iter()
         .map(|&i| {
-            let key = exports::declare("card at", [shared.inputs.card_key(i), at]);
+            let key = shared.card_key(i, root, h, lang);
             drawn_from(key);
-            let mut failed = None;
-            let piece = shared.cards.memo.piece(key, &mut || {
-                card_html(tera, &shared.site, shared.card(site, i), root, h, lang)
-                    .map(String::into_bytes)
-                    .unwrap_or_else(|d| {
-                        failed = Some(d);
-                        Vec::new()
-                    })
-            });
-            match failed {
-                Some(d) => Err(d),
-                None => Ok(as_html(piece)),
-            }
+            shared.card_piece(site, tera, i, key, root, h, lang).map(as_html)
         })
         .collect()
 }
@@ -505,7 +499,7 @@ fn shared_in<'a>(
         cards: Cards {
             full: lazy(n),
             slim: lazy(n),
-            html: lazy(n),
+            html: (0..n).map(|_| Default::default()).collect(),
             has_html: has_template(tera, "card.html"),
             memo,
             errors: std::sync::Mutex::default(),
@@ -1170,21 +1164,32 @@ fn row_piece(
     let (root, lang) = (urls::root_prefix(url), site.config.language.as_str());
     let key = shared.inputs.row_key(i, template, &format!("{extra}{root}{lang}"));
     drawn_from(key);
-    let mut failed = None;
-    let bytes = memo.piece(key, &mut || {
+    fallible_piece(memo, key, || {
         let mut ctx = Context::new();
         ctx.insert(name, &row());
         ctx.insert("root", &root);
         ctx.insert("lang", lang);
-        run(tera, template, &ctx, url).map(|f| f.bytes).unwrap_or_else(|d| {
+        run(tera, template, &ctx, url).map(|f| f.bytes)
+    })
+    .map(as_html)
+}
+
+/// [`Memo::piece`] of a maker that can fail: its error, or the piece.
+fn fallible_piece(
+    memo: &dyn Memo,
+    key: Fingerprint,
+    make: impl FnOnce() -> Result<Vec<u8>, Diagnostic>,
+) -> Result<bytes::Bytes, Diagnostic> {
+    let (mut make, mut failed) = (Some(make), None);
+    let piece = memo.piece(key, &mut || match make.take().map(|m| m()) {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(d)) => {
             failed = Some(d);
             Vec::new()
-        })
+        }
+        None => Vec::new(),
     });
-    match failed {
-        Some(d) => Err(d),
-        None => Ok(as_html(bytes)),
-    }
+    failed.map_or(Ok(piece), Err)
 }
 
 /// MITRE's summaries carry `(Citation: …)` markers meant for their own site.
