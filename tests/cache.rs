@@ -538,3 +538,34 @@ fn a_cache_inside_the_output_is_refused() {
         assert!(!f.root().join("public/cache").exists());
     }
 }
+
+/// Edits append to the piece file until it is twice what it was when written last: then
+/// it is written anew with only the pieces still in use, and the site is still the same.
+#[test]
+fn the_piece_file_is_written_anew_once_it_is_mostly_dead() {
+    let f = site();
+    f.build_ok();
+    let first = piece_file(&f);
+    let size = fs::metadata(&first).unwrap().len();
+    let mut rewritten = None;
+    for n in 0..40 {
+        let body = format!("## What happened\n\nEdit {n}: {}\n", "words ".repeat(200));
+        f.case("alpha", &format!("Alpha breach, edit {n}"), "organizations = [\"Org alpha\"]\n", &body);
+        let r = f.build_ok();
+        assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+        let now = piece_file(&f);
+        if now != first {
+            rewritten = Some(now);
+            break;
+        }
+    }
+    let now = rewritten.expect("the piece file was written anew");
+    let after = fs::metadata(&now).unwrap().len();
+    assert!(after < 2 * size, "only live pieces: {after} bytes, {size} at first");
+    assert_same_as_cold(&f);
+    // And the next edit appends to the new file again.
+    f.case("beta", "Beta breach, edited", "organizations = [\"Org beta\"]\n", "Body.\n");
+    f.build_ok();
+    assert_eq!(piece_file(&f), now);
+    assert_same_as_cold(&f);
+}

@@ -11,7 +11,7 @@
 //! is), and `pieces-N.bin`, the pieces and each file's parse. The piece file is mapped,
 //! not copied into fresh memory, and an edit appends to it instead of rewriting it.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -20,10 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use super::memo::Memo;
 use super::parsed::{self, Parsed};
+use super::pieces::{Mapped, Pieces, Table};
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
@@ -36,8 +37,12 @@ pub(super) struct Blob {
     len: u64,
     /// CRC-32 of those bytes.
     crc: u32,
-    /// Each piece's fingerprint, offset and length.
-    at: Vec<(Fingerprint, u64, u64)>,
+    /// How many of them were live when the file was last written anew: it is written
+    /// anew, with only the live pieces, once it is twice that.
+    live: u64,
+    /// Each piece's fingerprint, offset and length, sorted by fingerprint. Moved into the
+    /// memo's [`Pieces`] when the cache is read.
+    at: Table,
 }
 
 fn piece_file(dir: &Path, generation: u64) -> PathBuf {
@@ -168,12 +173,13 @@ pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
     } else if k.output != key.output {
         format!("it describes the output folder {}", k.output.display())
     } else {
-        let Stored { mut memo, blob, parsed, .. } = stored;
-        let (parses, pieces) = match read_pieces(dir, &blob, &parsed.pieces()) {
-            Ok(pieces) => pieces,
+        let Stored { mut memo, mut blob, parsed, .. } = stored;
+        let table = std::mem::take(&mut blob.at);
+        let pieces = match read_pieces(dir, &blob, table) {
+            Ok(mapped) => Pieces::mapped(mapped),
             Err(why) => return Loaded::Untrusted(Some(why)),
         };
-        let Ok(parsed) = Parsed::restore(parsed, &parses) else {
+        let Ok(parsed) = Parsed::restore(parsed, &|fp| pieces.get(fp)) else {
             return Loaded::Untrusted(Some("its parsed files are damaged".into()));
         };
         memo.pieces = pieces;
@@ -182,14 +188,18 @@ pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
     Loaded::Untrusted(Some(why))
 }
 
-type Pieces = HashMap<Fingerprint, Bytes>;
-
-/// The pieces `blob` says are in its file: checked whole, then sliced; the parses (those
-/// in `parses`) apart from the others.
-fn read_pieces(dir: &Path, blob: &Blob, parses: &HashSet<Fingerprint>) -> Result<(Pieces, Pieces), String> {
-    use rayon::prelude::*;
+/// The piece file `blob` names, checked whole and mapped, with its table: every piece
+/// must lie inside the file, and the table be sorted for lookups.
+fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> {
+    let sound = |len: u64| {
+        table.windows(2).all(|w| w[0].0 < w[1].0)
+            && table.iter().all(|&(_, at, n)| at.checked_add(n).is_some_and(|end| end <= len))
+    };
+    if !sound(blob.len) {
+        return Err("its pieces are damaged (one lies outside the file)".into());
+    }
     if blob.len == 0 {
-        return Ok(Default::default());
+        return Ok(Mapped { bytes: Bytes::new(), table });
     }
     let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
     let path = piece_file(dir, blob.generation);
@@ -212,21 +222,7 @@ fn read_pieces(dir: &Path, blob: &Blob, parses: &HashSet<Fingerprint>) -> Result
     // (its old contents stay with whoever mapped them); the cache lock keeps any other
     // casebook from cutting it short or changing it while this build has it mapped.
     let map = unsafe { memmap2::MmapOptions::new().len(len).map(&file) }.map_err(cannot)?;
-    let bytes = Bytes::from_owner(map);
-    let all: Vec<(Fingerprint, Bytes)> = blob
-        .at
-        .par_iter()
-        .map(|&(fp, at, n)| match at.checked_add(n).filter(|&end| end <= blob.len) {
-            Some(end) => Ok((fp, bytes.slice(at as usize..end as usize))),
-            None => Err("its pieces are damaged (one lies outside the file)".to_string()),
-        })
-        .collect::<Result<_, _>>()?;
-    let mut others = HashMap::with_capacity_and_hasher(all.len().saturating_sub(parses.len()), Default::default());
-    let mut parsed = HashMap::with_capacity_and_hasher(parses.len(), Default::default());
-    for (fp, b) in all {
-        if parses.contains(&fp) { &mut parsed } else { &mut others }.insert(fp, b);
-    }
-    Ok((parsed, others))
+    Ok(Mapped { bytes: Bytes::from_owner(map), table })
 }
 
 /// The CRC-32 of bytes `from..to` of a file, read a megabyte at a time.
@@ -249,25 +245,26 @@ fn crc_of(path: &Path, from: u64, to: u64) -> std::io::Result<u32> {
     Ok(crc.finalize())
 }
 
-/// A piece to store: held, or to be written out when it is not in the file already.
+/// A piece to store: held, or to be made (a parse).
 enum Piece<'a> {
-    Held(&'a Bytes),
+    Held(Bytes),
     Made(Box<dyn Fn() -> Vec<u8> + Send + Sync + 'a>),
 }
 
-/// Writes the pieces of `live` that `before` (the blob the memo was read with) does not
-/// hold at the end of its file, or a new file with only these pieces when more than half
-/// of the old one is no longer used. Pieces are made a batch at a time on every core and
-/// written as they come, so a cold build does not hold every parse serialized at once.
-fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&Blob>) -> std::io::Result<Blob> {
+/// Writes the pieces the cache is to hold: appended to the file they were read from (the
+/// pieces and parses that file lacks), or, once it is twice as big as when it was last
+/// written anew, a new file with only the live pieces (`live`) and the parses. Pieces
+/// are made a batch at a time on every core and written as they come, so a cold build
+/// does not hold every parse serialized at once.
+fn save_pieces<'a>(
+    dir: &Path,
+    pieces: &Pieces,
+    parses: Vec<parsed::Piece<'a>>,
+    before: Option<&Blob>,
+    live: impl FnOnce() -> HashSet<Fingerprint>,
+) -> std::io::Result<Blob> {
     use rayon::prelude::*;
-    // The parses together, apart from the pieces: every build reads all parses and only
-    // some pieces, and the kernel maps in a file's neighbouring pages with each one read.
-    live.sort_unstable_by_key(|(f, p)| (matches!(p, Piece::Held(_)), *f));
-    live.dedup_by_key(|(f, _)| *f);
-    let old: HashMap<Fingerprint, (u64, u64)> =
-        before.map(|b| b.at.iter().map(|&(f, at, n)| (f, (at, n))).collect()).unwrap_or_default();
-    let still: u64 = live.iter().filter_map(|(f, _)| old.get(f)).map(|&(_, n)| n).sum();
+    let file = pieces.file.as_deref();
     // What a stopped build appended past the end is not this cache's: cut off first. A
     // mapped file cannot be cut short everywhere (Windows): then it is written anew.
     let appendable = |b: &Blob| {
@@ -275,7 +272,38 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
         std::fs::metadata(&path).is_ok_and(|m| m.len() == b.len)
             || std::fs::OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(b.len)).is_ok()
     };
-    let append = before.filter(|b| b.len - still.min(b.len) <= still && appendable(b));
+    let append = before.filter(|b| file.is_some() && b.len <= 2 * b.live && appendable(b));
+    let in_file = |fp: &Fingerprint| append.is_some() && file.is_some_and(|f| f.contains(*fp));
+    // The parses first, apart from the other pieces: every build reads all parses and
+    // only some pieces, and the kernel maps in a file's neighbouring pages with each one.
+    // A parse the old file has is copied from it rather than serialized again.
+    let mut new: Vec<(Fingerprint, Piece)> = parses
+        .into_iter()
+        .filter(|(fp, _)| !in_file(fp))
+        .map(|(fp, make)| (fp, pieces.get(fp).map_or(Piece::Made(make), Piece::Held)))
+        .collect();
+    let parse_count = new.len();
+    match (append, file) {
+        // Appending: what this run made.
+        (Some(_), _) | (None, None) => {
+            new.extend(pieces.held.iter().filter(|(fp, _)| !in_file(fp)).map(|(fp, b)| (*fp, Piece::Held(b.clone()))))
+        }
+        // Written anew: the live pieces, wherever they are.
+        (None, Some(mapped)) => {
+            let live = live();
+            new.extend(
+                pieces.held.iter().filter(|(fp, _)| live.contains(fp)).map(|(fp, b)| (*fp, Piece::Held(b.clone()))),
+            );
+            new.extend(
+                mapped
+                    .table
+                    .iter()
+                    .filter(|(fp, ..)| live.contains(fp) && !pieces.held.contains_key(fp))
+                    .filter_map(|&(fp, ..)| Some((fp, Piece::Held(pieces.get(fp)?)))),
+            );
+        }
+    }
+    new[parse_count..].sort_unstable_by_key(|(fp, _)| *fp);
     let (generation, start, crc, path) = match append {
         Some(b) => (b.generation, b.len, b.crc, piece_file(dir, b.generation)),
         None => {
@@ -283,27 +311,21 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
             (generation, 0, 0, dir.join(format!("pieces-{generation}.bin.tmp-{}", std::process::id())))
         }
     };
-    let file = std::fs::OpenOptions::new().create(true).write(true).truncate(append.is_none()).open(&path)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let file_out = std::fs::OpenOptions::new().create(true).write(true).truncate(append.is_none()).open(&path)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file_out);
     out.seek(std::io::SeekFrom::Start(start))?;
     let mut hash = crc32fast::Hasher::new_with_initial_len(crc, start);
     let mut end = start;
-    let mut at = Vec::with_capacity(live.len());
-    for batch in live.chunks(256) {
-        let made: Vec<Option<std::borrow::Cow<[u8]>>> = batch
+    let mut at: Table = Vec::with_capacity(new.len());
+    for batch in new.chunks(256) {
+        let made: Vec<std::borrow::Cow<[u8]>> = batch
             .par_iter()
-            .map(|(f, piece)| match (piece, append.is_some() && old.contains_key(f)) {
-                (_, true) => None,
-                (Piece::Held(b), false) => Some(std::borrow::Cow::Borrowed(&b[..])),
-                (Piece::Made(make), false) => Some(std::borrow::Cow::Owned(make())),
+            .map(|(_, piece)| match piece {
+                Piece::Held(b) => std::borrow::Cow::Borrowed(&b[..]),
+                Piece::Made(make) => std::borrow::Cow::Owned(make()),
             })
             .collect();
         for ((f, _), bytes) in batch.iter().zip(made) {
-            let Some(bytes) = bytes else {
-                let (offset, n) = old[f];
-                at.push((*f, offset, n));
-                continue;
-            };
             out.write_all(&bytes)?;
             hash.update(&bytes);
             at.push((*f, end, bytes.len() as u64));
@@ -311,29 +333,55 @@ fn save_pieces(dir: &Path, mut live: Vec<(Fingerprint, Piece)>, before: Option<&
         }
     }
     out.into_inner().map_err(|e| e.into_error())?;
-    if append.is_none() {
-        std::fs::rename(&path, piece_file(dir, generation))?;
+    at.sort_unstable_by_key(|e| e.0);
+    at.dedup_by_key(|e| e.0);
+    let (at, live) = match (append, file) {
+        (Some(b), Some(mapped)) => (merge(&mapped.table, at), b.live),
+        _ => {
+            std::fs::rename(&path, piece_file(dir, generation))?;
+            (at, end)
+        }
+    };
+    Ok(Blob { generation, len: end, crc: hash.finalize(), live, at })
+}
+
+/// Two sorted tables as one (an entry of `new` wins over one of `old`).
+fn merge(old: &Table, new: Table) -> Table {
+    let mut all = Vec::with_capacity(old.len() + new.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() && j < new.len() {
+        match old[i].0.cmp(&new[j].0) {
+            std::cmp::Ordering::Less => (all.push(old[i]), i += 1),
+            std::cmp::Ordering::Greater => (all.push(new[j]), j += 1),
+            std::cmp::Ordering::Equal => (all.push(new[j]), (i, j) = (i + 1, j + 1)),
+        };
     }
-    Ok(Blob { generation, len: end, crc: hash.finalize(), at })
+    all.extend_from_slice(&old[i..]);
+    all.extend_from_slice(&new[j..]);
+    all
 }
 
 /// Writes the cache, not yet in place: the pieces first (appended, or a new file), then
 /// the index naming them under a temporary name, which [`Saving::publish`] puts in place.
-/// `before`: the blob the memo's pieces were read with.
+/// `before`: the blob the memo's pieces were read with; `used`: the pieces the run asked
+/// for (see [`Memo::live`]).
 pub(super) fn save(
     dir: &Path,
     key: &Key,
     memo: &Memo,
     parsed: &Parsed,
     before: Option<&Blob>,
+    used: &[Fingerprint],
 ) -> std::io::Result<Saving> {
-    let (parsed, made) = parsed.stored();
-    let held = memo.pieces.iter().map(|(f, b)| (*f, Piece::Held(b)));
-    let live = held.chain(made.into_iter().map(|(f, make)| (f, Piece::Made(make)))).collect();
-    let blob = save_pieces(dir, live, before)?;
+    let (stored, parses) = parsed.stored();
+    let blob = save_pieces(dir, &memo.pieces, parses, before, || {
+        let mut live = memo.live(used);
+        live.extend(stored.pieces());
+        live
+    })?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
     let saving = Saving { tmp, dir: dir.to_path_buf(), generation: blob.generation };
-    write(&saving.tmp, &Saved { key, memo, blob: &blob, parsed: &parsed })?;
+    write(&saving.tmp, &Saved { key, memo, blob: &blob, parsed: &stored })?;
     Ok(saving)
 }
 

@@ -3,7 +3,7 @@
 //! hash (and, on disk, its size and modification time, to tell that nobody changed it
 //! since); and the pieces themselves, by the fingerprint of what each is made from.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::load::Template;
 use crate::render::check::Seen;
 use crate::render::{Fingerprint, Memo as RenderMemo};
+
+use super::pieces::Pieces;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Memo {
@@ -25,7 +27,7 @@ pub(super) struct Memo {
     /// Pieces of outputs by the fingerprint of their inputs (see [`RenderMemo::piece`]).
     /// The build cache keeps them apart, in a file it appends to (see [`super::cache`]).
     #[serde(skip)]
-    pub pieces: HashMap<Fingerprint, bytes::Bytes>,
+    pub pieces: Pieces,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,15 +52,27 @@ pub(super) struct FileState {
 }
 
 impl Memo {
-    /// Whether it says what `other` says. Pieces are compared by their fingerprints only:
-    /// a fingerprint stands for the inputs its piece is made from, and so for its bytes.
-    /// Comparing the bytes would read the whole mapped cache file (500 MB at 10,000 cases).
+    /// Whether it says what `other` says of the outputs. The pieces are not compared: a
+    /// run only adds to them, and the engine knows whether it made any.
     pub(super) fn same_as(&self, other: &Memo) -> bool {
-        self.pages == other.pages
-            && self.files == other.files
-            && self.piece_hashes == other.piece_hashes
-            && self.pieces.len() == other.pieces.len()
-            && self.pieces.keys().all(|fp| other.pieces.contains_key(fp))
+        self.pages == other.pages && self.files == other.files && self.piece_hashes == other.piece_hashes
+    }
+
+    /// The pieces an output of this memo was drawn or streamed from, and those in `used`
+    /// (asked for by the run that made it): what is worth keeping when the dead pieces
+    /// are dropped.
+    pub(super) fn live(&self, used: &[Fingerprint]) -> HashSet<Fingerprint> {
+        let mut live = HashSet::default();
+        live.extend(self.pages.values().flat_map(|p| p.pieces.iter().copied()));
+        live.extend(self.piece_hashes.keys().copied());
+        live.extend(used.iter().copied());
+        live
+    }
+}
+
+impl std::fmt::Debug for Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "Pieces({})", self.len())
     }
 }
 
@@ -98,6 +112,13 @@ pub(super) fn templates(templates: &[Template]) -> Fingerprint {
     crate::render::of_bytes(&bytes)
 }
 
+/// What a run leaves: its memo, and the pieces it made and asked for.
+pub(super) struct Outcome {
+    pub memo: Memo,
+    pub made: HashMap<Fingerprint, bytes::Bytes>,
+    pub used: Vec<Fingerprint>,
+}
+
 /// Whether the file at a path is as a [`FileState`] says.
 pub(super) type Intact<'a> = dyn Fn(&str, &FileState) -> bool + Sync + 'a;
 
@@ -117,7 +138,10 @@ pub(super) struct Run<'a> {
     remember: bool,
     pages: Mutex<HashMap<String, Page>>,
     files: Mutex<HashMap<String, FileState>>,
-    pieces: Mutex<HashMap<Fingerprint, bytes::Bytes>>,
+    /// The pieces this run made (the others it asked for are in `before` already).
+    made: Mutex<HashMap<Fingerprint, bytes::Bytes>>,
+    /// The pieces it asked for and found.
+    used: Mutex<Vec<Fingerprint>>,
     piece_hashes: Mutex<HashMap<Fingerprint, Fingerprint>>,
     /// The pieces each page made this run was drawn from.
     made_from: Mutex<HashMap<String, Vec<Fingerprint>>>,
@@ -142,7 +166,8 @@ impl<'a> Run<'a> {
             // Sized for a run that makes what the last one made.
             pages: Mutex::new(HashMap::with_capacity_and_hasher(before.pages.len(), Default::default())),
             files: Mutex::new(HashMap::with_capacity_and_hasher(before.files.len(), Default::default())),
-            pieces: Mutex::new(HashMap::with_capacity_and_hasher(before.pieces.len(), Default::default())),
+            made: Mutex::default(),
+            used: Mutex::default(),
             piece_hashes: Mutex::new(HashMap::with_capacity_and_hasher(before.piece_hashes.len(), Default::default())),
             made_from: Mutex::default(),
         }
@@ -164,24 +189,13 @@ impl<'a> Run<'a> {
         self.before.files.get(path).is_some_and(|f| f.hash == hash && intact(path, f))
     }
 
-    /// A page of this run, made (`bytes`) or kept. A kept page keeps the pieces it was
-    /// drawn from.
+    /// A page of this run, made (`bytes`) or kept. A kept page says it is still drawn
+    /// from the pieces it was drawn from.
     pub(super) fn page(&self, path: &str, fingerprint: Fingerprint, bytes: Option<&[u8]>, found: Vec<String>) {
         let content = bytes.filter(|_| self.verify).map(crate::render::of_bytes);
         let pieces = match bytes {
             Some(_) => self.made_from.lock().unwrap_or_else(|e| e.into_inner()).remove(path).unwrap_or_default(),
-            None => {
-                let pieces = self.before.pages.get(path).map(|p| p.pieces.clone()).unwrap_or_default();
-                if self.remember && !pieces.is_empty() {
-                    let mut kept = self.pieces.lock().unwrap_or_else(|e| e.into_inner());
-                    for fp in &pieces {
-                        if let Some(b) = self.before.pieces.get(fp) {
-                            kept.insert(*fp, b.clone());
-                        }
-                    }
-                }
-                pieces
-            }
+            None => self.before.pages.get(path).map(|p| p.pieces.clone()).unwrap_or_default(),
         };
         self.record(path, fingerprint, content, found, pieces);
     }
@@ -225,12 +239,21 @@ impl<'a> Run<'a> {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), state);
     }
 
-    pub(super) fn into_memo(self) -> Memo {
-        Memo {
-            pages: self.pages.into_inner().unwrap_or_else(|e| e.into_inner()),
-            files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),
-            pieces: self.pieces.into_inner().unwrap_or_else(|e| e.into_inner()),
-            piece_hashes: self.piece_hashes.into_inner().unwrap_or_else(|e| e.into_inner()),
+    /// The memo of this run, without its pieces: those `before` had are its own to
+    /// hand on ([`Pieces::with`]), with the pieces this run made and which it used.
+    pub(super) fn into_memo(self) -> Outcome {
+        fn inner<T>(m: Mutex<T>) -> T {
+            m.into_inner().unwrap_or_else(|e| e.into_inner())
+        }
+        Outcome {
+            memo: Memo {
+                pages: inner(self.pages),
+                files: inner(self.files),
+                pieces: Pieces::default(),
+                piece_hashes: inner(self.piece_hashes),
+            },
+            made: inner(self.made),
+            used: inner(self.used),
         }
     }
 }
@@ -277,21 +300,24 @@ impl RenderMemo for Run<'_> {
     }
 
     fn piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> bytes::Bytes {
-        let before = self.before.pieces.get(&fingerprint);
-        let piece = match before {
+        let before = self.before.pieces.get(fingerprint);
+        let piece = match &before {
             Some(b) if !self.verify => b.clone(),
             _ => {
                 let made = bytes::Bytes::from(make());
                 // Verifying, every piece is made, and those declared unchanged checked.
                 assert!(
-                    before.is_none_or(|b| *b == made),
+                    before.as_ref().is_none_or(|b| *b == made),
                     "a piece came out different from inputs declared unchanged: its maker reads something it does not declare"
                 );
                 made
             }
         };
         if self.remember {
-            self.pieces.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone());
+            match before {
+                Some(_) => self.used.lock().unwrap_or_else(|e| e.into_inner()).push(fingerprint),
+                None => drop(self.made.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, piece.clone())),
+            }
         }
         piece
     }

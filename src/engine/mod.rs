@@ -17,6 +17,7 @@
 mod cache;
 mod memo;
 mod parsed;
+mod pieces;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -398,7 +399,7 @@ impl Engine {
             _ => None,
         };
         let trusted = cached_memo.is_some();
-        let before = match (&target, store, &disk_cache) {
+        let mut before = match (&target, store, &disk_cache) {
             (Target::Memory(_), Some(_), _) => std::mem::take(&mut self.memo),
             (_, _, Some(_)) => cached_memo.unwrap_or_default(),
             _ => memo::Memo::default(),
@@ -545,21 +546,29 @@ impl Engine {
         } else {
             drop(shared);
         }
-        // What this run made and kept, for the next run (the run's view of the output ends).
-        let made = memo.into_memo();
+        // What this run made and kept, for the next run (the run's view of the output ends),
+        // with the pieces of the last run and those this one made.
+        let memo::Outcome { memo: mut made, made: new_pieces, used } = memo.into_memo();
+        let made_pieces = !new_pieces.is_empty();
+        let mut pieces = Some(new_pieces);
+        let mut hand_on = |to: &mut memo::Memo, from: pieces::Pieces| {
+            to.pieces = from.with(pieces.take().unwrap_or_default());
+        };
         match txn {
             Some(Txn::Disk(staging)) if ok => {
                 // The cache is saved while the output is committed, and put in place only
                 // if the commit succeeds.
+                let mut memo = made;
+                // Nothing parsed and every output as it was: the cache says so already.
+                let unchanged = trusted && !self.parsed.changed && !made_pieces && memo.same_as(&before);
                 let save = |memo: &memo::Memo| {
                     let ((key, _), _) = disk_cache.as_ref()?;
                     let saving = Instant::now();
-                    // Nothing parsed and every output as it was: the cache says so already.
-                    let unchanged = trusted && !self.parsed.changed && memo.same_as(&before);
-                    let saved = (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref()));
+                    let saved =
+                        (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref(), &used));
                     Some((saved, saving.elapsed().as_millis()))
                 };
-                let mut memo = made;
+                hand_on(&mut memo, std::mem::take(&mut before.pieces));
                 if disk_cache.is_some() {
                     stamp(&mut memo, &staging);
                 }
@@ -583,13 +592,24 @@ impl Engine {
             }
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
+                hand_on(&mut made, std::mem::take(&mut before.pieces));
+                // Dead pieces are dropped once they come to outweigh the live ones.
+                if made.pieces.crowded() {
+                    let live = made.live(&used);
+                    made.pieces.collect(&live);
+                }
                 self.memo = made;
                 // Freeing the last run's memo (a million allocations at 10,000 cases) is
                 // left to another thread: serve tells the open pages to reload sooner.
                 rayon::spawn(move || drop(before));
             }
             Some(Txn::Disk(staging)) => staging.abort(),
-            Some(Txn::Memory(_)) => self.memo = before,
+            Some(Txn::Memory(_)) => {
+                // The pieces made are good ones: kept for the next run.
+                let kept = std::mem::take(&mut before.pieces);
+                hand_on(&mut before, kept);
+                self.memo = before;
+            }
             None => {}
         }
         if matches!(target, Target::Disk) && report.output.is_some() {

@@ -85,16 +85,19 @@ fn store<'a, T: Serialize + Send + Sync>(
     index
 }
 
+/// Where a stored parse is read from: the piece of a fingerprint.
+pub(super) type Lookup<'a> = dyn Fn(Fingerprint) -> Option<bytes::Bytes> + Sync + 'a;
+
 fn restore<T: for<'de> Deserialize<'de> + Send + Sync>(
     index: Vec<(String, Fingerprint)>,
-    pieces: &rustc_hash::FxHashMap<Fingerprint, bytes::Bytes>,
+    pieces: &Lookup,
 ) -> Result<Cache<T>, ()> {
     index
         .into_par_iter()
         .map(|(path, fp)| {
-            let bytes = pieces.get(&fp).ok_or(())?;
+            let bytes = pieces(fp).ok_or(())?;
             // The bodies stay in the mapped cache file instead of being copied out.
-            crate::text::borrowing(bytes, || postcard::from_bytes(bytes)).map(|e| (path, e)).map_err(|_| ())
+            crate::text::borrowing(&bytes, || postcard::from_bytes(&bytes)).map(|e| (path, e)).map_err(|_| ())
         })
         .collect()
 }
@@ -120,10 +123,7 @@ impl Parsed {
     }
 
     /// The parses `stored` names, read from `pieces` (Err: one is missing or damaged).
-    pub(super) fn restore(
-        stored: Stored,
-        pieces: &rustc_hash::FxHashMap<Fingerprint, bytes::Bytes>,
-    ) -> Result<Self, ()> {
+    pub(super) fn restore(stored: Stored, pieces: &Lookup) -> Result<Self, ()> {
         let [cases, orgs, pages] = stored.kinds;
         Ok(Parsed {
             cases: restore(cases, pieces)?,
