@@ -569,3 +569,34 @@ fn the_piece_file_is_written_anew_once_it_is_mostly_dead() {
     assert_eq!(piece_file(&f), now);
     assert_same_as_cold(&f);
 }
+
+/// A damaged piece (not a parse) is found when a build asks for it: it is made again,
+/// the build says so in one line, the output is what a build from nothing writes, and
+/// the next build finds the piece made again.
+#[test]
+fn a_damaged_piece_is_made_again() {
+    let f = site();
+    f.build_ok();
+    let needle = br#""title":"Alpha breach""#;
+    edit_pieces(&f, |b| {
+        let mut found = 0;
+        while let Some(at) = b.windows(needle.len()).position(|w| w == needle) {
+            b[at + 9..at + 14].copy_from_slice(b"OMEGA");
+            found += 1;
+        }
+        assert!(found > 0, "the pieces hold the case's JSON");
+    });
+    // Another case's body edited: the site-wide lists ask for every case's piece.
+    let beta = "organizations = [\"Org beta\"]\nsummary = \"About Beta breach.\"\n\n[incident]\n\
+                detected = 2022-02-03\nsectors = [\"Retail\"]\n\n[[techniques]]\nid = \"T1078\"\n";
+    f.case("beta", "Beta breach", beta, "A new body.\n");
+    let r = f.build_ok();
+    let notes: Vec<&str> = r.stderr.lines().filter(|l| l.contains("cache was not used")).collect();
+    assert_eq!(notes.len(), 1, "one line: {}", r.stderr);
+    assert!(notes[0].contains("damaged"), "{}", notes[0]);
+    assert!(!f.read("api/cases.json").contains("OMEGA"), "the damaged piece is not used");
+    assert_same_as_cold(&f);
+    let r = f.build_ok();
+    assert!(!r.stderr.contains("cache was not used"), "{}", r.stderr);
+    assert_same_as_cold(&f);
+}

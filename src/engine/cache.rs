@@ -35,8 +35,6 @@ pub(super) struct Blob {
     generation: u64,
     /// How much of the file is this cache's: a build stopped while appending leaves more.
     len: u64,
-    /// CRC-32 of those bytes.
-    crc: u32,
     /// How many of them were live when the file was last written anew: it is written
     /// anew, with only the live pieces, once it is twice that.
     live: u64,
@@ -193,13 +191,13 @@ pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
 fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> {
     let sound = |len: u64| {
         table.windows(2).all(|w| w[0].0 < w[1].0)
-            && table.iter().all(|&(_, at, n)| at.checked_add(n).is_some_and(|end| end <= len))
+            && table.iter().all(|&(_, at, n, _)| at.checked_add(u64::from(n)).is_some_and(|end| end <= len))
     };
     if !sound(blob.len) {
         return Err("its pieces are damaged (one lies outside the file)".into());
     }
     if blob.len == 0 {
-        return Ok(Mapped { bytes: Bytes::new(), table });
+        return Ok(Mapped::new(Bytes::new(), table));
     }
     let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
     let path = piece_file(dir, blob.generation);
@@ -208,41 +206,14 @@ fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> 
         return Err("its pieces are truncated".into());
     }
     let len = usize::try_from(blob.len).map_err(|_| "its pieces are too big for this machine".to_string())?;
-    // The checksum is taken by reading the file, not through the mapping: then only the
-    // pieces a build uses are ever mapped in (and count as its memory), not the whole
-    // file with what earlier edits left dead in it. Both cores, a half each.
-    let half = blob.len / 2;
-    let (a, b) = rayon::join(|| crc_of(&path, 0, half), || crc_of(&path, half, blob.len));
-    let mut crc = crc32fast::Hasher::new_with_initial_len(a.map_err(cannot)?, half);
-    crc.combine(&crc32fast::Hasher::new_with_initial_len(b.map_err(cannot)?, blob.len - half));
-    if crc.finalize() != blob.crc {
-        return Err("its pieces are damaged or were edited (their checksum does not match)".into());
-    }
+    // Each piece's checksum is checked when it is first used ([`Mapped`]): only the
+    // pieces a build uses are ever read (and count as its memory), not the whole file
+    // with what earlier edits left dead in it.
     // SAFETY: the file is only ever appended to past `blob.len`, or replaced by a rename
     // (its old contents stay with whoever mapped them); the cache lock keeps any other
     // casebook from cutting it short or changing it while this build has it mapped.
     let map = unsafe { memmap2::MmapOptions::new().len(len).map(&file) }.map_err(cannot)?;
-    Ok(Mapped { bytes: Bytes::from_owner(map), table })
-}
-
-/// The CRC-32 of bytes `from..to` of a file, read a megabyte at a time.
-fn crc_of(path: &Path, from: u64, to: u64) -> std::io::Result<u32> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    file.seek(std::io::SeekFrom::Start(from))?;
-    let mut part = file.take(to - from);
-    let mut buf = vec![0; 1 << 20];
-    let mut crc = crc32fast::Hasher::new();
-    loop {
-        match part.read(&mut buf)? {
-            0 => break,
-            n => crc.update(&buf[..n]),
-        }
-    }
-    if part.limit() > 0 {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(crc.finalize())
+    Ok(Mapped::new(Bytes::from_owner(map), table))
 }
 
 /// A piece to store: held, or to be made (a parse).
@@ -284,10 +255,9 @@ fn save_pieces<'a>(
         .collect();
     let parse_count = new.len();
     match (append, file) {
-        // Appending: what this run made.
-        (Some(_), _) | (None, None) => {
-            new.extend(pieces.held.iter().filter(|(fp, _)| !in_file(fp)).map(|(fp, b)| (*fp, Piece::Held(b.clone()))))
-        }
+        // Appending: what this run made (a piece it made that the file has was damaged
+        // there, and the new one takes its place).
+        (Some(_), _) | (None, None) => new.extend(pieces.held.iter().map(|(fp, b)| (*fp, Piece::Held(b.clone())))),
         // Written anew: the live pieces, wherever they are.
         (None, Some(mapped)) => {
             let live = live();
@@ -296,7 +266,7 @@ fn save_pieces<'a>(
             );
             new.extend(
                 mapped
-                    .table
+                    .table()
                     .iter()
                     .filter(|(fp, ..)| live.contains(fp) && !pieces.held.contains_key(fp))
                     .filter_map(|&(fp, ..)| Some((fp, Piece::Held(pieces.get(fp)?)))),
@@ -304,45 +274,48 @@ fn save_pieces<'a>(
         }
     }
     new[parse_count..].sort_unstable_by_key(|(fp, _)| *fp);
-    let (generation, start, crc, path) = match append {
-        Some(b) => (b.generation, b.len, b.crc, piece_file(dir, b.generation)),
+    let (generation, start, path) = match append {
+        Some(b) => (b.generation, b.len, piece_file(dir, b.generation)),
         None => {
             let generation = before.map_or(0, |b| b.generation + 1);
-            (generation, 0, 0, dir.join(format!("pieces-{generation}.bin.tmp-{}", std::process::id())))
+            (generation, 0, dir.join(format!("pieces-{generation}.bin.tmp-{}", std::process::id())))
         }
     };
     let file_out = std::fs::OpenOptions::new().create(true).write(true).truncate(append.is_none()).open(&path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file_out);
     out.seek(std::io::SeekFrom::Start(start))?;
-    let mut hash = crc32fast::Hasher::new_with_initial_len(crc, start);
     let mut end = start;
     let mut at: Table = Vec::with_capacity(new.len());
     for batch in new.chunks(256) {
-        let made: Vec<std::borrow::Cow<[u8]>> = batch
+        let made: Vec<(std::borrow::Cow<[u8]>, u32)> = batch
             .par_iter()
-            .map(|(_, piece)| match piece {
-                Piece::Held(b) => std::borrow::Cow::Borrowed(&b[..]),
-                Piece::Made(make) => std::borrow::Cow::Owned(make()),
+            .map(|(_, piece)| {
+                let bytes = match piece {
+                    Piece::Held(b) => std::borrow::Cow::Borrowed(&b[..]),
+                    Piece::Made(make) => std::borrow::Cow::Owned(make()),
+                };
+                let crc = crc32fast::hash(&bytes);
+                (bytes, crc)
             })
             .collect();
-        for ((f, _), bytes) in batch.iter().zip(made) {
+        for ((f, _), (bytes, crc)) in batch.iter().zip(made) {
+            let n = u32::try_from(bytes.len()).map_err(|_| std::io::Error::other("a piece of over 4 GB"))?;
             out.write_all(&bytes)?;
-            hash.update(&bytes);
-            at.push((*f, end, bytes.len() as u64));
-            end += bytes.len() as u64;
+            at.push((*f, end, n, crc));
+            end += u64::from(n);
         }
     }
     out.into_inner().map_err(|e| e.into_error())?;
     at.sort_unstable_by_key(|e| e.0);
     at.dedup_by_key(|e| e.0);
     let (at, live) = match (append, file) {
-        (Some(b), Some(mapped)) => (merge(&mapped.table, at), b.live),
+        (Some(b), Some(mapped)) => (merge(mapped.table(), at), b.live),
         _ => {
             std::fs::rename(&path, piece_file(dir, generation))?;
             (at, end)
         }
     };
-    Ok(Blob { generation, len: end, crc: hash.finalize(), live, at })
+    Ok(Blob { generation, len: end, live, at })
 }
 
 /// Two sorted tables as one (an entry of `new` wins over one of `old`).

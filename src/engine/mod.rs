@@ -550,6 +550,13 @@ impl Engine {
         // with the pieces of the last run and those this one made.
         let memo::Outcome { memo: mut made, made: new_pieces, used } = memo.into_memo();
         let made_pieces = !new_pieces.is_empty();
+        if before.pieces.damaged() {
+            report.cache = Some(
+                "the build cache was not used for some pieces: they are damaged or were edited (their checksum \
+                 does not match), and were made again"
+                    .into(),
+            );
+        }
         let mut pieces = Some(new_pieces);
         let mut hand_on = |to: &mut memo::Memo, from: pieces::Pieces| {
             to.pieces = from.with(pieces.take().unwrap_or_default());

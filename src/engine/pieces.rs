@@ -8,27 +8,54 @@
 //! site of 10,000 cases has, as it did when every run gathered the pieces it kept.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::render::Fingerprint;
 
-/// Where each piece of a piece file is: its fingerprint, offset and length, sorted by
-/// fingerprint.
-pub(super) type Table = Vec<(Fingerprint, u64, u64)>;
+/// Where each piece of a piece file is: its fingerprint, offset, length and CRC-32,
+/// sorted by fingerprint.
+pub(super) type Table = Vec<(Fingerprint, u64, u32, u32)>;
 
-/// A piece file mapped in, and its table.
+/// A piece file mapped in, and its table. Each piece's checksum is checked the first
+/// time a run asks for it, so a build reads only the pieces it uses, not the whole file.
 pub(super) struct Mapped {
-    pub bytes: Bytes,
-    pub table: Table,
+    bytes: Bytes,
+    table: Table,
+    /// Per piece: not checked yet (0), sound (1), damaged (2).
+    checked: Vec<AtomicU8>,
+    damaged: AtomicBool,
 }
 
 impl Mapped {
+    pub(super) fn new(bytes: Bytes, table: Table) -> Self {
+        let checked = std::iter::repeat_with(|| AtomicU8::new(0)).take(table.len()).collect();
+        Mapped { bytes, table, checked, damaged: AtomicBool::new(false) }
+    }
+
+    pub(super) fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The piece, unless its bytes do not match its checksum: then it is as good as
+    /// missing, and made again.
     fn find(&self, fp: Fingerprint) -> Option<Bytes> {
         let i = self.table.binary_search_by_key(&fp, |e| e.0).ok()?;
-        let (_, at, n) = self.table[i];
-        Some(self.bytes.slice(at as usize..(at + n) as usize))
+        let (_, at, n, crc) = self.table[i];
+        let piece = self.bytes.slice(at as usize..at as usize + n as usize);
+        match self.checked[i].load(Ordering::Relaxed) {
+            1 => return Some(piece),
+            2 => return None,
+            _ => {}
+        }
+        let sound = crc32fast::hash(&piece) == crc;
+        self.checked[i].store(if sound { 1 } else { 2 }, Ordering::Relaxed);
+        if !sound {
+            self.damaged.store(true, Ordering::Relaxed);
+        }
+        sound.then_some(piece)
     }
 
     pub(super) fn contains(&self, fp: Fingerprint) -> bool {
@@ -57,6 +84,11 @@ impl Pieces {
             Some(b) => Some(b.clone()),
             None => self.file.as_ref()?.find(fp),
         }
+    }
+
+    /// Whether a piece asked for was damaged (and so made again).
+    pub(super) fn damaged(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| f.damaged.load(Ordering::Relaxed))
     }
 
     pub(super) fn len(&self) -> usize {
