@@ -472,14 +472,14 @@ impl Engine {
                     rendered.fetch_add(usize::from(html), Ordering::Relaxed);
                     memo.verify(&path, fingerprint, &bytes);
                     let found = seen.add(&path, &bytes);
-                    memo.page(&path, fingerprint, Some(&bytes), found);
+                    memo.page(&path, fingerprint, &bytes, found);
                     put(&path, bytes)
                 }
-                Made::Same { path, fingerprint } => {
+                Made::Same { path, .. } => {
                     seen.add_found(&path, memo.found(&path));
-                    memo.page(&path, fingerprint, None, memo.found(&path).to_vec());
-                    memo.kept(&path);
-                    store.map_or(Ok(()), |s| s.keep(&path))
+                    let kept = store.map_or(Ok(()), |s| s.keep(&path));
+                    memo.keep(path);
+                    kept
                 }
             }
         };
@@ -548,7 +548,7 @@ impl Engine {
         }
         // What this run made and kept, for the next run (the run's view of the output ends),
         // with the pieces of the last run and those this one made.
-        let memo::Outcome { memo: mut made, made: new_pieces, used } = memo.into_memo();
+        let memo::Outcome { memo: made, made: new_pieces, used, kept, kept_files } = memo.into_memo();
         let made_pieces = !new_pieces.is_empty();
         if before.pieces.damaged() {
             report.cache = Some(
@@ -565,9 +565,10 @@ impl Engine {
             Some(Txn::Disk(staging)) if ok => {
                 // The cache is saved while the output is committed, and put in place only
                 // if the commit succeeds.
-                let mut memo = made;
+                let pieces_before = std::mem::take(&mut before.pieces);
+                let (mut memo, same) = before.carry(made, &kept, &kept_files);
                 // Nothing parsed and every output as it was: the cache says so already.
-                let unchanged = trusted && !self.parsed.changed && !made_pieces && memo.same_as(&before);
+                let unchanged = trusted && !self.parsed.changed && !made_pieces && same;
                 let save = |memo: &memo::Memo| {
                     let ((key, _), _) = disk_cache.as_ref()?;
                     let saving = Instant::now();
@@ -575,7 +576,7 @@ impl Engine {
                         (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref(), &used));
                     Some((saved, saving.elapsed().as_millis()))
                 };
-                hand_on(&mut memo, std::mem::take(&mut before.pieces));
+                hand_on(&mut memo, pieces_before);
                 if disk_cache.is_some() {
                     stamp(&mut memo, &staging);
                 }
@@ -594,21 +595,19 @@ impl Engine {
                 }
                 if self.one_shot {
                     std::mem::forget(memo);
-                    std::mem::forget(before);
                 }
             }
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
-                hand_on(&mut made, std::mem::take(&mut before.pieces));
+                let pieces_before = std::mem::take(&mut before.pieces);
+                let (mut made, _) = before.carry(made, &kept, &kept_files);
+                hand_on(&mut made, pieces_before);
                 // Dead pieces are dropped once they come to outweigh the live ones.
                 if made.pieces.crowded() {
                     let live = made.live(&used);
                     made.pieces.collect(&live);
                 }
                 self.memo = made;
-                // Freeing the last run's memo (a million allocations at 10,000 cases) is
-                // left to another thread: serve tells the open pages to reload sooner.
-                rayon::spawn(move || drop(before));
             }
             Some(Txn::Disk(staging)) => staging.abort(),
             Some(Txn::Memory(_)) => {
