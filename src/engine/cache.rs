@@ -24,7 +24,7 @@ use super::pieces::{Mapped, Pieces, Table};
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
@@ -38,9 +38,46 @@ pub(super) struct Blob {
     /// How many of them were live when the file was last written anew: it is written
     /// anew, with only the live pieces, once it is twice that.
     live: u64,
+    /// The file as the save left it (see [`Stamp`]).
+    stamp: Option<Stamp>,
     /// Each piece's fingerprint, offset and length, sorted by fingerprint. Moved into the
     /// memo's [`Pieces`] when the cache is read.
     at: Table,
+}
+
+/// What tells that nobody wrote to the piece file since the save that stamped it: its
+/// device, inode, size, and the times of its last change to contents and to its inode.
+/// Any write, truncation, rename, `touch` or restore from an archive sets the change
+/// time to the clock, and no program can set it back. When the stamp matches, the
+/// pieces are as they were written and are not checked one by one; a cache restored in
+/// CI never matches, and its pieces are checked as they are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Stamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(meta: &std::fs::Metadata) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        Some(Stamp {
+            device: meta.dev(),
+            inode: meta.ino(),
+            size: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// Elsewhere there is no change time to go by: every piece is checked.
+    #[cfg(not(unix))]
+    fn of(_: &std::fs::Metadata) -> Option<Stamp> {
+        None
+    }
 }
 
 fn piece_file(dir: &Path, generation: u64) -> PathBuf {
@@ -197,23 +234,26 @@ fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> 
         return Err("its pieces are damaged (one lies outside the file)".into());
     }
     if blob.len == 0 {
-        return Ok(Mapped::new(Bytes::new(), table));
+        return Ok(Mapped::new(Bytes::new(), table, true));
     }
     let cannot = |e: std::io::Error| format!("its pieces cannot be read ({e})");
     let path = piece_file(dir, blob.generation);
     let file = std::fs::File::open(&path).map_err(cannot)?;
-    if file.metadata().map_err(cannot)?.len() < blob.len {
+    let meta = file.metadata().map_err(cannot)?;
+    if meta.len() < blob.len {
         return Err("its pieces are truncated".into());
     }
+    let intact = blob.stamp.is_some() && blob.stamp == Stamp::of(&meta);
     let len = usize::try_from(blob.len).map_err(|_| "its pieces are too big for this machine".to_string())?;
-    // Each piece's checksum is checked when it is first used ([`Mapped`]): only the
-    // pieces a build uses are ever read (and count as its memory), not the whole file
-    // with what earlier edits left dead in it.
+    // Unless nothing touched the file since it was saved, each piece's checksum is
+    // checked when it is first used ([`Mapped`]): only the pieces a build uses are ever
+    // read (and count as its memory), not the whole file with what earlier edits left
+    // dead in it.
     // SAFETY: the file is only ever appended to past `blob.len`, or replaced by a rename
     // (its old contents stay with whoever mapped them); the cache lock keeps any other
     // casebook from cutting it short or changing it while this build has it mapped.
     let map = unsafe { memmap2::MmapOptions::new().len(len).map(&file) }.map_err(cannot)?;
-    Ok(Mapped::new(Bytes::from_owner(map), table))
+    Ok(Mapped::new(Bytes::from_owner(map), table, intact))
 }
 
 /// A piece to store: held, or to be made (a parse).
@@ -315,7 +355,8 @@ fn save_pieces<'a>(
             (at, end)
         }
     };
-    Ok(Blob { generation, len: end, live, at })
+    let stamp = std::fs::metadata(piece_file(dir, generation)).ok().and_then(|m| Stamp::of(&m));
+    Ok(Blob { generation, len: end, live, stamp, at })
 }
 
 /// Two sorted tables as one (an entry of `new` wins over one of `old`).

@@ -30,11 +30,13 @@ pub(super) struct Mapped {
     starts: Vec<u32>,
     /// Per piece: not checked yet (0), sound (1), damaged (2).
     checked: Vec<AtomicU8>,
+    /// The file is as the save that wrote it left it: no piece needs checking.
+    intact: bool,
     damaged: AtomicBool,
 }
 
 impl Mapped {
-    pub(super) fn new(bytes: Bytes, table: Table) -> Self {
+    pub(super) fn new(bytes: Bytes, table: Table, intact: bool) -> Self {
         let checked = std::iter::repeat_with(|| AtomicU8::new(0)).take(table.len()).collect();
         let mut starts = vec![0u32; BUCKETS + 1];
         for &(fp, ..) in &table {
@@ -43,7 +45,7 @@ impl Mapped {
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
-        Mapped { bytes, table, starts, checked, damaged: AtomicBool::new(false) }
+        Mapped { bytes, table, starts, checked, intact, damaged: AtomicBool::new(false) }
     }
 
     pub(super) fn table(&self) -> &Table {
@@ -62,6 +64,9 @@ impl Mapped {
         let i = self.index(fp)?;
         let (_, at, n, crc) = self.table[i];
         let piece = self.bytes.slice(at as usize..at as usize + n as usize);
+        if self.intact {
+            return Some(piece);
+        }
         match self.checked[i].load(Ordering::Relaxed) {
             1 => return Some(piece),
             2 => return None,
@@ -158,7 +163,7 @@ mod tests {
             bytes.extend_from_slice(text.as_bytes());
         }
         table.sort_unstable_by_key(|e| e.0);
-        Mapped::new(Bytes::from(bytes), table)
+        Mapped::new(Bytes::from(bytes), table, false)
     }
 
     #[test]
