@@ -2,7 +2,7 @@
 //! place: whole in two renames, or, when the build cache describes the output, file by
 //! file under a journal ([`Staging`]). A build that fails never touches the previous output.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -865,12 +865,10 @@ impl Memory {
         self.files.read().map(|f| f.clone()).unwrap_or_default()
     }
 
-    /// A new version of the site, empty until files are put or kept.
+    /// A new version of the site: the current one, with the files put in and those
+    /// neither put nor kept gone ([`MemoryTxn::commit`]).
     pub fn begin(&self) -> MemoryTxn<'_> {
-        let old = self.snapshot();
-        // Sized for a run that makes what the last one made.
-        let new = HashMap::with_capacity_and_hasher(old.len(), Default::default());
-        MemoryTxn { memory: self, old, new: Mutex::new(new) }
+        MemoryTxn { memory: self, old: self.snapshot(), new: Mutex::default(), kept: Mutex::default() }
     }
 }
 
@@ -882,11 +880,17 @@ pub fn read_asset(asset: &Asset) -> Result<Vec<u8>, Diagnostic> {
     }
 }
 
-/// A version of the in-memory site being made; [`MemoryTxn::commit`] swaps it in whole.
+/// A version of the in-memory site being made; [`MemoryTxn::commit`] swaps it in. A
+/// kept file is only noted (at 10,000 cases, 33,000 of them after every edit), and the
+/// commit changes the current map in place rather than building a new one.
 pub struct MemoryTxn<'a> {
     memory: &'a Memory,
     old: Arc<HashMap<String, Held>>,
+    /// The files put.
     new: Mutex<HashMap<String, Held>>,
+    /// The files kept, each by where its path lies in `old` (which this holds): a
+    /// token of the entry, compared, never followed.
+    kept: Mutex<Vec<usize>>,
 }
 
 impl MemoryTxn<'_> {
@@ -898,16 +902,26 @@ impl MemoryTxn<'_> {
 
     /// Makes this version the site; returns the paths that changed, appeared or went.
     pub fn commit(self) -> Vec<String> {
-        let new = self.new.into_inner().unwrap_or_else(|e| e.into_inner());
+        let MemoryTxn { memory, old, new, kept } = self;
+        let new = new.into_inner().unwrap_or_else(|e| e.into_inner());
+        let kept: HashSet<usize> = kept.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().collect();
+        let gone: Vec<String> =
+            old.keys().filter(|p| !kept.contains(&(p.as_ptr() as usize)) && !new.contains_key(*p)).cloned().collect();
         let mut changed: Vec<String> = new
             .iter()
-            .filter(|(p, b)| !self.old.get(*p).is_some_and(|o| o.same(b)))
+            .filter(|(p, b)| !old.get(*p).is_some_and(|o| o.same(b)))
             .map(|(p, _)| p.clone())
-            .chain(self.old.keys().filter(|p| !new.contains_key(*p)).cloned())
+            .chain(gone.iter().cloned())
             .collect();
         changed.sort();
-        if let Ok(mut files) = self.memory.files.write() {
-            *files = Arc::new(new);
+        drop(old);
+        if let Ok(mut files) = memory.files.write() {
+            // Copied only if a reader still holds the old version.
+            let map = Arc::make_mut(&mut files);
+            for p in &gone {
+                map.remove(p);
+            }
+            map.extend(new);
         }
         changed
     }
@@ -923,8 +937,11 @@ impl Store for MemoryTxn<'_> {
     }
 
     fn keep(&self, path: &str) -> Result<(), Diagnostic> {
-        match self.old.get(path) {
-            Some(b) => self.insert(path, b.clone()),
+        match self.old.get_key_value(path) {
+            Some((key, _)) => {
+                self.kept.lock().unwrap_or_else(|e| e.into_inner()).push(key.as_ptr() as usize);
+                Ok(())
+            }
             None => Err(Diagnostic::error("io", format!("cannot keep {path}: the last build did not make it"))),
         }
     }
