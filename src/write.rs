@@ -239,7 +239,8 @@ impl Staging {
             batch.push(piece);
             if batch.len() == BATCH || size >= 1 << 20 {
                 write_all(&mut file, &batch).map_err(|e| io("write", &dest, e))?;
-                (batch.clear(), size = 0);
+                batch.clear();
+                size = 0;
             }
         }
         write_all(&mut file, &batch).map_err(|e| io("write", &dest, e))
