@@ -24,7 +24,7 @@ use super::pieces::{Mapped, Pieces, Table};
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
@@ -42,7 +42,95 @@ pub(super) struct Blob {
     stamp: Option<Stamp>,
     /// Each piece's fingerprint, offset and length, sorted by fingerprint. Moved into the
     /// memo's [`Pieces`] when the cache is read.
+    #[serde(with = "raw_table")]
     at: Table,
+}
+
+/// The piece table as the index stores it: one byte string of 32-byte entries
+/// (fingerprint, offset, length, CRC-32, little-endian), read back at memory speed, not
+/// as half a million varints.
+mod raw_table {
+    use super::Table;
+    use serde::{Deserializer, Serializer};
+
+    const ENTRY: usize = 32;
+
+    pub(super) fn serialize<S: Serializer>(table: &Table, s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::with_capacity(table.len() * ENTRY);
+        for &(fp, at, n, crc) in table {
+            bytes.extend_from_slice(&fp.to_le_bytes());
+            bytes.extend_from_slice(&at.to_le_bytes());
+            bytes.extend_from_slice(&n.to_le_bytes());
+            bytes.extend_from_slice(&crc.to_le_bytes());
+        }
+        s.serialize_bytes(&bytes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Table, D::Error> {
+        struct Entries;
+        impl serde::de::Visitor<'_> for Entries {
+            type Value = Table;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a piece table")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Table, E> {
+                if bytes.len() % ENTRY != 0 {
+                    return Err(E::custom("a piece table cut short"));
+                }
+                Ok(bytes
+                    .chunks_exact(ENTRY)
+                    .map(|e| {
+                        let (fp, e) = e.split_at(16);
+                        let (at, e) = e.split_at(8);
+                        let (n, crc) = e.split_at(4);
+                        (
+                            u128::from_le_bytes(le(fp)),
+                            u64::from_le_bytes(le(at)),
+                            u32::from_le_bytes(le(n)),
+                            u32::from_le_bytes(le(crc)),
+                        )
+                    })
+                    .collect())
+            }
+        }
+        d.deserialize_bytes(Entries)
+    }
+
+    /// The first `N` bytes of `b`, which has them (the entry was cut to size).
+    fn le<const N: usize>(b: &[u8]) -> [u8; N] {
+        let mut a = [0; N];
+        a.copy_from_slice(&b[..N]);
+        a
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::Table;
+
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Holder(#[serde(with = "super")] Table);
+
+        #[test]
+        fn a_table_reads_back_as_written_and_a_cut_one_does_not() {
+            let table = Holder(vec![(1, 0, 5, 7), (u128::MAX - 1, u64::MAX, u32::MAX, 0xdead_beef)]);
+            let bytes = postcard::to_stdvec(&table).unwrap();
+            assert_eq!(postcard::from_bytes::<Holder>(&bytes).unwrap(), table);
+            // Entries are 32 bytes: 63 bytes are not a table.
+            let cut = postcard::to_stdvec(&serde_bytes_of(&[0u8; 63])).unwrap();
+            assert!(postcard::from_bytes::<Holder>(&cut).is_err());
+        }
+
+        /// Bytes serialized as a byte string, as the table is.
+        fn serde_bytes_of(b: &[u8]) -> impl serde::Serialize + '_ {
+            struct B<'a>(&'a [u8]);
+            impl serde::Serialize for B<'_> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_bytes(self.0)
+                }
+            }
+            B(b)
+        }
+    }
 }
 
 /// What tells that nobody wrote to the piece file since the save that stamped it: its
