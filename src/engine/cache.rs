@@ -74,7 +74,7 @@ mod raw_table {
                 f.write_str("a piece table")
             }
             fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Table, E> {
-                if bytes.len() % ENTRY != 0 {
+                if !bytes.len().is_multiple_of(ENTRY) {
                     return Err(E::custom("a piece table cut short"));
                 }
                 Ok(bytes
