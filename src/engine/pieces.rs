@@ -19,8 +19,9 @@ use crate::render::Fingerprint;
 /// sorted by fingerprint.
 pub(super) type Table = Vec<(Fingerprint, u64, u32, u32)>;
 
-/// A piece file mapped in, and its table. Each piece's checksum is checked the first
-/// time a run asks for it, so a build reads only the pieces it uses, not the whole file.
+/// A piece file mapped in, and its table. Unless the file is as its save left it, each
+/// piece's checksum is checked the first time a run asks for it, so a build reads only
+/// the pieces it uses, not the whole file.
 pub(super) struct Mapped {
     bytes: Bytes,
     table: Table,
@@ -28,7 +29,7 @@ pub(super) struct Mapped {
     /// (and, last, its length): a lookup searches a handful of neighbouring entries
     /// instead of halving half a million, a cache miss at every step.
     starts: Vec<u32>,
-    /// Per piece: not checked yet (0), sound (1), damaged (2).
+    /// Per piece: not checked yet (0), sound (1), damaged (2). Empty when `intact`.
     checked: Vec<AtomicU8>,
     /// The file is as the save that wrote it left it: no piece needs checking.
     intact: bool,
@@ -37,7 +38,8 @@ pub(super) struct Mapped {
 
 impl Mapped {
     pub(super) fn new(bytes: Bytes, table: Table, intact: bool) -> Self {
-        let checked = std::iter::repeat_with(|| AtomicU8::new(0)).take(table.len()).collect();
+        let unchecked = if intact { 0 } else { table.len() };
+        let checked = std::iter::repeat_with(|| AtomicU8::new(0)).take(unchecked).collect();
         let mut starts = vec![0u32; BUCKETS + 1];
         for &(fp, ..) in &table {
             starts[bucket(fp) + 1] += 1;
@@ -52,14 +54,15 @@ impl Mapped {
         &self.table
     }
 
-    /// The piece, unless its bytes do not match its checksum: then it is as good as
-    /// missing, and made again.
+    /// Where `fp` is in the table, if it is.
     fn index(&self, fp: Fingerprint) -> Option<usize> {
         let b = bucket(fp);
         let (from, to) = (self.starts[b] as usize, self.starts[b + 1] as usize);
         self.table[from..to].binary_search_by_key(&fp, |e| e.0).ok().map(|i| from + i)
     }
 
+    /// The piece, unless its bytes do not match its checksum: then it is as good as
+    /// missing, and made again.
     fn find(&self, fp: Fingerprint) -> Option<Bytes> {
         let i = self.index(fp)?;
         let (_, at, n, crc) = self.table[i];
