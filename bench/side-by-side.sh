@@ -10,8 +10,8 @@
 # $WORK (default /tmp/casebook-sbs), fills each copy's cache with its binary, then makes
 # each change to both copies and builds them in turn, A then B, PAIRS times (default 7).
 # Prints the medians of wall, user+sys CPU and peak RSS (GNU time) and of the paired
-# differences. The second build of a pair can gain from the first one's warm caches:
-# run it again with A and B swapped before trusting a small difference.
+# differences of wall and of CPU. The second build of a pair can gain from the first
+# one's warm caches: run it again with A and B swapped before trusting a small difference.
 set -euo pipefail
 A=$1
 B=$2
@@ -59,4 +59,7 @@ for x in "ab":
     print(x, "wall %.3f s, cpu %.3f s, rss %d MB" % (s.median(v[0] for v in r[x]), s.median(v[1] + v[2] for v in r[x]), s.median(v[3] for v in r[x]) / 1024))
 d = [r["b"][i][0] - r["a"][i][0] for i in range(n)]
 print("b - a, wall: median %.3f s; each pair: %s" % (s.median(d), " ".join("%.2f" % x for x in d)))
+# CPU (user+sys) moves less than wall when the machine slows down: a second opinion.
+c = [r["b"][i][1] + r["b"][i][2] - r["a"][i][1] - r["a"][i][2] for i in range(n)]
+print("b - a, CPU: median %.3f s; each pair: %s" % (s.median(c), " ".join("%.2f" % x for x in c)))
 PY
