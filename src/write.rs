@@ -988,6 +988,39 @@ mod tests {
         }
     }
 
+    /// Serve's commit: what was put goes in, what was kept stays, the rest goes, and only
+    /// what differs is reported; a reader holding the old version still has all of it.
+    #[test]
+    fn a_memory_commit_changes_the_site_in_place() {
+        let m = Memory::default();
+        let t = m.begin();
+        for (p, b) in [("a.html", "A"), ("b.html", "B"), ("c.html", "C")] {
+            t.put(p, b.as_bytes().to_vec()).unwrap();
+        }
+        assert_eq!(t.commit(), ["a.html", "b.html", "c.html"]);
+        let reader = m.snapshot();
+        let t = m.begin();
+        t.keep("a.html").unwrap();
+        t.put("b.html", b"B2".to_vec()).unwrap();
+        t.put("d.html", b"D".to_vec()).unwrap();
+        assert!(t.keep("never-made.html").is_err());
+        assert_eq!(t.commit(), ["b.html", "c.html", "d.html"], "changed, gone, new");
+        let got = |p: &str| m.get(p).map(|b| String::from_utf8(b.to_vec()).unwrap());
+        assert_eq!(
+            [got("a.html"), got("b.html"), got("c.html"), got("d.html")],
+            [Some("A".into()), Some("B2".into()), None, Some("D".into())]
+        );
+        assert_eq!(reader.len(), 3);
+        assert_eq!(&reader["b.html"].bytes()[..], b"B");
+        // The same bytes put again are no change.
+        let t = m.begin();
+        for p in ["a.html", "d.html"] {
+            t.keep(p).unwrap();
+        }
+        t.put("b.html", b"B2".to_vec()).unwrap();
+        assert!(t.commit().is_empty());
+    }
+
     #[test]
     fn a_journal_reads_back_as_written() {
         let dir = tempfile::tempdir().unwrap();
