@@ -3,9 +3,10 @@
 //! rewrites only what the edit changed, and parses only the files whose text changed.
 //!
 //! It is only ever a hint. A cache from another Casebook version, theme, catalog or
-//! output folder, or one that is truncated, damaged or edited by hand (its checksum says
-//! so) is not trusted: the build says why in one line and starts from nothing. A file of
-//! the output that changed since (size or modification time) is made again.
+//! output folder, or one that is truncated, damaged or edited by hand (its checksums say
+//! so) is not trusted: the build says why in one line and starts from nothing. A damaged
+//! piece is made again, and said so in one line. A file of the output that changed since
+//! (size or modification time) is made again.
 //!
 //! Two files: `build.postcard`, the index (fingerprints, files, cards, where each piece
 //! is), and `pieces-N.bin`, the pieces and each file's parse. The piece file is mapped,
@@ -311,8 +312,9 @@ pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
     Loaded::Untrusted(Some(why))
 }
 
-/// The piece file `blob` names, checked whole and mapped, with its table: every piece
-/// must lie inside the file, and the table be sorted for lookups.
+/// The piece file `blob` names, mapped, with its table: every piece must lie inside the
+/// file, and the table be sorted for lookups. Its pieces are checked as they are used,
+/// unless the file is as its save stamped it ([`Stamp`]).
 fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> {
     let sound = |len: u64| {
         table.windows(2).all(|w| w[0].0 < w[1].0)
@@ -371,8 +373,9 @@ fn save_pieces<'a>(
         std::fs::metadata(&path).is_ok_and(|m| m.len() == b.len)
             || std::fs::OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(b.len)).is_ok()
     };
-    let append = before.filter(|b| file.is_some() && b.len <= 2 * b.live && appendable(b));
-    let in_file = |fp: &Fingerprint| append.is_some() && file.is_some_and(|f| f.contains(*fp));
+    // Appending to the file the pieces were read from, while it is at most twice its live part.
+    let append = before.zip(file).filter(|(b, _)| b.len <= 2 * b.live && appendable(b));
+    let in_file = |fp: &Fingerprint| append.is_some_and(|(_, f)| f.contains(*fp));
     // The parses first, apart from the other pieces: every build reads all parses and
     // only some pieces, and the kernel maps in a file's neighbouring pages with each one.
     // A parse the old file has is copied from it rather than serialized again.
@@ -383,8 +386,8 @@ fn save_pieces<'a>(
         .collect();
     let parse_count = new.len();
     match (append, file) {
-        // Appending: what this run made (a piece it made that the file has was damaged
-        // there, and the new one takes its place).
+        // Appending (a piece this run made that the file has was damaged there, and the
+        // new one takes its place), or a first save: every piece held.
         (Some(_), _) | (None, None) => new.extend(pieces.held.iter().map(|(fp, b)| (*fp, Piece::Held(b.clone())))),
         // Written anew: the live pieces, wherever they are.
         (None, Some(mapped)) => {
@@ -403,7 +406,7 @@ fn save_pieces<'a>(
     }
     new[parse_count..].sort_unstable_by_key(|(fp, _)| *fp);
     let (generation, start, path) = match append {
-        Some(b) => (b.generation, b.len, piece_file(dir, b.generation)),
+        Some((b, _)) => (b.generation, b.len, piece_file(dir, b.generation)),
         None => {
             let generation = before.map_or(0, |b| b.generation + 1);
             (generation, 0, dir.join(format!("pieces-{generation}.bin.tmp-{}", std::process::id())))
@@ -436,9 +439,9 @@ fn save_pieces<'a>(
     out.into_inner().map_err(|e| e.into_error())?;
     at.sort_unstable_by_key(|e| e.0);
     at.dedup_by_key(|e| e.0);
-    let (at, live) = match (append, file) {
-        (Some(b), Some(mapped)) => (merge(mapped.table(), at), b.live),
-        _ => {
+    let (at, live) = match append {
+        Some((b, mapped)) => (merge(mapped.table(), at), b.live),
+        None => {
             std::fs::rename(&path, piece_file(dir, generation))?;
             (at, end)
         }

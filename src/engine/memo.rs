@@ -52,25 +52,34 @@ pub(super) struct FileState {
 }
 
 impl Memo {
-    /// The memo after the run that left `made`, `kept` (outputs kept whole) and
-    /// `kept_files` (files whose new bytes were the old ones), built on this one, the
-    /// last run's: what the run kept stays where it is, what it made goes in, and what
-    /// it no longer made goes. Kept outputs are not copied: at 10,000 cases they are
-    /// 33,000 entries of every run. Also says whether the memo is the same as before.
-    /// The pieces are not compared: a run only adds to them, and the engine knows
-    /// whether it made any.
-    pub(super) fn carry(mut self, made: Memo, kept: &[String], kept_files: &[String]) -> (Memo, bool) {
-        let Memo { pages, files, piece_hashes, .. } = made;
+    /// The memo after the run that left `run`, built on this one, the last run's: what
+    /// the run kept stays where it is, what it made goes in (its pieces added to these),
+    /// and what it no longer made goes. Kept outputs are not copied: at 10,000 cases they
+    /// are 33,000 entries of every run. Also says whether the memo is as it was: no
+    /// output and no piece made anew, none gone.
+    pub(super) fn carry(mut self, run: Outcome) -> (Memo, bool) {
+        let Outcome { memo: Memo { pages, files, piece_hashes, .. }, made, kept, kept_files, .. } = run;
         // Verifying, every page is made again, most the same as before.
         let same = pages.iter().all(|(p, page)| self.pages.get(p) == Some(page))
             && files.is_empty()
+            && made.is_empty()
             && self.piece_hashes == piece_hashes;
         let gone_pages = retain(&mut self.pages, &pages, kept.iter());
-        let gone_files = retain(&mut self.files, &files, kept.iter().chain(kept_files));
+        let gone_files = retain(&mut self.files, &files, kept.iter().chain(&kept_files));
         self.pages.extend(pages);
         self.files.extend(files);
         self.piece_hashes = piece_hashes;
+        self.pieces = std::mem::take(&mut self.pieces).with(made);
         (self, same && !gone_pages && !gone_files)
+    }
+
+    /// Drops the dead pieces held in memory once they outweigh the live ones; `used`:
+    /// the pieces the last run asked for (see [`Memo::live`]).
+    pub(super) fn drop_dead_pieces(&mut self, used: &[Fingerprint]) {
+        if self.pieces.crowded() {
+            let live = self.live(used);
+            self.pieces.collect(&live);
+        }
     }
 
     /// The pieces an output of this memo was drawn or streamed from, and those in `used`
@@ -82,12 +91,6 @@ impl Memo {
         live.extend(self.piece_hashes.keys().copied());
         live.extend(used.iter().copied());
         live
-    }
-}
-
-impl std::fmt::Debug for Pieces {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "Pieces({})", self.len())
     }
 }
 
@@ -144,7 +147,8 @@ pub(super) fn templates(templates: &[Template]) -> Fingerprint {
     crate::render::of_bytes(&bytes)
 }
 
-/// What a run leaves: its memo, and the pieces it made and asked for.
+/// What a run leaves: the memo of what it made, the pieces it made and those it asked
+/// for and found, and the outputs it kept.
 pub(super) struct Outcome {
     pub memo: Memo,
     pub made: HashMap<Fingerprint, bytes::Bytes>,
@@ -201,13 +205,13 @@ impl<'a> Run<'a> {
             intact,
             verify,
             remember,
-            // Sized for a run that makes what the last one made.
             pages: Mutex::default(),
             files: Mutex::default(),
             made: Mutex::default(),
             used: Mutex::default(),
             kept: Mutex::default(),
             kept_files: Mutex::default(),
+            // Every run streams the pieces the last one did.
             piece_hashes: Mutex::new(HashMap::with_capacity_and_hasher(before.piece_hashes.len(), Default::default())),
             made_from: Mutex::default(),
         }
@@ -279,8 +283,7 @@ impl<'a> Run<'a> {
         self.kept_files.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_string());
     }
 
-    /// The memo of this run, without its pieces: those `before` had are its own to
-    /// hand on ([`Pieces::with`]), with the pieces this run made and which it used.
+    /// What this run leaves, for [`Memo::carry`] onto the memo it started from.
     pub(super) fn into_memo(self) -> Outcome {
         fn inner<T>(m: Mutex<T>) -> T {
             m.into_inner().unwrap_or_else(|e| e.into_inner())

@@ -546,10 +546,8 @@ impl Engine {
         } else {
             drop(shared);
         }
-        // What this run made and kept, for the next run (the run's view of the output ends),
-        // with the pieces of the last run and those this one made.
-        let memo::Outcome { memo: made, made: new_pieces, used, kept, kept_files } = memo.into_memo();
-        let made_pieces = !new_pieces.is_empty();
+        // What this run made and kept, for the next run (the run's view of the output ends).
+        let mut run = memo.into_memo();
         if before.pieces.damaged() {
             report.cache = Some(
                 "the build cache was not used for some pieces: they are damaged or were edited (their checksum \
@@ -557,18 +555,14 @@ impl Engine {
                     .into(),
             );
         }
-        let mut pieces = Some(new_pieces);
-        let mut hand_on = |to: &mut memo::Memo, from: pieces::Pieces| {
-            to.pieces = from.with(pieces.take().unwrap_or_default());
-        };
         match txn {
             Some(Txn::Disk(staging)) if ok => {
                 // The cache is saved while the output is committed, and put in place only
                 // if the commit succeeds.
-                let pieces_before = std::mem::take(&mut before.pieces);
-                let (mut memo, same) = before.carry(made, &kept, &kept_files);
+                let used = std::mem::take(&mut run.used);
+                let (mut memo, same) = before.carry(run);
                 // Nothing parsed and every output as it was: the cache says so already.
-                let unchanged = trusted && !self.parsed.changed && !made_pieces && same;
+                let unchanged = trusted && !self.parsed.changed && same;
                 let save = |memo: &memo::Memo| {
                     let ((key, _), _) = disk_cache.as_ref()?;
                     let saving = Instant::now();
@@ -576,7 +570,6 @@ impl Engine {
                         (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref(), &used));
                     Some((saved, saving.elapsed().as_millis()))
                 };
-                hand_on(&mut memo, pieces_before);
                 if disk_cache.is_some() {
                     stamp(&mut memo, &staging);
                 }
@@ -599,21 +592,15 @@ impl Engine {
             }
             Some(Txn::Memory(m)) if ok => {
                 report.changed = m.commit();
-                let pieces_before = std::mem::take(&mut before.pieces);
-                let (mut made, _) = before.carry(made, &kept, &kept_files);
-                hand_on(&mut made, pieces_before);
-                // Dead pieces are dropped once they come to outweigh the live ones.
-                if made.pieces.crowded() {
-                    let live = made.live(&used);
-                    made.pieces.collect(&live);
-                }
-                self.memo = made;
+                let used = std::mem::take(&mut run.used);
+                let (mut memo, _) = before.carry(run);
+                memo.drop_dead_pieces(&used);
+                self.memo = memo;
             }
             Some(Txn::Disk(staging)) => staging.abort(),
             Some(Txn::Memory(_)) => {
                 // The pieces made are good ones: kept for the next run.
-                let kept = std::mem::take(&mut before.pieces);
-                hand_on(&mut before, kept);
+                before.pieces = std::mem::take(&mut before.pieces).with(run.made);
                 self.memo = before;
             }
             None => {}

@@ -104,6 +104,12 @@ pub(super) struct Pieces {
     live: usize,
 }
 
+impl std::fmt::Debug for Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "Pieces({})", self.len())
+    }
+}
+
 impl Pieces {
     pub(super) fn mapped(file: Mapped) -> Self {
         let live = file.table.len();

@@ -1268,13 +1268,7 @@ fn feed_view(site: &Site, shared: &Shared, order: &[usize]) -> Ctx {
 fn sitemap(site: &Site, tera: &Tera, shared: &Shared, memo: &dyn Memo, jobs: &[Job]) -> Vec<Result<Made, Diagnostic>> {
     let jobs: Vec<&Job> = jobs.iter().filter(|j| !matches!(j, Job::NotFound)).collect();
     let fingerprint = shared.inputs.of_sitemap(site, &jobs);
-    // The files it makes: known from the number of pages alone.
-    let n = jobs.len().div_ceil(sitemap::MAX_URLS);
-    let paths: Vec<String> = if n < 2 {
-        vec!["sitemap.xml".into()]
-    } else {
-        std::iter::once("sitemap.xml".into()).chain((1..=n).map(|k| format!("sitemap-{k}.xml"))).collect()
-    };
+    let paths = sitemap::files(jobs.len(), sitemap::MAX_URLS);
     if paths.iter().all(|p| memo.unchanged(p, fingerprint)) {
         return paths.into_iter().map(|path| Ok(Made::Same { path, fingerprint })).collect();
     }

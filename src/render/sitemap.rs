@@ -23,9 +23,21 @@ pub fn parts(urls: Vec<Value>, max: usize) -> Vec<(String, Vec<Value>)> {
     let mut rest = urls.into_iter().peekable();
     while rest.peek().is_some() {
         let chunk: Vec<Value> = rest.by_ref().take(max).collect();
-        parts.push((format!("sitemap-{}.xml", parts.len() + 1), chunk));
+        parts.push((part_url(parts.len() + 1), chunk));
     }
     parts
+}
+
+/// Every file a sitemap of `count` URLs is written to, known before they are made:
+/// `sitemap.xml`, and past `max` URLs the parts it names.
+pub fn files(count: usize, max: usize) -> Vec<String> {
+    let parts = if count <= max { 0 } else { count.div_ceil(max) };
+    std::iter::once("sitemap.xml".to_string()).chain((1..=parts).map(part_url)).collect()
+}
+
+/// The `k`th part (from 1).
+fn part_url(k: usize) -> String {
+    format!("sitemap-{k}.xml")
 }
 
 /// The `sitemapindex` at `sitemap.xml` naming `parts`, each with the latest `lastmod`
@@ -59,6 +71,17 @@ mod tests {
 
     fn urls(n: usize) -> Vec<Value> {
         (0..n).map(|i| json!({"permalink": format!("https://x.org/{i}/"), "lastmod": format!("2020-01-{:02}", 1 + i % 28)})).collect()
+    }
+
+    /// The files known before the sitemap is made are those it makes.
+    #[test]
+    fn its_files_are_known_from_the_count_alone() {
+        for n in [0, 1, 3, 4, 6, 7] {
+            let made: Vec<String> = parts(urls(n), 3).into_iter().map(|(url, _)| url).collect();
+            let expected: Vec<String> =
+                if made.len() < 2 { made } else { std::iter::once("sitemap.xml".to_string()).chain(made).collect() };
+            assert_eq!(files(n, 3), expected, "{n} URLs");
+        }
     }
 
     #[test]
