@@ -123,20 +123,20 @@ impl Config {
         if !controls.is_empty() {
             return Err(controls);
         }
-        let mut config: Config = crate::toml_input::read(file, &file.text, 0, "config-invalid")?;
+        let mut config: Config = crate::toml_input::read(file, file.text(), 0, "config-invalid")?;
         let mut errors = Vec::new();
         match base_url(&config.base_url) {
             Ok(url) => config.base_url = url,
             Err(e) => errors.push(
                 Diagnostic::error("config-invalid", format!("base_url: {e}"))
-                    .at(file, key_span(&file.text, "base_url"))
+                    .at(file, key_span(file.text(), "base_url"))
                     .hint("write e.g. base_url = \"https://cases.example.org\" (the address the site is served from)"),
             ),
         }
         if let Err((e, hint)) = language_tag(&config.language) {
             errors.push(
                 Diagnostic::error("lang-invalid", format!("language: {e}"))
-                    .at(file, key_span(&file.text, "language"))
+                    .at(file, key_span(file.text(), "language"))
                     .hint(hint),
             );
         }

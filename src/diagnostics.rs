@@ -10,11 +10,17 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 /// A file the user wrote, kept whole so a diagnostic can point into it.
+///
+/// A content file the build cache stamped, and that still has that stamp, is not read:
+/// its parse is in the cache, and its text is read only if something asks for it (a
+/// diagnostic shown with its line, say). See [`crate::load::Known`].
 #[derive(Debug, Default)]
 pub struct SourceFile {
     /// Path relative to the site root, with `/` separators: what the user sees.
     pub path: String,
-    pub text: String,
+    text: std::sync::OnceLock<String>,
+    /// Where the text is read from when it was not read with the file.
+    origin: Option<std::path::PathBuf>,
     /// The text's fingerprint, made once: the parse cache and resolve both ask, and
     /// `serve` keeps an unchanged file's `SourceFile` from run to run.
     hash: std::sync::OnceLock<crate::fingerprint::Fingerprint>,
@@ -22,21 +28,37 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.into(), text: text.into(), hash: Default::default() })
+        Arc::new(SourceFile { path: path.into(), text: text.into().into(), origin: None, hash: Default::default() })
+    }
+
+    /// A file known by the fingerprint of its text, read from `origin` only when asked.
+    pub(crate) fn unread(path: String, origin: std::path::PathBuf, hash: crate::fingerprint::Fingerprint) -> Arc<Self> {
+        Arc::new(SourceFile { path, text: Default::default(), origin: Some(origin), hash: hash.into() })
+    }
+
+    /// The file's text (read now if it was not read with the file; empty if it cannot
+    /// be read any more).
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            let bytes = self.origin.as_deref().and_then(|p| std::fs::read(p).ok()).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            text.strip_prefix('\u{feff}').unwrap_or(&text).to_string()
+        })
     }
 
     /// The fingerprint of the text.
     pub fn text_hash(&self) -> crate::fingerprint::Fingerprint {
-        *self.hash.get_or_init(|| crate::fingerprint::of_bytes(self.text.as_bytes()))
+        *self.hash.get_or_init(|| crate::fingerprint::of_bytes(self.text().as_bytes()))
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
+        let text = self.text();
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = self.text[line_start..offset].chars().count() + 1;
+        let col = text[line_start..offset].chars().count() + 1;
         (line, col)
     }
 }
@@ -145,11 +167,11 @@ pub fn control_chars(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
     // block is tested without branches, so that the compiler tests many bytes at once:
     // every file of the site is read through here on every build.
     let flagged = |c: u8| (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r') | (c == 0x7f) | (c == 0xc2);
-    let suspect = file.text.as_bytes().chunks(64).any(|block| block.iter().fold(false, |any, &c| any | flagged(c)));
+    let suspect = file.text().as_bytes().chunks(64).any(|block| block.iter().fold(false, |any, &c| any | flagged(c)));
     if !suspect {
         return Vec::new();
     }
-    file.text
+    file.text()
         .char_indices()
         .filter(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
         .take(MAX)

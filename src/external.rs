@@ -38,7 +38,7 @@ fn collect(site: &Site) -> BTreeMap<String, Places> {
         urls.entry(url.trim().to_string()).or_default().push((file.clone(), range));
     };
     // Fields keep no span of their own: the URL's first place in the file is where it is written.
-    let find = |file: &SourceFile, url: &str| file.text.find(url).map_or(0..0, |i| i..i + url.len());
+    let find = |file: &SourceFile, url: &str| file.text().find(url).map_or(0..0, |i| i..i + url.len());
     for c in &site.cases {
         let file = &c.case.file;
         for r in &c.case.references {

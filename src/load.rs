@@ -80,21 +80,116 @@ pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
     read_text(root, &path)
 }
 
-/// Content files read by an earlier load, by path, with the size and modification time
-/// they had: one that still has both is not read again (`serve` loads after every edit).
-/// Like git's index, a file modified less than a second before it was read is read again
-/// next time: a second write within the clock's tick would leave both unchanged.
+/// Content files read by an earlier load, by path, with the stamp they had then
+/// ([`FileStamp`]): one that still has it is not read again. `serve` keeps this from
+/// run to run; the build cache keeps it between builds ([`Known::stored`]), with the
+/// fingerprint of each text instead of the text, so a build after one edit reads one
+/// file, not ten thousand.
+/// Like git's index, a file changed less than a second before it was read is read again
+/// next time: a second write within the clock's tick would leave its stamp unchanged.
 #[derive(Debug, Default)]
-pub struct Known(std::collections::HashMap<PathBuf, KnownFile>);
+pub struct Known {
+    files: std::collections::HashMap<PathBuf, KnownFile>,
+    /// Whether the last load stamped a file anew or dropped one.
+    changed: bool,
+}
 
-/// A file as an earlier load read it: its size, modification time, text, and what the
-/// check for control characters said of it (the text is the same, so is that).
+/// A file as an earlier load read it: its stamp, text, and what the check for control
+/// characters said of it (the text is the same, so is that).
 #[derive(Debug)]
 struct KnownFile {
-    len: u64,
-    time: std::time::SystemTime,
+    stamp: FileStamp,
     file: Arc<SourceFile>,
     controls: Vec<Diagnostic>,
+}
+
+/// What tells that a file was not written to since: its size, its modification time,
+/// and (on Unix) its inode and the time of its last change, which any write, rename or
+/// `touch` sets to the clock and no program can set back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileStamp {
+    len: u64,
+    modified: (i64, u32),
+    changed: (i64, u32),
+    inode: u64,
+}
+
+impl FileStamp {
+    /// The stamp of a file with this metadata, if it settled: changed at least a second ago.
+    fn settled(meta: &fs::Metadata) -> Option<FileStamp> {
+        let time = |t: std::time::SystemTime| {
+            let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+            let settled = t.checked_add(std::time::Duration::from_secs(1))? < std::time::SystemTime::now();
+            settled.then(|| (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()))
+        };
+        let modified = time(meta.modified().ok()?)?;
+        #[cfg(unix)]
+        let (changed, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            let changed = std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(
+                u64::try_from(meta.ctime()).ok()?,
+                u32::try_from(meta.ctime_nsec()).ok()?,
+            ))?;
+            (time(changed)?, meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (changed, inode) = ((0, 0), 0);
+        Some(FileStamp { len: meta.len(), modified, changed, inode })
+    }
+}
+
+/// A file of [`Known`] as the build cache keeps it: the fingerprint of its text stands
+/// for the text, which is read again only if something asks for it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredFile {
+    path: PathBuf,
+    shown: String,
+    stamp: FileStamp,
+    text: crate::fingerprint::Fingerprint,
+    controls: Vec<Diagnostic>,
+}
+
+impl Known {
+    /// What the build cache keeps of it.
+    pub fn stored(&self) -> Vec<StoredFile> {
+        let mut files: Vec<StoredFile> = self
+            .files
+            .iter()
+            .map(|(path, k)| StoredFile {
+                path: path.clone(),
+                shown: k.file.path.clone(),
+                stamp: k.stamp,
+                text: k.file.text_hash(),
+                controls: k.controls.clone(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+
+    /// The files the build cache kept, to be read only if their stamp changed.
+    pub fn restored(files: Vec<StoredFile>) -> Known {
+        let files = files
+            .into_iter()
+            .map(|f| {
+                let file = SourceFile::unread(f.shown, f.path.clone(), f.text);
+                let mut controls = f.controls;
+                for d in &mut controls {
+                    if let Some(at) = &mut d.location {
+                        at.file = file.clone();
+                    }
+                }
+                (f.path, KnownFile { stamp: f.stamp, file, controls })
+            })
+            .collect();
+        Known { files, changed: false }
+    }
+
+    /// Whether the last load stamped a file anew or dropped one: the stamps a cache keeps
+    /// changed.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
 }
 
 pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Diagnostic>) {
@@ -194,6 +289,7 @@ pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Di
             sources.pages = files
         }
     }
+    known.changed |= known.files.len() != before.files.len();
 
     // Theme: a folder of the site's own, else the compiled-in default.
     let theme_dir = root.join("themes").join(&config.theme);
@@ -333,39 +429,35 @@ fn read_content(
             // A file an earlier load read (serve) is asked its size and time by path, and
             // most often not opened; any other is opened once and asked through the open
             // file (a build reads 10,000 files: one path lookup each, not three).
-            let known = before.0.get(&path);
+            let known = before.files.get(&path);
             let opened = known.is_none().then(|| open_text(root, &path));
             let stat = match &opened {
                 Some(opened) => opened.as_ref().ok().map(|(_, meta)| meta.clone()),
                 None => fs::metadata(&path).ok(),
             };
-            let stat = stat.and_then(|m| Some((m.len(), m.modified().ok()?)));
-            let settled = |t: std::time::SystemTime| {
-                t.checked_add(std::time::Duration::from_secs(1)).is_some_and(|t| t < std::time::SystemTime::now())
-            };
-            let stat = stat.filter(|&(_, t)| settled(t));
+            let stat = stat.as_ref().and_then(FileStamp::settled);
             let read = match (stat, known) {
-                (Some((len, time)), Some(k)) if (len, time) == (k.len, k.time) => {
-                    Ok((k.file.clone(), k.controls.clone()))
-                }
+                (Some(stamp), Some(k)) if stamp == k.stamp => Ok((k.file.clone(), k.controls.clone(), false)),
                 _ => match opened {
                     Some(opened) => opened.and_then(|(file, meta)| read_open(root, &path, file, &meta)),
                     None => read_text(root, &path),
                 }
                 .map(|file| {
                     let controls = crate::diagnostics::control_chars(&file);
-                    (file, controls)
+                    (file, controls, true)
                 }),
             };
-            read.map(|(file, controls)| (ContentFile { slug, file }, controls, stat.map(|s| (path, s))))
+            read.map(|(file, controls, read)| (ContentFile { slug, file }, controls, read, stat.map(|s| (path, s))))
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Ok((f, controls, stat)) => {
-                if let Some((path, (len, time))) = stat {
-                    known.0.insert(path, KnownFile { len, time, file: f.file.clone(), controls: controls.clone() });
+            Ok((f, controls, read, stat)) => {
+                // What the build cache keeps of it changes with a file stamped anew.
+                known.changed |= read && stat.is_some();
+                if let Some((path, stamp)) = stat {
+                    known.files.insert(path, KnownFile { stamp, file: f.file.clone(), controls: controls.clone() });
                 }
                 diags.extend(controls);
                 files.push(f)

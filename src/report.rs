@@ -50,10 +50,10 @@ pub(crate) fn human(diags: &[Diagnostic]) -> String {
         let mut cs = CsDiagnostic::new(severity).with_code(d.code.as_ref());
         let mut message = d.message.clone();
         match &d.location {
-            Some(loc) if loc.range.as_ref().is_some_and(|r| valid_range(&loc.file.text, r)) => {
+            Some(loc) if loc.range.as_ref().is_some_and(|r| valid_range(loc.file.text(), r)) => {
                 let id = *ids
                     .entry(std::sync::Arc::as_ptr(&loc.file))
-                    .or_insert_with(|| files.add(loc.file.path.clone(), loc.file.text.clone()));
+                    .or_insert_with(|| files.add(loc.file.path.clone(), loc.file.text().to_string()));
                 let range = loc.range.clone().unwrap_or_default();
                 cs = cs.with_labels(vec![Label::primary(id, range)]);
             }

@@ -211,6 +211,68 @@ fn a_warm_build_reports_the_warnings_of_unchanged_files() {
     assert!(warm.stderr.contains("reference-untitled"), "{}", warm.stderr);
 }
 
+/// Lets the site's files settle: a build reads again a file changed less than a second
+/// before (its stamp could still change within the clock's tick), so only after this do
+/// builds know files by their stamps instead of reading them.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+}
+
+/// A file the cache stamped is not read again; its warnings are still said in the same
+/// words at the same lines (its text is read when a warning shows it).
+#[test]
+fn files_known_by_their_stamps_are_reported_as_if_read() {
+    let f = site();
+    f.case(
+        "delta",
+        "Delta breach",
+        "organizations = [\"Org delta\"]\n\n[[references]]\nurl = \"https://news.test/delta\"\n",
+        "## Notes\n\nSee ![the map](/images/map.png) for the rest.\n",
+    );
+    f.write("static/images/map.png", "png");
+    let cold = f.build_ok();
+    assert!(cold.stderr.contains("content/cases/delta.md:7:7"), "{}", cold.stderr);
+    settle();
+    // This build stamps the settled files; the next ones know them by their stamps.
+    f.build_ok();
+    for _ in 0..2 {
+        let warm = f.build_ok();
+        assert!(!warm.stderr.contains("cache was not used"), "{}", warm.stderr);
+        assert_eq!(problems(&warm), problems(&cold), "warm and cold builds say the same");
+    }
+    // The cache's parses gone (another theme): the stamped files are parsed again.
+    f.write("templates/base.html", &(fs::read_to_string(theme_base()).unwrap() + "{# the site's own #}"));
+    let warm = f.build_ok();
+    assert!(warm.stderr.contains("the theme or the site's templates changed"), "{}", warm.stderr);
+    assert_eq!(problems(&warm), problems(&cold));
+    assert_same_as_cold(&f);
+}
+
+/// The built-in theme's base template, as a site's own override of it.
+fn theme_base() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html")
+}
+
+/// An edit that keeps the file's size and modification time (a tool that restores the
+/// time, or two saves within the clock's tick) is still seen: its change time moved.
+#[test]
+fn an_edit_that_keeps_size_and_time_is_still_seen() {
+    let f = site();
+    f.build_ok();
+    settle();
+    f.build_ok();
+    let path = f.root().join("content/cases/beta.md");
+    let before = fs::metadata(&path).unwrap();
+    let text = fs::read_to_string(&path).unwrap().replace("Beta breach", "Beta BREACH");
+    fs::write(&path, &text).unwrap();
+    fs::File::options().write(true).open(&path).unwrap().set_modified(before.modified().unwrap()).unwrap();
+    let after = fs::metadata(&path).unwrap();
+    assert_eq!((after.len(), after.modified().unwrap()), (before.len(), before.modified().unwrap()));
+    f.build_ok();
+    assert!(f.read("cases/beta/index.html").contains("Beta BREACH"));
+    assert_same_as_cold(&f);
+}
+
 #[test]
 fn a_file_changed_by_hand_in_the_output_is_made_again() {
     let f = site();

@@ -25,7 +25,7 @@ use super::pieces::{Mapped, Pieces, Table};
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
@@ -190,12 +190,23 @@ impl Key {
     }
 }
 
+/// A cache's index as read, before it is trusted ([`open`]).
 #[derive(Deserialize)]
-struct Stored {
+pub(super) struct Stored {
     key: Key,
     memo: Memo,
     blob: Blob,
     parsed: parsed::Stored,
+    known: Vec<crate::load::StoredFile>,
+}
+
+impl Stored {
+    /// The content files as the last build read them, by their stamps: only files
+    /// stamped by this format of this casebook.
+    pub(super) fn take_known(&mut self, key: &Key) -> crate::load::Known {
+        let ours = self.key.format == key.format && self.key.casebook == key.casebook;
+        crate::load::Known::restored(if ours { std::mem::take(&mut self.known) } else { Vec::new() })
+    }
 }
 
 /// [`Stored`] as it is written: from borrows, so nothing is copied to be saved.
@@ -205,6 +216,7 @@ struct Saved<'a> {
     memo: &'a Memo,
     blob: &'a Blob,
     parsed: &'a parsed::Stored,
+    known: &'a [crate::load::StoredFile],
 }
 
 /// A cache read back: the memo, the parsed files and where its pieces are (for the next
@@ -249,7 +261,7 @@ pub(super) fn check_place(
             "[build] cache: the {inside} folder would be inside the {of} folder, which is replaced and published whole"
         ),
     )
-    .at(site_toml, crate::config::table_key_span(&site_toml.text, "build", "cache"))
+    .at(site_toml, crate::config::table_key_span(site_toml.text(), "build", "cache"))
     .hint("keep them apart: cache = \".casebook-cache\" at the site root"))
 }
 
@@ -270,23 +282,30 @@ pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {
     Ok(Lock { _file: crate::write::lock_file(&dir.join("lock"))? })
 }
 
-pub(super) fn load(dir: &Path, key: &Key, _held: &Lock) -> Loaded {
+/// Reads the cache's index, checked whole (Err: why it is not used; None: there is
+/// none). Read before the site is loaded: it says which files are as the last build
+/// read them ([`Stored::take_known`]); whether it is trusted is for [`open`] to say.
+pub(super) fn read(dir: &Path, _held: &Lock) -> Result<Stored, Option<String>> {
     let bytes = match std::fs::read(dir.join(FILE)) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Untrusted(None),
-        Err(e) => return Loaded::Untrusted(Some(format!("it cannot be read ({e})"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(e) => return Err(Some(format!("it cannot be read ({e})"))),
     };
     let Some((sum, payload)) = bytes.split_first_chunk::<16>() else {
-        return Loaded::Untrusted(Some("it is truncated".into()));
+        return Err(Some("it is truncated".into()));
     };
     if u128::from_le_bytes(*sum) != checksum(payload) {
-        return Loaded::Untrusted(Some("it is damaged or was edited (its checksum does not match)".into()));
+        return Err(Some("it is damaged or was edited (its checksum does not match)".into()));
     }
-    let stored: Stored = match postcard::from_bytes(payload) {
+    postcard::from_bytes(payload).map_err(|_| Some("it is in a format this casebook cannot read".into()))
+}
+
+/// The cache [`read`] read, if it was written for `key`: its memo, parses and pieces.
+pub(super) fn open(dir: &Path, key: &Key, stored: Result<Stored, Option<String>>) -> Loaded {
+    let stored = match stored {
         Ok(s) => s,
-        Err(_) => return Loaded::Untrusted(Some("it is in a format this casebook cannot read".into())),
+        Err(why) => return Loaded::Untrusted(why),
     };
-    drop(bytes);
     let k = &stored.key;
     let why = if k.format != key.format || k.casebook != key.casebook {
         format!("it was written by casebook {}, this is {}", k.casebook, key.casebook)
@@ -473,8 +492,7 @@ fn merge(old: &Table, new: Table) -> Table {
 pub(super) fn save(
     dir: &Path,
     key: &Key,
-    memo: &Memo,
-    parsed: &Parsed,
+    (memo, parsed, known): (&Memo, &Parsed, &crate::load::Known),
     before: Option<&Blob>,
     used: &[Fingerprint],
 ) -> std::io::Result<Saving> {
@@ -486,7 +504,8 @@ pub(super) fn save(
     })?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
     let saving = Saving { tmp, dir: dir.to_path_buf(), generation: blob.generation };
-    write(&saving.tmp, &Saved { key, memo, blob: &blob, parsed: &stored })?;
+    let known = known.stored();
+    write(&saving.tmp, &Saved { key, memo, blob: &blob, parsed: &stored, known: &known })?;
     Ok(saving)
 }
 

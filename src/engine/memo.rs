@@ -141,7 +141,7 @@ where
 
 /// The fingerprint of the template set: any template edit renders every page again.
 pub(super) fn templates(templates: &[Template]) -> Fingerprint {
-    let mut all: Vec<(&str, &str)> = templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())).collect();
+    let mut all: Vec<(&str, &str)> = templates.iter().map(|t| (t.name.as_str(), t.file.text())).collect();
     all.sort();
     let bytes = serde_json::to_vec(&all).unwrap_or_default();
     crate::render::of_bytes(&bytes)

@@ -68,6 +68,24 @@ pub struct Report {
     pub render_parts: Vec<(&'static str, u128)>,
 }
 
+impl Report {
+    /// Adds the last lap to the earlier one of the same stage, and moves that last: the
+    /// cache's index is read before the load, the rest of the cache after it, and its
+    /// figure is one.
+    fn fold_last_lap(&mut self) {
+        let (Some((stage, ms)), Some(resident)) = (self.timings.pop(), self.resident.pop()) else { return };
+        let before = match self.timings.iter().position(|(s, _)| *s == stage) {
+            Some(i) => {
+                self.resident.remove(i);
+                self.timings.remove(i).1
+            }
+            None => 0,
+        };
+        self.timings.push((stage, before + ms));
+        self.resident.push(resident);
+    }
+}
+
 /// Where a run's outputs go.
 pub enum Target<'a> {
     /// Nowhere: `check`.
@@ -304,15 +322,11 @@ impl Engine {
             }
         }
 
-        let (sources, diags) = load::load(root, &config, &mut self.known);
-        report.diagnostics.extend(diags);
-        lap(&mut report, "load");
-        let templates = memo::templates(&sources.templates);
-        // Read before parsing: it holds the files parsed by the last build.
-        // The cache's key, and its lock, held until the cache is saved at the end of the run.
-        let cache_key = match (&target, &report.output) {
-            (Target::Disk, Some(out)) if use_cache => match cache::lock(&cache_dir) {
-                Ok(lock) => Some((cache::Key::new(templates, catalog_fp, out), lock)),
+        // The cache is locked and its index read before the site is loaded: it says which
+        // files are as the last build read them, and those are not read again.
+        let cache_lock = match (&target, &report.output) {
+            (Target::Disk, Some(_)) if use_cache => match cache::lock(&cache_dir) {
+                Ok(lock) => Some(lock),
                 Err(e) => {
                     let at = cache_dir.display();
                     report.cache = Some(format!("the build cache cannot be used ({at}: {e}); building without it"));
@@ -321,13 +335,28 @@ impl Engine {
             },
             _ => None,
         };
+        let output_dir = report.output.clone();
+        let key_for = |templates| output_dir.as_ref().map(|out| cache::Key::new(templates, catalog_fp, out));
+        let mut index = cache_lock.as_ref().map(|held| cache::read(&cache_dir, held));
+        if let (Some(Ok(index)), Some(key)) = (&mut index, key_for(0)) {
+            self.known = index.take_known(&key);
+        }
+        if cache_lock.is_some() {
+            lap(&mut report, "cache");
+        }
+        let (sources, diags) = load::load(root, &config, &mut self.known);
+        report.diagnostics.extend(diags);
+        lap(&mut report, "load");
+        let templates = memo::templates(&sources.templates);
+        // The cache's key, and its lock, held until the cache is saved at the end of the run.
+        let cache_key = cache_lock.and_then(|lock| Some((key_for(templates)?, lock)));
         let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(Severity::Warning) > 0);
         let (mut cached_memo, mut blob) = (None, None);
-        if let Some((key, held)) = &cache_key {
+        if let (Some((key, _)), Some(index)) = (&cache_key, index) {
             let loaded = if interrupted {
                 cache::Loaded::Untrusted(Some("the last build was stopped while writing".into()))
             } else {
-                cache::load(&cache_dir, key, held)
+                cache::open(&cache_dir, key, index)
             };
             match loaded {
                 cache::Loaded::Trusted(stored) => {
@@ -341,6 +370,7 @@ impl Engine {
                 }
             }
             lap(&mut report, "cache");
+            report.fold_last_lap();
         }
         // Opened before the site is parsed: a patch commit lists the output meanwhile.
         let mut write_ms = 0;
@@ -391,7 +421,7 @@ impl Engine {
             txn.take().into_iter().for_each(Txn::abort);
         }
         let store: Option<&dyn Store> = txn.as_ref().map(Txn::store);
-        let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text.as_str())));
+        let builtin = render::builtin_names(sources.templates.iter().map(|t| (t.name.as_str(), t.file.text())));
         let seen = render::check::Seen::new(&site);
         // The memo stands for what the target holds: with nothing held, nothing is kept.
         let disk_cache = match (cache_key, &report.output) {
@@ -562,12 +592,12 @@ impl Engine {
                 let used = std::mem::take(&mut run.used);
                 let (mut memo, same) = before.carry(run);
                 // Nothing parsed and every output as it was: the cache says so already.
-                let unchanged = trusted && !self.parsed.changed && same;
+                let unchanged = trusted && !self.parsed.changed && !self.known.changed() && same;
                 let save = |memo: &memo::Memo| {
                     let ((key, _), _) = disk_cache.as_ref()?;
                     let saving = Instant::now();
-                    let saved =
-                        (!unchanged).then(|| cache::save(&cache_dir, key, memo, &self.parsed, blob.as_ref(), &used));
+                    let saved = (!unchanged)
+                        .then(|| cache::save(&cache_dir, key, (memo, &self.parsed, &self.known), blob.as_ref(), &used));
                     Some((saved, saving.elapsed().as_millis()))
                 };
                 if disk_cache.is_some() {

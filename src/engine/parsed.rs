@@ -197,7 +197,7 @@ impl<T: Sourced> Entry<T> {
     fn fresh(&self, file: &Arc<SourceFile>, today: jiff::civil::Date) -> bool {
         let same = match &self.file {
             // The same file, when the load found it unchanged (serve): not compared again.
-            Some(old) => Arc::ptr_eq(old, file) || old.text == file.text,
+            Some(old) => Arc::ptr_eq(old, file) || old.text_hash() == file.text_hash(),
             None => self.text == file.text_hash(),
         };
         same && self.value.as_ref().is_none_or(|v| v.reads_the_same_on(self.day, today))

@@ -394,7 +394,7 @@ fn placeholders(case: &Case, c: &mut Checker) {
             None => d.in_file(&file),
         });
     };
-    let find = |needle: &str| file.text.find(needle).map(|i| i..i + needle.len());
+    let find = |needle: &str| file.text().find(needle).map(|i| i..i + needle.len());
     if case.title == title {
         left("the title", find(title));
     }
@@ -407,7 +407,7 @@ fn placeholders(case: &Case, c: &mut Checker) {
     if case.references.iter().any(|r| r.url == url || r.title.as_deref() == Some(ref_title)) {
         left("a reference", find(url).or_else(|| find(ref_title)));
     }
-    if let Some(r) = file.text.get(case.body_offset..).and_then(|b| b.find(body)) {
+    if let Some(r) = file.text().get(case.body_offset..).and_then(|b| b.find(body)) {
         let start = case.body_offset + r;
         left("the text", Some(start..start + body.len()));
     }

@@ -28,7 +28,7 @@ pub struct Split<'a> {
 
 /// Splits `+++\nTOML\n+++\nBODY`.
 pub fn split_front_matter(file: &Arc<SourceFile>) -> Result<Split<'_>, Diagnostic> {
-    let text = file.text.as_str();
+    let text = file.text();
     let missing = || {
         Diagnostic::error("front-matter-missing", "the file must start with TOML front matter between two `+++` lines")
             .at(file, 0..text.lines().next().map_or(0, str::len))

@@ -64,7 +64,7 @@ impl Strings {
         file: &std::sync::Arc<crate::diagnostics::SourceFile>,
         name: Option<&str>,
     ) -> Result<(), Diagnostic> {
-        let table: toml::Table = file.text.parse().map_err(|e: toml::de::Error| {
+        let table: toml::Table = file.text().parse().map_err(|e: toml::de::Error| {
             let d = Diagnostic::error("i18n-invalid", format!("not a table of interface strings: {}", e.message()));
             match e.span() {
                 Some(span) => d.at(file, span),

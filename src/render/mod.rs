@@ -58,11 +58,8 @@ pub enum Job {
 /// Templates compiled once, with the theme's filters.
 pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
     let mut tera = Tera::default();
-    let raw: Vec<(&str, &str)> = templates
-        .iter()
-        .filter(|t| !t.name.starts_with("i18n:"))
-        .map(|t| (t.name.as_str(), t.file.text.as_str()))
-        .collect();
+    let raw: Vec<(&str, &str)> =
+        templates.iter().filter(|t| !t.name.starts_with("i18n:")).map(|t| (t.name.as_str(), t.file.text())).collect();
     if let Err(e) = tera.add_raw_templates(raw) {
         let (file, message) = tera_error(&e, templates);
         let d = Diagnostic::error("template-invalid", message)

@@ -485,7 +485,7 @@ pub fn resolve<'c>(
                 ),
             )
             // At the file's end, so it reads after the file's own errors.
-            .at(file, file.text.len()..file.text.len()),
+            .at(file, file.text().len()..file.text().len()),
         );
     }
     (site, diags)
