@@ -85,8 +85,8 @@ pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
 /// run to run; the build cache keeps it between builds ([`Known::stored`]), with the
 /// fingerprint of each text instead of the text, so a build after one edit reads one
 /// file, not ten thousand.
-/// Like git's index, a file changed less than a second before it was read is read again
-/// next time: a second write within the clock's tick would leave its stamp unchanged.
+/// Like git's index, a file changed less than [`SETTLED`] before it was read is read
+/// again next time: a second write within the clock's tick would leave its stamp unchanged.
 #[derive(Debug, Default)]
 pub struct Known {
     files: std::collections::HashMap<PathBuf, KnownFile>,
@@ -103,6 +103,11 @@ struct KnownFile {
     controls: Vec<Diagnostic>,
 }
 
+/// How long ago a file must have changed for its stamp to be trusted: longer than the
+/// coarsest times a file system keeps (FAT's two seconds), so that any later write,
+/// even of the same size, gives the file another time.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What tells that a file was not written to since: its size, its modification time,
 /// and (on Unix) its inode and the time of its last change, which any write, rename or
 /// `touch` sets to the clock and no program can set back.
@@ -115,11 +120,12 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
-    /// The stamp of a file with this metadata, if it settled: changed at least a second ago.
+    /// The stamp of a file with this metadata, if it settled: changed at least
+    /// [`SETTLED`] ago.
     fn settled(meta: &fs::Metadata) -> Option<FileStamp> {
         let time = |t: std::time::SystemTime| {
             let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-            let settled = t.checked_add(std::time::Duration::from_secs(1))? < std::time::SystemTime::now();
+            let settled = t.checked_add(SETTLED)? < std::time::SystemTime::now();
             settled.then(|| (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()))
         };
         let modified = time(meta.modified().ok()?)?;

@@ -211,11 +211,11 @@ fn a_warm_build_reports_the_warnings_of_unchanged_files() {
     assert!(warm.stderr.contains("reference-untitled"), "{}", warm.stderr);
 }
 
-/// Lets the site's files settle: a build reads again a file changed less than a second
+/// Lets the site's files settle: a build reads again a file changed less than two seconds
 /// before (its stamp could still change within the clock's tick), so only after this do
 /// builds know files by their stamps instead of reading them.
 fn settle() {
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
 }
 
 /// A file the cache stamped is not read again; its warnings are still said in the same
