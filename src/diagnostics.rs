@@ -51,6 +51,16 @@ impl SourceFile {
         *self.hash.get_or_init(|| crate::fingerprint::of_bytes(self.text().as_bytes()))
     }
 
+    /// The fingerprint of the text [`Self::text`] gives. That is [`Self::text_hash`],
+    /// except for a file known by its stamp and written to between the stat and the read:
+    /// a parse of what was read must not be remembered as the parse of the older text.
+    pub(crate) fn read_hash(&self) -> crate::fingerprint::Fingerprint {
+        match self.origin {
+            Some(_) => crate::fingerprint::of_bytes(self.text().as_bytes()),
+            None => self.text_hash(),
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let text = self.text();

@@ -195,11 +195,9 @@ impl Sourced for Page {
 impl<T: Sourced> Entry<T> {
     /// Whether this is the parse of `file` as it is now, on `today`.
     fn fresh(&self, file: &Arc<SourceFile>, today: jiff::civil::Date) -> bool {
-        let same = match &self.file {
-            // The same file, when the load found it unchanged (serve): not compared again.
-            Some(old) => Arc::ptr_eq(old, file) || old.text_hash() == file.text_hash(),
-            None => self.text == file.text_hash(),
-        };
+        // The same file, when the load found it unchanged (serve), is not compared again;
+        // any other by the hash of the text that was parsed.
+        let same = self.file.as_ref().is_some_and(|old| Arc::ptr_eq(old, file)) || self.text == file.text_hash();
         same && self.value.as_ref().is_none_or(|v| v.reads_the_same_on(self.day, today))
     }
 
@@ -235,7 +233,7 @@ fn cached<T: Sourced + Send + Sync>(
         .par_iter()
         .map(|f| {
             let (value, diags) = parse(f);
-            let text = f.file.text_hash();
+            let text = f.file.read_hash();
             let entry = Entry { file: Some(f.file.clone()), text, day: today, value: value.map(Arc::new), diags };
             (f.file.path.clone(), entry)
         })
@@ -305,6 +303,28 @@ mod tests {
         let cases = cached(&mut read, &[edited], today, parse, &mut Run::default());
         assert_eq!(parses.load(Ordering::Relaxed), 2, "another text is parsed");
         assert_eq!(cases[0].title, "B");
+    }
+
+    /// A file known by its stamp and written to before its text was read (a writer's save
+    /// during a build): its parse is remembered as that of the text read, so the older
+    /// text, should it come back, is parsed again instead of given the newer one's parse.
+    #[test]
+    fn a_parse_is_remembered_by_the_text_it_was_made_from() {
+        let parses = AtomicUsize::new(0);
+        let parse = counted(&parses);
+        let today = jiff::Zoned::now().date();
+        let dir = tempfile::tempdir().unwrap();
+        let on_disk = dir.path().join("a.md");
+        std::fs::write(&on_disk, TEXT.replace("title = \"A\"", "title = \"B\"")).unwrap();
+        let stamped = crate::fingerprint::of_bytes(TEXT.as_bytes());
+        let unread =
+            ContentFile { slug: "a".into(), file: SourceFile::unread("content/cases/a.md".into(), on_disk, stamped) };
+        let mut cache = Cache::default();
+        let cases = cached(&mut cache, &[unread], today, parse, &mut Run::default());
+        assert_eq!(cases[0].title, "B", "what is on disk now is parsed");
+        let cases = cached(&mut cache, &[file(TEXT)], today, parse, &mut Run::default());
+        assert_eq!(cases[0].title, "A", "the stamped text is parsed anew, not given B's parse");
+        assert_eq!(parses.load(Ordering::Relaxed), 2);
     }
 
     /// A parse made before one of the case's dates came would now say something else.
