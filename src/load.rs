@@ -109,39 +109,47 @@ struct KnownFile {
 const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What tells that a file was not written to since: its size, its modification time,
-/// and (on Unix) its inode and the time of its last change, which any write, rename or
-/// `touch` sets to the clock and no program can set back.
+/// and (on Unix) its device, inode and the time of its last change, which any write,
+/// truncation, rename, `touch` or restore from an archive sets to the clock and no
+/// program can set back. Content files are known by it ([`Known`]), and so is the
+/// build cache's own piece file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileStamp {
     len: u64,
-    modified: (i64, u32),
-    changed: (i64, u32),
+    /// Nanoseconds since the epoch.
+    modified: i128,
+    changed: i128,
+    device: u64,
     inode: u64,
 }
 
 impl FileStamp {
+    /// The stamp of a file with this metadata. Elsewhere than on Unix there is no change
+    /// time: only size and modification time tell.
+    pub fn of(meta: &fs::Metadata) -> Option<FileStamp> {
+        let modified = nanos(meta.modified().ok()?)?;
+        #[cfg(unix)]
+        let (changed, device, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()), meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (changed, device, inode) = (0, 0, 0);
+        Some(FileStamp { len: meta.len(), modified, changed, device, inode })
+    }
+
     /// The stamp of a file with this metadata, if it settled: changed at least
     /// [`SETTLED`] ago.
     fn settled(meta: &fs::Metadata) -> Option<FileStamp> {
-        let time = |t: std::time::SystemTime| {
-            let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-            let settled = t.checked_add(SETTLED)? < std::time::SystemTime::now();
-            settled.then(|| (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()))
-        };
-        let modified = time(meta.modified().ok()?)?;
-        #[cfg(unix)]
-        let (changed, inode) = {
-            use std::os::unix::fs::MetadataExt;
-            let changed = std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(
-                u64::try_from(meta.ctime()).ok()?,
-                u32::try_from(meta.ctime_nsec()).ok()?,
-            ))?;
-            (time(changed)?, meta.ino())
-        };
-        #[cfg(not(unix))]
-        let (changed, inode) = ((0, 0), 0);
-        Some(FileStamp { len: meta.len(), modified, changed, inode })
+        let stamp = Self::of(meta)?;
+        let before = nanos(std::time::SystemTime::now().checked_sub(SETTLED)?)?;
+        (stamp.modified < before && stamp.changed < before).then_some(stamp)
     }
+}
+
+/// Nanoseconds since the epoch.
+fn nanos(t: std::time::SystemTime) -> Option<i128> {
+    i128::try_from(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos()).ok()
 }
 
 /// A file of [`Known`] as the build cache keeps it: the fingerprint of its text stands

@@ -22,10 +22,11 @@ use serde::{Deserialize, Serialize};
 use super::memo::Memo;
 use super::parsed::{self, Parsed};
 use super::pieces::{Mapped, Pieces, Table};
+use crate::load::FileStamp;
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 11;
+const FORMAT: u32 = 12;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
@@ -39,8 +40,10 @@ pub(super) struct Blob {
     /// How many of them were live when the file was last written anew: it is written
     /// anew, with only the live pieces, once it is twice that.
     live: u64,
-    /// The file as the save left it (see [`Stamp`]).
-    stamp: Option<Stamp>,
+    /// The file as the save left it: when it still has this stamp, nobody wrote to it
+    /// since, and its pieces are used without being checked one by one. A cache restored
+    /// in CI never has it, and its pieces are checked as they are used.
+    stamp: Option<FileStamp>,
     /// Each piece's fingerprint, offset and length, sorted by fingerprint. Moved into the
     /// memo's [`Pieces`] when the cache is read.
     #[serde(with = "raw_table")]
@@ -134,41 +137,6 @@ mod raw_table {
     }
 }
 
-/// What tells that nobody wrote to the piece file since the save that stamped it: its
-/// device, inode, size, and the times of its last change to contents and to its inode.
-/// Any write, truncation, rename, `touch` or restore from an archive sets the change
-/// time to the clock, and no program can set it back. When the stamp matches, the
-/// pieces are as they were written and are not checked one by one; a cache restored in
-/// CI never matches, and its pieces are checked as they are used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Stamp {
-    device: u64,
-    inode: u64,
-    size: u64,
-    modified: (i64, i64),
-    changed: (i64, i64),
-}
-
-impl Stamp {
-    #[cfg(unix)]
-    fn of(meta: &std::fs::Metadata) -> Option<Stamp> {
-        use std::os::unix::fs::MetadataExt;
-        Some(Stamp {
-            device: meta.dev(),
-            inode: meta.ino(),
-            size: meta.len(),
-            modified: (meta.mtime(), meta.mtime_nsec()),
-            changed: (meta.ctime(), meta.ctime_nsec()),
-        })
-    }
-
-    /// Elsewhere there is no change time to go by: every piece is checked.
-    #[cfg(not(unix))]
-    fn of(_: &std::fs::Metadata) -> Option<Stamp> {
-        None
-    }
-}
-
 fn piece_file(dir: &Path, generation: u64) -> PathBuf {
     dir.join(format!("pieces-{generation}.bin"))
 }
@@ -203,8 +171,8 @@ pub(super) struct Stored {
 impl Stored {
     /// The content files as the last build read them, by their stamps: only files
     /// stamped by this format of this casebook.
-    pub(super) fn take_known(&mut self, key: &Key) -> crate::load::Known {
-        let ours = self.key.format == key.format && self.key.casebook == key.casebook;
+    pub(super) fn take_known(&mut self) -> crate::load::Known {
+        let ours = self.key.format == FORMAT && self.key.casebook == env!("CARGO_PKG_VERSION");
         crate::load::Known::restored(if ours { std::mem::take(&mut self.known) } else { Vec::new() })
     }
 }
@@ -352,7 +320,8 @@ fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> 
     if meta.len() < blob.len {
         return Err("its pieces are truncated".into());
     }
-    let intact = blob.stamp.is_some() && blob.stamp == Stamp::of(&meta);
+    // Without a change time to go by (elsewhere than on Unix), every piece is checked.
+    let intact = cfg!(unix) && blob.stamp.is_some() && blob.stamp == FileStamp::of(&meta);
     let len = usize::try_from(blob.len).map_err(|_| "its pieces are too big for this machine".to_string())?;
     // Unless nothing touched the file since it was saved, each piece's checksum is
     // checked when it is first used ([`Mapped`]): only the pieces a build uses are ever
@@ -465,7 +434,7 @@ fn save_pieces<'a>(
             (at, end)
         }
     };
-    let stamp = std::fs::metadata(piece_file(dir, generation)).ok().and_then(|m| Stamp::of(&m));
+    let stamp = std::fs::metadata(piece_file(dir, generation)).ok().and_then(|m| FileStamp::of(&m));
     Ok(Blob { generation, len: end, live, stamp, at })
 }
 

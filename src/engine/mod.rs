@@ -335,11 +335,9 @@ impl Engine {
             },
             _ => None,
         };
-        let output_dir = report.output.clone();
-        let key_for = |templates| output_dir.as_ref().map(|out| cache::Key::new(templates, catalog_fp, out));
         let mut index = cache_lock.as_ref().map(|held| cache::read(&cache_dir, held));
-        if let (Some(Ok(index)), Some(key)) = (&mut index, key_for(0)) {
-            self.known = index.take_known(&key);
+        if let Some(Ok(index)) = &mut index {
+            self.known = index.take_known();
         }
         if cache_lock.is_some() {
             lap(&mut report, "cache");
@@ -349,7 +347,8 @@ impl Engine {
         lap(&mut report, "load");
         let templates = memo::templates(&sources.templates);
         // The cache's key, and its lock, held until the cache is saved at the end of the run.
-        let cache_key = cache_lock.and_then(|lock| Some((key_for(templates)?, lock)));
+        let cache_key =
+            cache_lock.and_then(|lock| Some((cache::Key::new(templates, catalog_fp, report.output.as_ref()?), lock)));
         let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(Severity::Warning) > 0);
         let (mut cached_memo, mut blob) = (None, None);
         if let (Some((key, _)), Some(index)) = (&cache_key, index) {
