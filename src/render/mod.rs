@@ -573,22 +573,17 @@ struct HomeTechniques<'s> {
 }
 
 fn home_techniques<'s>(site: &'s Site) -> HomeTechniques<'s> {
-    let mut named = std::collections::BTreeSet::new();
-    let mut firm: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
-    for c in site.cases.iter().filter(|c| c.counted) {
-        let mut seen = std::collections::BTreeSet::new();
-        for u in &c.case.techniques {
-            let Some(tech) = site.catalog.technique(&u.id.value) else { continue };
-            named.insert(tech.id.as_str());
-            if u.confidence.is_firm() && seen.insert(tech.id.as_str()) {
-                firm.entry(tech.id.as_str()).or_insert((0, tech.name.as_str())).0 += 1;
-            }
-        }
-    }
-    let mut top: Vec<(usize, &str, &str)> = firm.iter().map(|(id, (n, name))| (*n, *id, *name)).collect();
+    let terms = &site.taxonomy(Kind::Techniques).terms;
+    let mut top: Vec<(usize, &str, &str)> = site
+        .matrix
+        .named
+        .iter()
+        .filter(|n| n.firm_cases > 0)
+        .map(|n| (n.firm_cases, terms[n.technique].slug.as_str(), terms[n.technique].name.as_str()))
+        .collect();
     top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     top.truncate(10);
-    HomeTechniques { named: named.len(), top }
+    HomeTechniques { named: site.matrix.named.len(), top }
 }
 
 fn render_page(site: &Site, tera: &Tera, shared: &Shared, job: &Job, memo: &dyn Memo) -> Result<Made, Diagnostic> {

@@ -304,25 +304,18 @@ pub fn shown_count(site: &Site, kind: Kind) -> usize {
 }
 
 /// (tactic shortname, technique id) -> number of counted cases: by every use, and by
-/// confirmed and likely uses only. One pass over the cases for both.
+/// confirmed and likely uses only (cells with none of those are left out).
 pub fn matrix_counts(site: &Site) -> [BTreeMap<(String, String), usize>; 2] {
-    // Counted by borrowed names (tens of thousands of uses), then owned once per cell.
-    let mut counts: [rustc_hash::FxHashMap<(&str, &str), usize>; 2] = Default::default();
-    for c in site.cases.iter().filter(|c| c.counted) {
-        for (t, tactics) in c.case.techniques.iter().zip(&c.tactics) {
-            let Some(tech) = site.catalog.technique(&t.id.value) else {
-                continue;
-            };
-            for tactic in tactics {
-                let cell = (tactic.as_str(), tech.id.as_str());
-                *counts[0].entry(cell).or_insert(0) += 1;
-                if t.confidence.is_firm() {
-                    *counts[1].entry(cell).or_insert(0) += 1;
-                }
-            }
+    let techniques = &site.taxonomy(Kind::Techniques).terms;
+    let mut counts: [BTreeMap<(String, String), usize>; 2] = Default::default();
+    for cell in &site.matrix.cells {
+        let key = || (cell.tactic.clone(), techniques[cell.technique].slug.clone());
+        counts[0].insert(key(), cell.uses);
+        if cell.firm_uses > 0 {
+            counts[1].insert(key(), cell.firm_uses);
         }
     }
-    counts.map(|c| c.into_iter().map(|((tactic, id), n)| ((tactic.to_string(), id.to_string()), n)).collect())
+    counts
 }
 
 /// Whether the term `slug` of `kind` has a page (a case names it).

@@ -3,6 +3,7 @@
 
 mod fingerprints;
 pub mod links;
+pub mod matrix;
 pub mod related;
 pub mod terms;
 
@@ -106,6 +107,8 @@ pub struct Site<'c> {
     pub orgs: Vec<OrgInfo>,
     pub pages: Vec<SitePage>,
     pub left_out: Vec<LeftOut>,
+    /// Which counted cases use each (tactic, technique) cell.
+    pub matrix: matrix::Matrix,
 }
 
 impl Site<'_> {
@@ -303,7 +306,8 @@ pub fn resolve<'c>(
     let mut terms_of: Vec<[Vec<usize>; 9]> = Vec::with_capacity(published.len());
     let mut parents = Vec::new();
     let mut seen = Terms::default();
-    for (happened, case, tactics, _) in &published {
+    let mut gather = matrix::Gather::default();
+    for (i, (happened, case, tactics, _)) in published.iter().enumerate() {
         let mut terms: [Vec<usize>; 9] = Default::default();
         let mut add = |kind: Kind, t: Option<usize>| {
             if let Some(t) = t.filter(|t| !terms[kind.index()].contains(t)) {
@@ -324,17 +328,18 @@ pub fn resolve<'c>(
             );
         }
         for (t, tactics) in case.techniques.iter().zip(tactics) {
-            add(
-                Kind::Techniques,
-                seen.get_or(Kind::Techniques, &t.id.value, || {
-                    let tech = catalog.technique(&t.id.value)?;
-                    // Pushed once per technique, so in the order first used.
-                    if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
-                        parents.push(parent);
-                    }
-                    intern(Kind::Techniques, tech.id.clone(), &tech.name, None)
-                }),
-            );
+            let technique = seen.get_or(Kind::Techniques, &t.id.value, || {
+                let tech = catalog.technique(&t.id.value)?;
+                // Pushed once per technique, so in the order first used.
+                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
+                    parents.push(parent);
+                }
+                intern(Kind::Techniques, tech.id.clone(), &tech.name, None)
+            });
+            add(Kind::Techniques, technique);
+            if let Some(technique) = technique.filter(|_| counted[i]) {
+                gather.add(i, technique, tactics, t.confidence.is_firm());
+            }
             for shortname in tactics {
                 add(
                     Kind::Tactics,
@@ -450,7 +455,8 @@ pub fn resolve<'c>(
 
     related::compute(&mut site_cases, &taxonomies, &index_of);
 
-    let mut site = Site { config, catalog, cases: site_cases, taxonomies, orgs, pages: Vec::new(), left_out };
+    let matrix = gather.finish();
+    let mut site = Site { config, catalog, cases: site_cases, taxonomies, orgs, pages: Vec::new(), left_out, matrix };
     let slugs = links::CaseSlugs { published: index_of, unpublished: unpublished_slugs };
     links::fill_bodies(&mut site, &slugs, &org_names, &mut diags);
     site.pages = resolve_pages(pages, &site, &org_names, &slugs, &mut diags);

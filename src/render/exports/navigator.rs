@@ -268,34 +268,18 @@ pub fn site_layer(site: &Site) -> Value {
     let home = permalink(site, "");
     let links = vec![json!({"label": site.config.title.as_str(), "url": home})];
     let mut entries = Entries::default();
-    let mut cases_of: Vec<Vec<&str>> = Vec::new();
-    // Each (technique, tactic) found by borrowed names: tens of thousands of uses.
-    let mut index: rustc_hash::FxHashMap<(&str, &str), usize> = Default::default();
-    for sc in site.cases.iter().filter(|sc| sc.counted) {
-        for (t, tactics) in sc.case.techniques.iter().zip(&sc.tactics) {
-            let Some(tech) = site.catalog.technique(&t.id.value) else {
-                continue;
-            };
-            for tactic in tactics {
-                let k = *index.entry((tech.id.as_str(), tactic.as_str())).or_insert_with(|| {
-                    entries.get_or_add(&tech.id, tactic);
-                    cases_of.push(Vec::new());
-                    entries.list.len() - 1
-                });
-                // A case comes once, its uses together: only the last entry can repeat it
-                // (a `contains` here was quadratic: 12 s at 100,000 cases).
-                if cases_of[k].last() != Some(&sc.case.slug.as_str()) {
-                    cases_of[k].push(&sc.case.slug);
-                }
-            }
-        }
+    // Cells in the order first used, as resolve gathered them: one entry each.
+    let techniques = &site.taxonomy(crate::urls::Kind::Techniques).terms;
+    for cell in &site.matrix.cells {
+        entries.get_or_add(&techniques[cell.technique].slug, &cell.tactic);
     }
     let mut max = 0;
-    for (e, cases) in entries.list.iter_mut().zip(&cases_of) {
-        let n = cases.len();
+    for (e, cell) in entries.list.iter_mut().zip(&site.matrix.cells) {
+        let n = cell.cases.len();
         max = max.max(n);
         e.score = Some(n as u64);
-        let shown: Vec<&str> = cases.iter().take(COMMENT_CASES).copied().collect();
+        let shown: Vec<&str> =
+            cell.cases.iter().take(COMMENT_CASES).map(|&i| site.cases[i].case.slug.as_str()).collect();
         e.comment = format!(
             "{} case{}: {}{}",
             n,
