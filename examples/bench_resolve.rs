@@ -30,7 +30,7 @@ fn main() {
     let runs: usize = args.get(1).map_or(10, |n| n.parse().expect("RUNS is a number"));
     let config_file = casebook::load::read_config(root).expect("site.toml");
     let config = casebook::config::Config::parse(&config_file).expect("valid site.toml");
-    let (sources, _) = casebook::load::load(root, &config, &mut Default::default());
+    let (sources, _) = casebook::load::load(root, &config, &mut Default::default(), None);
     let md = markdown::Options { unsafe_html: config.markdown.unsafe_html };
     let cases = sources.cases.par_iter().filter_map(|f| parse::case::parse(f, &md).0).map(Arc::new).collect();
     let organizations =

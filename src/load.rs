@@ -89,9 +89,47 @@ pub fn read_config(root: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
 /// again next time: a second write within the clock's tick would leave its stamp unchanged.
 #[derive(Debug, Default)]
 pub struct Known {
-    files: std::collections::HashMap<PathBuf, KnownFile>,
+    files: std::collections::HashMap<Arc<Path>, KnownFile>,
     /// Whether the last load stamped a file anew or dropped one.
     changed: bool,
+    /// Each content folder as the last load listed it: kept while what changed is known
+    /// (`serve`'s watcher) and no file was added to it or taken away.
+    listings: std::collections::HashMap<PathBuf, Listing>,
+}
+
+/// The files under a folder, as [`walk_files`] found them, with what it said.
+#[derive(Debug)]
+struct Listing {
+    /// Sorted; shared with the [`Known`] files, so a listing kept costs no copy of a path.
+    files: Vec<Arc<Path>>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Listing {
+    /// Whether the files `changed` (some perhaps elsewhere) leave this listing of `dir`
+    /// as it is: each is still a file if it was one, and still none if it was not.
+    fn holds(&self, dir: &Path, changed: &[PathBuf]) -> bool {
+        // The folder itself, or one above it, made, moved or removed: listed again.
+        if changed.iter().any(|p| dir.starts_with(p)) {
+            return false;
+        }
+        changed.iter().filter_map(|p| Some((p, p.strip_prefix(dir).ok()?))).all(|(p, rel)| {
+            // What the walk skips (an editor's swap file) changes no listing.
+            if rel.iter().any(|c| skipped(&c.to_string_lossy())) {
+                return true;
+            }
+            match fs::symlink_metadata(p) {
+                Ok(meta) if meta.file_type().is_file() => self.files.binary_search_by(|q| (**q).cmp(p)).is_ok(),
+                // A folder, or a link: listed again (rare).
+                Ok(_) => false,
+                // Gone: it was no file, nor a folder of any.
+                Err(_) => {
+                    let at = self.files.partition_point(|q| **q < **p);
+                    !self.files.get(at).is_some_and(|q| q.starts_with(p))
+                }
+            }
+        })
+    }
 }
 
 /// A file as an earlier load read it: its stamp, text, and what the check for control
@@ -170,7 +208,7 @@ impl Known {
             .files
             .iter()
             .map(|(path, k)| StoredFile {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 shown: k.file.path.clone(),
                 stamp: k.stamp,
                 text: k.file.text_hash(),
@@ -193,10 +231,10 @@ impl Known {
                         at.file = file.clone();
                     }
                 }
-                (f.path, KnownFile { stamp: f.stamp, file, controls })
+                (Arc::from(f.path), KnownFile { stamp: f.stamp, file, controls })
             })
             .collect();
-        Known { files, changed: false }
+        Known { files, changed: false, listings: Default::default() }
     }
 
     /// Whether the last load stamped a file anew or dropped one: the stamps a cache keeps
@@ -206,36 +244,70 @@ impl Known {
     }
 }
 
-pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Diagnostic>) {
+/// Loads the site. `changed`: the files written to, made or removed since the last load
+/// with this `known` (`serve`'s watcher says so), so that only those are looked at again
+/// and a content folder is listed again only if one of them was added to it or taken
+/// from it; `None` when that is not known (`build`), and everything is looked at.
+pub fn load(
+    root: &Path,
+    config: &Config,
+    known: &mut Known,
+    changed: Option<&[PathBuf]>,
+) -> (Sources, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let before = std::mem::take(known);
+    let mut before = std::mem::take(known);
+    known.files.reserve(before.files.len());
     let mut sources = Sources::default();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walk = |dir: &str, diags: &mut Vec<Diagnostic>| walk_files(root, &canonical_root, &root.join(dir), diags);
+    let mut walk = |dir: &str, known: &mut Known, diags: &mut Vec<Diagnostic>| {
+        let dir = root.join(dir);
+        let listing = match (before.listings.remove(&dir), changed) {
+            (Some(listing), Some(changed)) if listing.holds(&dir, changed) => listing,
+            _ => {
+                let mut said = Vec::new();
+                let files = walk_files(root, &canonical_root, &dir, &mut said).into_iter().map(Arc::from).collect();
+                Listing { files, diags: said }
+            }
+        };
+        diags.extend(listing.diags.iter().cloned());
+        let files = listing.files.clone();
+        known.listings.insert(dir, listing);
+        files
+    };
+    let mut listed = Vec::new();
+    for dir in ["content/cases", "content/organizations", "content/pages"] {
+        listed.push(walk(dir, known, &mut diags));
+    }
+    let [case_files, org_files, page_files]: [Vec<Arc<Path>>; 3] = listed.try_into().unwrap_or_default();
+    // Unless the watcher says which files changed, each is asked its stamp.
+    let changed: Option<std::collections::HashSet<&Path>> = changed.map(|c| c.iter().map(PathBuf::as_path).collect());
+    let look = Look { before: &before, changed: changed.as_ref() };
 
     misplaced(root, &mut diags);
     // Cases: `cases/SLUG.md` or a bundle `cases/SLUG/index.md` with its assets.
-    let mut case_paths = Vec::new();
+    let mut case_paths = Vec::with_capacity(case_files.len());
     let mut bundles_without_index = std::collections::BTreeMap::<String, Vec<String>>::new();
     let cases_dir = root.join("content/cases");
-    for path in walk("content/cases", &mut diags) {
+    for path in case_files {
         let rel = path.strip_prefix(&cases_dir).unwrap_or(&path);
-        let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-        match parts.as_slice() {
-            [file] if file.ends_with(".md") => case_paths.push((file.trim_end_matches(".md").to_string(), path)),
-            [dir, file] if file == "index.md" => case_paths.push((dir.clone(), path)),
-            [dir, ..] if parts.len() > 1 => {
-                if !cases_dir.join(dir).join("index.md").is_file() {
-                    bundles_without_index.entry(dir.clone()).or_default().push(parts[1..].join("/"));
+        let mut parts = rel.iter().map(|p| p.to_string_lossy());
+        let (first, second) = (parts.next().unwrap_or_default(), parts.next());
+        match second {
+            None if first.ends_with(".md") => case_paths.push((first.trim_end_matches(".md").to_string(), path)),
+            Some(file) if file == "index.md" && parts.next().is_none() => case_paths.push((first.into_owned(), path)),
+            Some(_) => {
+                let dir = first.into_owned();
+                let inside = rel.strip_prefix(&dir).unwrap_or(rel).to_string_lossy().replace('\\', "/");
+                if !cases_dir.join(&dir).join("index.md").is_file() {
+                    bundles_without_index.entry(dir.clone()).or_default().push(inside.clone());
                 }
                 // A bundle's folder name is its slug: checked when its index.md is read.
-                if is_valid_slug(dir) {
-                    let dest = format!("cases/{}", parts.join("/"));
-                    sources.assets.push(Asset { dest, data: AssetData::File(path.clone()) });
+                if is_valid_slug(&dir) {
+                    let dest = format!("cases/{dir}/{inside}");
+                    sources.assets.push(Asset { dest, data: AssetData::File(path.to_path_buf()) });
                 }
             }
-            [file] => diags.push(not_markdown(file, "case", "content/cases/SLUG.md").in_path(display(root, &path))),
-            _ => {}
+            None => diags.push(not_markdown(&first, "case", "content/cases/SLUG.md").in_path(display(root, &path))),
         }
     }
     for (dir, files) in bundles_without_index {
@@ -255,7 +327,7 @@ pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Di
     }
     // One slug, one case: `x.md` beside `x/index.md` would overwrite each other.
     case_paths.sort();
-    let mut unique: Vec<(String, PathBuf)> = Vec::with_capacity(case_paths.len());
+    let mut unique: Vec<(String, Arc<Path>)> = Vec::with_capacity(case_paths.len());
     for (slug, path) in case_paths {
         match unique.last() {
             Some((last, kept)) if *last == slug => diags.push(
@@ -273,11 +345,13 @@ pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Di
         }
     }
     let case_paths = unique;
-    sources.cases = read_content(root, case_paths, "case", (&before, known), &mut diags);
+    sources.cases = read_content(root, case_paths, "case", (&look, known), &mut diags);
 
-    for (dir, kind, target) in [("content/organizations", "organization", 0), ("content/pages", "page", 1)] {
+    for (dir, kind, listed, target) in
+        [("content/organizations", "organization", org_files, 0), ("content/pages", "page", page_files, 1)]
+    {
         let mut paths = Vec::new();
-        for path in walk(dir, &mut diags) {
+        for path in listed {
             let rel = path.strip_prefix(root.join(dir)).unwrap_or(&path);
             match rel.to_str() {
                 Some(name) if name.ends_with(".md") && !name.contains(['/', '\\']) => {
@@ -296,7 +370,7 @@ pub fn load(root: &Path, config: &Config, known: &mut Known) -> (Sources, Vec<Di
                 ),
             }
         }
-        let files = read_content(root, paths, kind, (&before, known), &mut diags);
+        let files = read_content(root, paths, kind, (&look, known), &mut diags);
         if target == 0 {
             sources.organizations = files
         } else {
@@ -427,11 +501,17 @@ fn bad_slug(slug: &str, kind: &str) -> Diagnostic {
         .hint("rename the file using only a-z, 0-9, `-`, `_` and `.` (e.g. ntt-communications-2020.md)")
 }
 
+/// What the last load knew, and what changed since if that is known.
+struct Look<'a> {
+    before: &'a Known,
+    changed: Option<&'a std::collections::HashSet<&'a Path>>,
+}
+
 fn read_content(
     root: &Path,
-    paths: Vec<(String, PathBuf)>,
+    paths: Vec<(String, Arc<Path>)>,
     kind: &str,
-    (before, known): (&Known, &mut Known),
+    (look, known): (&Look, &mut Known),
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ContentFile> {
     let results: Vec<_> = paths
@@ -443,7 +523,14 @@ fn read_content(
             // A file an earlier load read (serve) is asked its size and time by path, and
             // most often not opened; any other is opened once and asked through the open
             // file (a build reads 10,000 files: one path lookup each, not three).
-            let known = before.files.get(&path);
+            let known = look.before.files.get(&path);
+            // A file the watcher did not see change is as it was: not even asked its stamp.
+            if let (Some(k), Some(changed)) = (known, look.changed) {
+                if !changed.contains(&*path) {
+                    let stat = Some((path, k.stamp));
+                    return Ok((ContentFile { slug, file: k.file.clone() }, k.controls.clone(), false, stat));
+                }
+            }
             let opened = known.is_none().then(|| open_text(root, &path));
             let stat = match &opened {
                 Some(opened) => opened.as_ref().ok().map(|(_, meta)| meta.clone()),
@@ -633,4 +720,40 @@ pub fn builtin_template(name: &str) -> Option<&'static [u8]> {
 /// A file of the built-in theme by its path under `themes/default` (`i18n/en.toml`).
 pub fn builtin_file(path: &str) -> Option<&'static [u8]> {
     default_theme::FILES.iter().find(|(p, _)| *p == path).map(|(_, b)| *b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing is kept only while the files seen to change were files before and are
+    /// still, or were none and are still none.
+    #[test]
+    fn a_listing_is_kept_only_while_no_file_comes_or_goes() {
+        let site = tempfile::tempdir().unwrap();
+        let dir = site.path().join("content/cases");
+        fs::create_dir_all(&dir).unwrap();
+        for name in ["a.md", "b.md"] {
+            fs::write(dir.join(name), "+++\n+++\n").unwrap();
+        }
+        let listing = Listing { files: vec![Arc::from(dir.join("a.md")), Arc::from(dir.join("b.md"))], diags: vec![] };
+        let holds = |changed: &[PathBuf]| listing.holds(&dir, changed);
+        assert!(holds(&[]));
+        // Written to: still the same files.
+        fs::write(dir.join("a.md"), "+++\ntitle = \"x\"\n+++\n").unwrap();
+        assert!(holds(&[dir.join("a.md")]));
+        // Elsewhere, an editor's swap file, or a file made and gone again before the run.
+        assert!(holds(&[site.path().join("site.toml"), dir.join(".a.md.swp"), dir.join("4913")]));
+        // A new file, a file gone, a new folder, the folder itself.
+        fs::write(dir.join("c.md"), "").unwrap();
+        assert!(!holds(&[dir.join("c.md")]));
+        fs::remove_file(dir.join("b.md")).unwrap();
+        assert!(!holds(&[dir.join("b.md")]));
+        fs::create_dir(dir.join("bundle")).unwrap();
+        assert!(!holds(&[dir.join("bundle")]));
+        assert!(!holds(&[site.path().join("content")]));
+        // A folder gone that held listed files.
+        let nested = Listing { files: vec![Arc::from(dir.join("gone/index.md"))], diags: vec![] };
+        assert!(!nested.holds(&dir, &[dir.join("gone")]));
+    }
 }

@@ -345,38 +345,49 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
     }
     let _ = ready.send(());
 
-    let collect = |r: DebounceEventResult, into: &mut Vec<PathBuf>| match r {
+    // The paths written to, and whether the watcher lost track of some (an error, or a
+    // queue that overflowed: then the engine looks at everything).
+    let collect = |r: DebounceEventResult, into: &mut Vec<PathBuf>, lost: &mut bool| match r {
         // Reading a file is an event too (the builder reads them all): only writes count.
-        Ok(events) => into.extend(
-            events
-                .into_iter()
-                .filter(|e| !matches!(e.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))))
-                .flat_map(|e| e.event.paths),
-        ),
+        Ok(events) => {
+            for e in events {
+                *lost |= e.need_rescan();
+                if !matches!(e.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))) {
+                    into.extend(e.event.paths);
+                }
+            }
+        }
         Err(errors) => {
+            *lost = true;
             for e in errors {
                 eprintln!("warning: watching: {e}");
             }
         }
     };
     loop {
-        let mut paths = Vec::new();
+        let (mut paths, mut lost) = (Vec::new(), false);
         match rx.recv() {
-            Ok(r) => collect(r, &mut paths),
+            Ok(r) => collect(r, &mut paths, &mut lost),
             Err(_) => return,
         }
         while let Ok(r) = rx.try_recv() {
-            collect(r, &mut paths);
+            collect(r, &mut paths, &mut lost);
         }
         watch_new(&mut debouncer);
-        paths.retain(|p| relevant(&root, p));
         paths.sort();
         paths.dedup();
-        if paths.is_empty() {
+        if lost {
+            eprintln!("warning: the watcher lost track of some changes: looking at every file again");
+        }
+        // The engine hears of every path, even one that alone would not start a run.
+        engine.saw((!lost).then(|| paths.clone()));
+        paths.retain(|p| relevant(&root, p));
+        if paths.is_empty() && !lost {
             continue;
         }
         if let Some(r) = rebuild(&mut engine, &options, &live) {
             let what = match paths.as_slice() {
+                [] => "the site".to_string(),
                 [one] => crate::load::display(&root, one),
                 many => format!("{} files", many.len()),
             };
