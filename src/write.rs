@@ -856,9 +856,28 @@ fn same_stream(a: &[Bytes], b: &[Bytes]) -> bool {
 #[derive(Debug, Default)]
 pub struct Memory {
     files: RwLock<Arc<HashMap<String, Held>>>,
+    on_commit: std::sync::OnceLock<OnCommit>,
+}
+
+/// Told the paths each commit changed, the moment it is made: `serve` reloads the open
+/// pages then, not after the engine has tidied up its run.
+pub struct OnCommit(pub Box<Told>);
+
+/// What [`OnCommit`] calls: it is given the paths changed.
+pub type Told = dyn Fn(&[String]) + Send + Sync;
+
+impl std::fmt::Debug for OnCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnCommit")
+    }
 }
 
 impl Memory {
+    /// What each commit calls, once it is visible (set once; later calls change nothing).
+    pub fn on_commit(&self, f: OnCommit) {
+        let _ = self.on_commit.set(f);
+    }
+
     pub fn get(&self, path: &str) -> Option<Bytes> {
         self.files.read().ok()?.get(path).map(Held::bytes)
     }
@@ -930,6 +949,9 @@ impl MemoryTxn<'_> {
                 map.remove(p);
             }
             map.extend(new);
+        }
+        if let Some(OnCommit(f)) = memory.on_commit.get() {
+            f(&changed);
         }
         changed
     }

@@ -130,6 +130,20 @@ impl Live {
             *e = None;
         }
     }
+
+    /// A run succeeded and its site is the one served: the open pages that show what
+    /// changed reload (all of them after the first run, or after errors).
+    fn committed(&self, changed: &[String]) {
+        let was_failing = self.error().is_some();
+        self.clear_error();
+        let first = self.is_empty();
+        self.ready.store(true, std::sync::atomic::Ordering::Release);
+        if first || was_failing {
+            self.reload(None);
+        } else if !changed.is_empty() {
+            self.reload(Some(changed.iter().map(|p| page_url(p)).collect()));
+        }
+    }
 }
 
 /// `casebook serve`: runs until Ctrl-C.
@@ -221,6 +235,12 @@ async fn serve(options: Options) -> ExitCode {
         );
     }
     let live = Arc::new(Live::default());
+    let weak = Arc::downgrade(&live);
+    live.site.on_commit(crate::write::OnCommit(Box::new(move |changed| {
+        if let Some(live) = weak.upgrade() {
+            live.committed(changed);
+        }
+    })));
     let (stop_tx, stop_rx) = watch::channel(false);
     let app = http::router(live.clone(), stop_rx.clone(), addr.ip());
     let server = tokio::spawn(async move {
@@ -428,16 +448,8 @@ fn rebuild(engine: &mut Engine, options: &engine::Options, live: &Live) -> Optio
         live.set_error(text);
         return None;
     }
+    // The open pages were told when the run committed (`Live::committed`).
     eprint!("{text}");
-    let was_failing = live.error().is_some();
-    live.clear_error();
-    let first = live.is_empty();
-    live.ready.store(true, std::sync::atomic::Ordering::Release);
-    if first || was_failing {
-        live.reload(None);
-    } else if !report.changed.is_empty() {
-        live.reload(Some(report.changed.iter().map(|p| page_url(p)).collect()));
-    }
     let stages = report
         .timings
         .iter()
