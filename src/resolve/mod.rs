@@ -17,8 +17,9 @@ use rayon::prelude::*;
 use crate::attack::Catalog;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::SourceFile;
 use crate::fingerprint::Fingerprint;
-use crate::parse::case::Case;
+use crate::parse::case::{Case, Located};
 use crate::parse::date::PartialDate;
 use crate::parse::org::OrgProfile;
 use crate::parse::page::Page;
@@ -300,98 +301,176 @@ pub fn resolve<'c>(
         orgs[t].profile = Some(profile);
     }
 
-    // The cross-link index: every published case under each of its terms, in one pass.
-    // Most names recur in thousands of cases: each name as written is made a slug and
-    // interned once, then found by its text (`Terms`).
-    let mut terms_of: Vec<[Vec<usize>; 9]> = Vec::with_capacity(published.len());
-    let mut parents = Vec::new();
-    let mut seen = Terms::default();
-    let mut gather = matrix::Gather::default();
-    for (i, (happened, case, tactics, _)) in published.iter().enumerate() {
-        let mut terms: [Vec<usize>; 9] = Default::default();
-        let mut add = |kind: Kind, t: Option<usize>| {
-            if let Some(t) = t.filter(|t| !terms[kind.index()].contains(t)) {
-                terms[kind.index()].push(t);
-            }
-        };
-        let mut intern = |kind: Kind, slug: String, name: &str, at: Option<&std::ops::Range<usize>>| {
-            intern_term(&mut taxonomies[kind.index()], &case.file, slug, name, at.cloned(), &mut diags)
-        };
-        for org in &case.organizations {
-            // A profile's name or alias is its term (interning it again changes nothing).
-            add(
-                Kind::Organizations,
-                seen.get_or(Kind::Organizations, &org.value, || match org_names.get(&org.value.to_lowercase()) {
-                    Some(&t) => Some(t),
-                    None => intern(Kind::Organizations, slugify(&org.value), &org.value, Some(&org.span)),
-                }),
-            );
-        }
-        for (t, tactics) in case.techniques.iter().zip(tactics) {
-            let technique = seen.get_or(Kind::Techniques, &t.id.value, || {
-                let tech = catalog.technique(&t.id.value)?;
-                // Pushed once per technique, so in the order first used.
-                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
-                    parents.push(parent);
-                }
-                intern(Kind::Techniques, tech.id.clone(), &tech.name, None)
-            });
-            add(Kind::Techniques, technique);
-            if let Some(technique) = technique.filter(|_| counted[i]) {
-                gather.add(i, technique, tactics, t.confidence.is_firm());
-            }
-            for shortname in tactics {
-                add(
-                    Kind::Tactics,
-                    seen.get_or(Kind::Tactics, shortname, || {
-                        let tactic = catalog.tactic(shortname)?;
-                        intern(Kind::Tactics, tactic.shortname.clone(), &tactic.name, None)
-                    }),
-                );
-            }
-        }
-        for (kind, list) in [
-            (Kind::Sectors, &case.incident.sectors),
-            (Kind::DataTypes, &case.impact.data_types),
-            (Kind::Tags, &case.tags),
-        ] {
-            for s in list {
-                add(
-                    kind,
-                    seen.get_or(kind, &s.value, || {
-                        intern(kind, urls::term_slug(kind, &s.value), &s.value, Some(&s.span))
-                    }),
-                );
-            }
-        }
-        for cc in &case.incident.countries {
-            add(
-                Kind::Countries,
-                seen.get_or(Kind::Countries, &cc.value, || {
-                    let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
-                    intern(Kind::Countries, urls::term_slug(Kind::Countries, &cc.value), name, None)
-                }),
-            );
-        }
-        for a in &case.incident.actors {
-            add(
-                Kind::Actors,
-                seen.get_or(Kind::Actors, &a.value, || {
-                    let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
-                    intern(Kind::Actors, urls::term_slug(Kind::Actors, name), name, Some(&a.span))
-                }),
-            );
-        }
-        add(
-            Kind::Years,
-            seen.year_or(happened.year, || {
-                let year = happened.year.to_string();
-                intern(Kind::Years, year.clone(), &year, None)
-            }),
-        );
-        terms_of.push(terms);
+    // The cross-link index: every published case under each of its terms. Most names
+    // recur in thousands of cases: each name as written is made a slug and interned once,
+    // then found by its text (`remembered`). Each taxonomy reads its own fields of every case,
+    // the passes side by side; within one, terms are numbered in the order the cases
+    // first name them.
+    let [orgs_tax, techniques_tax, tactics_tax, sectors_tax, countries_tax, data_tax, actors_tax, tags_tax, years_tax] =
+        taxonomies.iter_mut().collect::<Vec<_>>().try_into().expect("one taxonomy per kind");
+    let cases_only: Vec<&Case> = published.iter().map(|(_, c, _, _)| &**c).collect();
+    let cases_only = &cases_only;
+    let (
+        ((orgs_of, mut d1), ((techniques_of, tactics_of, parents, gather), mut d2)),
+        ((lists_of, mut d3), (others_of, mut d4)),
+    ) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    names(
+                        cases_only,
+                        orgs_tax,
+                        |case| case.organizations.iter(),
+                        |org, tax, file, diags| {
+                            // A profile's name or alias is its term (interning it again changes nothing).
+                            match org_names.get(&org.value.to_lowercase()) {
+                                Some(&t) => Some(t),
+                                None => intern_term(
+                                    tax,
+                                    file,
+                                    slugify(&org.value),
+                                    &org.value,
+                                    Some(org.span.clone()),
+                                    diags,
+                                ),
+                            }
+                        },
+                    )
+                },
+                || {
+                    let mut diags = Vec::new();
+                    let (mut seen_t, mut seen_a) = (FnvHashMap::default(), FnvHashMap::default());
+                    let (mut techniques_of, mut tactics_of) =
+                        (Vec::with_capacity(published.len()), Vec::with_capacity(published.len()));
+                    let mut parents = Vec::new();
+                    let mut gather = matrix::Gather::default();
+                    for (i, (_, case, tactics, _)) in published.iter().enumerate() {
+                        let (mut techniques, mut tactic_terms) = (Vec::new(), Vec::new());
+                        for (t, tactics) in case.techniques.iter().zip(tactics) {
+                            let technique = remembered(&mut seen_t, t.id.value.as_str(), || {
+                                let tech = catalog.technique(&t.id.value)?;
+                                // Pushed once per technique, so in the order first used.
+                                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p))
+                                {
+                                    parents.push(parent);
+                                }
+                                intern_term(techniques_tax, &case.file, tech.id.clone(), &tech.name, None, &mut diags)
+                            });
+                            add(&mut techniques, technique);
+                            if let Some(technique) = technique.filter(|_| counted[i]) {
+                                gather.add(i, technique, tactics, t.confidence.is_firm());
+                            }
+                            for shortname in tactics {
+                                let tactic = remembered(&mut seen_a, shortname.as_str(), || {
+                                    let tactic = catalog.tactic(shortname)?;
+                                    intern_term(
+                                        tactics_tax,
+                                        &case.file,
+                                        tactic.shortname.clone(),
+                                        &tactic.name,
+                                        None,
+                                        &mut diags,
+                                    )
+                                });
+                                add(&mut tactic_terms, tactic);
+                            }
+                        }
+                        techniques_of.push(techniques);
+                        tactics_of.push(tactic_terms);
+                    }
+                    ((techniques_of, tactics_of, parents, gather), diags)
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    let mut diags = Vec::new();
+                    let mut lists = Vec::new();
+                    for (kind, tax) in
+                        [(Kind::Sectors, sectors_tax), (Kind::DataTypes, data_tax), (Kind::Tags, tags_tax)]
+                    {
+                        fn field(kind: Kind, case: &Case) -> &Vec<Located> {
+                            match kind {
+                                Kind::Sectors => &case.incident.sectors,
+                                Kind::DataTypes => &case.impact.data_types,
+                                _ => &case.tags,
+                            }
+                        }
+                        let (of, d) = names(
+                            cases_only,
+                            tax,
+                            move |case| field(kind, case).iter(),
+                            |s, tax, file, diags| {
+                                intern_term(
+                                    tax,
+                                    file,
+                                    urls::term_slug(kind, &s.value),
+                                    &s.value,
+                                    Some(s.span.clone()),
+                                    diags,
+                                )
+                            },
+                        );
+                        lists.push(of);
+                        diags.extend(d);
+                    }
+                    (lists, diags)
+                },
+                || {
+                    let (countries_of, mut diags) = names(
+                        cases_only,
+                        countries_tax,
+                        |case| case.incident.countries.iter(),
+                        |cc, tax, file, diags| {
+                            let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
+                            intern_term(tax, file, urls::term_slug(Kind::Countries, &cc.value), name, None, diags)
+                        },
+                    );
+                    let (actors_of, d) = names(
+                        cases_only,
+                        actors_tax,
+                        |case| case.incident.actors.iter(),
+                        |a, tax, file, diags| {
+                            let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
+                            intern_term(
+                                tax,
+                                file,
+                                urls::term_slug(Kind::Actors, name),
+                                name,
+                                Some(a.span.clone()),
+                                diags,
+                            )
+                        },
+                    );
+                    diags.extend(d);
+                    let mut years = FnvHashMap::default();
+                    let years_of: Vec<Vec<usize>> = published
+                        .iter()
+                        .map(|(happened, case, _, _)| {
+                            let year = remembered(&mut years, happened.year, || {
+                                let year = happened.year.to_string();
+                                intern_term(years_tax, &case.file, year.clone(), &year, None, &mut diags)
+                            });
+                            year.into_iter().collect()
+                        })
+                        .collect();
+                    ((countries_of, actors_of, years_of), diags)
+                },
+            )
+        },
+    );
+    for d in [&mut d1, &mut d2, &mut d3, &mut d4] {
+        diags.append(d);
     }
-    drop(seen);
+    let [sectors_of, data_of, tags_of]: [Vec<Vec<usize>>; 3] = lists_of.try_into().expect("three lists");
+    let (countries_of, actors_of, years_of) = others_of;
+    // Kind::ALL's order.
+    let mut per_kind =
+        [orgs_of, techniques_of, tactics_of, sectors_of, countries_of, data_of, actors_of, tags_of, years_of]
+            .map(Vec::into_iter);
+    let terms_of: Vec<[Vec<usize>; 9]> =
+        (0..published.len()).map(|_| std::array::from_fn(|k| per_kind[k].next().unwrap_or_default())).collect();
     for (i, terms) in terms_of.iter().enumerate().filter(|&(i, _)| counted[i]) {
         for (tax, list) in taxonomies.iter_mut().zip(terms) {
             for &t in list {
@@ -497,22 +576,35 @@ pub fn resolve<'c>(
     (site, diags)
 }
 
-/// A term by the text a case wrote it as: a name seen before is the term it made then.
-/// Only terms made without error are kept, so an error is reported at every use.
-#[derive(Default)]
-struct Terms<'a> {
-    by_text: [FnvHashMap<&'a str, usize>; 9],
-    years: FnvHashMap<i16, usize>,
+/// Adds term `t` to a case's list of one kind, once.
+fn add(list: &mut Vec<usize>, t: Option<usize>) {
+    if let Some(t) = t.filter(|t| !list.contains(t)) {
+        list.push(t);
+    }
 }
 
-impl<'a> Terms<'a> {
-    /// The term `text` made before, else the one `make` makes (kept if it made one).
-    fn get_or(&mut self, kind: Kind, text: &'a str, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
-        remembered(&mut self.by_text[kind.index()], text, make)
-    }
-    fn year_or(&mut self, year: i16, make: impl FnOnce() -> Option<usize>) -> Option<usize> {
-        remembered(&mut self.years, year, make)
-    }
+/// One taxonomy's pass over the cases: per case, in order, the terms of the names `of`
+/// gives, each made by `make` the first time its text is seen (and again while it
+/// fails, so that its error is reported at every use).
+fn names<'a, I: Iterator<Item = &'a Located>>(
+    cases: &[&'a Case],
+    tax: &mut Taxonomy,
+    of: impl Fn(&'a Case) -> I,
+    make: impl Fn(&'a Located, &mut Taxonomy, &Arc<SourceFile>, &mut Vec<Diagnostic>) -> Option<usize>,
+) -> (Vec<Vec<usize>>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut seen: FnvHashMap<&'a str, usize> = FnvHashMap::default();
+    let terms = cases
+        .iter()
+        .map(|case| {
+            let mut list = Vec::new();
+            for name in of(case) {
+                add(&mut list, remembered(&mut seen, name.value.as_str(), || make(name, tax, &case.file, &mut diags)));
+            }
+            list
+        })
+        .collect();
+    (terms, diags)
 }
 
 /// `seen[key]`, else what `make` makes, remembered if it made one.
