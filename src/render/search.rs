@@ -213,6 +213,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     settings.bytes(b"search");
     settings.bytes(site.config.language.as_bytes());
     settings.bytes(&[u8::from(site.config.markdown.unsafe_html)]);
+    let catalog = site.catalog.fingerprint();
     // Document numbers: oldest first (see the module's doc).
     let docs: Vec<&crate::resolve::SiteCase> = site.cases.iter().rev().collect();
     // Per case: (its document's inputs, its terms' inputs).
@@ -222,17 +223,10 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
             let mut h = settings.clone();
             h.bytes(&sc.fingerprint.to_le_bytes());
             let doc = h.finish();
-            // Its terms also read names from the catalog.
-            let mut name = |n: Option<&String>| match n {
-                Some(n) => h.bytes(n.as_bytes()),
-                None => h.bytes(&[0xff]), // not UTF-8: no name
-            };
-            for a in &sc.case.incident.actors {
-                name(site.catalog.group_of_actor(&a.value).map(|g| &g.name));
-            }
-            for t in &sc.case.techniques {
-                name(site.catalog.technique(&t.id.value).map(|t| &t.name));
-            }
+            // Its terms also read the names of its actors and techniques from the catalog:
+            // the ids are in its text, the names stand or fall with the catalog.
+            h.bytes(b"terms");
+            h.bytes(&catalog.to_le_bytes());
             (doc, h.finish())
         })
         .collect();
