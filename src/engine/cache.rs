@@ -158,7 +158,7 @@ impl Key {
     }
 }
 
-/// A cache's index as read, before it is trusted ([`open`]).
+/// A cache's index as read, before it is opened ([`open`]) and trusted ([`trust`]).
 #[derive(Deserialize)]
 pub(super) struct Stored {
     key: Key,
@@ -252,7 +252,7 @@ pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {
 
 /// Reads the cache's index, checked whole (Err: why it is not used; None: there is
 /// none). Read before the site is loaded: it says which files are as the last build
-/// read them ([`Stored::take_known`]); whether it is trusted is for [`open`] to say.
+/// read them ([`Stored::take_known`]); whether it is trusted is for [`open`] and [`trust`] to say.
 pub(super) fn read(dir: &Path, _held: &Lock) -> Result<Stored, Option<String>> {
     let bytes = match std::fs::read(dir.join(FILE)) {
         Ok(b) => b,
@@ -268,35 +268,55 @@ pub(super) fn read(dir: &Path, _held: &Lock) -> Result<Stored, Option<String>> {
     postcard::from_bytes(payload).map_err(|_| Some("it is in a format this casebook cannot read".into()))
 }
 
-/// The cache [`read`] read, if it was written for `key`: its memo, parses and pieces.
-pub(super) fn open(dir: &Path, key: &Key, stored: Result<Stored, Option<String>>) -> Loaded {
+/// A cache's index opened before the site is loaded: its piece file mapped and its
+/// parses decoded while the site loads, as long as nothing known before loading (the
+/// version, the catalog, the output folder) rules it out. Whether the site's templates
+/// are the ones it was made with is for [`trust`] to say, after the load.
+pub(super) struct Opened {
+    theme: Fingerprint,
+    opened: Result<Box<(Memo, Parsed, Blob)>, Option<String>>,
+}
+
+/// Opens the cache `stored` describes, if it was written by this casebook for this
+/// catalog and output folder.
+pub(super) fn open(dir: &Path, stored: Result<Stored, Option<String>>, catalog: Fingerprint, output: &Path) -> Opened {
     let stored = match stored {
         Ok(s) => s,
-        Err(why) => return Loaded::Untrusted(why),
+        Err(why) => return Opened { theme: 0, opened: Err(why) },
     };
     let k = &stored.key;
-    let why = if k.format != key.format || k.casebook != key.casebook {
-        format!("it was written by casebook {}, this is {}", k.casebook, key.casebook)
-    } else if k.theme != key.theme {
-        "the theme or the site's templates changed".into()
-    } else if k.catalog != key.catalog {
+    let theme = k.theme;
+    let casebook = env!("CARGO_PKG_VERSION");
+    let why = if k.format != FORMAT || k.casebook != casebook {
+        format!("it was written by casebook {}, this is {casebook}", k.casebook)
+    } else if k.catalog != catalog {
         "the ATT&CK catalog changed".into()
-    } else if k.output != key.output {
+    } else if k.output != output {
         format!("it describes the output folder {}", k.output.display())
     } else {
         let Stored { mut memo, mut blob, parsed, .. } = stored;
         let table = std::mem::take(&mut blob.at);
         let pieces = match read_pieces(dir, &blob, table) {
             Ok(mapped) => Pieces::mapped(mapped),
-            Err(why) => return Loaded::Untrusted(Some(why)),
+            Err(why) => return Opened { theme, opened: Err(Some(why)) },
         };
         let Ok(parsed) = Parsed::restore(parsed, &|fp| pieces.get(fp)) else {
-            return Loaded::Untrusted(Some("its parsed files are damaged".into()));
+            return Opened { theme, opened: Err(Some("its parsed files are damaged".into())) };
         };
         memo.pieces = pieces;
-        return Loaded::Trusted(Box::new((memo, parsed, blob)));
+        return Opened { theme, opened: Ok(Box::new((memo, parsed, blob))) };
     };
-    Loaded::Untrusted(Some(why))
+    Opened { theme, opened: Err(Some(why)) }
+}
+
+/// The cache opened, trusted only if it was made with the templates the site loaded
+/// (`theme`).
+pub(super) fn trust(opened: Opened, theme: Fingerprint) -> Loaded {
+    match opened.opened {
+        Err(why) => Loaded::Untrusted(why),
+        Ok(_) if opened.theme != theme => Loaded::Untrusted(Some("the theme or the site's templates changed".into())),
+        Ok(stored) => Loaded::Trusted(stored),
+    }
 }
 
 /// The piece file `blob` names, mapped, with its table: every piece must lie inside the

@@ -362,7 +362,21 @@ impl Engine {
         if cache_lock.is_some() {
             lap(&mut report, "cache");
         }
-        let (sources, diags) = load::load(root, &config, &mut self.known, self.seen.as_deref());
+        // The site loads while the cache's pieces are mapped and its parses decoded.
+        let (known, seen) = (&mut self.known, self.seen.as_deref());
+        let output = report.output.as_deref();
+        let ((sources, diags), opened) = rayon::join(
+            || load::load(root, &config, known, seen),
+            || {
+                let (index, output) = (index?, output?);
+                Some(match interrupted {
+                    true => {
+                        cache::open(&cache_dir, Err(Some("the last build was stopped while writing".into())), 0, output)
+                    }
+                    false => cache::open(&cache_dir, index, catalog_fp, output),
+                })
+            },
+        );
         // Seen from here on: what changes while this run goes on is seen by the next.
         self.seen = self.watched.then(Vec::new);
         report.diagnostics.extend(diags);
@@ -373,13 +387,8 @@ impl Engine {
             cache_lock.and_then(|lock| Some((cache::Key::new(templates, catalog_fp, report.output.as_ref()?), lock)));
         let failed = |d: &Diagnostics| d.has_errors() || (strict && d.count(Severity::Warning) > 0);
         let (mut cached_memo, mut blob) = (None, None);
-        if let (Some((key, _)), Some(index)) = (&cache_key, index) {
-            let loaded = if interrupted {
-                cache::Loaded::Untrusted(Some("the last build was stopped while writing".into()))
-            } else {
-                cache::open(&cache_dir, key, index)
-            };
-            match loaded {
+        if let (Some((key, _)), Some(opened)) = (&cache_key, opened) {
+            match cache::trust(opened, key.theme) {
                 cache::Loaded::Trusted(stored) => {
                     let (memo, parsed, pieces) = *stored;
                     cached_memo = Some(memo);
