@@ -333,23 +333,32 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
         }
     };
     let mut watched: Vec<PathBuf> = Vec::new();
-    let mut watch_new = |debouncer: &mut Option<notify_debouncer_full::Debouncer<_, _>>| {
-        let Some(d) = debouncer.as_mut() else { return };
+    // Whether every folder is watched: if one is not, what the watcher saw is not all
+    // that changed.
+    let mut root_watched = true;
+    let mut watch_new = |debouncer: &mut Option<notify_debouncer_full::Debouncer<_, _>>| -> bool {
+        let Some(d) = debouncer.as_mut() else { return false };
         if watched.is_empty() {
             if let Err(e) = d.watch(&root, RecursiveMode::NonRecursive) {
                 eprintln!("warning: cannot watch {}: {e}", root.display());
+                root_watched = false;
             }
             watched.push(root.clone());
         }
+        let mut all = root_watched;
         for dir in WATCHED {
             let p = root.join(dir);
             if p.is_dir() && !watched.contains(&p) {
                 match d.watch(&p, RecursiveMode::Recursive) {
                     Ok(()) => watched.push(p),
-                    Err(e) => eprintln!("warning: cannot watch {}: {e}", p.display()),
+                    Err(e) => {
+                        eprintln!("warning: cannot watch {}: {e}", p.display());
+                        all = false;
+                    }
                 }
             }
         }
+        all
     };
     watch_new(&mut debouncer);
 
@@ -393,14 +402,14 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
         while let Ok(r) = rx.try_recv() {
             collect(r, &mut paths, &mut lost);
         }
-        watch_new(&mut debouncer);
+        let complete = watch_new(&mut debouncer);
         paths.sort();
         paths.dedup();
         if lost {
             eprintln!("warning: the watcher lost track of some changes: looking at every file again");
         }
         // The engine hears of every path, even one that alone would not start a run.
-        engine.saw((!lost).then(|| paths.clone()));
+        engine.saw((!lost && complete).then(|| paths.clone()));
         paths.retain(|p| relevant(&root, p));
         if paths.is_empty() && !lost {
             continue;
