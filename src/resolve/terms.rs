@@ -1,5 +1,5 @@
 //! One term mechanism for every taxonomy: names to slugs, slug collisions, and the
-//! list of cases under each term (the cross-link index), built in one pass.
+//! list of cases under each term (the cross-link index), built in one pass per taxonomy.
 
 use rustc_hash::FxHashMap as HashMap;
 
