@@ -308,163 +308,92 @@ pub fn resolve<'c>(
     // first name them.
     let [orgs_tax, techniques_tax, tactics_tax, sectors_tax, countries_tax, data_tax, actors_tax, tags_tax, years_tax] =
         taxonomies.iter_mut().collect::<Vec<_>>().try_into().expect("one taxonomy per kind");
-    let cases_only: Vec<&Case> = published.iter().map(|(_, c, _, _)| &**c).collect();
-    let cases_only = &cases_only;
-    let (
-        ((orgs_of, mut d1), ((techniques_of, tactics_of, parents, gather), mut d2)),
-        ((lists_of, mut d3), (others_of, mut d4)),
-    ) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    names(
-                        cases_only,
-                        orgs_tax,
-                        |case| case.organizations.iter(),
-                        |org, tax, file, diags| {
-                            // A profile's name or alias is its term (interning it again changes nothing).
-                            match org_names.get(&org.value.to_lowercase()) {
-                                Some(&t) => Some(t),
-                                None => intern_term(
-                                    tax,
-                                    file,
-                                    slugify(&org.value),
-                                    &org.value,
-                                    Some(org.span.clone()),
-                                    diags,
-                                ),
-                            }
-                        },
-                    )
-                },
-                || {
-                    let mut diags = Vec::new();
-                    let (mut seen_t, mut seen_a) = (FnvHashMap::default(), FnvHashMap::default());
-                    let (mut techniques_of, mut tactics_of) =
-                        (Vec::with_capacity(published.len()), Vec::with_capacity(published.len()));
-                    let mut parents = Vec::new();
-                    let mut gather = matrix::Gather::default();
-                    for (i, (_, case, tactics, _)) in published.iter().enumerate() {
-                        let (mut techniques, mut tactic_terms) = (Vec::new(), Vec::new());
-                        for (t, tactics) in case.techniques.iter().zip(tactics) {
-                            let technique = remembered(&mut seen_t, t.id.value.as_str(), || {
-                                let tech = catalog.technique(&t.id.value)?;
-                                // Pushed once per technique, so in the order first used.
-                                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p))
-                                {
-                                    parents.push(parent);
-                                }
-                                intern_term(techniques_tax, &case.file, tech.id.clone(), &tech.name, None, &mut diags)
-                            });
-                            add(&mut techniques, technique);
-                            if let Some(technique) = technique.filter(|_| counted[i]) {
-                                gather.add(i, technique, tactics, t.confidence.is_firm());
-                            }
-                            for shortname in tactics {
-                                let tactic = remembered(&mut seen_a, shortname.as_str(), || {
-                                    let tactic = catalog.tactic(shortname)?;
-                                    intern_term(
-                                        tactics_tax,
-                                        &case.file,
-                                        tactic.shortname.clone(),
-                                        &tactic.name,
-                                        None,
-                                        &mut diags,
-                                    )
-                                });
-                                add(&mut tactic_terms, tactic);
-                            }
-                        }
-                        techniques_of.push(techniques);
-                        tactics_of.push(tactic_terms);
-                    }
-                    ((techniques_of, tactics_of, parents, gather), diags)
+    let cases: &Vec<&Case> = &published.iter().map(|(_, c, _, _)| &**c).collect();
+    let tactics: &Vec<&Vec<Vec<String>>> = &published.iter().map(|(_, _, t, _)| t).collect();
+    let (mut orgs_of, mut sectors_of, mut data_of, mut tags_of, mut countries_of, mut actors_of, mut years_of) =
+        Default::default();
+    let mut attack = AttackTerms::default();
+    let mut said: [Vec<Diagnostic>; 8] = Default::default();
+    let [d_orgs, d_attack, d_sectors, d_data, d_tags, d_countries, d_actors, d_years] = &mut said;
+    rayon::scope(|s| {
+        s.spawn(|_| {
+            // A profile's name or alias is its term (interning it again changes nothing).
+            orgs_of = names(
+                cases,
+                orgs_tax,
+                d_orgs,
+                |case| case.organizations.iter(),
+                |org, tax, file, diags| match org_names.get(&org.value.to_lowercase()) {
+                    Some(&t) => Some(t),
+                    None => intern_term(tax, file, slugify(&org.value), &org.value, Some(org.span.clone()), diags),
                 },
             )
-        },
-        || {
-            rayon::join(
-                || {
-                    let mut diags = Vec::new();
-                    let mut lists = Vec::new();
-                    for (kind, tax) in
-                        [(Kind::Sectors, sectors_tax), (Kind::DataTypes, data_tax), (Kind::Tags, tags_tax)]
-                    {
-                        fn field(kind: Kind, case: &Case) -> &Vec<Located> {
-                            match kind {
-                                Kind::Sectors => &case.incident.sectors,
-                                Kind::DataTypes => &case.impact.data_types,
-                                _ => &case.tags,
-                            }
-                        }
-                        let (of, d) = names(
-                            cases_only,
-                            tax,
-                            move |case| field(kind, case).iter(),
-                            |s, tax, file, diags| {
-                                intern_term(
-                                    tax,
-                                    file,
-                                    urls::term_slug(kind, &s.value),
-                                    &s.value,
-                                    Some(s.span.clone()),
-                                    diags,
-                                )
-                            },
-                        );
-                        lists.push(of);
-                        diags.extend(d);
+        });
+        s.spawn(|_| attack = attack_terms(cases, tactics, &counted, catalog, [techniques_tax, tactics_tax], d_attack));
+        for (kind, tax, out, diags) in [
+            (Kind::Sectors, sectors_tax, &mut sectors_of, d_sectors),
+            (Kind::DataTypes, data_tax, &mut data_of, d_data),
+            (Kind::Tags, tags_tax, &mut tags_of, d_tags),
+        ] {
+            s.spawn(move |_| {
+                fn field(kind: Kind, case: &Case) -> std::slice::Iter<'_, Located> {
+                    match kind {
+                        Kind::Sectors => case.incident.sectors.iter(),
+                        Kind::DataTypes => case.impact.data_types.iter(),
+                        _ => case.tags.iter(),
                     }
-                    (lists, diags)
-                },
-                || {
-                    let (countries_of, mut diags) = names(
-                        cases_only,
-                        countries_tax,
-                        |case| case.incident.countries.iter(),
-                        |cc, tax, file, diags| {
-                            let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
-                            intern_term(tax, file, urls::term_slug(Kind::Countries, &cc.value), name, None, diags)
-                        },
-                    );
-                    let (actors_of, d) = names(
-                        cases_only,
-                        actors_tax,
-                        |case| case.incident.actors.iter(),
-                        |a, tax, file, diags| {
-                            let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
-                            intern_term(
-                                tax,
-                                file,
-                                urls::term_slug(Kind::Actors, name),
-                                name,
-                                Some(a.span.clone()),
-                                diags,
-                            )
-                        },
-                    );
-                    diags.extend(d);
-                    let mut years = FnvHashMap::default();
-                    let years_of: Vec<Vec<usize>> = published
-                        .iter()
-                        .map(|(happened, case, _, _)| {
-                            let year = remembered(&mut years, happened.year, || {
-                                let year = happened.year.to_string();
-                                intern_term(years_tax, &case.file, year.clone(), &year, None, &mut diags)
-                            });
-                            year.into_iter().collect()
-                        })
-                        .collect();
-                    ((countries_of, actors_of, years_of), diags)
+                }
+                *out = names(
+                    cases,
+                    tax,
+                    diags,
+                    move |case| field(kind, case),
+                    |s, tax, file, diags| {
+                        intern_term(tax, file, urls::term_slug(kind, &s.value), &s.value, Some(s.span.clone()), diags)
+                    },
+                )
+            });
+        }
+        s.spawn(|_| {
+            countries_of = names(
+                cases,
+                countries_tax,
+                d_countries,
+                |case| case.incident.countries.iter(),
+                |cc, tax, file, diags| {
+                    let name = crate::countries::country_name(&cc.value).unwrap_or(&cc.value);
+                    intern_term(tax, file, urls::term_slug(Kind::Countries, &cc.value), name, None, diags)
                 },
             )
-        },
-    );
-    for d in [&mut d1, &mut d2, &mut d3, &mut d4] {
-        diags.append(d);
-    }
-    let [sectors_of, data_of, tags_of]: [Vec<Vec<usize>>; 3] = lists_of.try_into().expect("three lists");
-    let (countries_of, actors_of, years_of) = others_of;
+        });
+        s.spawn(|_| {
+            actors_of = names(
+                cases,
+                actors_tax,
+                d_actors,
+                |case| case.incident.actors.iter(),
+                |a, tax, file, diags| {
+                    let name = catalog.group(&a.value).map_or(a.value.as_str(), |g| g.name.as_str());
+                    intern_term(tax, file, urls::term_slug(Kind::Actors, name), name, Some(a.span.clone()), diags)
+                },
+            )
+        });
+        s.spawn(|_| {
+            let mut years = FnvHashMap::default();
+            years_of = published
+                .iter()
+                .map(|(happened, case, _, _)| {
+                    let year = remembered(&mut years, happened.year, || {
+                        let year = happened.year.to_string();
+                        intern_term(years_tax, &case.file, year.clone(), &year, None, d_years)
+                    });
+                    year.into_iter().collect()
+                })
+                .collect()
+        });
+    });
+    diags.extend(said.into_iter().flatten());
+    let AttackTerms { techniques: techniques_of, tactics: tactics_of, parents, gather } = attack;
     // Kind::ALL's order.
     let mut per_kind =
         [orgs_of, techniques_of, tactics_of, sectors_of, countries_of, data_of, actors_of, tags_of, years_of]
@@ -589,22 +518,71 @@ fn add(list: &mut Vec<usize>, t: Option<usize>) {
 fn names<'a, I: Iterator<Item = &'a Located>>(
     cases: &[&'a Case],
     tax: &mut Taxonomy,
+    diags: &mut Vec<Diagnostic>,
     of: impl Fn(&'a Case) -> I,
     make: impl Fn(&'a Located, &mut Taxonomy, &Arc<SourceFile>, &mut Vec<Diagnostic>) -> Option<usize>,
-) -> (Vec<Vec<usize>>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+) -> Vec<Vec<usize>> {
     let mut seen: FnvHashMap<&'a str, usize> = FnvHashMap::default();
-    let terms = cases
+    cases
         .iter()
         .map(|case| {
             let mut list = Vec::new();
             for name in of(case) {
-                add(&mut list, remembered(&mut seen, name.value.as_str(), || make(name, tax, &case.file, &mut diags)));
+                add(&mut list, remembered(&mut seen, name.value.as_str(), || make(name, tax, &case.file, diags)));
             }
             list
         })
-        .collect();
-    (terms, diags)
+        .collect()
+}
+
+/// What the techniques' pass gives: per case its techniques and tactics, the parents of
+/// the sub-techniques used (in the order first used: each gets a page too), and the matrix.
+#[derive(Default)]
+struct AttackTerms<'c> {
+    techniques: Vec<Vec<usize>>,
+    tactics: Vec<Vec<usize>>,
+    parents: Vec<&'c crate::attack::Technique>,
+    gather: matrix::Gather,
+}
+
+/// The techniques' and tactics' pass: one pass for both, as each use names its tactics
+/// (`tactics`, per case and use), and the matrix gathered on the way.
+fn attack_terms<'c>(
+    cases: &[&Case],
+    tactics: &[&Vec<Vec<String>>],
+    counted: &[bool],
+    catalog: &'c Catalog,
+    [techniques_tax, tactics_tax]: [&mut Taxonomy; 2],
+    diags: &mut Vec<Diagnostic>,
+) -> AttackTerms<'c> {
+    let mut out = AttackTerms::default();
+    let (mut seen_t, mut seen_a) = (FnvHashMap::default(), FnvHashMap::default());
+    for (i, (case, tactics)) in cases.iter().zip(tactics).enumerate() {
+        let (mut techniques, mut tactic_terms) = (Vec::new(), Vec::new());
+        for (t, tactics) in case.techniques.iter().zip(tactics.iter()) {
+            let technique = remembered(&mut seen_t, t.id.value.as_str(), || {
+                let tech = catalog.technique(&t.id.value)?;
+                if let Some(parent) = tech.subtechnique_of.as_deref().and_then(|p| catalog.technique(p)) {
+                    out.parents.push(parent);
+                }
+                intern_term(techniques_tax, &case.file, tech.id.clone(), &tech.name, None, diags)
+            });
+            add(&mut techniques, technique);
+            if let Some(technique) = technique.filter(|_| counted[i]) {
+                out.gather.add(i, technique, tactics, t.confidence.is_firm());
+            }
+            for shortname in tactics {
+                let tactic = remembered(&mut seen_a, shortname.as_str(), || {
+                    let tactic = catalog.tactic(shortname)?;
+                    intern_term(tactics_tax, &case.file, tactic.shortname.clone(), &tactic.name, None, diags)
+                });
+                add(&mut tactic_terms, tactic);
+            }
+        }
+        out.techniques.push(techniques);
+        out.tactics.push(tactic_terms);
+    }
+    out
 }
 
 /// `seen[key]`, else what `make` makes, remembered if it made one.
