@@ -274,11 +274,7 @@ pub fn load(
         known.listings.insert(dir, listing);
         files
     };
-    let mut listed = Vec::new();
-    for dir in ["content/cases", "content/organizations", "content/pages"] {
-        listed.push(walk(dir, known, &mut diags));
-    }
-    let [case_files, org_files, page_files]: [Vec<Arc<Path>>; 3] = listed.try_into().unwrap_or_default();
+    let [case_files, org_files, page_files] = CONTENT_DIRS.map(|d| walk(&format!("content/{d}"), known, &mut diags));
     // Unless the watcher says which files changed, each is asked its stamp.
     let changed: Option<std::collections::HashSet<&Path>> = changed.map(|c| c.iter().map(PathBuf::as_path).collect());
     let look = Look { before: &before, changed: changed.as_ref() };
@@ -520,9 +516,9 @@ fn read_content(
             if !is_valid_slug(&slug) {
                 return Err(bad_slug(&slug, kind).in_path(display(root, &path)));
             }
-            // A file an earlier load read (serve) is asked its size and time by path, and
-            // most often not opened; any other is opened once and asked through the open
-            // file (a build reads 10,000 files: one path lookup each, not three).
+            // A file an earlier load read (serve, or a build with the cache) is asked its
+            // stamp by path, and most often not opened; any other is opened once and asked
+            // through the open file (one path lookup each, not three).
             let known = look.before.files.get(&path);
             // A file the watcher did not see change is as it was: not even asked its stamp.
             if let (Some(k), Some(changed)) = (known, look.changed) {

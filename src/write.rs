@@ -861,10 +861,10 @@ pub struct Memory {
 
 /// Told the paths each commit changed, the moment it is made: `serve` reloads the open
 /// pages then, not after the engine has tidied up its run.
-pub struct OnCommit(pub Box<Told>);
+struct OnCommit(Box<Told>);
 
 /// What [`OnCommit`] calls: it is given the paths changed.
-pub type Told = dyn Fn(&[String]) + Send + Sync;
+type Told = dyn Fn(&[String]) + Send + Sync;
 
 impl std::fmt::Debug for OnCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -873,9 +873,10 @@ impl std::fmt::Debug for OnCommit {
 }
 
 impl Memory {
-    /// What each commit calls, once it is visible (set once; later calls change nothing).
-    pub fn on_commit(&self, f: OnCommit) {
-        let _ = self.on_commit.set(f);
+    /// What each commit calls with the paths it changed, once it is visible (set once;
+    /// later calls change nothing).
+    pub fn on_commit(&self, f: impl Fn(&[String]) + Send + Sync + 'static) {
+        let _ = self.on_commit.set(OnCommit(Box::new(f)));
     }
 
     pub fn get(&self, path: &str) -> Option<Bytes> {

@@ -369,12 +369,9 @@ impl Engine {
             || load::load(root, &config, known, seen),
             || {
                 let (index, output) = (index?, output?);
-                Some(match interrupted {
-                    true => {
-                        cache::open(&cache_dir, Err(Some("the last build was stopped while writing".into())), 0, output)
-                    }
-                    false => cache::open(&cache_dir, index, catalog_fp, output),
-                })
+                let index =
+                    if interrupted { Err(Some("the last build was stopped while writing".into())) } else { index };
+                Some(cache::open(&cache_dir, index, catalog_fp, output))
             },
         );
         // Seen from here on: what changes while this run goes on is seen by the next.

@@ -236,11 +236,11 @@ async fn serve(options: Options) -> ExitCode {
     }
     let live = Arc::new(Live::default());
     let weak = Arc::downgrade(&live);
-    live.site.on_commit(crate::write::OnCommit(Box::new(move |changed| {
+    live.site.on_commit(move |changed| {
         if let Some(live) = weak.upgrade() {
             live.committed(changed);
         }
-    })));
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let app = http::router(live.clone(), stop_rx.clone(), addr.ip());
     let server = tokio::spawn(async move {
