@@ -857,14 +857,31 @@ fn same_stream(a: &[Bytes], b: &[Bytes]) -> bool {
 pub struct Memory {
     files: RwLock<Arc<HashMap<String, Held>>>,
     on_commit: std::sync::OnceLock<OnCommit>,
+    /// The paths last asked for, newest first: what the writer is looking at.
+    asked: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many paths [`Memory::asked`] remembers: the pages of a few open tabs, with what
+/// they load.
+const ASKED: usize = 16;
 
 /// Told the paths each commit changed, the moment it is made: `serve` reloads the open
 /// pages then, not after the engine has tidied up its run.
 struct OnCommit(Box<Told>);
 
-/// What [`OnCommit`] calls: it is given the paths changed.
-type Told = dyn Fn(&[String]) + Send + Sync;
+/// What [`OnCommit`] calls: it is given the paths changed, and when.
+type Told = dyn Fn(&[String], Moment) + Send + Sync;
+
+/// When the site changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// Some files of a run were shown before the rest ([`MemoryTxn::publish`]).
+    Early,
+    /// A run was committed: the site is the new one, whole.
+    Commit,
+    /// A run that showed files early failed: they are as they were.
+    Undone,
+}
 
 impl std::fmt::Debug for OnCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -875,12 +892,31 @@ impl std::fmt::Debug for OnCommit {
 impl Memory {
     /// What each commit calls with the paths it changed, once it is visible (set once;
     /// later calls change nothing).
-    pub fn on_commit(&self, f: impl Fn(&[String]) + Send + Sync + 'static) {
+    pub fn on_commit(&self, f: impl Fn(&[String], Moment) + Send + Sync + 'static) {
         let _ = self.on_commit.set(OnCommit(Box::new(f)));
     }
 
     pub fn get(&self, path: &str) -> Option<Bytes> {
         self.files.read().ok()?.get(path).map(Held::bytes)
+    }
+
+    /// [`Memory::get`] for a reader (`serve`'s browser): whether or not the site has a
+    /// file at `path`, it counts as asked for.
+    pub fn ask(&self, path: &str) -> Option<Bytes> {
+        if let Ok(mut asked) = self.asked.lock() {
+            if asked.front().is_none_or(|p| p != path) {
+                asked.retain(|p| p != path);
+                asked.push_front(path.to_string());
+                asked.truncate(ASKED);
+            }
+        }
+        self.files.read().ok()?.get(path).map(Held::bytes)
+    }
+
+    /// The paths asked for lately ([`Memory::ask`]), newest first: a run makes these
+    /// first and shows them before the rest ([`MemoryTxn::publish`]).
+    pub fn asked(&self) -> Vec<String> {
+        self.asked.lock().map(|a| a.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Whether `path` is a file of the site.
@@ -896,7 +932,13 @@ impl Memory {
     /// A new version of the site: the current one, with the files put in and those
     /// neither put nor kept gone ([`MemoryTxn::commit`]).
     pub fn begin(&self) -> MemoryTxn<'_> {
-        MemoryTxn { memory: self, old: self.snapshot(), new: Mutex::default(), kept: Mutex::default() }
+        MemoryTxn {
+            memory: self,
+            old: self.snapshot(),
+            new: Mutex::default(),
+            kept: Mutex::default(),
+            published: Mutex::default(),
+        }
     }
 }
 
@@ -919,6 +961,15 @@ pub struct MemoryTxn<'a> {
     /// The files kept, each by where its path lies in `old` (which this holds): a
     /// token of the entry, compared, never followed.
     kept: Mutex<Vec<usize>>,
+    /// What was shown before the commit ([`MemoryTxn::publish`]).
+    published: Mutex<Vec<Early>>,
+}
+
+/// A path [`MemoryTxn::publish`] showed early: put (and whether that changed it), or gone.
+struct Early {
+    path: String,
+    changed: bool,
+    gone: bool,
 }
 
 impl MemoryTxn<'_> {
@@ -928,10 +979,75 @@ impl MemoryTxn<'_> {
         Ok(())
     }
 
+    /// Whether the last version has a file at `path`.
+    pub fn was(&self, path: &str) -> bool {
+        self.old.contains_key(path)
+    }
+
+    /// Shows some of this version before the rest is made: the files at `paths` put so
+    /// far, and the files at `gone` removed. Until the commit the site is the last one
+    /// with these in it; [`MemoryTxn::abort`] puts the last one's back.
+    pub fn publish(&self, paths: &[String], gone: &[String]) {
+        let new = self.new.lock().unwrap_or_else(|e| e.into_inner());
+        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let mut changed = Vec::new();
+        if let Ok(mut files) = self.memory.files.write() {
+            let map = Arc::make_mut(&mut files);
+            for p in paths {
+                if let Some(held) = new.get(p).filter(|_| !published.iter().any(|s| s.path == *p)) {
+                    let differs = !self.old.get(p).is_some_and(|o| o.same(held));
+                    map.insert(p.clone(), held.clone());
+                    published.push(Early { path: p.clone(), changed: differs, gone: false });
+                    changed.extend(differs.then(|| p.clone()));
+                }
+            }
+            for p in gone {
+                if map.remove(p).is_some() {
+                    published.push(Early { path: p.clone(), changed: true, gone: true });
+                    changed.push(p.clone());
+                }
+            }
+        }
+        drop((new, published));
+        if let Some(OnCommit(f)) = self.memory.on_commit.get() {
+            f(&changed, Moment::Early);
+        }
+    }
+
+    /// Gives up this version: what [`MemoryTxn::publish`] showed is as the last one had it.
+    pub fn abort(self) {
+        let published = self.published.into_inner().unwrap_or_else(|e| e.into_inner());
+        if published.is_empty() {
+            return;
+        }
+        let mut changed = Vec::new();
+        if let Ok(mut files) = self.memory.files.write() {
+            let map = Arc::make_mut(&mut files);
+            for Early { path, changed: differs, .. } in published {
+                match self.old.get(&path) {
+                    Some(held) => map.insert(path.clone(), held.clone()),
+                    None => map.remove(&path),
+                };
+                changed.extend(differs.then_some(path));
+            }
+        }
+        if let Some(OnCommit(f)) = self.memory.on_commit.get() {
+            f(&changed, Moment::Undone);
+        }
+    }
+
     /// Makes this version the site; returns the paths that changed, appeared or went.
     pub fn commit(self) -> Vec<String> {
-        let MemoryTxn { memory, old, new, kept } = self;
+        let MemoryTxn { memory, old, new, kept, published } = self;
         let new = new.into_inner().unwrap_or_else(|e| e.into_inner());
+        // Told when shown early, unless the run made again a file it showed gone.
+        let told: HashSet<String> = published
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .filter(|s| !(s.gone && new.contains_key(&s.path)))
+            .map(|s| s.path)
+            .collect();
         let kept: HashSet<usize> = kept.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().collect();
         let gone: Vec<String> =
             old.keys().filter(|p| !kept.contains(&(p.as_ptr() as usize)) && !new.contains_key(*p)).cloned().collect();
@@ -952,7 +1068,7 @@ impl MemoryTxn<'_> {
             map.extend(new);
         }
         if let Some(OnCommit(f)) = memory.on_commit.get() {
-            f(&changed);
+            f(&changed.iter().filter(|p| !told.contains(*p)).cloned().collect::<Vec<_>>(), Moment::Commit);
         }
         changed
     }

@@ -70,6 +70,9 @@ enum Edit {
     Translation(Option<usize>),
     /// A broken front matter, fixed by the next step.
     Broken(usize),
+    /// A link to no page of the site, which only the link check of the rendered pages
+    /// finds, fixed by the next step.
+    BrokenLink(usize),
 }
 
 fn word() -> impl Strategy<Value = String> {
@@ -100,7 +103,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         (i.clone(), 0..ACTORS.len()).prop_map(|(i, a)| Edit::Actor(i, a)),
         (i.clone(), 0..SECTORS.len()).prop_map(|(i, s)| Edit::Sector(i, s)),
         prop::option::of(0..SLUGS.len() - 1).prop_map(Edit::Translation),
-        i.prop_map(Edit::Broken),
+        i.clone().prop_map(Edit::Broken),
+        i.prop_map(Edit::BrokenLink),
     ]
 }
 
@@ -289,6 +293,12 @@ impl Site {
                 }
                 return;
             }
+            Edit::BrokenLink(i) => {
+                if let Some(p) = self.path_of(i) {
+                    self.write(&p, &(self.case_text(i) + "\nSee [the report](../no-such-case/).\n"));
+                }
+                return;
+            }
         }
         // Links to a case that is gone would be errors of their own: dropped with it.
         for j in 0..self.cases.len() {
@@ -384,10 +394,18 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
     let cold = fresh_build(site.root());
     prop_assert!(cached_build(site.root(), &cached_dest).0 == cold, "a first cached build differs from a fresh one");
     prop_assert!(cold.as_ref() == Some(&last_good), "the first run differs from a fresh build");
+    let mut keeping_good = held(&keeping_memory);
     for (n, edit) in edits.iter().enumerate() {
         site.apply(edit);
         let report = engine.run(&opts, false, Target::Memory(&memory));
         keeping.saw(Some(site.touched.take()));
+        // As a browser would: the pages of the cases, their exports and the home page were
+        // just looked at, so the run shows those first (or shows them gone).
+        for path in keeping_good.keys().filter(|p| {
+            *p == "index.html" || (p.starts_with("cases/") && (p.ends_with("/index.html") || p.ends_with("/stix.json")))
+        }) {
+            keeping_memory.ask(path);
+        }
         keeping.run(&opts, false, Target::Memory(&keeping_memory));
         let now = held(&memory);
         match fresh_build(site.root()) {
@@ -396,7 +414,8 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
                 if let Some(d) = diff(&now, &cold) {
                     return Err(TestCaseError::fail(format!("after step {n} ({edit:?}) of {edits:?}: {d}")));
                 }
-                if let Some(d) = diff(&held(&keeping_memory), &cold) {
+                keeping_good = held(&keeping_memory);
+                if let Some(d) = diff(&keeping_good, &cold) {
                     return Err(TestCaseError::fail(format!("keeping engine, step {n} ({edit:?}) of {edits:?}: {d}")));
                 }
                 let (cached, note) = cached_build(site.root(), &cached_dest);
@@ -417,9 +436,14 @@ fn check_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
                     "step {n} {edit:?}: a fresh build failed, the engine did not"
                 );
                 prop_assert!(now == last_good, "step {n} {edit:?}: the held site changed on a failed run");
+                // What it showed early is put back too.
+                prop_assert!(
+                    held(&keeping_memory) == keeping_good,
+                    "step {n} {edit:?}: the keeping engine's site changed on a failed run"
+                );
             }
         }
-        if let Edit::Broken(i) = edit {
+        if let Edit::Broken(i) | Edit::BrokenLink(i) = edit {
             // Its fix: the case as it was.
             site.write_case(*i);
         }

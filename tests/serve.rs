@@ -152,6 +152,19 @@ fn edit(path: PathBuf, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Waits for the terminal line that ends a run after an edit: the pages looked at
+/// reload as soon as they are made, the rest of the site is in place by then.
+fn settled(s: &Server) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = s.stderr.recv_timeout(left).expect("the run ends with a line in the terminal");
+        if line.contains(" changed: ") {
+            return;
+        }
+    }
+}
+
 fn wait_exit(child: &mut Child) -> Option<ExitStatus> {
     let deadline = Instant::now() + WAIT;
     while Instant::now() < deadline {
@@ -351,10 +364,17 @@ fn withdrawn_cases_answer_404_everywhere() {
     }
     let text = case("Alpha breach", "2024-05-01", &["T1078"]).replace("date = 2024", "tlp = \"amber\"\ndate = 2024");
     edit(dir.path().join("content/cases/alpha-2024.md"), &text);
-    next(&mut socket, "reload");
+    // The pages just looked at are shown gone first, in a reload of their own; the home
+    // page, which lists the case but was not looked at, follows with the rest.
+    let pages = |msg: &Value| msg["pages"].as_array().cloned().unwrap_or_default();
+    let msg = next(&mut socket, "reload");
+    assert!(pages(&msg).iter().any(|p| p == "/cases/alpha-2024/") && !pages(&msg).iter().any(|p| p == "/"), "{msg}");
     for p in ["/cases/alpha-2024/", "/cases/alpha-2024/stix.json", "/cases/alpha-2024/attack-layer.json"] {
         assert_eq!(get(&s, p).0, 404, "{p} is still served after the case became TLP:AMBER");
     }
+    let msg = next(&mut socket, "reload");
+    assert!(pages(&msg).iter().any(|p| p == "/"), "{msg}");
+    settled(&s);
     let (_, home) = get(&s, "/");
     assert!(!home.contains("Alpha breach"), "the home page still lists the withheld case");
     let (_, all) = get(&s, "/api/cases.json");
@@ -362,6 +382,7 @@ fn withdrawn_cases_answer_404_everywhere() {
     // Deleted: gone too.
     std::fs::remove_file(dir.path().join("content/cases/beta-2023.md")).unwrap();
     next(&mut socket, "reload");
+    settled(&s);
     assert_eq!(get(&s, "/cases/beta-2023/stix.json").0, 404);
 }
 

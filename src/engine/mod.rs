@@ -580,7 +580,21 @@ impl Engine {
         let start = Instant::now();
         let shared = render::shared(&site, &tera, &builtin, &memo);
         profile.add_shared(start);
-        let sinks = render::Sinks { page: &page, file: &file, stream: &stream, memo: &memo };
+        // `serve`: the pages the writer is looking at are shown as soon as they are made,
+        // and with them, gone, those of what this run no longer publishes. Only a run
+        // with no error yet; one that fails later puts them back (`MemoryTxn::abort`).
+        let asked = match (&target, &txn) {
+            (Target::Memory(m), Some(_)) if !failed(&report.diagnostics) => m.asked(),
+            _ => Vec::new(),
+        };
+        let show_first = |is_page: &render::IsPage| {
+            if let Some(Txn::Memory(m)) = &txn {
+                let gone: Vec<String> = asked.iter().filter(|p| withdrawn(p, is_page, m)).cloned().collect();
+                m.publish(&asked, &gone);
+            }
+        };
+        let first = (!asked.is_empty()).then(|| render::First { paths: &asked, made: &show_first });
+        let sinks = render::Sinks { page: &page, file: &file, stream: &stream, memo: &memo, first };
         let diags = render::render(&site, &tera, &shared, &sinks, &profile);
         report.diagnostics.extend(diags);
         report.diagnostics.extend(render::check::local_links(&site, &seen, &sources.assets));
@@ -655,7 +669,8 @@ impl Engine {
                 self.memo = memo;
             }
             Some(Txn::Disk(staging)) => staging.abort(),
-            Some(Txn::Memory(_)) => {
+            Some(Txn::Memory(m)) => {
+                m.abort();
                 // The pieces made are good ones: kept for the next run.
                 before.pieces = std::mem::take(&mut before.pieces).with(run.made);
                 self.memo = before;
@@ -691,6 +706,16 @@ fn stamp(memo: &mut memo::Memo, staging: &write::Staging) {
     });
 }
 
+/// Whether `path`, asked for, is gone with this run: it is, or lies beside, a page of the
+/// last site that this run does not make (a case left out takes its exports with it).
+fn withdrawn(path: &str, is_page: &render::IsPage, txn: &write::MemoryTxn) -> bool {
+    let page = match path.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/index.html"),
+        None => "index.html".to_string(),
+    };
+    txn.was(&page) && !is_page(&page)
+}
+
 /// A run's open store.
 enum Txn<'a> {
     Disk(write::Staging),
@@ -701,7 +726,7 @@ impl Txn<'_> {
     fn abort(self) {
         match self {
             Txn::Disk(s) => s.abort(),
-            Txn::Memory(_) => {}
+            Txn::Memory(m) => m.abort(),
         }
     }
 

@@ -200,6 +200,11 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
     if let Some(bytes) = live.get(&key) {
         return respond(StatusCode::OK, &content_type(&key), bytes);
     }
+    // Not there, perhaps not yet: a page shown early may link to one its run is making.
+    live.settled().await;
+    if let Some(bytes) = live.get(&key) {
+        return respond(StatusCode::OK, &content_type(&key), bytes);
+    }
     // `/cases/x` -> `/cases/x/`, as static hosts do; made from the key, so `//x` can never
     // become a link to another host.
     if !path.ends_with('/') && live.has(&format!("{key}/index.html")) {
@@ -209,7 +214,7 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
         }
         return r;
     }
-    match live.get("404.html") {
+    match live.not_found() {
         Some(b) => respond(StatusCode::NOT_FOUND, "text/html; charset=utf-8", b),
         None => respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", Bytes::from_static(b"404 not found\n")),
     }

@@ -25,7 +25,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::Overrides;
 use crate::engine::{self, Engine, Target};
-use crate::write::Memory;
+use crate::write::{Memory, Moment};
 
 /// The port `serve` tries first when none is given.
 pub(crate) const DEFAULT_PORT: u16 = 1111;
@@ -56,6 +56,8 @@ pub(crate) struct Live {
     ready: std::sync::atomic::AtomicBool,
     error: Mutex<Option<String>>,
     messages: broadcast::Sender<String>,
+    /// Whether a run has shown some pages and is making the rest ([`Moment::Early`]).
+    early: watch::Sender<bool>,
 }
 
 impl Default for Live {
@@ -65,6 +67,7 @@ impl Default for Live {
             ready: Default::default(),
             error: Mutex::new(None),
             messages: broadcast::channel(64).0,
+            early: watch::channel(false).0,
         }
     }
 }
@@ -83,8 +86,13 @@ impl Live {
     /// The bytes served at an output path: what the build wrote, with the reload script
     /// in HTML pages.
     pub(crate) fn get(&self, path: &str) -> Option<Bytes> {
-        let bytes = self.site.get(path)?;
+        let bytes = self.site.ask(path)?;
         Some(if path.ends_with(".html") { inject(&bytes) } else { bytes })
+    }
+
+    /// The site's 404 page, with the reload script (not itself a page asked for).
+    pub(crate) fn not_found(&self) -> Option<Bytes> {
+        self.site.get("404.html").map(|b| inject(&b))
     }
 
     /// Whether `path` is a file of the site.
@@ -128,6 +136,24 @@ impl Live {
     pub(crate) fn clear_error(&self) {
         if let Ok(mut e) = self.error.lock() {
             *e = None;
+        }
+    }
+
+    /// Waits, for a while at most, until no run is halfway shown: a page shown early may
+    /// link to one the run has yet to make.
+    pub(crate) async fn settled(&self) {
+        let mut early = self.early.subscribe();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), early.wait_for(|e| !*e)).await;
+    }
+
+    /// The site changed: the open pages that show what changed reload.
+    fn told(&self, changed: &[String], moment: Moment) {
+        self.early.send_replace(moment == Moment::Early);
+        match moment {
+            // What is shown early is a run with no error so far: it clears the overlay.
+            Moment::Early | Moment::Commit => self.committed(changed),
+            Moment::Undone if !changed.is_empty() => self.reload(Some(changed.iter().map(|p| page_url(p)).collect())),
+            Moment::Undone => {}
         }
     }
 
@@ -236,9 +262,9 @@ async fn serve(options: Options) -> ExitCode {
     }
     let live = Arc::new(Live::default());
     let weak = Arc::downgrade(&live);
-    live.site.on_commit(move |changed| {
+    live.site.on_commit(move |changed, moment| {
         if let Some(live) = weak.upgrade() {
-            live.committed(changed);
+            live.told(changed, moment);
         }
     });
     let (stop_tx, stop_rx) = watch::channel(false);
