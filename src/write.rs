@@ -857,6 +857,9 @@ fn same_stream(a: &[Bytes], b: &[Bytes]) -> bool {
 pub struct Memory {
     files: RwLock<Arc<HashMap<String, Held>>>,
     on_commit: std::sync::OnceLock<OnCommit>,
+    /// Files a run showed before its commit ([`MemoryTxn::publish`]), read before
+    /// `files`: `None` for one shown gone. Empty between runs.
+    early: RwLock<HashMap<String, Option<Held>>>,
     /// The paths last asked for, newest first: what the writer is looking at.
     asked: Mutex<std::collections::VecDeque<String>>,
 }
@@ -897,6 +900,9 @@ impl Memory {
     }
 
     pub fn get(&self, path: &str) -> Option<Bytes> {
+        if let Some(shown) = self.early.read().ok()?.get(path) {
+            return shown.as_ref().map(Held::bytes);
+        }
         self.files.read().ok()?.get(path).map(Held::bytes)
     }
 
@@ -910,7 +916,7 @@ impl Memory {
                 asked.truncate(ASKED);
             }
         }
-        self.files.read().ok()?.get(path).map(Held::bytes)
+        self.get(path)
     }
 
     /// The paths asked for lately ([`Memory::ask`]), newest first: a run makes these
@@ -919,13 +925,38 @@ impl Memory {
         self.asked.lock().map(|a| a.iter().cloned().collect()).unwrap_or_default()
     }
 
+    /// Whether a run not yet committed showed `path` gone ([`MemoryTxn::publish`]).
+    pub fn shown_gone(&self, path: &str) -> bool {
+        self.early.read().is_ok_and(|e| e.get(path).is_some_and(Option::is_none))
+    }
+
     /// Whether `path` is a file of the site.
     pub fn has(&self, path: &str) -> bool {
+        if let Some(shown) = self.early.read().ok().and_then(|e| e.get(path).map(Option::is_some)) {
+            return shown;
+        }
         self.files.read().is_ok_and(|f| f.contains_key(path))
     }
 
-    /// Every file, as of the last commit.
+    /// Every file, as a reader sees them now.
     pub fn snapshot(&self) -> Arc<HashMap<String, Held>> {
+        let files = self.committed();
+        let early = self.early.read().map(|e| e.clone()).unwrap_or_default();
+        if early.is_empty() {
+            return files;
+        }
+        let mut files = (*files).clone();
+        for (path, shown) in early {
+            match shown {
+                Some(held) => files.insert(path, held),
+                None => files.remove(&path),
+            };
+        }
+        Arc::new(files)
+    }
+
+    /// Every file, as of the last commit.
+    fn committed(&self) -> Arc<HashMap<String, Held>> {
         self.files.read().map(|f| f.clone()).unwrap_or_default()
     }
 
@@ -934,7 +965,7 @@ impl Memory {
     pub fn begin(&self) -> MemoryTxn<'_> {
         MemoryTxn {
             memory: self,
-            old: self.snapshot(),
+            old: self.committed(),
             new: Mutex::default(),
             kept: Mutex::default(),
             published: Mutex::default(),
@@ -991,21 +1022,22 @@ impl MemoryTxn<'_> {
         let new = self.new.lock().unwrap_or_else(|e| e.into_inner());
         let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
         let mut changed = Vec::new();
-        if let Ok(mut files) = self.memory.files.write() {
-            let map = Arc::make_mut(&mut files);
+        if let Ok(mut early) = self.memory.early.write() {
             for p in paths {
-                if let Some(held) = new.get(p).filter(|_| !published.iter().any(|s| s.path == *p)) {
+                if let Some(held) = new.get(p).filter(|_| !early.contains_key(p)) {
                     let differs = !self.old.get(p).is_some_and(|o| o.same(held));
-                    map.insert(p.clone(), held.clone());
+                    early.insert(p.clone(), Some(held.clone()));
                     published.push(Early { path: p.clone(), changed: differs, gone: false });
                     changed.extend(differs.then(|| p.clone()));
                 }
             }
             for p in gone {
-                if map.remove(p).is_some() {
-                    published.push(Early { path: p.clone(), changed: true, gone: true });
-                    changed.push(p.clone());
+                if !self.old.contains_key(p) || early.contains_key(p) {
+                    continue;
                 }
+                early.insert(p.clone(), None);
+                published.push(Early { path: p.clone(), changed: true, gone: true });
+                changed.push(p.clone());
             }
         }
         drop((new, published));
@@ -1020,17 +1052,10 @@ impl MemoryTxn<'_> {
         if published.is_empty() {
             return;
         }
-        let mut changed = Vec::new();
-        if let Ok(mut files) = self.memory.files.write() {
-            let map = Arc::make_mut(&mut files);
-            for Early { path, changed: differs, .. } in published {
-                match self.old.get(&path) {
-                    Some(held) => map.insert(path.clone(), held.clone()),
-                    None => map.remove(&path),
-                };
-                changed.extend(differs.then_some(path));
-            }
+        if let Ok(mut early) = self.memory.early.write() {
+            early.clear();
         }
+        let changed: Vec<String> = published.into_iter().filter(|e| e.changed).map(|e| e.path).collect();
         if let Some(OnCommit(f)) = self.memory.on_commit.get() {
             f(&changed, Moment::Undone);
         }
@@ -1066,6 +1091,10 @@ impl MemoryTxn<'_> {
                 map.remove(p);
             }
             map.extend(new);
+        }
+        // After the site has them: a reader never sees a file shown early go back.
+        if let Ok(mut early) = memory.early.write() {
+            early.clear();
         }
         if let Some(OnCommit(f)) = memory.on_commit.get() {
             f(&changed.iter().filter(|p| !told.contains(*p)).cloned().collect::<Vec<_>>(), Moment::Commit);
@@ -1124,6 +1153,42 @@ mod tests {
                 prop_assert!(!a.same(&pieces(&other, &cuts_b)));
                 prop_assert!(!a.same(&pieces(&bytes[1..], &cuts_b)));
             }
+        }
+    }
+
+    /// Serve shows some files of a run early: readers see them (and those shown gone as
+    /// gone) at once; the commit tells only the rest; a failed run puts them back.
+    #[test]
+    fn files_shown_early_are_seen_at_once_and_put_back_if_the_run_fails() {
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let m = Memory::default();
+        let t = Arc::clone(&told);
+        m.on_commit(move |changed, moment| t.lock().unwrap().push((changed.to_vec(), moment)));
+        let t = m.begin();
+        for (p, b) in [("a/index.html", "A"), ("a/stix.json", "S"), ("b.html", "B")] {
+            t.put(p, b.as_bytes().to_vec()).unwrap();
+        }
+        t.commit();
+        let got = |p: &str| m.get(p).map(|b| String::from_utf8(b.to_vec()).unwrap());
+        for fails in [true, false] {
+            told.lock().unwrap().clear();
+            let t = m.begin();
+            t.put("b.html", b"B2".to_vec()).unwrap();
+            t.publish(&["b.html".into()], &["a/index.html".into(), "a/stix.json".into(), "never.html".into()]);
+            assert_eq!([got("b.html"), got("a/index.html"), got("a/stix.json")], [Some("B2".into()), None, None]);
+            assert!(!m.has("a/index.html") && m.snapshot().len() == 1, "shown gone");
+            assert!(m.shown_gone("a/stix.json") && !m.shown_gone("never.html") && !m.shown_gone("b.html"));
+            if fails {
+                t.abort();
+                assert_eq!([got("b.html"), got("a/stix.json")], [Some("B".into()), Some("S".into())], "put back");
+            } else {
+                assert_eq!(t.commit(), ["a/index.html", "a/stix.json", "b.html"]);
+                assert_eq!([got("b.html"), got("a/stix.json")], [Some("B2".into()), None]);
+            }
+            let told = told.lock().unwrap();
+            let early = vec!["b.html".to_string(), "a/index.html".into(), "a/stix.json".into()];
+            let then = if fails { (early.clone(), Moment::Undone) } else { (Vec::new(), Moment::Commit) };
+            assert_eq!(*told, [(early, Moment::Early), then], "each change told once");
         }
     }
 

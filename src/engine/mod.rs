@@ -66,6 +66,9 @@ pub struct Report {
     pub resident: Vec<Option<Resident>>,
     /// Where the render's thread time went (see [`render::Profile`]).
     pub render_parts: Vec<(&'static str, u128)>,
+    /// `serve`: milliseconds from the start of the run until the pages asked for lately
+    /// were shown ([`write::MemoryTxn::publish`]), when they were.
+    pub shown: Option<u128>,
 }
 
 impl Report {
@@ -264,7 +267,8 @@ impl Engine {
     /// the run has no error (`strict`: no warning either).
     pub fn run(&mut self, options: &Options, strict: bool, target: Target) -> Report {
         let mut report = Report::default();
-        let mut clock = Instant::now();
+        let began = Instant::now();
+        let mut clock = began;
         let mut lap = |report: &mut Report, stage: &'static str| {
             report.timings.push((stage, clock.elapsed().as_millis()));
             report.resident.push(resident_mb());
@@ -587,10 +591,12 @@ impl Engine {
             (Target::Memory(m), Some(_)) if !failed(&report.diagnostics) => m.asked(),
             _ => Vec::new(),
         };
+        let shown = std::sync::OnceLock::new();
         let show_first = |is_page: &render::IsPage| {
             if let Some(Txn::Memory(m)) = &txn {
                 let gone: Vec<String> = asked.iter().filter(|p| withdrawn(p, is_page, m)).cloned().collect();
                 m.publish(&asked, &gone);
+                let _ = shown.set(began.elapsed().as_millis());
             }
         };
         let first = (!asked.is_empty()).then(|| render::First { paths: &asked, made: &show_first });
@@ -606,6 +612,7 @@ impl Engine {
         report.files = files.into_inner() + sources.assets.len();
         lap(&mut report, "render");
         report.render_parts = profile.parts();
+        report.shown = shown.get().copied();
         let mut report = finish(report);
         let start = Instant::now();
         let ok = !report.diagnostics.has_errors();

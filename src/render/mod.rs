@@ -1332,12 +1332,12 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
     };
     let mut diags = Vec::new();
     if let Some(first) = sinks.first.as_ref().filter(|f| !f.paths.is_empty()) {
-        let pages: FxHashSet<String> = jobs.iter().map(|j| urls::output_path(&j.url(site))).collect();
-        let (now, later): (Vec<Job>, Vec<Job>) =
-            jobs.into_iter().partition(|j| first.paths.contains(&urls::output_path(&j.url(site))));
-        diags.extend(now.par_iter().filter_map(each).collect::<Vec<_>>());
+        let paths: Vec<String> = jobs.iter().map(|j| urls::output_path(&j.url(site))).collect();
+        let now: Vec<&Job> = jobs.iter().zip(&paths).filter(|(_, p)| first.paths.contains(p)).map(|(j, _)| j).collect();
+        diags.extend(now.into_par_iter().filter_map(each).collect::<Vec<_>>());
+        let pages: FxHashSet<&str> = paths.iter().map(String::as_str).collect();
         (first.made)(&|path| pages.contains(path));
-        jobs = later;
+        jobs = jobs.into_iter().zip(&paths).filter(|(_, p)| !first.paths.contains(p)).map(|(j, _)| j).collect();
     }
     // Longest first, each handed to the next free worker in that order: a long page
     // started last would leave one core working alone at the end. A page's length is

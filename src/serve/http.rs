@@ -201,9 +201,11 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
         return respond(StatusCode::OK, &content_type(&key), bytes);
     }
     // Not there, perhaps not yet: a page shown early may link to one its run is making.
-    live.settled().await;
-    if let Some(bytes) = live.get(&key) {
-        return respond(StatusCode::OK, &content_type(&key), bytes);
+    if !live.site().shown_gone(&key) {
+        live.settled().await;
+        if let Some(bytes) = live.get(&key) {
+            return respond(StatusCode::OK, &content_type(&key), bytes);
+        }
     }
     // `/cases/x` -> `/cases/x/`, as static hosts do; made from the key, so `//x` can never
     // become a link to another host.

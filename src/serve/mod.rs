@@ -31,8 +31,11 @@ use crate::write::{Memory, Moment};
 pub(crate) const DEFAULT_PORT: u16 = 1111;
 /// Events closer together than this make one rebuild. An editor's save (a temporary file
 /// renamed over the old one) is a few events within a millisecond or two; more waiting
-/// only delays what the writer sees.
-const DEBOUNCE: Duration = Duration::from_millis(20);
+/// only delays what the writer sees. A save caught halfway costs one more run, not a
+/// wrong page: the next event starts it.
+const DEBOUNCE: Duration = Duration::from_millis(8);
+/// How often the debouncer looks for events that have waited [`DEBOUNCE`].
+const DEBOUNCE_TICK: Duration = Duration::from_millis(2);
 /// The folders watched (recursively), with `site.toml` beside them.
 const WATCHED: [&str; 5] = crate::load::ROOT_DIRS;
 
@@ -351,7 +354,7 @@ fn relevant(root: &Path, path: &Path) -> bool {
 
 fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let mut debouncer = match new_debouncer(DEBOUNCE, None, tx) {
+    let mut debouncer = match new_debouncer(DEBOUNCE, Some(DEBOUNCE_TICK), tx) {
         Ok(d) => Some(d),
         Err(e) => {
             eprintln!("warning: cannot watch for changes ({e}); serving without rebuilds");
@@ -446,8 +449,9 @@ fn build_loop(root: PathBuf, overrides: Overrides, live: Arc<Live>, ready: tokio
                 [one] => crate::load::display(&root, one),
                 many => format!("{} files", many.len()),
             };
+            let shown = r.shown.map(|ms| format!("the pages open shown after {ms} ms; ")).unwrap_or_default();
             eprintln!(
-                "{what} changed: {} page{} rendered, {} file{} changed, in {} ms ({})",
+                "{what} changed: {} page{} rendered, {} file{} changed, in {} ms ({shown}{})",
                 r.rendered,
                 plural(r.rendered),
                 r.changed,
@@ -468,6 +472,8 @@ struct Rebuilt {
     rendered: usize,
     changed: usize,
     ms: u128,
+    /// When the pages open were shown, if before the end.
+    shown: Option<u128>,
 }
 
 /// One run of the engine into memory: on success the new site is served and the pages
@@ -500,6 +506,7 @@ fn rebuild(engine: &mut Engine, options: &engine::Options, live: &Live) -> Optio
         rendered: report.rendered,
         changed: report.changed.len(),
         ms,
+        shown: report.shown,
     })
 }
 
