@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::date::PartialDate;
-use super::markdown::{self, Rendered};
+use super::markdown::{self, is_http_url, Rendered};
 use super::{front_matter, Checker};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;
@@ -858,12 +858,6 @@ pub fn is_technique_id(id: &str) -> bool {
         9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]),
         _ => false,
     }
-}
-
-pub fn is_http_url(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
-    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
 /// A BCP 47 tag from the IANA registry (the same rule as the site's `language`).

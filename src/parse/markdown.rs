@@ -461,7 +461,7 @@ impl<'a, I> Links<'_, I> {
         let link = LocalLink { dest: dest.to_string(), range };
         if is_local(dest) {
             self.local.push(link);
-        } else if crate::parse::case::is_http_url(dest.trim()) {
+        } else if is_http_url(dest.trim()) {
             self.external.push(link);
         }
     }
@@ -900,6 +900,14 @@ where
             other => Some(other),
         }
     }
+}
+
+/// An absolute `http` or `https` URL with a host: what references, websites and
+/// external links may be.
+pub fn is_http_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
 #[cfg(test)]

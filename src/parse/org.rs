@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::case::{is_http_url, Located};
-use super::markdown::{self, Rendered};
+use super::case::Located;
+use super::markdown::{self, is_http_url, Rendered};
 use super::{front_matter, Checker};
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::load::ContentFile;

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::diagnostics::Diagnostic;
 use crate::load::{Template, STRINGS_SITE, STRINGS_THEME};
+use crate::urls::Kind;
 
 /// The language interface strings fall back to.
 pub const FALLBACK: &str = "en";
@@ -221,6 +222,19 @@ pub fn tr(key: &str) -> String {
 /// As [`tr`], with `{name}` placeholders filled.
 pub fn trf(key: &str, args: &[(&str, String)]) -> String {
     current().format(&lang(), key, args).unwrap_or_else(|| key.to_string())
+}
+
+/// A term's name in the page's language: countries have a name per language
+/// (`country.JP`); every other term is as its writers wrote it.
+pub fn term_name(kind: Kind, slug: &str, name: &str) -> String {
+    if kind == Kind::Countries {
+        let key = format!("country.{}", slug.to_ascii_uppercase());
+        let local = tr(&key);
+        if local != key {
+            return local;
+        }
+    }
+    name.to_string()
 }
 
 /// The Tera function `t(key="...", lang=?, count=?, NAME=?)`.

@@ -804,7 +804,7 @@ fn render_term(
                     .map(|l| {
                         let slug = urls::term_slug(kind, &l.value);
                         let name = match kind {
-                            Kind::Countries => views::term_name(
+                            Kind::Countries => i18n::term_name(
                                 kind,
                                 &slug,
                                 crate::countries::country_name(&l.value).unwrap_or(&l.value),
@@ -1001,7 +1001,7 @@ fn render_term(
             "tactic.html"
         }
         _ => {
-            let name = views::term_name(kind, &term.slug, &term.name);
+            let name = i18n::term_name(kind, &term.slug, &term.name);
             ctx.insert(
                 "page",
                 &page_meta(site, url, "term", &format!("{}: {}", views::taxonomy_singular(kind), name), None, None),

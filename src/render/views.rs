@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::charts::stats::HeatScale;
 use super::defang::defang;
 use super::filters::group_digits;
-use super::i18n::{tr, trf};
+use super::i18n::{term_name, tr, trf};
 use crate::parse::date::Span;
 use crate::resolve::{Site, SiteCase};
 use crate::urls::{self, Kind};
@@ -30,19 +30,6 @@ pub fn lang_name(lang: &str) -> &str {
 pub fn term_ref(site: &Site, kind: Kind, t: usize) -> Value {
     let term = &site.taxonomy(kind).terms[t];
     json!({ "name": term_name(kind, &term.slug, &term.name), "url": urls::term(kind, &term.slug), "slug": term.slug })
-}
-
-/// A term's name in the page's language: countries have a name per language
-/// (`country.JP`); every other term is as its writers wrote it.
-pub fn term_name(kind: Kind, slug: &str, name: &str) -> String {
-    if kind == Kind::Countries {
-        let key = format!("country.{}", slug.to_ascii_uppercase());
-        let local = tr(&key);
-        if local != key {
-            return local;
-        }
-    }
-    name.to_string()
 }
 
 /// A taxonomy's title in the page's language ("Sectors").

@@ -244,7 +244,7 @@ pub fn per_term(site: &Site, kind: Kind) -> Vec<Bar> {
         .filter(|t| !t.cases.is_empty())
         .map(|t| Bar {
             key: t.slug.clone(),
-            label: super::super::views::term_name(kind, &t.slug, &t.name),
+            label: crate::render::i18n::term_name(kind, &t.slug, &t.name),
             url: Some(urls::term(kind, &t.slug)),
             value: t.cases.len() as u64,
         })
