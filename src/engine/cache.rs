@@ -26,7 +26,7 @@ use crate::load::FileStamp;
 use crate::render::Fingerprint;
 
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 12;
+const FORMAT: u32 = 13;
 const FILE: &str = "build.postcard";
 
 /// Where the pieces are: the piece file `pieces-GENERATION.bin`, and each piece's place.
@@ -158,14 +158,29 @@ impl Key {
     }
 }
 
-/// A cache's index as read, before it is opened ([`open`]) and trusted ([`trust`]).
-#[derive(Deserialize)]
+/// A cache's index as read, before it is opened ([`open`]) and trusted ([`trust`]): its
+/// head decoded (what the load needs first), the rest still bytes of the mapped file.
 pub(super) struct Stored {
     key: Key,
+    known: Vec<crate::load::StoredFile>,
+    /// The index file, checked whole; [`Tail`] starts at `tail`.
+    file: memmap2::Mmap,
+    tail: usize,
+}
+
+/// What the index holds first: read before the site is loaded.
+#[derive(Deserialize)]
+struct Head {
+    key: Key,
+    known: Vec<crate::load::StoredFile>,
+}
+
+/// The rest of the index, decoded while the site loads ([`open`]).
+#[derive(Deserialize)]
+struct Tail {
     memo: Memo,
     blob: Blob,
     parsed: parsed::Stored,
-    known: Vec<crate::load::StoredFile>,
 }
 
 impl Stored {
@@ -177,14 +192,15 @@ impl Stored {
     }
 }
 
-/// [`Stored`] as it is written: from borrows, so nothing is copied to be saved.
+/// The index as it is written ([`Head`], then [`Tail`]): from borrows, so nothing is
+/// copied to be saved.
 #[derive(Serialize)]
 struct Saved<'a> {
     key: &'a Key,
+    known: &'a [crate::load::StoredFile],
     memo: &'a Memo,
     blob: &'a Blob,
     parsed: &'a parsed::Stored,
-    known: &'a [crate::load::StoredFile],
 }
 
 /// A cache read back: the memo, the parsed files and where its pieces are (for the next
@@ -254,18 +270,26 @@ pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {
 /// none). Read before the site is loaded: it says which files are as the last build
 /// read them ([`Stored::take_known`]); whether it is trusted is for [`open`] and [`trust`] to say.
 pub(super) fn read(dir: &Path, _held: &Lock) -> Result<Stored, Option<String>> {
-    let bytes = match std::fs::read(dir.join(FILE)) {
-        Ok(b) => b,
+    let file = match std::fs::File::open(dir.join(FILE)) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
         Err(e) => return Err(Some(format!("it cannot be read ({e})"))),
     };
-    let Some((sum, payload)) = bytes.split_first_chunk::<16>() else {
+    // Mapped, not copied into fresh memory (tens of megabytes at 10,000 cases). Safe as
+    // long as nobody cuts the file short meanwhile: a save replaces it (a new file
+    // renamed over it), and builds of the site hold the cache's lock.
+    // SAFETY: see above; the mapping is read only and checked whole before it is decoded.
+    let file = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Some(format!("it cannot be read ({e})")))?;
+    let Some((sum, payload)) = file.split_first_chunk::<16>() else {
         return Err(Some("it is truncated".into()));
     };
     if u128::from_le_bytes(*sum) != checksum(payload) {
         return Err(Some("it is damaged or was edited (its checksum does not match)".into()));
     }
-    postcard::from_bytes(payload).map_err(|_| Some("it is in a format this casebook cannot read".into()))
+    let unreadable = || Some("it is in a format this casebook cannot read".to_string());
+    let (Head { key, known }, rest) = postcard::take_from_bytes(payload).map_err(|_| unreadable())?;
+    let tail = file.len() - rest.len();
+    Ok(Stored { key, known, file, tail })
 }
 
 /// A cache's index opened before the site is loaded: its piece file mapped and its
@@ -294,7 +318,9 @@ pub(super) fn open(dir: &Path, stored: Result<Stored, Option<String>>, catalog: 
     } else if k.output != output {
         format!("it describes the output folder {}", k.output.display())
     } else {
-        let Stored { mut memo, mut blob, parsed, .. } = stored;
+        let Ok(Tail { mut memo, mut blob, parsed }) = postcard::from_bytes(&stored.file[stored.tail..]) else {
+            return Opened { theme, opened: Err(Some("it is in a format this casebook cannot read".into())) };
+        };
         let table = std::mem::take(&mut blob.at);
         let pieces = match read_pieces(dir, &blob, table) {
             Ok(mapped) => Pieces::mapped(mapped),
@@ -494,7 +520,7 @@ pub(super) fn save(
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
     let saving = Saving { tmp, dir: dir.to_path_buf(), generation: blob.generation };
     let known = known.stored();
-    write(&saving.tmp, &Saved { key, memo, blob: &blob, parsed: &stored, known: &known })?;
+    write(&saving.tmp, &Saved { key, known: &known, memo, blob: &blob, parsed: &stored })?;
     Ok(saving)
 }
 
