@@ -103,6 +103,34 @@ fn a_warm_build_rewrites_only_what_changed() {
     assert_same_as_cold(&f);
 }
 
+/// A case added to one year redraws that year's timeline page and the index of years,
+/// which counts them, and leaves the other years' pages as they were.
+#[test]
+fn a_case_added_to_one_year_leaves_the_other_years_alone() {
+    let f = site();
+    f.build_ok();
+    let before = mtimes(&f.out());
+    let index_before = f.read("timeline/index.html");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    f.case(
+        "delta",
+        "Delta breach",
+        "organizations = [\"Org delta\"]\nsummary = \"About Delta.\"\n\n[incident]\ndetected = 2023-05-06\n",
+        "## What happened\n\nA second case of 2023.\n",
+    );
+    f.build_ok();
+    let after = mtimes(&f.out());
+    assert!(f.read("timeline/2023/index.html").contains("Delta breach"));
+    assert_ne!(before["timeline/2023/index.html"], after["timeline/2023/index.html"]);
+    assert_ne!(index_before, f.read("timeline/index.html"), "the index counts the years' cases");
+    for year in ["2021", "2022"] {
+        let page = format!("timeline/{year}/index.html");
+        assert_eq!(before[&page], after[&page], "{page} was rewritten");
+        assert!(f.read(&page).contains("timeline/2023/"), "{page} still links every year");
+    }
+    assert_same_as_cold(&f);
+}
+
 /// The site-wide exports are streamed from pieces and hashed from the pieces' hashes: an
 /// edit that changes a case's pieces' inputs but not their bytes (the body, which they do
 /// not show) leaves them as they were, time and all; one that changes their bytes does not.

@@ -36,6 +36,8 @@ pub(super) struct Inputs {
     tactics: std::collections::HashMap<String, Fingerprint>,
     /// The years of the timeline, with their counts.
     years: Fingerprint,
+    /// The years of the timeline, without their counts (above each year's page).
+    year_list: Fingerprint,
 }
 
 impl Inputs {
@@ -96,7 +98,10 @@ impl Inputs {
         // What the timeline's index shows: each year with its count.
         let mut h = Hasher::new();
         h.value(&super::charts::timeline_index(site)["years"]);
-        Inputs { site: site_fp, cards, all, terms, counts, tactics, years: h.finish() }
+        let years = h.finish();
+        let mut h = Hasher::new();
+        h.value(&super::charts::timeline_years(site));
+        Inputs { site: site_fp, cards, all, terms, counts, tactics, years, year_list: h.finish() }
     }
 
     /// What case `i`'s card is drawn from: the card, the site, the templates.
@@ -258,7 +263,7 @@ pub(super) fn declared(site: &Site, inputs: &Inputs, job: &Job) -> Fingerprint {
         }
         Job::TimelineYear(year) => {
             let cases = (0..site.cases.len()).filter(|&i| site.cases[i].counted && site.cases[i].happened.year == year);
-            d.fp(inputs.years).cards(inputs, cases);
+            d.fp(inputs.year_list).cards(inputs, cases);
         }
         Job::Page(i) => {
             d.fp(site.pages[i].fingerprint);

@@ -747,7 +747,7 @@ fn view(
                 row_piece(site, tera, shared, memo, &url, (ROW, "r"), (i, &format!("{axis:?}")), row)
             };
             let mut timeline = charts::timeline(site, &card, lean.then_some(&row_html as charts::RowHtml), year)?;
-            timeline["index"] = charts::timeline_index(site)["years"].take();
+            timeline["index"] = charts::timeline_years(site);
             timeline["year"] = json!(year);
             ctx.put("timeline", timeline);
             "timeline.html"
