@@ -12,7 +12,7 @@
 //! is), and `pieces-N.bin`, the pieces and each file's parse. The piece file is mapped,
 //! not copied into fresh memory, and an edit appends to it instead of rewriting it.
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -377,7 +377,7 @@ fn read_pieces(dir: &Path, blob: &Blob, table: Table) -> Result<Mapped, String> 
     // (its old contents stay with whoever mapped them); the cache lock keeps any other
     // casebook from cutting it short or changing it while this build has it mapped.
     let map = unsafe { memmap2::MmapOptions::new().len(len).map(&file) }.map_err(cannot)?;
-    Ok(Mapped::new(Bytes::from_owner(map), table, intact))
+    Ok(Mapped::of_map(map, table, intact))
 }
 
 /// A piece to store: held, or to be made (a parse).
@@ -397,6 +397,7 @@ fn save_pieces<'a>(
     parses: Vec<parsed::Piece<'a>>,
     before: Option<&Blob>,
     live: impl FnOnce() -> HashSet<Fingerprint>,
+    placement: impl FnOnce() -> HashMap<Fingerprint, u32>,
 ) -> std::io::Result<Blob> {
     use rayon::prelude::*;
     let file = pieces.file.as_deref();
@@ -438,7 +439,9 @@ fn save_pieces<'a>(
             );
         }
     }
-    new[parse_count..].sort_unstable_by_key(|(fp, _)| *fp);
+    // Laid out for reading when written anew; the few an edit appends, by fingerprint.
+    let placement = if append.is_none() { placement() } else { HashMap::default() };
+    new[parse_count..].sort_unstable_by_key(|(fp, _)| (placement.get(fp).copied().unwrap_or(u32::MAX), *fp));
     let (generation, start, path) = match append {
         Some((b, _)) => (b.generation, b.len, piece_file(dir, b.generation)),
         None => {
@@ -512,11 +515,18 @@ pub(super) fn save(
     used: &[Fingerprint],
 ) -> std::io::Result<Saving> {
     let (stored, parses) = parsed.stored();
-    let blob = save_pieces(dir, &memo.pieces, parses, before, || {
-        let mut live = memo.live(used);
-        live.extend(stored.pieces());
-        live
-    })?;
+    let blob = save_pieces(
+        dir,
+        &memo.pieces,
+        parses,
+        before,
+        || {
+            let mut live = memo.live(used);
+            live.extend(stored.pieces());
+            live
+        },
+        || memo.placement(),
+    )?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
     let saving = Saving { tmp, dir: dir.to_path_buf(), generation: blob.generation };
     let known = known.stored();

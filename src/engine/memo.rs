@@ -82,6 +82,24 @@ impl Memo {
         }
     }
 
+    /// Where each piece goes in a piece file written anew: the pieces of one page side
+    /// by side (pages in path order, a piece with the first page that draws it), then
+    /// those of the streamed exports. The kernel maps in a file's neighbouring pages with
+    /// each one read, so a page's rows read from one place cost a few faults, not one
+    /// each, nor the memory of sixteen pages around each.
+    pub(super) fn placement(&self) -> HashMap<Fingerprint, u32> {
+        let mut pages: Vec<(&String, &Page)> = self.pages.iter().collect();
+        pages.sort_unstable_by_key(|(path, _)| path.as_str());
+        let mut streamed: Vec<Fingerprint> = self.piece_hashes.keys().copied().collect();
+        streamed.sort_unstable();
+        let mut at = HashMap::default();
+        for fp in pages.iter().flat_map(|(_, p)| p.pieces.iter()).chain(&streamed) {
+            let next = at.len() as u32;
+            at.entry(*fp).or_insert(next);
+        }
+        at
+    }
+
     /// The pieces an output of this memo was drawn or streamed from, and those in `used`
     /// (asked for by the run that made it): what is worth keeping when the dead pieces
     /// are dropped.
@@ -344,6 +362,10 @@ impl RenderMemo for Run<'_> {
             }
     }
 
+    fn pages_made(&self) {
+        self.before.pieces.release();
+    }
+
     fn piece(&self, fingerprint: Fingerprint, make: &mut dyn FnMut() -> Vec<u8>) -> bytes::Bytes {
         let before = self.before.pieces.get(fingerprint);
         let piece = match &before {
@@ -385,5 +407,27 @@ impl RenderMemo for Run<'_> {
             self.piece_hashes.lock().unwrap_or_else(|e| e.into_inner()).insert(fingerprint, hash);
         }
         crate::render::Chunk { bytes, hash }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(pieces: &[Fingerprint]) -> Page {
+        Page { fingerprint: 0, content: None, wanted: Vec::new(), found: Vec::new(), pieces: pieces.to_vec() }
+    }
+
+    #[test]
+    fn a_pages_pieces_are_placed_side_by_side() {
+        let mut memo = Memo::default();
+        memo.pages.insert("b/index.html".into(), page(&[1, 50, 3]));
+        memo.pages.insert("a/index.html".into(), page(&[40, 3, 9]));
+        memo.piece_hashes.insert(7, 0);
+        let at = memo.placement();
+        let mut order: Vec<Fingerprint> = at.keys().copied().collect();
+        order.sort_by_key(|fp| at[fp]);
+        // Page a's, then b's that a did not draw, then the streamed ones.
+        assert_eq!(order, [40, 3, 9, 1, 50, 7]);
     }
 }

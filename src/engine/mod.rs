@@ -465,6 +465,8 @@ impl Engine {
             (_, _, Some(_)) => cached_memo.unwrap_or_default(),
             _ => memo::Memo::default(),
         };
+        // The site is resolved: the parsed files' pages of the cache's piece file may go.
+        before.pieces.release();
         // A patch commit has listed the output with each file's size and time.
         let listed = match &txn {
             Some(Txn::Disk(staging)) => Some(staging),
@@ -573,6 +575,8 @@ impl Engine {
             };
             let hash = hash.map(|h| h.finish());
             memo.streamed(path, fingerprint, hash.filter(|_| memo.verifying()));
+            // Tens of megabytes of pieces, read once: their pages of the cache's file go.
+            before.pieces.release();
             written?;
             // Replaced by the old file if the bytes are the same.
             match (store, hash) {

@@ -34,6 +34,17 @@ pub(super) struct Mapped {
     /// The file is as the save that wrote it left it: no piece needs checking.
     intact: bool,
     damaged: AtomicBool,
+    /// The mapping behind `bytes`, when they are one (see [`Mapped::release`]).
+    map: Option<Arc<memmap2::Mmap>>,
+}
+
+/// A mapping as the owner of the [`Bytes`] cut from it.
+struct Shared(Arc<memmap2::Mmap>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl Mapped {
@@ -47,7 +58,27 @@ impl Mapped {
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
-        Mapped { bytes, table, starts, checked, intact, damaged: AtomicBool::new(false) }
+        Mapped { bytes, table, starts, checked, intact, damaged: AtomicBool::new(false), map: None }
+    }
+
+    /// The pieces of a mapped file.
+    pub(super) fn of_map(map: memmap2::Mmap, table: Table, intact: bool) -> Self {
+        let map = Arc::new(map);
+        Mapped { map: Some(map.clone()), ..Mapped::new(Bytes::from_owner(Shared(map)), table, intact) }
+    }
+
+    /// Gives back the memory the pages of the file read so far take, as the kernel does
+    /// with any file's pages. A build touches most of the file's half gigabyte, a part
+    /// at a time (the parsed files, then the rows and cards, then the exports' pieces):
+    /// let go between parts, its memory stays below a build's without the cache. The
+    /// bytes stay where they are; a piece asked for again is read in again.
+    pub(super) fn release(&self) {
+        if let Some(map) = &self.map {
+            // SAFETY: a shared mapping of a file: its pages are dropped, not its bytes,
+            // which the next read finds in the file (that no other casebook changes
+            // while this build holds the cache lock).
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
     }
 
     pub(super) fn table(&self) -> &Table {
@@ -114,6 +145,13 @@ impl Pieces {
     pub(super) fn mapped(file: Mapped) -> Self {
         let live = file.table.len();
         Pieces { file: Some(Arc::new(file)), held: HashMap::default(), live }
+    }
+
+    /// [`Mapped::release`], when the pieces are a mapped file's.
+    pub(super) fn release(&self) {
+        if let Some(file) = &self.file {
+            file.release();
+        }
     }
 
     pub(super) fn get(&self, fp: Fingerprint) -> Option<Bytes> {

@@ -27,6 +27,9 @@ pub trait Memo: Sync {
     /// The pieces the page at `path` was drawn from (its rows, its cards): when a later
     /// run keeps the page, it keeps them too, for the run that draws the page again.
     fn made_from(&self, path: &str, pieces: Vec<Fingerprint>);
+    /// The pages are made: the pieces only they read may leave memory (the exports and
+    /// the search index read others).
+    fn pages_made(&self) {}
 }
 
 /// A piece of a streamed file and the hash of its bytes.

@@ -1344,6 +1344,7 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
     // the number of cases it lists.
     jobs.sort_by_key(|j| std::cmp::Reverse(j.rows(site)));
     diags.extend(jobs.iter().par_bridge().filter_map(each).collect::<Vec<_>>());
+    sinks.memo.pages_made();
     // After the pages, not beside them: the tail is parallel inside, so this costs no
     // time, and the two never hold their memory at once (10,000 cases: 0.8 GB, not 0.9).
     let tail_diags = std::sync::Mutex::new(Vec::new());
