@@ -215,7 +215,8 @@ impl Known {
                 controls: k.controls.clone(),
             })
             .collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        // Any fixed order will do (the same cache, the same bytes): bytes, not components.
+        files.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
         files
     }
 
