@@ -350,6 +350,36 @@ fn pagination_splits_the_case_list() {
     assert!(links_to(&f.page("cases/"), "cases/", "cases/page/2/"));
 }
 
+/// Each page of a long list links the first and the last page and its neighbours, with
+/// a gap for the rest, not every page of the list.
+#[test]
+fn pagination_links_the_pages_near_this_one() {
+    let f = Fixture::new();
+    f.write("site.toml", "title = \"T\"\n[pagination]\nper_page = 1\n");
+    for i in 0..12 {
+        f.case(
+            &format!("c{i:02}"),
+            &format!("Case {i}"),
+            &format!("organizations = [\"Org\"]\n[incident]\ndetected = 2020-01-{:02}", i + 1),
+            "x",
+        );
+    }
+    f.build_ok();
+    let pages = |url: &str| -> Vec<String> {
+        let doc = f.page(url);
+        let links = sel(".pagination li:not(.pagination__prev):not(.pagination__next)");
+        doc.select(&links).map(|li| li.text().collect::<String>().replace("Page", "").trim().to_string()).collect()
+    };
+    assert_eq!(pages("cases/page/6/"), ["1", "…", "4", "5", "6", "7", "8", "…", "12"]);
+    assert_eq!(pages("cases/"), ["1", "2", "3", "…", "12"]);
+    // A gap of one page is the page.
+    assert_eq!(pages("cases/page/4/"), ["1", "2", "3", "4", "5", "6", "…", "12"]);
+    assert_eq!(pages("cases/page/12/"), ["1", "…", "10", "11", "12"]);
+    for url in ["cases/", "cases/page/6/", "cases/page/12/"] {
+        assert!(f.page(url).select(&sel(".pagination a[aria-current=page]")).count() == 1, "{url}");
+    }
+}
+
 #[test]
 fn feeds_sitemap_robots_and_404() {
     let f = cross_linked();

@@ -665,7 +665,7 @@ fn view(
                     "total": total,
                     "prev_url": (n > 1).then(|| urls::cases_page(n - 1)),
                     "next_url": (n < total).then(|| urls::cases_page(n + 1)),
-                    "pages": (1..=total).map(|p| json!({"number": p, "url": urls::cases_page(p)})).collect::<Vec<_>>(),
+                    "pages": views::page_links(n, total, urls::cases_page),
                 }),
             );
             "cases.html"

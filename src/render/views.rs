@@ -248,6 +248,30 @@ fn url_host(url: &str) -> &str {
 }
 
 /// `{key, title, singular, url}` of a taxonomy.
+/// The pages a list's pagination links: the first, the last, and two on each side of
+/// the current one, with a gap (`{"gap": true}`) where pages are left out. Every page
+/// linking every other would make each of 200 pages list 200 links: a wall of numbers
+/// on a phone, and work that grows with the square of the pages.
+pub fn page_links(current: usize, total: usize, url: impl Fn(usize) -> String) -> Vec<Value> {
+    let near = current.saturating_sub(2).max(1)..=(current + 2).min(total);
+    let mut shown: Vec<usize> = std::iter::once(1).chain(near).chain(std::iter::once(total)).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let mut out = Vec::with_capacity(shown.len() + 2);
+    let mut last = 0;
+    for n in shown {
+        // A gap of one page is the page itself.
+        if n == last + 2 {
+            out.push(json!({"number": last + 1, "url": url(last + 1)}));
+        } else if n > last + 2 {
+            out.push(json!({"gap": true}));
+        }
+        out.push(json!({"number": n, "url": url(n)}));
+        last = n;
+    }
+    out
+}
+
 pub fn taxonomy(kind: Kind) -> Value {
     json!({ "key": kind.key(), "title": taxonomy_title(kind), "singular": taxonomy_singular(kind), "url": urls::term_index(kind) })
 }
