@@ -900,10 +900,16 @@ impl Memory {
     }
 
     pub fn get(&self, path: &str) -> Option<Bytes> {
-        if let Some(shown) = self.early.read().ok()?.get(path) {
+        if let Some(shown) = self.shown(path) {
             return shown.as_ref().map(Held::bytes);
         }
         self.files.read().ok()?.get(path).map(Held::bytes)
+    }
+
+    /// What a run not yet committed showed at `path` ([`MemoryTxn::publish`]): `None`
+    /// if nothing, `Some(None)` if it showed the file gone.
+    fn shown(&self, path: &str) -> Option<Option<Held>> {
+        self.early.read().ok()?.get(path).cloned()
     }
 
     /// [`Memory::get`] for a reader (`serve`'s browser): whether or not the site has a
@@ -927,13 +933,13 @@ impl Memory {
 
     /// Whether a run not yet committed showed `path` gone ([`MemoryTxn::publish`]).
     pub fn shown_gone(&self, path: &str) -> bool {
-        self.early.read().is_ok_and(|e| e.get(path).is_some_and(Option::is_none))
+        matches!(self.shown(path), Some(None))
     }
 
     /// Whether `path` is a file of the site.
     pub fn has(&self, path: &str) -> bool {
-        if let Some(shown) = self.early.read().ok().and_then(|e| e.get(path).map(Option::is_some)) {
-            return shown;
+        if let Some(shown) = self.shown(path) {
+            return shown.is_some();
         }
         self.files.read().is_ok_and(|f| f.contains_key(path))
     }

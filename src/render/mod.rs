@@ -130,9 +130,7 @@ fn counted_count(site: &Site) -> usize {
 
 /// The timeline's index and its pages per year, newest first.
 fn timeline_jobs(site: &Site) -> Vec<Job> {
-    let years: std::collections::BTreeSet<i16> =
-        site.cases.iter().filter(|c| c.counted).map(|c| c.happened.year).collect();
-    std::iter::once(Job::Timeline).chain(years.into_iter().rev().map(Job::TimelineYear)).collect()
+    std::iter::once(Job::Timeline).chain(charts::years(site).into_iter().rev().map(Job::TimelineYear)).collect()
 }
 
 /// Every page of the site, in output order.
@@ -1333,11 +1331,11 @@ pub fn render(site: &Site, tera: &Tera, shared: &Shared, sinks: &Sinks, profile:
     let mut diags = Vec::new();
     if let Some(first) = sinks.first.as_ref().filter(|f| !f.paths.is_empty()) {
         let paths: Vec<String> = jobs.iter().map(|j| urls::output_path(&j.url(site))).collect();
-        let now: Vec<&Job> = jobs.iter().zip(&paths).filter(|(_, p)| first.paths.contains(p)).map(|(j, _)| j).collect();
-        diags.extend(now.into_par_iter().filter_map(each).collect::<Vec<_>>());
+        let (now, rest): (Vec<_>, Vec<_>) = jobs.into_iter().zip(&paths).partition(|(_, p)| first.paths.contains(p));
+        diags.extend(now.par_iter().filter_map(|(j, _)| each(j)).collect::<Vec<_>>());
         let pages: FxHashSet<&str> = paths.iter().map(String::as_str).collect();
         (first.made)(&|path| pages.contains(path));
-        jobs = jobs.into_iter().zip(&paths).filter(|(_, p)| !first.paths.contains(p)).map(|(j, _)| j).collect();
+        jobs = rest.into_iter().map(|(j, _)| j).collect();
     }
     // Longest first, each handed to the next free worker in that order: a long page
     // started last would leave one core working alone at the end. A page's length is

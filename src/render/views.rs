@@ -247,7 +247,6 @@ fn url_host(url: &str) -> &str {
     host.strip_prefix("www.").unwrap_or(host)
 }
 
-/// `{key, title, singular, url}` of a taxonomy.
 /// The pages a list's pagination links: the first, the last, and two on each side of
 /// the current one, with a gap (`{"gap": true}`) where pages are left out. Every page
 /// linking every other would make each of 200 pages list 200 links: a wall of numbers
@@ -272,6 +271,7 @@ pub fn page_links(current: usize, total: usize, url: impl Fn(usize) -> String) -
     out
 }
 
+/// `{key, title, singular, url}` of a taxonomy.
 pub fn taxonomy(kind: Kind) -> Value {
     json!({ "key": kind.key(), "title": taxonomy_title(kind), "singular": taxonomy_singular(kind), "url": urls::term_index(kind) })
 }

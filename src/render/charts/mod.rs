@@ -435,9 +435,12 @@ pub fn timeline_index(site: &Site) -> Value {
 /// The years above each year's page: only which years have a page, not their counts, so
 /// a case added to one year does not redraw the page of every other.
 pub fn timeline_years(site: &Site) -> Value {
-    let years: std::collections::BTreeSet<i16> =
-        site.cases.iter().filter(|c| c.counted).map(|c| c.happened.year).collect();
-    years.iter().rev().map(|&y| json!({"year": y, "url": urls::timeline_year(y)})).collect()
+    years(site).iter().rev().map(|&y| json!({"year": y, "url": urls::timeline_year(y)})).collect()
+}
+
+/// The years the counted cases happened in: each has a page of the timeline.
+pub fn years(site: &Site) -> std::collections::BTreeSet<i16> {
+    site.cases.iter().filter(|c| c.counted).map(|c| c.happened.year).collect()
 }
 
 /// The keys of /timeline/, which draws no write-up's own events.
