@@ -6,16 +6,20 @@
 //! types; the body, timeline, evidence, indicators and their notes, and references.
 //! Output, under `search/`:
 //!
-//! - `meta.json`: `{v, shards, chunk, docs}`: a version (for cache busting), the first
+//! - `meta.json`: `{v, shards, chunks, docs}`: a version (for cache busting), the first
 //!   term of each index shard (shards hold sorted, disjoint ranges of terms, so a term
-//!   and every term a prefix starts are found by binary search), how many documents each
-//!   document chunk holds, and how many documents there are.
+//!   and every term a prefix starts are found by binary search), each document chunk as
+//!   `[first document, name]` (so the chunk of a document is found by binary search),
+//!   and how many documents there are.
 //! - `index/N.json`: the terms of shard `N`, as `{"term": [v, ...]}`: one number per
 //!   case holding the term, `(doc - previous doc) * 8 + fields`, where `fields` has
 //!   [`TITLE`], [`META`] and [`BODY`] bits.
-//! - `docs/N.json`: documents `N * chunk ..`, as `[{t, u, l, o, d, x}]` (title, URL,
+//! - `docs/NAME.json`: a chunk's documents, as `[{t, u, l, o, d, x}]` (title, URL,
 //!   language, organizations, when it happened, and the text a snippet is cut from):
-//!   what a result shows.
+//!   what a result shows. Chunks are cut where a document's slug says so (about
+//!   [`CHUNK`] documents each) and named by what they hold, so a case added or removed
+//!   changes the chunk it is in, not the chunks after it, whose documents only move by
+//!   one number (which `meta.json` says).
 //!
 //! Documents are numbered oldest incident first, the reverse of the site's order: a new
 //! write-up is most often of a recent breach, and then it only adds a number at the end,
@@ -54,8 +58,11 @@ pub const META: u8 = 2;
 /// Field bit: in the body.
 pub const BODY: u8 = 1;
 
-/// Documents per `docs/N.json`: a page of ten results fetches a few small chunks.
-pub const DOCS_PER_CHUNK: usize = 16;
+/// One document in this many starts a document chunk, on average: a page of ten
+/// results fetches a few small chunks.
+pub const CHUNK: u64 = 16;
+/// At most this many documents in a chunk.
+const MAX_CHUNK: usize = 4 * CHUNK as usize;
 /// Target size of an index shard, in bytes (before compression).
 const SHARD_TARGET: usize = 24 * 1024;
 /// Characters of a case's text kept for snippets (past them, a snippet falls back to the
@@ -201,7 +208,7 @@ type DocTerms = (String, Vec<(u32, u32, u8)>);
 /// Made so that an edit costs what it changed. Each case's terms are a piece by the
 /// fingerprint of what they are made from, so only an edited case is tokenized again.
 /// The terms are grouped in buckets by their first two bytes: ranges of the sorted
-/// terms that do not depend on the data; the documents, in parts (see [`part_starts`]).
+/// terms that do not depend on the data; the documents, in parts (see [`cuts`]).
 /// A part's share of a bucket is a piece, keyed by what the part's cases give it, so an
 /// edit merges again only the shares of its part; a bucket is its shares one after
 /// another. Shards are cut from the buckets' terms, and a shard or document chunk whose
@@ -238,9 +245,9 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     let cases: Vec<CaseTerms> = pieces.iter().map(|p| CaseTerms::parse(p)).collect();
 
     // Parts: runs of consecutive documents, cut where a document's slug says so (see
-    // [`part_starts`]), so a case added, removed or moved changes the part it is in and
+    // [`cuts`]), so a case added, removed or moved changes the part it is in and
     // not the parts after it, whose documents only move by one number.
-    let starts = part_starts(&docs);
+    let starts = cuts(&docs, PART, MAX_PART);
     let parts: Vec<std::ops::Range<usize>> =
         (0..starts.len()).map(|p| starts[p]..starts.get(p + 1).copied().unwrap_or(docs.len())).collect();
     // What each case of a part gives each bucket, numbered in the part: a piece per part,
@@ -357,40 +364,46 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
         out(Made::New { path, bytes: shard(&buckets, &spans(k)), fingerprint });
     });
 
-    let chunk_fps: Vec<Fingerprint> = fps
-        .chunks(DOCS_PER_CHUNK)
-        .map(|docs| {
+    // Chunks: cut by what their documents are, named by it (see the module's doc).
+    let chunk_starts = cuts(&docs, CHUNK, MAX_CHUNK);
+    let chunks: Vec<std::ops::Range<usize>> = (0..chunk_starts.len())
+        .map(|c| chunk_starts[c]..chunk_starts.get(c + 1).copied().unwrap_or(docs.len()))
+        .collect();
+    let chunk_fps: Vec<Fingerprint> = chunks
+        .iter()
+        .map(|r| {
             let mut h = Hasher::new();
             h.bytes(b"search docs");
-            for (doc, _) in docs {
+            for (doc, _) in &fps[r.clone()] {
                 h.bytes(&doc.to_le_bytes());
             }
             h.finish()
         })
         .collect();
-    // Each document is a piece: when numbers shift (a case added before others, or
-    // moved by its date), a chunk is put together again, not written anew.
-    (docs.par_chunks(DOCS_PER_CHUNK).zip(fps.par_chunks(DOCS_PER_CHUNK)).zip(chunk_fps.par_iter()).enumerate())
-        .for_each(|(k, ((cases, fps), &fingerprint))| {
-            let path = format!("search/docs/{k}.json");
-            if memo.unchanged(&path, fingerprint) {
-                return out(Made::Same { path, fingerprint });
+    let names: Vec<String> = chunk_fps.iter().map(|&fp| format!("{:016x}", fp as u64)).collect();
+    // Each document is a piece: a chunk made again (a case of it added, edited or
+    // removed) is put together from the others' pieces, not written anew.
+    (chunks.par_iter().zip(chunk_fps.par_iter()).zip(names.par_iter())).for_each(|((r, &fingerprint), name)| {
+        let path = format!("search/docs/{name}.json");
+        if memo.unchanged(&path, fingerprint) {
+            return out(Made::Same { path, fingerprint });
+        }
+        let (cases, fps) = (&docs[r.clone()], &fps[r.clone()]);
+        let docs: Vec<bytes::Bytes> = (cases.iter().zip(fps))
+            .map(|(sc, &(doc, _))| memo.piece(doc_piece(doc), &mut || doc_json(site, sc)))
+            .collect();
+        memo.made_from(&path, fps.iter().map(|&(doc, _)| doc_piece(doc)).collect());
+        let mut bytes = Vec::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 1);
+        bytes.push(b'[');
+        for (i, d) in docs.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
             }
-            let docs: Vec<bytes::Bytes> = (cases.iter().zip(fps))
-                .map(|(sc, &(doc, _))| memo.piece(doc_piece(doc), &mut || doc_json(site, sc)))
-                .collect();
-            memo.made_from(&path, fps.iter().map(|&(doc, _)| doc_piece(doc)).collect());
-            let mut bytes = Vec::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 1);
-            bytes.push(b'[');
-            for (i, d) in docs.iter().enumerate() {
-                if i > 0 {
-                    bytes.push(b',');
-                }
-                bytes.extend_from_slice(d);
-            }
-            bytes.push(b']');
-            out(Made::New { path, bytes, fingerprint });
-        });
+            bytes.extend_from_slice(d);
+        }
+        bytes.push(b']');
+        out(Made::New { path, bytes, fingerprint });
+    });
 
     // The version changes whenever a shard or chunk may have (what they are made from).
     let mut version = Hasher::new();
@@ -398,11 +411,14 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     for fp in shard_fps.iter().chain(&chunk_fps) {
         version.bytes(&fp.to_le_bytes());
     }
+    for start in &chunk_starts {
+        version.bytes(&(*start as u64).to_le_bytes());
+    }
     let firsts: Vec<&str> = starts.iter().map(|&(bi, j)| buckets[bi].name(j)).collect();
     let meta = json!({
         "v": format!("{:016x}", version.finish() as u64),
         "shards": firsts,
-        "chunk": DOCS_PER_CHUNK,
+        "chunks": chunk_starts.iter().zip(&names).map(|(&start, name)| json!([start, name])).collect::<Vec<_>>(),
         "docs": site.cases.len(),
     });
     let bytes = meta.to_string().into_bytes();
@@ -464,7 +480,7 @@ fn doc_piece(doc: Fingerprint) -> Fingerprint {
     h.finish()
 }
 
-/// A case's document in `docs/N.json`, as JSON.
+/// A case's document in `docs/NAME.json`, as JSON.
 fn doc_json(site: &Site, sc: &crate::resolve::SiteCase) -> Vec<u8> {
     let orgs = site.taxonomy(crate::urls::Kind::Organizations);
     let names: Vec<&str> =
@@ -486,24 +502,24 @@ const BUCKETS: usize = 1 << 16;
 /// Shares made again by looking each case up; past these, runs are sorted by bucket.
 const FEW_MISSES: usize = 16;
 
-/// One document in this many starts a part, on average (see [`part_starts`]).
+/// One document in this many starts a part, on average (see [`cuts`]).
 const PART: u64 = 1024;
 /// At most this many documents in a part.
 const MAX_PART: usize = 4 * PART as usize;
 /// A part's sum for one bucket: `(bucket: u16, sum: u128, runs: u32)`.
 const SUM_ENTRY: usize = 22;
 
-/// Where each part of the documents starts: before a document whose slug hashes to a
-/// multiple of [`PART`], and after [`MAX_PART`] documents. Cut by what a document is,
-/// not where it is, a part keeps its cuts when a case is added, removed or moved
-/// elsewhere.
-fn part_starts(docs: &[&crate::resolve::SiteCase]) -> Vec<usize> {
+/// Where each run of the documents starts: before a document whose slug hashes to a
+/// multiple of `every`, and after `max` documents. Cut by what a document is, not where
+/// it is, a run keeps its cuts when a case is added, removed or moved elsewhere. Index
+/// parts ([`PART`]) and document chunks ([`CHUNK`]) are cut so.
+fn cuts(docs: &[&crate::resolve::SiteCase], every: u64, max: usize) -> Vec<usize> {
     let mut starts: Vec<usize> = Vec::new();
     for (i, sc) in docs.iter().enumerate() {
         let mut h = Hasher::new();
         h.bytes(sc.case.slug.as_bytes());
-        let cut = (h.finish() as u64).is_multiple_of(PART);
-        if cut || starts.last().is_none_or(|&s| i - s >= MAX_PART) {
+        let cut = (h.finish() as u64).is_multiple_of(every);
+        if cut || starts.last().is_none_or(|&s| i - s >= max) {
             starts.push(i);
         }
     }

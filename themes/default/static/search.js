@@ -101,14 +101,25 @@
     return shardCache.get(key);
   }
 
-  function chunk(m, n) {
-    var key = m.v + "/" + n;
-    if (!chunkCache.has(key)) {
-      var p = getJSON(base + "docs/" + n + ".json?v=" + m.v);
-      p.catch(function () { chunkCache.delete(key); });
-      chunkCache.set(key, p);
+  // A chunk's name is what it holds: the same name, the same documents.
+  function chunk(m, c) {
+    var name = m.chunks[c][1];
+    if (!chunkCache.has(name)) {
+      var p = getJSON(base + "docs/" + name + ".json");
+      p.catch(function () { chunkCache.delete(name); });
+      chunkCache.set(name, p);
     }
-    return chunkCache.get(key);
+    return chunkCache.get(name);
+  }
+
+  // The chunk holding document d: the last whose first document is not after d.
+  function chunkOf(m, d) {
+    var lo = 0, hi = m.chunks.length - 1;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (m.chunks[mid][0] <= d) lo = mid; else hi = mid - 1;
+    }
+    return lo;
   }
 
   // Postings as a Map doc -> fields.
@@ -243,13 +254,14 @@
     var page = results.slice(shown, shown + PAGE);
     var need = [];
     page.forEach(function (d) {
-      var c = Math.floor(d / m.chunk);
+      var c = chunkOf(m, d);
       if (need.indexOf(c) < 0) need.push(c);
     });
     return Promise.all(need.map(function (c) { return chunk(m, c); })).then(function (chunks) {
       if (token !== current) return;
       page.forEach(function (d) {
-        var doc = chunks[need.indexOf(Math.floor(d / m.chunk))][d % m.chunk];
+        var c = chunkOf(m, d);
+        var doc = chunks[need.indexOf(c)][d - m.chunks[c][0]];
         if (!doc) return;
         var li = document.createElement("li");
         if (doc.l) li.lang = doc.l;
