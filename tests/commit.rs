@@ -200,6 +200,15 @@ fn killed_commit(f: &Fixture, end: bool) -> BTreeMap<String, Option<Vec<u8>>> {
     let (now, next) = (entries(&f.out()), cold(f));
     let staging = f.root().join(STAGING);
     let mut journal = format!("casebook journal 1\nstaging {STAGING}\nremove-file stray.txt\n");
+    // And what the edit takes away (a search chunk is named by what it holds).
+    let gone: Vec<&String> = now
+        .iter()
+        .filter(|(p, b)| b.is_some() && !next.contains_key(*p) && *p != "stray.txt")
+        .map(|(p, _)| p)
+        .collect();
+    for p in &gone {
+        journal += &format!("remove-file {p}\n");
+    }
     let mut renames = Vec::new();
     for (p, b) in &next {
         if let (Some(bytes), false) = (b, now.get(p) == Some(b)) {
@@ -214,6 +223,9 @@ fn killed_commit(f: &Fixture, end: bool) -> BTreeMap<String, Option<Vec<u8>>> {
         journal += "end\n";
         // Killed after the removal and half the renames.
         fs::remove_file(f.out().join("stray.txt")).unwrap();
+        for p in &gone {
+            fs::remove_file(f.out().join(p)).unwrap();
+        }
         for p in &renames[..renames.len() / 2] {
             fs::create_dir_all(f.out().join(p).parent().unwrap()).unwrap();
             fs::rename(staging.join(p), f.out().join(p)).unwrap();
