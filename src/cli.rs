@@ -190,6 +190,8 @@ pub fn main() -> ExitCode {
             // A build lists problems; what it left out is `check`'s to list, one line here.
             eprint!("{}", report::human(&report::problems(&report.diagnostics.items)));
             if timings {
+                let (read, known) = report.content_files;
+                eprintln!("content files: {read} read, {known} known by their stamps");
                 for (n, (stage, ms)) in report.timings.iter().enumerate() {
                     match report.resident.get(n).copied().flatten() {
                         Some(mb) => eprintln!(

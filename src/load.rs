@@ -92,6 +92,8 @@ pub struct Known {
     files: std::collections::HashMap<Arc<Path>, KnownFile>,
     /// Whether the last load stamped a file anew or dropped one.
     changed: bool,
+    /// How many content files the last load read, and how many it knew by their stamps.
+    counts: (usize, usize),
     /// Each content folder as the last load listed it: kept while what changed is known
     /// (`serve`'s watcher) and no file was added to it or taken away.
     listings: std::collections::HashMap<PathBuf, Listing>,
@@ -202,13 +204,15 @@ pub struct StoredFile {
 }
 
 impl Known {
-    /// What the build cache keeps of it.
-    pub fn stored(&self) -> Vec<StoredFile> {
+    /// What the build cache keeps of it. Paths are kept relative to the site's `root`, so
+    /// the cache holds for the same files however the root is spelled, and wherever the
+    /// site folder was moved to.
+    pub fn stored(&self, root: &Path) -> Vec<StoredFile> {
         let mut files: Vec<StoredFile> = self
             .files
             .iter()
             .map(|(path, k)| StoredFile {
-                path: path.to_path_buf(),
+                path: path.strip_prefix(root).unwrap_or(path).to_path_buf(),
                 shown: k.file.path.clone(),
                 stamp: k.stamp,
                 text: k.file.text_hash(),
@@ -220,22 +224,29 @@ impl Known {
         files
     }
 
-    /// The files the build cache kept, to be read only if their stamp changed.
-    pub fn restored(files: Vec<StoredFile>) -> Known {
+    /// The files the build cache kept (under `root`), to be read only if their stamp changed.
+    pub fn restored(files: Vec<StoredFile>, root: &Path) -> Known {
         let files = files
             .into_iter()
             .map(|f| {
-                let file = SourceFile::unread(f.shown, f.path.clone(), f.text);
+                let path = root.join(&f.path);
+                let file = SourceFile::unread(f.shown, path.clone(), f.text);
                 let mut controls = f.controls;
                 for d in &mut controls {
                     if let Some(at) = &mut d.location {
                         at.file = file.clone();
                     }
                 }
-                (Arc::from(f.path), KnownFile { stamp: f.stamp, file, controls })
+                (Arc::from(path), KnownFile { stamp: f.stamp, file, controls })
             })
             .collect();
-        Known { files, changed: false, listings: Default::default() }
+        Known { files, ..Known::default() }
+    }
+
+    /// How many content files the last load read, and how many it knew by their stamps
+    /// (`build --timings` says so: in CI, a fresh checkout stamps every file anew).
+    pub fn counts(&self) -> (usize, usize) {
+        self.counts
     }
 
     /// Whether the last load stamped a file anew or dropped one: the stamps a cache keeps
@@ -554,6 +565,11 @@ fn read_content(
             Ok((f, controls, read, stat)) => {
                 // What the build cache keeps of it changes with a file stamped anew.
                 known.changed |= read && stat.is_some();
+                if read {
+                    known.counts.0 += 1;
+                } else {
+                    known.counts.1 += 1;
+                }
                 if let Some((path, stamp)) = stat {
                     known.files.insert(path, KnownFile { stamp, file: f.file.clone(), controls: controls.clone() });
                 }

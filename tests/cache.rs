@@ -331,6 +331,38 @@ fn files_known_by_their_stamps_are_reported_as_if_read() {
     assert_same_as_cold(&f);
 }
 
+/// Content files are known by their stamps under the site's root, however it is spelled:
+/// a build from the site's folder and one given its whole path from elsewhere read none
+/// again (`--timings` counts them); a file written anew is read again.
+#[test]
+fn files_are_known_however_the_root_is_spelled() {
+    let f = site();
+    f.build_ok();
+    settle();
+    f.build_ok();
+    let timed = |r: &common::Run| {
+        let line = r.stderr.lines().find(|l| l.starts_with("content files:")).map(str::to_string);
+        line.unwrap_or_else(|| panic!("no count of content files:\n{}", r.stderr))
+    };
+    let here = f.run(&["build", "--timings"]);
+    assert_eq!(timed(&here), "content files: 0 read, 3 known by their stamps");
+    let root = f.root().canonicalize().unwrap();
+    let elsewhere = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["build", "--timings", "--root"])
+        .arg(&root)
+        .current_dir(root.parent().unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&elsewhere.stderr);
+    assert!(elsewhere.status.success(), "{stderr}");
+    assert!(stderr.contains("content files: 0 read, 3 known by their stamps"), "{stderr}");
+    // Written anew with the same bytes (as a checkout does): read again, nothing else.
+    let beta = f.root().join("content/cases/beta.md");
+    fs::write(&beta, fs::read(&beta).unwrap()).unwrap();
+    assert_eq!(timed(&f.run(&["build", "--timings"])), "content files: 1 read, 2 known by their stamps");
+    assert_same_as_cold(&f);
+}
+
 /// The built-in theme's base template, as a site's own override of it.
 fn theme_base() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html")

@@ -186,9 +186,9 @@ struct Tail {
 impl Stored {
     /// The content files as the last build read them, by their stamps: only files
     /// stamped by this format of this casebook.
-    pub(super) fn take_known(&mut self) -> crate::load::Known {
+    pub(super) fn take_known(&mut self, root: &Path) -> crate::load::Known {
         let ours = self.key.format == FORMAT && self.key.casebook == env!("CARGO_PKG_VERSION");
-        crate::load::Known::restored(if ours { std::mem::take(&mut self.known) } else { Vec::new() })
+        crate::load::Known::restored(if ours { std::mem::take(&mut self.known) } else { Vec::new() }, root)
     }
 }
 
@@ -508,7 +508,7 @@ fn merge(old: &Table, new: Table) -> Table {
 /// `before`: the blob the memo's pieces were read with; `used`: the pieces the run asked
 /// for (see [`Memo::live`]).
 pub(super) fn save(
-    dir: &Path,
+    (dir, root): (&Path, &Path),
     key: &Key,
     (memo, parsed, known): (&Memo, &Parsed, &crate::load::Known),
     before: Option<&Blob>,
@@ -529,7 +529,7 @@ pub(super) fn save(
     )?;
     let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
     let saving = Saving { tmp, dir: dir.to_path_buf(), generation: blob.generation };
-    let known = known.stored();
+    let known = known.stored(root);
     write(&saving.tmp, &Saved { key, known: &known, memo, blob: &blob, parsed: &stored })?;
     Ok(saving)
 }

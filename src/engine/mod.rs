@@ -69,6 +69,8 @@ pub struct Report {
     /// `serve`: milliseconds from the start of the run until the pages asked for lately
     /// were shown ([`write::MemoryTxn::publish`]), when they were.
     pub shown: Option<u128>,
+    /// Content files read, and content files known by their stamps ([`load::Known`]).
+    pub content_files: (usize, usize),
 }
 
 impl Report {
@@ -360,7 +362,7 @@ impl Engine {
         };
         let mut index = cache_lock.as_ref().map(|held| cache::read(&cache_dir, held));
         if let Some(Ok(index)) = &mut index {
-            self.known = index.take_known();
+            self.known = index.take_known(root);
             self.seen = None;
         }
         if cache_lock.is_some() {
@@ -378,6 +380,7 @@ impl Engine {
                 Some(cache::open(&cache_dir, index, catalog_fp, output))
             },
         );
+        report.content_files = self.known.counts();
         // Seen from here on: what changes while this run goes on is seen by the next.
         self.seen = self.watched.then(Vec::new);
         report.diagnostics.extend(diags);
@@ -648,8 +651,9 @@ impl Engine {
                 let save = |memo: &memo::Memo| {
                     let ((key, _), _) = disk_cache.as_ref()?;
                     let saving = Instant::now();
-                    let saved = (!unchanged)
-                        .then(|| cache::save(&cache_dir, key, (memo, &self.parsed, &self.known), blob.as_ref(), &used));
+                    let saved = (!unchanged).then(|| {
+                        cache::save((&cache_dir, root), key, (memo, &self.parsed, &self.known), blob.as_ref(), &used)
+                    });
                     Some((saved, saving.elapsed().as_millis()))
                 };
                 if disk_cache.is_some() {
