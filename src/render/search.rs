@@ -247,9 +247,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     // Parts: runs of consecutive documents, cut where a document's slug says so (see
     // [`cuts`]), so a case added, removed or moved changes the part it is in and
     // not the parts after it, whose documents only move by one number.
-    let starts = cuts(&docs, PART, MAX_PART);
-    let parts: Vec<std::ops::Range<usize>> =
-        (0..starts.len()).map(|p| starts[p]..starts.get(p + 1).copied().unwrap_or(docs.len())).collect();
+    let parts = cuts(&docs, PART, MAX_PART);
     // What each case of a part gives each bucket, numbered in the part: a piece per part,
     // by what its cases' terms are made from.
     let sums: Vec<bytes::Bytes> = parts
@@ -325,7 +323,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
             h.bytes(b"search bucket");
             for &(_, part, key) in &shares[g.clone()] {
                 h.bytes(&key.to_le_bytes());
-                h.bytes(&(starts[part as usize] as u64).to_le_bytes());
+                h.bytes(&(parts[part as usize].start as u64).to_le_bytes());
             }
             h.finish()
         })
@@ -334,7 +332,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
         .map(|(g, &key)| {
             memo.piece(key, &mut || {
                 let shares: Vec<(u32, PartTerms)> = (shares[g.clone()].iter().zip(&made[g.clone()]))
-                    .map(|(&(_, part, _), bytes)| (starts[part as usize] as u32, PartTerms::parse(bytes)))
+                    .map(|(&(_, part, _), bytes)| (parts[part as usize].start as u32, PartTerms::parse(bytes)))
                     .collect();
                 merge_parts(&shares)
             })
@@ -365,10 +363,7 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     });
 
     // Chunks: cut by what their documents are, named by it (see the module's doc).
-    let chunk_starts = cuts(&docs, CHUNK, MAX_CHUNK);
-    let chunks: Vec<std::ops::Range<usize>> = (0..chunk_starts.len())
-        .map(|c| chunk_starts[c]..chunk_starts.get(c + 1).copied().unwrap_or(docs.len()))
-        .collect();
+    let chunks = cuts(&docs, CHUNK, MAX_CHUNK);
     let chunk_fps: Vec<Fingerprint> = chunks
         .iter()
         .map(|r| {
@@ -411,14 +406,14 @@ fn index(site: &Site, memo: &dyn Memo, out: &(dyn Fn(Made) + Sync)) {
     for fp in shard_fps.iter().chain(&chunk_fps) {
         version.bytes(&fp.to_le_bytes());
     }
-    for start in &chunk_starts {
-        version.bytes(&(*start as u64).to_le_bytes());
+    for chunk in &chunks {
+        version.bytes(&(chunk.start as u64).to_le_bytes());
     }
     let firsts: Vec<&str> = starts.iter().map(|&(bi, j)| buckets[bi].name(j)).collect();
     let meta = json!({
         "v": format!("{:016x}", version.finish() as u64),
         "shards": firsts,
-        "chunks": chunk_starts.iter().zip(&names).map(|(&start, name)| json!([start, name])).collect::<Vec<_>>(),
+        "chunks": chunks.iter().zip(&names).map(|(r, name)| json!([r.start, name])).collect::<Vec<_>>(),
         "docs": site.cases.len(),
     });
     let bytes = meta.to_string().into_bytes();
@@ -509,11 +504,11 @@ const MAX_PART: usize = 4 * PART as usize;
 /// A part's sum for one bucket: `(bucket: u16, sum: u128, runs: u32)`.
 const SUM_ENTRY: usize = 22;
 
-/// Where each run of the documents starts: before a document whose slug hashes to a
-/// multiple of `every`, and after `max` documents. Cut by what a document is, not where
-/// it is, a run keeps its cuts when a case is added, removed or moved elsewhere. Index
-/// parts ([`PART`]) and document chunks ([`CHUNK`]) are cut so.
-fn cuts(docs: &[&crate::resolve::SiteCase], every: u64, max: usize) -> Vec<usize> {
+/// The documents in runs of consecutive ones: each starts before a document whose slug
+/// hashes to a multiple of `every`, or after `max` documents. Cut by what a document is,
+/// not where it is, a run keeps its cuts when a case is added, removed or moved
+/// elsewhere. Index parts ([`PART`]) and document chunks ([`CHUNK`]) are cut so.
+fn cuts(docs: &[&crate::resolve::SiteCase], every: u64, max: usize) -> Vec<std::ops::Range<usize>> {
     let mut starts: Vec<usize> = Vec::new();
     for (i, sc) in docs.iter().enumerate() {
         let mut h = Hasher::new();
@@ -523,7 +518,7 @@ fn cuts(docs: &[&crate::resolve::SiteCase], every: u64, max: usize) -> Vec<usize
             starts.push(i);
         }
     }
-    starts
+    (0..starts.len()).map(|r| starts[r]..starts.get(r + 1).copied().unwrap_or(docs.len())).collect()
 }
 
 /// What the cases of a part give each bucket, as a piece: [`SUM_ENTRY`]s by bucket, each
