@@ -393,6 +393,35 @@ fn feeds_sitemap_robots_and_404() {
     assert!(f.exists("404.html"));
 }
 
+/// The feed holds the 20 newest write-ups (by `updated`, else `date`), newest first, and
+/// the feed's own date is the newest one's.
+#[test]
+fn the_feed_holds_the_twenty_newest_write_ups_newest_first() {
+    let f = Fixture::new();
+    // Days out of slug order, so that neither the files' order nor the slugs' gives it.
+    let day = |i: usize| (i * 7) % 25 + 1;
+    for i in 0..25 {
+        f.case(
+            &format!("c{i:02}"),
+            &format!("Case {i}"),
+            &format!("updated = 2025-04-{:02}\norganizations = [\"Org\"]", day(i)),
+            "x",
+        );
+    }
+    f.build_ok();
+    let atom = f.read("atom.xml");
+    let ids: Vec<&str> = atom
+        .split("<id>")
+        .skip(2)
+        .map(|s| s.split("</id>").next().unwrap().trim_start_matches("https://cases.test/cases/").trim_end_matches('/'))
+        .collect();
+    let mut newest: Vec<usize> = (0..25).collect();
+    newest.sort_by_key(|&i| std::cmp::Reverse(day(i)));
+    let want: Vec<String> = newest[..20].iter().map(|i| format!("c{i:02}")).collect();
+    assert_eq!(ids, want);
+    assert!(atom.contains("<updated>2025-04-25T00:00:00Z</updated>\n  <author>"), "{atom}");
+}
+
 #[test]
 fn two_builds_are_byte_identical() {
     let f = cross_linked();

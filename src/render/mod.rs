@@ -1232,14 +1232,22 @@ fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFi
 }
 
 /// The Atom feed, kept when the cases it shows and the settings are as they were.
+/// How many write-ups the Atom feed holds.
+const FEED_ENTRIES: usize = 20;
+
 fn feed(site: &Site, tera: &Tera, shared: &Shared, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let mut order: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
-    // A feed is about what was published, newest write-up first.
-    order.sort_by(|&a, &b| {
+    // A feed is about what was published, newest write-up first. Slugs are unique, so
+    // the order is total: the newest 20 are picked out, and only they are sorted.
+    let newest = |&a: &usize, &b: &usize| {
         let (a, b) = (&site.cases[a].case, &site.cases[b].case);
         b.updated.unwrap_or(b.date).cmp(&a.updated.unwrap_or(a.date)).then(a.slug.cmp(&b.slug))
-    });
-    order.truncate(20);
+    };
+    if order.len() > FEED_ENTRIES {
+        order.select_nth_unstable_by(FEED_ENTRIES - 1, newest);
+        order.truncate(FEED_ENTRIES);
+    }
+    order.sort_unstable_by(newest);
     page(tera, memo, shared.inputs.of_feed(&order), "atom.xml", &|| Ok(("atom.xml", feed_view(site, shared, &order))))
 }
 
@@ -1395,20 +1403,26 @@ fn tail(
     out: &(dyn Fn(Result<OutputFile, Diagnostic>) + Sync),
     exports: &exports::Sinks,
 ) {
-    {
-        let start = std::time::Instant::now();
-        let site_lang = site.config.language.as_str();
-        let made = |m: Result<Made, Diagnostic>| match m {
-            Ok(m) => (exports.made)(m),
-            Err(d) => out(Err(d)),
-        };
-        made(i18n::with(&shared.strings, site_lang, || feed(site, tera, shared, exports.memo)));
-        sitemap(site, tera, shared, exports.memo, &self::jobs(site)).into_iter().for_each(made);
-        profile.add(Profile::FEEDS, start);
-        let start = std::time::Instant::now();
-        exports::render_each(site, &|f| out(Ok(f)), exports);
-        profile.add(Profile::EXPORTS, start);
-    }
+    // The feed and the sitemap are one thread's work each: beside the exports, not
+    // before them, so that no core waits on them alone.
+    rayon::join(
+        || {
+            let start = std::time::Instant::now();
+            let site_lang = site.config.language.as_str();
+            let made = |m: Result<Made, Diagnostic>| match m {
+                Ok(m) => (exports.made)(m),
+                Err(d) => out(Err(d)),
+            };
+            made(i18n::with(&shared.strings, site_lang, || feed(site, tera, shared, exports.memo)));
+            sitemap(site, tera, shared, exports.memo, &self::jobs(site)).into_iter().for_each(made);
+            profile.add(Profile::FEEDS, start);
+        },
+        || {
+            let start = std::time::Instant::now();
+            exports::render_each(site, &|f| out(Ok(f)), exports);
+            profile.add(Profile::EXPORTS, start);
+        },
+    );
     {
         for d in shared.card_errors().into_iter().chain(shared.strings_warnings.iter().cloned()) {
             out(Err(d));
