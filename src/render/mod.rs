@@ -1231,10 +1231,10 @@ fn run(tera: &Tera, template: &str, ctx: &Context, url: &str) -> Result<OutputFi
     }
 }
 
-/// The Atom feed, kept when the cases it shows and the settings are as they were.
 /// How many write-ups the Atom feed holds.
 const FEED_ENTRIES: usize = 20;
 
+/// The Atom feed, kept when the cases it shows and the settings are as they were.
 fn feed(site: &Site, tera: &Tera, shared: &Shared, memo: &dyn Memo) -> Result<Made, Diagnostic> {
     let mut order: Vec<usize> = (0..site.cases.len()).filter(|&i| site.cases[i].counted).collect();
     // A feed is about what was published, newest write-up first. Slugs are unique, so
