@@ -140,12 +140,14 @@ enum NewWhat {
     #[command(after_help = "Example:\n  casebook new case acme-2025")]
     Case {
         /// The case's slug: its file name and address (a-z, 0-9 and -)
+        #[arg(value_parser = scaffold::case_slug)]
         slug: String,
     },
     /// Write content/organizations/SLUG.md, a profile of NAME
     #[command(after_help = "Example:\n  casebook new org \"Acme Corp\"")]
     Org {
         /// The organization's name, as cases write it
+        #[arg(value_parser = scaffold::org_name)]
         name: String,
     },
 }

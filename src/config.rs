@@ -19,6 +19,9 @@ pub struct Config {
     pub publish: PublishConfig,
     pub attack: AttackConfig,
     pub pagination: PaginationConfig,
+    /// `site.toml` as read: a later stage's error about one of its values points at it.
+    #[serde(skip)]
+    pub file: Option<Arc<SourceFile>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,6 +73,7 @@ impl Default for Config {
             publish: PublishConfig::default(),
             attack: AttackConfig::default(),
             pagination: PaginationConfig::default(),
+            file: None,
         }
     }
 }
@@ -153,8 +157,23 @@ impl Config {
             }
         }
         if config.pagination.per_page == 0 {
-            errors.push(Diagnostic::error("config-invalid", "[pagination] per_page must be at least 1").in_file(file));
+            errors.push(
+                Diagnostic::error("config-invalid", "[pagination] per_page must be at least 1")
+                    .at(file, table_key_span(file.text(), "pagination", "per_page")),
+            );
         }
+        let markdown = &config.markdown;
+        for (key, name) in
+            [("highlight_theme", &markdown.highlight_theme), ("highlight_theme_dark", &markdown.highlight_theme_dark)]
+        {
+            if let Err(e) = crate::parse::highlight::check_theme(name) {
+                errors.push(
+                    Diagnostic::error("config-invalid", format!("[markdown] {key}: {e}"))
+                        .at(file, table_key_span(file.text(), "markdown", key)),
+                );
+            }
+        }
+        config.file = Some(file.clone());
         if errors.is_empty() {
             Ok(config)
         } else {
@@ -169,6 +188,14 @@ impl Config {
         }
         if overrides.drafts {
             self.build.drafts = true;
+        }
+    }
+
+    /// `d`, pointed at `key` of `[table]` in `site.toml` (`""`: a key at the top).
+    pub fn at_key(&self, table: &str, key: &str, d: Diagnostic) -> Diagnostic {
+        match &self.file {
+            Some(file) => d.at(file, table_key_span(file.text(), table, key)),
+            None => d.in_path("site.toml"),
         }
     }
 
@@ -276,7 +303,7 @@ pub enum Tlp {
 impl Tlp {
     pub fn parse(s: &str) -> Option<Tlp> {
         Some(match s.to_ascii_lowercase().as_str() {
-            "clear" | "white" => Tlp::Clear,
+            "clear" => Tlp::Clear,
             "green" => Tlp::Green,
             "amber" => Tlp::Amber,
             "amber+strict" => Tlp::AmberStrict,

@@ -411,20 +411,24 @@ pub fn load(
         }
     } else {
         diags.push(
-            Diagnostic::error(
-                "theme-missing",
-                format!("theme {:?} not found: no folder themes/{}", config.theme, config.theme),
-            )
-            .in_path("site.toml")
-            .hint({
-                let themes: Vec<String> = fs::read_dir(root.join("themes"))
-                    .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-                    .unwrap_or_default();
-                match crate::toml_input::did_you_mean(&config.theme, themes.iter().map(String::as_str)) {
-                    Some(near) => format!("did you mean theme = \"{near}\"?"),
-                    None => "create the folder, or use theme = \"default\"".to_string(),
-                }
-            }),
+            config
+                .at_key(
+                    "",
+                    "theme",
+                    Diagnostic::error(
+                        "theme-missing",
+                        format!("theme {:?} not found: no folder themes/{}", config.theme, config.theme),
+                    ),
+                )
+                .hint({
+                    let themes: Vec<String> = fs::read_dir(root.join("themes"))
+                        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                        .unwrap_or_default();
+                    match crate::toml_input::did_you_mean(&config.theme, themes.iter().map(String::as_str)) {
+                        Some(near) => format!("did you mean theme = \"{near}\"?"),
+                        None => "create the folder, or use theme = \"default\"".to_string(),
+                    }
+                }),
         );
     }
     load_named(root, &canonical_root, &root.join("templates"), "", &mut templates, &mut diags);

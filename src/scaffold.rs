@@ -68,12 +68,28 @@ date = {date}
     )
 }
 
-pub(crate) fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
+/// `new case SLUG`'s argument as a case's slug, or why it cannot be one (the command
+/// line refuses it with this, before anything is written).
+pub(crate) fn case_slug(arg: &str) -> Result<String, String> {
     // `new case acme-2025.md` means the file acme-2025.md, not acme-2025.md.md.
-    let slug = slug.strip_suffix(".md").unwrap_or(slug);
+    let slug = arg.strip_suffix(".md").unwrap_or(arg);
     if !is_valid_slug(slug) {
         return Err(format!("{slug:?} cannot be a slug: use a-z, 0-9 and -, e.g. acme-2025"));
     }
+    Ok(slug.to_string())
+}
+
+/// `new org NAME`'s argument, if it makes a file name.
+pub(crate) fn org_name(name: &str) -> Result<String, String> {
+    if slugify(name).is_empty() {
+        return Err(format!("{name:?} has no letter or digit to make a file name from"));
+    }
+    Ok(name.to_string())
+}
+
+pub(crate) fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
+    let slug = case_slug(slug)?;
+    let slug = slug.as_str();
     let cases = root.join("content/cases");
     if cases.join(slug).join("index.md").exists() {
         return Err(format!("{} exists already; not overwriting it", cases.join(slug).join("index.md").display()));
@@ -82,10 +98,8 @@ pub(crate) fn new_case(root: &Path, slug: &str) -> Result<PathBuf, String> {
 }
 
 pub(crate) fn new_org(root: &Path, name: &str) -> Result<PathBuf, String> {
+    org_name(name)?;
     let slug = slugify(name);
-    if slug.is_empty() {
-        return Err(format!("{name:?} has no letter or digit to make a file name from"));
-    }
     // A JSON string is a valid TOML basic string.
     let name_toml = serde_json::to_string(name).unwrap_or_default();
     let content = format!(

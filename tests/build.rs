@@ -245,6 +245,28 @@ fn site_tlp_list_decides_what_is_published() {
     assert!(!f.exists("cases/secret-red/index.html"));
 }
 
+/// Levels are read in any case; the page and the exports say the level's own name.
+/// TLP 1.0's `white` is not a level: refused, and never published.
+#[test]
+fn tlp_levels_are_read_in_any_case_and_white_is_refused() {
+    let f = Fixture::new();
+    f.case("loud-clear", "Clear case", "organizations = [\"W\"]\ntlp = \"CLEAR\"", "");
+    f.case("loud-amber", "Amber case", "organizations = [\"A\"]\ntlp = \"Amber\"", "");
+    f.build_ok();
+    let page = f.page("cases/loud-clear/");
+    assert_eq!(texts(&page, ".tlp"), ["TLP:CLEAR"]);
+    let api: serde_json::Value = serde_json::from_str(&f.read("api/cases.json")).unwrap();
+    let tlps: Vec<&str> = api["cases"].as_array().unwrap().iter().map(|c| c["tlp"].as_str().unwrap()).collect();
+    assert_eq!(tlps, ["clear"]);
+    assert!(!f.exists("cases/loud-amber/index.html"));
+    f.case("old-white", "White case", "organizations = [\"W\"]\ntlp = \"WHITE\"", "");
+    let r = f.run(&["build"]);
+    assert_eq!(r.code, 1);
+    has(&r.stderr, "content/cases/old-white.md:5:7", "unknown TLP level \"WHITE\"");
+    has(&r.stderr, "content/cases/old-white.md", "write tlp = \"clear\"");
+    assert!(!f.exists("cases/old-white/index.html"));
+}
+
 #[test]
 fn contributed_html_is_escaped() {
     let f = Fixture::new();
@@ -550,8 +572,13 @@ fn init_and_new_make_sites_that_build() {
     let again = run(&["new", "case", "acme-2026"], &site);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
-    // A bad slug is refused.
-    assert_eq!(run(&["new", "case", "../escape"], &site).status.code(), Some(1));
+    // A slug or name that cannot be a file name is the command line's error, and nothing is written.
+    for args in [&["new", "case", "../escape"][..], &["new", "case", "Acme_2026"], &["new", "org", "!!!"]] {
+        let r = run(args, &site);
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&r.stderr).contains("cannot be a slug") || args[1] == "org", "{args:?}");
+    }
+    assert!(!dir.path().join("escape.md").exists() && !site.join("content/cases/Acme_2026.md").exists());
     // The command line itself being wrong is exit 2.
     assert_eq!(run(&["build", "--no-such-flag"], &site).status.code(), Some(2));
 }

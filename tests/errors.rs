@@ -108,6 +108,21 @@ fn site_toml_errors_are_located() {
     has(&out, "site.toml:3:1", "did you mean `output`?");
     f.write("site.toml", "title = \"T\"\n[publish]\ntlp = [\"clear\", \"pink\"]\n");
     has(&check(&f, 1), "site.toml:3:17", "unknown TLP level \"pink\"");
+    // Values serde takes but the site cannot use: each at its key, all in one run.
+    f.write(
+        "site.toml",
+        "title = \"T\"\n[markdown]\nhighlight_theme = \"InspiredGithub\"\n[pagination]\nper_page = 0\n",
+    );
+    let out = check(&f, 1);
+    has(&out, "site.toml:3:1", "unknown highlight theme `InspiredGithub`; did you mean `InspiredGitHub`?");
+    has(&out, "site.toml:5:1", "per_page must be at least 1");
+    // A theme or catalog that is not there: at its key, and only that error.
+    f.write("site.toml", "title = \"T\"\ntheme = \"nope\"\n");
+    let out = check(&f, 1);
+    has(&out, "site.toml:2:1", "theme \"nope\" not found");
+    assert!(!out.contains("template-missing") && out.contains("1 error"), "{out}");
+    f.write("site.toml", "title = \"T\"\n[attack]\ncatalog = \"data/missing.json\"\n");
+    has(&check(&f, 1), "site.toml:3:1", "cannot read the ATT&CK catalog");
     // One line is a whole valid site.toml.
     f.write("site.toml", "title = \"T\"\n");
     check(&f, 0);

@@ -188,19 +188,22 @@ fn read_catalog(root: &Path, config: &Config) -> Result<CatalogSource, Diagnosti
     }
     let path = root.join(&config.attack.catalog);
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        Diagnostic::error("catalog-invalid", format!("cannot read the ATT&CK catalog {}: {e}", path.display()))
-            .in_path("site.toml")
+        config.at_key(
+            "attack",
+            "catalog",
+            Diagnostic::error("catalog-invalid", format!("cannot read the ATT&CK catalog {}: {e}", path.display())),
+        )
     })?;
     Ok(CatalogSource { name, text: Some(text) })
 }
 
-fn parse_catalog(source: &CatalogSource) -> Result<LoadedCatalog, Diagnostic> {
+fn parse_catalog(source: &CatalogSource, config: &Config) -> Result<LoadedCatalog, Diagnostic> {
     let name = &source.name;
     match source.text.as_deref() {
         None => Ok(LoadedCatalog::Builtin(Catalog::builtin())),
-        Some(text) => Catalog::from_json(text)
-            .map(|c| LoadedCatalog::Owned(Box::new(c)))
-            .map_err(|e| Diagnostic::error("catalog-invalid", format!("{name}: {e}")).in_path("site.toml")),
+        Some(text) => Catalog::from_json(text).map(|c| LoadedCatalog::Owned(Box::new(c))).map_err(|e| {
+            config.at_key("attack", "catalog", Diagnostic::error("catalog-invalid", format!("{name}: {e}")))
+        }),
     }
 }
 
@@ -326,7 +329,7 @@ impl Engine {
         let catalog_fp = render::of_bytes(source.text.as_deref().unwrap_or(&source.name).as_bytes());
         let catalog = match &self.catalog {
             Some((k, c)) if *k == source => c.clone(),
-            _ => match parse_catalog(&source) {
+            _ => match parse_catalog(&source, &config) {
                 Ok(c) => {
                     let c = std::sync::Arc::new(c);
                     self.catalog = Some((source, c.clone()));
@@ -446,7 +449,10 @@ impl Engine {
                 t
             }
             Err(ds) => {
-                report.diagnostics.extend(ds);
+                // A theme that is not there has its own error: each of its templates
+                // missing is not one more.
+                let no_theme = report.diagnostics.items.iter().any(|d| d.code == "theme-missing");
+                report.diagnostics.extend(ds.into_iter().filter(|d| !(no_theme && d.code == "template-missing")));
                 return finish(report);
             }
         };

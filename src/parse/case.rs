@@ -466,6 +466,10 @@ pub fn parse(content: &ContentFile, md: &markdown::Options) -> (Option<Case>, Ve
         Some(s) => Tlp::parse(s.get_ref()).unwrap_or_else(|| {
             let levels = ["clear", "green", "amber", "amber+strict", "red"];
             let hint = match crate::toml_input::did_you_mean(s.get_ref(), levels) {
+                // TLP 1.0's WHITE is 2.0's CLEAR, but the writer says which they mean.
+                _ if s.get_ref().eq_ignore_ascii_case("white") => "TLP 2.0 calls TLP 1.0's WHITE \"clear\": write \
+                     tlp = \"clear\"; until then the case is treated as TLP:RED"
+                    .to_string(),
                 Some(near) => format!(
                     "did you mean \"{near}\"? the levels are clear, green, amber, amber+strict, red; \
                      until then the case is treated as TLP:RED"

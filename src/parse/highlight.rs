@@ -68,18 +68,28 @@ pub fn theme_names() -> Vec<String> {
     names
 }
 
+/// Whether `name` is a highlight theme, or what to write instead.
+pub fn check_theme(name: &str) -> Result<(), String> {
+    let extra = LazyThemeSet::from(two_face::theme::extra());
+    if extra.theme_names().any(|n| n == name) || ThemeSet::load_defaults().themes.contains_key(name) {
+        return Ok(());
+    }
+    let names = theme_names();
+    Err(match crate::toml_input::did_you_mean(name, names.iter().map(String::as_str)) {
+        Some(near) => format!("unknown highlight theme `{name}`; did you mean `{near}`?"),
+        None => format!("unknown highlight theme `{name}`; available themes: {}", names.join(", ")),
+    })
+}
+
 /// CSS for the `hl-` classes: `light` at top level, `dark` inside a
 /// `prefers-color-scheme: dark` media query.
 pub fn css(light: &str, dark: &str) -> Result<String, String> {
     let defaults = ThemeSet::load_defaults();
     let extra = LazyThemeSet::from(two_face::theme::extra());
     let find = |name: &str| -> Result<&Theme, String> {
-        defaults.themes.get(name).or_else(|| extra.get(name)).ok_or_else(|| {
-            let names = theme_names();
-            match crate::toml_input::did_you_mean(name, names.iter().map(String::as_str)) {
-                Some(near) => format!("unknown highlight theme `{name}`; did you mean `{near}`?"),
-                None => format!("unknown highlight theme `{name}`; available themes: {}", names.join(", ")),
-            }
+        defaults.themes.get(name).or_else(|| extra.get(name)).ok_or_else(|| match check_theme(name) {
+            Err(e) => e,
+            Ok(()) => format!("highlight theme `{name}` cannot be loaded"),
         })
     };
     let light_css = theme_css(find(light)?)?;
