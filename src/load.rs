@@ -461,6 +461,18 @@ fn misplaced(root: &Path, diags: &mut Vec<Diagnostic>) {
         v.sort();
         v
     };
+    // A site with no content/ is an empty one; a file by that name is a mistake.
+    for name in std::iter::once("content").chain(CONTENT_DIRS.iter().map(|d| d.to_owned())) {
+        let path = if name == "content" { root.join(name) } else { root.join("content").join(name) };
+        if path.exists() && !path.is_dir() {
+            let at = if name == "content" { name.to_string() } else { format!("content/{name}") };
+            diags.push(
+                Diagnostic::error("content-not-folder", format!("{at} is a file, not a folder: nothing in it is read"))
+                    .in_path(at.clone())
+                    .hint(format!("{at}/ is a folder of Markdown files: move this file away and make the folder")),
+            );
+        }
+    }
     for (name, is_dir) in entries(&root.join("content")) {
         if is_dir && CONTENT_DIRS.contains(&name.as_str()) {
             continue;

@@ -57,7 +57,9 @@ pub fn check_output(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
     }
     if out.is_dir() && !out.join(MARKER).exists() && fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true)
     {
-        return refuse("it exists, is not empty, and was not written by casebook");
+        return refuse("it exists, is not empty, and was not written by casebook").map_err(|d| {
+            d.hint("move what is in it elsewhere (the build replaces the whole folder), or choose a new folder")
+        });
     }
     Ok(out)
 }

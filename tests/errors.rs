@@ -144,6 +144,23 @@ fn bad_files_are_refused_without_panicking() {
     assert!(!out.contains("panicked"));
 }
 
+/// `content` (or one of its folders) as a file would make an empty site without a word.
+#[test]
+fn a_content_folder_that_is_a_file_is_an_error() {
+    let f = Fixture::new();
+    f.case("a", "A", OK, "");
+    f.build_ok();
+    std::fs::remove_dir_all(f.root().join("content")).unwrap();
+    f.write("content", "not a folder");
+    let out = check(&f, 1);
+    has(&out, "content", "content is a file, not a folder");
+    assert_eq!(f.run(&["build"]).code, 1);
+    assert!(f.exists("cases/a/index.html"), "the last good site stays");
+    std::fs::remove_file(f.root().join("content")).unwrap();
+    f.write("content/organizations", "x");
+    has(&check(&f, 1), "content/organizations", "is a file, not a folder");
+}
+
 #[test]
 fn symlinks_out_of_the_site_are_refused() {
     let f = Fixture::new();

@@ -121,6 +121,29 @@ fn the_output_folder_can_never_be_the_file_system_root_or_the_site() {
     let r = f.run(&["build"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("refusing"));
+    // `check` refuses it too, at the key, as `build` does.
+    for command in ["check", "build"] {
+        let r = f.run(&[command]);
+        assert_eq!(r.code, 1, "{command}");
+        has(&r.stderr, "site.toml:3:1", "refusing to write the site");
+    }
+}
+
+/// The cache never goes where the site is read from: its files would be read, or
+/// warned about, as the site's own.
+#[test]
+fn the_cache_folder_is_never_inside_the_site_s_folders() {
+    let f = Fixture::new();
+    f.case("x", "X", OK, "");
+    for cache in ["content", "content/cache", "static/c", ".", "public/c"] {
+        f.write("site.toml", &format!("title = \"T\"\n[build]\ncache = \"{cache}\"\n"));
+        for command in ["check", "build"] {
+            let r = f.run(&[command]);
+            assert_eq!(r.code, 1, "cache = {cache:?}, {command}: {}", r.stderr);
+            has(&r.stderr, "site.toml:3:1", "[build] cache: the ");
+        }
+        assert!(!f.root().join("content/lock").exists() && !f.root().join("content/cache").exists());
+    }
 }
 
 #[test]

@@ -227,26 +227,28 @@ pub(super) struct Lock {
 /// Refuses a cache inside the output folder (the output is published whole, so the
 /// cache would be too) or an output inside the cache; the error points at the setting.
 pub(super) fn check_place(
+    root: &Path,
     dir: &Path,
     output: &Path,
     site_toml: &std::sync::Arc<crate::diagnostics::SourceFile>,
 ) -> Result<(), crate::diagnostics::Diagnostic> {
     let cache = crate::write::absolute(dir);
-    let (inside, of) = if cache.starts_with(output) {
-        ("cache", "output")
+    let root = crate::write::absolute(root);
+    let why = if cache.starts_with(output) {
+        "the cache folder would be inside the output folder, which is replaced and published whole".to_string()
     } else if output.starts_with(&cache) {
-        ("output", "cache")
+        "the output folder would be inside the cache folder".to_string()
+    } else if root.starts_with(&cache) {
+        "the cache folder would hold the site itself".to_string()
+    } else if let Some(dir) = crate::load::ROOT_DIRS.iter().find(|d| cache.starts_with(root.join(d))) {
+        // Its files would be read as the site's own (or warned about) on the next build.
+        format!("the cache folder would be inside the site's {dir}/ folder")
     } else {
         return Ok(());
     };
-    Err(crate::diagnostics::Diagnostic::error(
-        "config-invalid",
-        format!(
-            "[build] cache: the {inside} folder would be inside the {of} folder, which is replaced and published whole"
-        ),
-    )
-    .at(site_toml, crate::config::table_key_span(site_toml.text(), "build", "cache"))
-    .hint("keep them apart: cache = \".casebook-cache\" at the site root"))
+    Err(crate::diagnostics::Diagnostic::error("config-invalid", format!("[build] cache: {why}"))
+        .at(site_toml, crate::config::table_key_span(site_toml.text(), "build", "cache"))
+        .hint("keep it apart from the site's folders and the output: cache = \".casebook-cache\" at the site root"))
 }
 
 pub(super) fn lock(dir: &Path) -> std::io::Result<Lock> {

@@ -304,11 +304,19 @@ impl Engine {
         };
         config.apply(&self.overrides);
         let output = output_dir(root, &config, &self.overrides);
-        if matches!(target, Target::Disk) {
+        // `check` refuses what `build` would: the output folder and the cache's place.
+        let mut checked_output = None;
+        if matches!(target, Target::Disk | Target::None) {
             match write::check_output(root, &output) {
-                Ok(out) => report.output = Some(out),
+                Ok(out) => checked_output = Some(out),
+                Err(d) if self.overrides.output.is_none() => {
+                    report.diagnostics.push(config.at_key("build", "output", d))
+                }
                 Err(d) => report.diagnostics.push(d),
             }
+        }
+        if matches!(target, Target::Disk) {
+            report.output = checked_output.clone();
         }
         // A build killed while committing: its commit is finished first, and what the
         // cache says of the output is not trusted.
@@ -343,8 +351,8 @@ impl Engine {
         };
         let cache_dir = root.join(&config.build.cache);
         let mut use_cache = options.cache;
-        if let (Target::Disk, Some(out)) = (&target, &report.output) {
-            if let Err(d) = cache::check_place(&cache_dir, out, &config_file) {
+        if let Some(out) = &checked_output {
+            if let Err(d) = cache::check_place(root, &cache_dir, out, &config_file) {
                 report.diagnostics.push(d);
                 use_cache = false;
             }

@@ -922,9 +922,12 @@ fn instant(c: &mut Checker, v: &Spanned<toml::Value>) -> Option<jiff::Timestamp>
         toml::Value::String(s) => s.clone(),
         _ => String::new(),
     };
+    // A date alone is midnight UTC; a date and time without a zone is no instant at all
+    // (jiff would read its date and drop the time: an embargo lifted hours early).
     let parsed = text.parse::<jiff::Timestamp>().ok().or_else(|| {
-        text.parse::<jiff::civil::Date>()
-            .ok()
+        (text.len() == "YYYY-MM-DD".len())
+            .then(|| text.parse::<jiff::civil::Date>().ok())
+            .flatten()
             .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
             .map(|z| z.timestamp())
     });
@@ -1044,5 +1047,26 @@ mod tests {
             parse_text("+++\ntitle = \"t\"\ndate = 2025-01-01\norganizations = [\"A\"]\ntlp = \"purple\"\n+++\n");
         assert_eq!(case.unwrap().tlp, Tlp::Red);
         assert_eq!(diags[0].code, "tlp-invalid");
+    }
+
+    #[test]
+    fn an_embargo_is_an_instant_or_a_date() {
+        let embargo = |v: &str| {
+            let (case, diags) = parse_text(&format!(
+                "+++\ntitle = \"t\"\ndate = 2025-01-01\norganizations = [\"A\"]\npublish_after = {v}\n+++\n"
+            ));
+            (
+                case.and_then(|c| c.publish_after).map(|t| t.to_string()),
+                diags.iter().map(|d| d.code.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(embargo("2099-01-01T09:00:00+09:00"), (Some("2099-01-01T00:00:00Z".into()), vec![]));
+        assert_eq!(embargo("\"2099-01-01T09:00:00Z\""), (Some("2099-01-01T09:00:00Z".into()), vec![]));
+        assert_eq!(embargo("2099-01-01"), (Some("2099-01-01T00:00:00Z".into()), vec![]));
+        // No zone: which instant is meant is unknown, so it is an error, not UTC.
+        for local in ["2099-01-01T09:00:00", "\"2099-01-01T09:00:00\"", "\"2099-01-01 09:00\""] {
+            let (_, codes) = embargo(local);
+            assert_eq!(codes, ["date-invalid"], "{local}");
+        }
     }
 }
