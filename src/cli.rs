@@ -332,10 +332,12 @@ fn finish(report: &engine::Report, summary: bool) -> ExitCode {
     let (errors, warnings) = (d.count(Severity::Error), d.count(Severity::Warning));
     if summary {
         if errors > 0 {
+            let partly = d.items.iter().any(|d| d.code == "output-partial");
             eprintln!(
-                "error: {errors} error{}, {warnings} warning{}; nothing was written",
+                "error: {errors} error{}, {warnings} warning{}; {}",
                 if errors == 1 { "" } else { "s" },
-                if warnings == 1 { "" } else { "s" }
+                if warnings == 1 { "" } else { "s" },
+                if partly { "the output folder is partly updated" } else { "nothing was written" }
             );
         } else if let Some(out) = &report.output {
             eprintln!(

@@ -373,10 +373,18 @@ impl Staging {
         let mut rename: Vec<PathBuf> = paths.iter().filter(|(_, s)| **s).map(|(p, _)| PathBuf::from(p)).collect();
         rename.sort();
         let journal = Journal { staging: self.tmp.file_name().unwrap_or_default().to_os_string(), remove, rename };
+        // A folder the commit cannot change (another user's, read-only) stops it before
+        // anything in the output changes, not halfway.
+        journal.probe(&self.output)?;
         journal.write(&self.journal)?;
         // From here on the commit only goes forward: the temporary folder is the journal's.
         self.done = true;
-        journal.apply(&self.output, &self.tmp)?;
+        journal.apply(&self.output, &self.tmp).map_err(|d| {
+            Diagnostic::error("output-partial", format!("{}; the output folder is partly updated", d.message)).hint(
+                "fix the cause and build again: the next build finishes this update first (its journal is kept \
+                 beside the output folder)",
+            )
+        })?;
         fs::remove_file(&self.journal).map_err(|e| io("remove", &self.journal, e))?;
         let tmp = self.tmp.clone();
         Ok(self.cleanup(tmp))
@@ -632,6 +640,35 @@ impl Journal {
             }
         }
         None
+    }
+
+    /// Tries a file in each folder of the output the journal changes (the nearest one
+    /// that exists, for a folder it would make): an error names the first it cannot.
+    fn probe(&self, output: &Path) -> Result<(), Diagnostic> {
+        let mut folders: Vec<PathBuf> = Vec::new();
+        let parents = self.remove.iter().map(|(p, _)| p).chain(&self.rename).filter_map(|p| p.parent());
+        for rel in parents {
+            let mut dir = output.join(rel);
+            while !dir.is_dir() && dir.starts_with(output) && dir != output {
+                dir.pop();
+            }
+            folders.push(dir);
+        }
+        folders.push(output.to_path_buf());
+        folders.sort();
+        folders.dedup();
+        let name = format!(".casebook-probe-{}", std::process::id());
+        for dir in folders {
+            let probe = dir.join(&name);
+            fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&probe)
+                .and_then(|_| fs::remove_file(&probe))
+                .map_err(|e| io("write into", &dir, e))?;
+        }
+        Ok(())
     }
 
     /// Does what the journal says; again after a kill, it does what is left.

@@ -185,6 +185,49 @@ fn a_failed_build_leaves_the_output_untouched() {
     assert_fresh(&f);
 }
 
+/// A folder of the output the build may not write into (another user's, say) stops the
+/// commit before anything in the output changes, and says which folder.
+#[cfg(unix)]
+#[test]
+fn a_folder_the_build_cannot_write_into_stops_it_before_anything_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = site();
+    f.build_ok();
+    let before = entries(&f.out());
+    f.case("alpha", "Alpha, revised", "organizations = [\"Org alpha\"]", "Body.");
+    // Root writes anywhere, so as root the build runs as `nobody` (everything but the
+    // output open to it); otherwise, the output's folder is made read-only.
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let open = |p: &Path, mode: u32| fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+    let cases = f.out().join("cases");
+    let r = if root {
+        for e in walkdir::WalkDir::new(f.root()).into_iter().map(|e| e.unwrap()) {
+            if !e.path().starts_with(f.out()) {
+                open(e.path(), if e.file_type().is_dir() { 0o777 } else { 0o666 });
+            }
+        }
+        let bin = env!("CARGO_BIN_EXE_casebook");
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin, "build"])
+            .current_dir(f.root())
+            .output()
+            .expect("setpriv (util-linux) runs the build as another user");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    } else {
+        open(&cases, 0o555);
+        let r = f.run(&["build"]);
+        open(&cases, 0o755);
+        (Some(r.code), r.stderr)
+    };
+    assert_eq!(r.0, Some(1), "{}", r.1);
+    assert!(r.1.contains("cannot write into") && r.1.contains("nothing was written"), "{}", r.1);
+    assert_eq!(entries(&f.out()), before);
+    assert_eq!(beside(&f), Vec::<String>::new());
+    // Allowed again, the next build commits the edit.
+    f.build_ok();
+    assert_fresh(&f);
+}
+
 const STAGING: &str = ".public.casebook-tmp-4242-1";
 const JOURNAL: &str = ".public.casebook-journal";
 
