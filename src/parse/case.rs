@@ -884,7 +884,14 @@ fn civil_date(c: &mut Checker, v: &Spanned<toml::Value>, what: &str) -> Option<j
             .map(|d| (d.year, d.month.unwrap_or(1), d.day.unwrap_or(1))),
         _ => None,
     };
+    use super::date::{MAX_YEAR, MIN_YEAR};
     match parsed.and_then(|(y, m, d)| jiff::civil::Date::new(y, m, d).ok()) {
+        // The same years as incident dates: outside them, a typo (`0202`, `20025`).
+        Some(d) if !(MIN_YEAR..=MAX_YEAR).contains(&d.year()) => {
+            let message = format!("{what}: the year {} is not between {MIN_YEAR} and {MAX_YEAR}", d.year());
+            c.error("date-invalid", v.span(), message, Some("a typo in the year?"));
+            None
+        }
         Some(d) => Some(d),
         None => {
             c.error("date-invalid", v.span(), format!("{what} must be a calendar date"), hint);
@@ -1067,6 +1074,14 @@ mod tests {
         for local in ["2099-01-01T09:00:00", "\"2099-01-01T09:00:00\"", "\"2099-01-01 09:00\""] {
             let (_, codes) = embargo(local);
             assert_eq!(codes, ["date-invalid"], "{local}");
+        }
+    }
+
+    #[test]
+    fn a_write_up_date_is_within_the_years_of_incidents() {
+        for year in ["0000-01-01", "1066-10-14", "2999-01-01"] {
+            let (_, diags) = parse_text(&format!("+++\ntitle = \"t\"\ndate = {year}\norganizations = [\"A\"]\n+++\n"));
+            assert!(diags.iter().any(|d| d.message.contains("is not between 1900 and 2200")), "{year}: {diags:?}");
         }
     }
 }
