@@ -223,12 +223,14 @@ impl Diagnostics {
             }
         }
     }
-    /// Order by file, then position, so output does not depend on thread timing.
+    /// Order by file, then position, so output does not depend on thread timing. A file's
+    /// notes come after its errors and warnings: they say what follows from them (a case
+    /// left out as TLP:RED because its level is unknown), not what to fix first.
     pub fn sort(&mut self) {
         self.items.sort_by(|a, b| {
             let key = |d: &Diagnostic| {
                 let (file, lc) = d.position().unwrap_or_default();
-                (file, lc.unwrap_or((0, 0)), d.severity, d.message.clone())
+                (file, d.severity == Severity::Note, lc.unwrap_or((0, 0)), d.severity, d.message.clone())
             };
             key(a).cmp(&key(b))
         });

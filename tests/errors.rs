@@ -144,6 +144,26 @@ fn bad_files_are_refused_without_panicking() {
     assert!(!out.contains("panicked"));
 }
 
+/// The cause comes first: a loop of translations at each `translation_of`, a case naming
+/// itself as that and nothing more, and what is left out after why.
+#[test]
+fn what_follows_from_an_error_comes_after_it() {
+    let f = Fixture::new();
+    f.case("a", "A", &format!("{OK}\ntranslation_of = \"b\"\nlang = \"ja\""), "");
+    f.case("b", "B", &format!("{OK}\ntranslation_of = \"a\"\nlang = \"zh\""), "");
+    f.case("c", "C", &format!("{OK}\ntranslation_of = \"c\""), "");
+    f.case("d", "D", &format!("{OK}\ntlp = \"amber strict\""), "");
+    let out = check(&f, 1);
+    has(&out, "content/cases/a.md:5:18", "translation_of forms a cycle");
+    has(&out, "content/cases/b.md:5:18", "translation_of forms a cycle");
+    has(&out, "content/cases/c.md:5:18", "a case cannot refer to itself");
+    let c = &out[out.find("content/cases/c.md").unwrap()..];
+    assert!(!c[..c.find("content/cases/d.md").unwrap()].contains("cycle"), "{out}");
+    let error = out.find("unknown TLP level \"amber strict\"").unwrap();
+    let note = out.find("left out: TLP:RED").expect(&out);
+    assert!(error < note, "{out}");
+}
+
 /// `content` (or one of its folders) as a file would make an empty site without a word.
 #[test]
 fn a_content_folder_that_is_a_file_is_an_error() {

@@ -241,11 +241,22 @@ pub fn resolve<'c>(
     for (i, (_, case, _, _)) in published.iter().enumerate() {
         let mut root = i;
         let mut seen = 0;
-        while let Some(next) = published[root].1.translation_of.as_ref().and_then(|t| index_of.get(&t.value)) {
-            root = *next;
+        // A case naming itself has its own error (`case-self`), not a cycle's too.
+        while let Some(&next) =
+            published[root].1.translation_of.as_ref().and_then(|t| index_of.get(&t.value)).filter(|&&n| n != root)
+        {
+            root = next;
             seen += 1;
             if seen > published.len() {
-                diags.push(Diagnostic::error("translation-cycle", "translation_of forms a cycle").in_file(&case.file));
+                let at = case.translation_of.as_ref().map(|t| t.span.clone()).unwrap_or(0..0);
+                diags.push(
+                    Diagnostic::error(
+                        "translation-cycle",
+                        "translation_of forms a cycle: no case of it is the original",
+                    )
+                    .at(&case.file, at)
+                    .hint("one case of the loop is the original: remove its translation_of"),
+                );
                 root = i;
                 break;
             }
