@@ -35,6 +35,8 @@ fn every_error_of_a_run_is_reported_with_its_place() {
     f.write("content/cases/no-front-matter.md", "just text\n");
     f.case("bad-related", "K", &format!("{OK}\nrelated = [\"ghost\"]"), "");
     f.case("bad-id", "L", &format!("{OK}\n[[techniques]]\nid = \"1078\""), "");
+    f.case("tactic-name", "M", &format!("{OK}\n[[techniques]]\nid = \"T1190\"\ntactic = \"Initial Access\""), "");
+    f.case("tactic-unknown", "N", &format!("{OK}\n[[techniques]]\nid = \"T1190\"\ntactic = \"initial-acces\""), "");
     let out = check(&f, 1);
 
     has(&out, "content/cases/unknown-key.md:5:1", "unknown key `sumary`");
@@ -55,8 +57,12 @@ fn every_error_of_a_run_is_reported_with_its_place() {
     has(&out, "content/cases/no-front-matter.md:1:1", "must start with TOML front matter");
     has(&out, "content/cases/bad-related.md:5:12", "no case with slug \"ghost\"");
     has(&out, "content/cases/bad-id.md:6:6", "is not an ATT&CK technique id");
+    has(&out, "content/cases/tactic-name.md:7:10", "\"Initial Access\" is the tactic Initial Access (TA0001)");
+    has(&out, "content/cases/tactic-name.md", "write tactic = \"initial-access\"");
+    has(&out, "content/cases/tactic-unknown.md:7:10", "\"initial-acces\" is not an ATT&CK tactic");
+    has(&out, "content/cases/tactic-unknown.md", "did you mean \"initial-access\"?");
     // All of them in one run, counted in the summary.
-    assert!(out.contains("error: 16 errors"), "{out}");
+    assert!(out.contains("error: 18 errors"), "{out}");
 }
 
 #[test]
