@@ -246,13 +246,15 @@ fn dates_that_cannot_be_are_warnings_and_errors_when_strict() {
     f.case(
         "a",
         "A",
-        &format!("{OK}\n[incident]\nstarted = 2024-05-01\ndetected = 2024-03-01\ndisclosed = \"2024-02\"\ncontained = 2199-01-01"),
+        &format!("{OK}\n[incident]\nstarted = 2024-05-01\ndetected = 2024-03-01\ndisclosed = \"2024-02\"\ncontained = 2199-01-01\nnotified = \"2199-05\""),
         "",
     );
     let out = check(&f, &[], 0);
     has(&out, "content/cases/a.md:7:12", "detected (2024-03-01) is before started (2024-05-01)");
     has(&out, "content/cases/a.md:8:13", "disclosed (2024-02) is before detected (2024-03-01)");
     has(&out, "content/cases/a.md:9:13", "contained (2199-01-01) is in the future");
+    // As written, not as the first day it may be.
+    has(&out, "content/cases/a.md:10:12", "notified (2199-05) is in the future");
     assert!(out.contains("warning[date-order]"), "{out}");
     check(&f, &["--strict"], 1);
     f.write("content/cases/a.md", &format!("+++\ntitle = \"A\"\ndate = 2199-03-14\n{OK}\n+++\n"));

@@ -684,11 +684,11 @@ fn date_order(
         ("disclosed", i.disclosed, &raw.disclosed),
         ("notified", i.notified, &raw.notified),
     ] {
-        if let Some(first) = d.and_then(|d| d.earliest()).filter(|&f| f > today) {
+        if let Some(d) = d.filter(|d| d.earliest().is_some_and(|f| f > today)) {
             warn(
                 c,
                 span(raw),
-                format!("{key} ({first}) is in the future"),
+                format!("{key} ({}) is in the future", d.to_iso()),
                 "an incident date is when it happened; check the year",
             );
         }
