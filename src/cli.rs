@@ -129,9 +129,15 @@ enum Command {
         /// The shell to complete for
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff)
-    #[command(after_help = "Example:\n  casebook man > casebook.1 && man ./casebook.1")]
-    Man,
+    /// Print the manual page (roff), or write one page per command into a folder
+    #[command(
+        after_help = "Examples:\n  casebook man > casebook.1 && man ./casebook.1\n  casebook man --dir man/ && man man/casebook-build.1"
+    )]
+    Man {
+        /// Write casebook.1 and one page per command (casebook-build.1, ...) into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,7 +180,7 @@ pub fn main() -> ExitCode {
             Ok(r) => r,
             Err(code) => return code,
         },
-        Command::Init { .. } | Command::Completions { .. } | Command::Man => PathBuf::new(),
+        Command::Init { .. } | Command::Completions { .. } | Command::Man { .. } => PathBuf::new(),
     };
     match cli.command {
         Command::Build { root: _, output, base_url, drafts, strict, timings, no_cache } => {
@@ -243,7 +249,19 @@ pub fn main() -> ExitCode {
             clap_complete::generate(shell, &mut command(), "casebook", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Command::Man => match clap_mangen::Man::new(command()).render(&mut std::io::stdout()) {
+        Command::Man { dir: Some(dir) } => {
+            match std::fs::create_dir_all(&dir).and_then(|()| clap_mangen::generate_to(command(), &dir)) {
+                Ok(()) => {
+                    eprintln!("wrote the manual pages into {}", dir.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write the manual pages into {}: {e}", dir.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Man { dir: None } => match clap_mangen::Man::new(command()).render(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: cannot write the manual page: {e}");

@@ -96,6 +96,19 @@ fn the_manual_page_is_roff_with_every_command() {
     for command in ["build", "check", "serve", "new", "init", "completions", "man"] {
         assert!(run.stdout.contains(command), "the manual page does not name {command}");
     }
+    // The pages its list of commands names are there to be written, each with its options.
+    let dir = tempfile::tempdir().unwrap();
+    let man = dir.path().join("man");
+    let run = casebook(&["man", "--dir", man.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = |name: &str| std::fs::read_to_string(man.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(page("casebook.1").contains("casebook\\-build(1)"));
+    assert!(
+        page("casebook-build.1").contains(".TH casebook-build 1") && page("casebook-build.1").contains("no\\-cache")
+    );
+    for name in ["casebook-check.1", "casebook-serve.1", "casebook-new-case.1", "casebook-clean.1"] {
+        assert!(page(name).contains(".SH OPTIONS"), "{name}");
+    }
 }
 
 /// `init` writes a site that checks clean, a .gitignore for the output and the cache, a
