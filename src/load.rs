@@ -724,14 +724,13 @@ fn read_open(root: &Path, path: &Path, mut file: fs::File, meta: &fs::Metadata) 
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
-            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
-            let (line, col) = SourceFile::new("", prefix.clone()).line_col(prefix.len());
-            Err(Diagnostic::error(
-                "file-not-utf8",
-                format!("the file is not UTF-8 text: the first byte that is not is at line {line}, column {col}"),
-            )
-            .in_path(shown)
-            .hint("save the file as UTF-8 (most editors have it under \"Save with encoding\")"))
+            // Shown with U+FFFD for what is not UTF-8: the text before the first such byte,
+            // and so its place, are as in the file.
+            let lossy = SourceFile::new(shown, String::from_utf8_lossy(&bytes).into_owned());
+            let at = valid..valid + '\u{fffd}'.len_utf8();
+            Err(Diagnostic::error("file-not-utf8", "the file is not UTF-8 text: this is the first byte that is not")
+                .at(&lossy, at)
+                .hint("save the file as UTF-8 (most editors have it under \"Save with encoding\")"))
         }
     }
 }
