@@ -170,6 +170,17 @@ fn what_follows_from_an_error_comes_after_it() {
     assert!(error < note, "{out}");
 }
 
+/// A template's syntax error is at its line and column, said on one line.
+#[test]
+fn a_template_syntax_error_is_located() {
+    let f = Fixture::new();
+    f.case("a", "A", OK, "");
+    f.write("templates/case.html", "{% extends \"base.html\" %}\n{% block main %}\n  {% if %}\n{% endblock %}\n");
+    let out = check(&f, 1);
+    has(&out, "templates/case.html:3:9", "Failed to parse 'case.html': expected a value");
+    assert!(!out.contains("-->"), "{out}");
+}
+
 /// `content` (or one of its folders) as a file would make an empty site without a word.
 #[test]
 fn a_content_folder_that_is_a_file_is_an_error() {

@@ -63,11 +63,12 @@ pub fn compile(templates: &[Template]) -> Result<Tera, Vec<Diagnostic>> {
         templates.iter().filter(|t| !t.name.starts_with("i18n:")).map(|t| (t.name.as_str(), t.file.text())).collect();
     if let Err(e) = tera.add_raw_templates(raw) {
         let (file, message) = tera_error(&e, templates);
-        let d = Diagnostic::error("template-invalid", message)
-            .hint("fix the template; Tera's syntax is at https://keats.github.io/tera/docs/");
-        return Err(vec![match file {
-            Some(f) => d.in_file(&f.file),
-            None => d,
+        let hint = "fix the template; Tera's syntax is at https://keats.github.io/tera/docs/";
+        let placed = file.and_then(|f| Some((f, syntax_error(&message, f.file.text())?)));
+        return Err(vec![match (file, placed) {
+            (_, Some((f, (at, message)))) => Diagnostic::error("template-invalid", message).at(&f.file, at).hint(hint),
+            (Some(f), None) => Diagnostic::error("template-invalid", message).in_file(&f.file).hint(hint),
+            (None, None) => Diagnostic::error("template-invalid", message).hint(hint),
         }]);
     }
     // `&<>"'` only: Tera's default also escapes `/`, which makes URLs unreadable.
@@ -121,6 +122,19 @@ fn tera_error<'a>(e: &tera::Error, templates: &'a [Template]) -> (Option<&'a Tem
     }
     let file = templates.iter().find(|t| message.contains(&format!("'{}'", t.name)));
     (file, message.replace('\n', " "))
+}
+
+/// A template's syntax error as pest words it (`--> 3:9`, the line drawn, `= expected
+/// ...`): where it is in the template's text, and what it says, on one line.
+fn syntax_error(message: &str, text: &str) -> Option<(std::ops::Range<usize>, String)> {
+    let (head, rest) = message.split_once("-->")?;
+    let (line, col) = rest.trim_start().split_whitespace().next()?.split_once(':')?;
+    let (line, col): (usize, usize) = (line.parse().ok()?, col.parse().ok()?);
+    let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)?).map(str::len).sum();
+    let in_line = text[start..].lines().next().unwrap_or("");
+    let at = start + in_line.char_indices().nth(col.saturating_sub(1)).map_or(in_line.len(), |(i, _)| i);
+    let head = head.trim_end().trim_end_matches(':');
+    Some((at..at, rest.rsplit_once("= ").map_or(head.to_string(), |(_, why)| format!("{head}: {}", why.trim()))))
 }
 
 /// Incidents, each once: a translation is not another case.
