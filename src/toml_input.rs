@@ -159,6 +159,11 @@ fn syntax_words(message: &str, text: &str, span: Option<Range<usize>>) -> (Strin
             ("this text has no closing `\"`".to_string(), "end the text with a `\"` on the same line".to_string())
         }
         "key with no value" => ("a key without `= value`".to_string(), general),
+        "duplicate key" => {
+            let name = line_rest.split('=').next().unwrap_or("").trim();
+            let name = if name.is_empty() { "this key".to_string() } else { format!("`{name}`") };
+            (format!("{name} is written twice"), "keep one of the two: TOML takes a key once per table".to_string())
+        }
         "missing comma between array elements" => {
             ("a comma is missing between two items of the list".to_string(), "write e.g. [\"A\", \"B\"]".to_string())
         }
@@ -275,8 +280,35 @@ fn words(message: &str, path: Option<&str>, text: &str, span: Option<&Range<usiz
         let place = path.filter(|p| !p.is_empty()).map(|p| format!(" in [{p}]")).unwrap_or_default();
         return (format!("`{field}` is missing{place}"), Some(hint.to_string()));
     }
+    // An enum's value (`confidence`, `status`, `type`) that is not text.
+    if message == "wanted string or table" {
+        let msg = format!("{named} must be one of its words in quotes, not {written}");
+        return (msg, Some("docs/cases.md lists the words each key takes".into()));
+    }
+    // A table written as a list (`incident = []`) or a list of tables (`[[incident]]`).
+    if message.starts_with("invalid length") && message.contains("expected struct") {
+        let hint = key.as_ref().map(|k| format!("write [{k}] on its own line, then its keys below it"));
+        return (format!("{named} must be a table, not a list"), hint);
+    }
+    if message.starts_with("wanted exactly 1 element") {
+        let hint = key.as_ref().map(|k| format!("write [{k}] with single brackets: there is one of it"));
+        return (format!("{named} is one table, not a list of them"), hint);
+    }
     if message.starts_with("invalid type:") || message.starts_with("invalid value:") {
         let expected = message.rsplit_once(", expected ").map_or("", |(_, e)| e);
+        let whole = matches!(expected, "u64" | "u32" | "u16" | "u8" | "usize" | "i64" | "i32");
+        let digits = written.trim_start_matches(['-', '+']).replace('_', "");
+        if whole && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if written.starts_with('-') && !matches!(expected, "i64" | "i32") {
+                return (format!("{named} cannot be negative: {written}"), Some("write 0 or more".into()));
+            }
+            {
+                return (
+                    format!("{named} is too large: {written}"),
+                    Some("check the figure against its source".into()),
+                );
+            }
+        }
         let (what, example) = expectation(expected, key.as_deref());
         let mut msg = format!("{named} must be {what}");
         if !written.is_empty() {
@@ -335,6 +367,14 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         flag: Option<bool>,
+        level: Option<Level>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    #[allow(dead_code)]
+    enum Level {
+        Low,
+        High,
     }
 
     fn errors(text: &str) -> Vec<String> {
@@ -357,6 +397,16 @@ mod tests {
         assert!(errors("title = ")[0].starts_with("not valid TOML"));
         assert_eq!(errors("title = Acme breach")[0], "not valid TOML: text must be in quotes | write \"Acme breach\"");
         assert_eq!(errors("title = [Acme, B]")[0], "not valid TOML: text must be in quotes | write \"Acme\"");
+    }
+
+    #[test]
+    fn shapes_and_sizes_in_words() {
+        let first = |text: &str| errors(text).into_iter().next().unwrap_or_default();
+        assert_eq!(first("title = \"t\"\ncount = -1"), "`count` cannot be negative: -1 | write 0 or more");
+        assert!(first("title = \"t\"\ncount = 18446744073709551616").starts_with("`count` is too large"));
+        assert!(first("title = \"t\"\ninner = []").starts_with("`inner` must be a table, not a list | write [inner]"));
+        assert!(first("title = \"t\"\n[inner]\nlevel = 1").starts_with("`level` in [inner] must be one of its words"));
+        assert!(first("title = \"t\"\ntitle = \"u\"").starts_with("not valid TOML: `title` is written twice"));
     }
 
     #[test]

@@ -170,6 +170,20 @@ fn what_follows_from_an_error_comes_after_it() {
     assert!(error < note, "{out}");
 }
 
+/// Front matter of the wrong shape, in the writer's words.
+#[test]
+fn front_matter_of_the_wrong_shape_is_said_in_words() {
+    let f = Fixture::new();
+    f.case("a", "A", &format!("{OK}\n[[incident]]\nsectors = [\"Retail\"]"), "");
+    f.case("b", "B", &format!("{OK}\nincident = []"), "");
+    f.case("c", "C", &format!("{OK}\n[[techniques]]\nid = \"T1078\"\nconfidence = 1"), "");
+    let out = check(&f, 1);
+    has(&out, "content/cases/a.md:5:1", "`incident` is one table, not a list of them");
+    has(&out, "content/cases/b.md:5:12", "`incident` must be a table, not a list");
+    has(&out, "content/cases/c.md:7:14", "`confidence` in [techniques] must be one of its words in quotes, not 1");
+    assert!(!out.contains("RawIncident") && !out.contains("wanted"), "{out}");
+}
+
 /// A template's syntax error is at its line and column, said on one line.
 #[test]
 fn a_template_syntax_error_is_located() {
