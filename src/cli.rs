@@ -313,7 +313,16 @@ fn site_root(given: Option<PathBuf>) -> Result<PathBuf, ExitCode> {
         if dir.is_dir() {
             return Ok(dir);
         }
-        eprintln!("error: --root {}: there is no such folder", dir.display());
+        if dir.is_file() {
+            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            eprintln!(
+                "error: --root {}: this is a file; --root names the site's folder (here {})",
+                dir.display(),
+                parent.display()
+            );
+        } else {
+            eprintln!("error: --root {}: there is no such folder", dir.display());
+        }
         return Err(ExitCode::from(2));
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));

@@ -234,9 +234,12 @@ pub(crate) fn table_key_span(text: &str, table: &str, key: &str) -> std::ops::Ra
 pub fn base_url(url: &str) -> Result<String, String> {
     let trimmed = url.trim().trim_end_matches('/');
     let bad = |why: &str| Err(format!("{url:?} is not a web address: {why}"));
-    let lower = trimmed.to_ascii_lowercase();
+    let lower = url.trim().to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         return bad("it must start with https:// (or http://)");
+    }
+    if trimmed.len() <= "https:/".len() && trimmed.ends_with(':') {
+        return bad("it names no host");
     }
     let uri: http::Uri = match trimmed.parse() {
         Ok(u) => u,
@@ -334,6 +337,7 @@ mod tests {
         for bad in ["notaurl", "https://", "ftp://x.example", "https://exa mple.org", "https://x.example/?a=1", "//x"] {
             assert!(base_url(bad).is_err(), "{bad}");
         }
+        assert!(base_url("https://").unwrap_err().ends_with("it names no host"));
     }
 
     #[test]

@@ -529,6 +529,11 @@ fn static_files_and_bundle_assets_are_copied() {
     assert_eq!(f.read("logo.txt"), "logo");
     assert_eq!(f.read("cases/bundle-case/diagram.txt"), "d");
     assert!(f.read("cases/bundle-case/index.html").contains("src=\"diagram.txt\""));
+    // A static file at an address the site makes itself is not published, and is named.
+    f.write("static/robots.txt", "User-agent: *\nDisallow: /\n");
+    let r = f.build_ok();
+    has(&r.stderr, "static/robots.txt", "not published: Casebook makes /robots.txt itself");
+    assert!(f.read("robots.txt").contains("Sitemap:"));
 }
 
 #[test]

@@ -116,6 +116,10 @@ fn the_site_is_found_from_a_sub_folder_and_new_case_writes_where_meant() {
     let r = f.run(&["check", "--root", "no-such-folder"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no-such-folder: there is no such folder"), "{}", r.stderr);
+    // --root naming the site's file instead of its folder says so.
+    let r = f.run(&["check", "--root", "site.toml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("site.toml: this is a file; --root names the site's folder (here .)"), "{}", r.stderr);
 }
 
 #[test]
@@ -322,7 +326,7 @@ fn toml_mistakes_are_told_in_the_writers_words_all_at_once() {
     has(&out, "content/cases/a.md:7:10", "`status` in [incident] cannot be \"confirmd\"");
     has(&out, "content/cases/a.md:7:10", "did you mean \"confirmed\"?");
     has(&out, "content/cases/a.md:10:10", "`people` in [impact] must be a whole number, like 17891, not \"17891\"");
-    has(&out, "content/cases/a.md:11:11", "`records` in [impact] must be a whole number");
+    has(&out, "content/cases/a.md:11:11", "`records` in [impact] cannot be negative: -5");
     // The file's other problems are reported in the same run.
     has(&out, "content/cases/a.md:8:14", "Japan is written \"JP\"");
     assert!(!out.contains("invalid type") && !out.contains("expected u64"), "{out}");

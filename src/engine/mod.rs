@@ -625,6 +625,7 @@ impl Engine {
         let diags = render::render(&site, &tera, &shared, &sinks, &profile);
         report.diagnostics.extend(diags);
         report.diagnostics.extend(render::check::local_links(&site, &seen, &sources.assets));
+        report.diagnostics.extend(render::check::shadowed(&seen, &sources.assets, root));
         if let Some(external) = &options.external {
             report.diagnostics.extend(crate::external::check(&site, external));
         }

@@ -111,6 +111,24 @@ impl Seen {
     }
 }
 
+/// The site's own static files that a page or export of the same path replaces: the
+/// writer's file would vanish from the output without a word.
+pub fn shadowed(seen: &Seen, assets: &[Asset], root: &std::path::Path) -> Vec<Diagnostic> {
+    let got = seen.got.lock().unwrap_or_else(|e| e.into_inner());
+    assets
+        .iter()
+        .filter(|a| got.0.contains(&a.dest))
+        .filter_map(|a| match &a.data {
+            crate::load::AssetData::File(path) => Some(
+                Diagnostic::warning("static-shadowed", format!("not published: Casebook makes /{} itself", a.dest))
+                    .in_path(crate::load::display(root, path))
+                    .hint("remove or rename this file; what the site makes at that address is published instead"),
+            ),
+            crate::load::AssetData::Builtin(_) => None,
+        })
+        .collect()
+}
+
 pub fn local_links(site: &Site, seen: &Seen, assets: &[Asset]) -> Vec<Diagnostic> {
     let got = seen.got.lock().unwrap_or_else(|e| e.into_inner());
     let (paths, found) = &*got;
