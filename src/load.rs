@@ -668,10 +668,16 @@ fn walk_files(root: &Path, canonical_root: &Path, dir: &Path, diags: &mut Vec<Di
                     Diagnostic::warning("symlink-ignored", "symbolic link to a folder is not followed")
                         .in_path(display(root, path)),
                 ),
-                _ => diags.push(
+                Ok(_) => diags.push(
                     Diagnostic::error("symlink-outside", "symbolic link points outside the site; refusing to read it")
                         .in_path(display(root, path))
                         .hint("copy the file into the site instead of linking to it"),
+                ),
+                // Nothing at its end (a dangling link, or a loop of links): nothing to read.
+                Err(e) => diags.push(
+                    Diagnostic::warning("symlink-ignored", format!("symbolic link to nothing that can be read: {e}"))
+                        .in_path(display(root, path))
+                        .hint("remove the link, or make it point at a file in the site"),
                 ),
             }
         } else if entry.file_type().is_file() {

@@ -226,6 +226,17 @@ fn symlinks_out_of_the_site_are_refused() {
     std::os::unix::fs::symlink(outside.path().join("secret.md"), f.root().join("content/cases/secret.md")).unwrap();
     let out = check(&f, 1);
     has(&out, "content/cases/secret.md", "points outside the site");
+    // A link to nothing, or a loop of links, is said to be one.
+    #[cfg(unix)]
+    {
+        std::fs::remove_file(f.root().join("content/cases/secret.md")).unwrap();
+        std::os::unix::fs::symlink("nowhere.md", f.root().join("content/cases/dangling.md")).unwrap();
+        std::os::unix::fs::symlink("loop.md", f.root().join("content/cases/loop.md")).unwrap();
+        let out = check(&f, 0);
+        has(&out, "content/cases/dangling.md", "symbolic link to nothing that can be read");
+        has(&out, "content/cases/loop.md", "symbolic link to nothing that can be read");
+        assert!(!out.contains("outside"), "{out}");
+    }
 }
 
 #[test]
