@@ -162,17 +162,6 @@ impl Config {
                     .at(file, table_key_span(file.text(), "pagination", "per_page")),
             );
         }
-        let markdown = &config.markdown;
-        for (key, name) in
-            [("highlight_theme", &markdown.highlight_theme), ("highlight_theme_dark", &markdown.highlight_theme_dark)]
-        {
-            if let Err(e) = crate::parse::highlight::check_theme(name) {
-                errors.push(
-                    Diagnostic::error("config-invalid", format!("[markdown] {key}: {e}"))
-                        .at(file, table_key_span(file.text(), "markdown", key)),
-                );
-            }
-        }
         config.file = Some(file.clone());
         if errors.is_empty() {
             Ok(config)

@@ -114,14 +114,16 @@ fn site_toml_errors_are_located() {
     has(&out, "site.toml:3:1", "did you mean `output`?");
     f.write("site.toml", "title = \"T\"\n[publish]\ntlp = [\"clear\", \"pink\"]\n");
     has(&check(&f, 1), "site.toml:3:17", "unknown TLP level \"pink\"");
-    // Values serde takes but the site cannot use: each at its key, all in one run.
-    f.write(
-        "site.toml",
-        "title = \"T\"\n[markdown]\nhighlight_theme = \"InspiredGithub\"\n[pagination]\nper_page = 0\n",
-    );
+    // Values serde takes but the site cannot use: each at its key.
+    f.write("site.toml", "title = \"T\"\n[pagination]\nper_page = 0\n");
+    has(&check(&f, 1), "site.toml:3:1", "per_page must be at least 1");
+    // A highlight theme is checked with the files, so their errors come in the same run.
+    f.write("site.toml", "title = \"T\"\n[markdown]\nhighlight_theme = \"InspiredGithub\"\n");
+    f.case("bad", "Bad", "organizations = []", "");
     let out = check(&f, 1);
     has(&out, "site.toml:3:1", "unknown highlight theme `InspiredGithub`; did you mean `InspiredGitHub`?");
-    has(&out, "site.toml:5:1", "per_page must be at least 1");
+    has(&out, "content/cases/bad.md:4:17", "at least one organization");
+    std::fs::remove_file(f.root().join("content/cases/bad.md")).unwrap();
     // A theme or catalog that is not there: at its key, and only that error.
     f.write("site.toml", "title = \"T\"\ntheme = \"nope\"\n");
     let out = check(&f, 1);

@@ -144,7 +144,7 @@ impl Parsed {
         if self.changed {
             *self = Parsed { options: Some(md.unsafe_html), changed: true, ..Parsed::default() };
         }
-        let mut run = Run { diags: Vec::new(), changed: self.changed };
+        let mut run = Run { diags: parse::highlight::check_themes(config), changed: self.changed };
         let cases = cached(&mut self.cases, &sources.cases, today, |f| parse::case::parse(f, &md), &mut run);
         let organizations =
             cached(&mut self.orgs, &sources.organizations, today, |f| parse::org::parse(f, &md), &mut run);

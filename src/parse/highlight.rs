@@ -68,6 +68,20 @@ pub fn theme_names() -> Vec<String> {
     names
 }
 
+/// `site.toml`'s highlight themes, each an error at its key if there is no such theme
+/// (checked with the files, so that their errors come in the same run).
+pub fn check_themes(config: &crate::config::Config) -> Vec<crate::diagnostics::Diagnostic> {
+    let markdown = &config.markdown;
+    [("highlight_theme", &markdown.highlight_theme), ("highlight_theme_dark", &markdown.highlight_theme_dark)]
+        .into_iter()
+        .filter_map(|(key, name)| {
+            let e = check_theme(name).err()?;
+            let d = crate::diagnostics::Diagnostic::error("config-invalid", format!("[markdown] {key}: {e}"));
+            Some(config.at_key("markdown", key, d))
+        })
+        .collect()
+}
+
 /// Whether `name` is a highlight theme, or what to write instead.
 pub fn check_theme(name: &str) -> Result<(), String> {
     let extra = LazyThemeSet::from(two_face::theme::extra());
