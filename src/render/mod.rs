@@ -128,7 +128,7 @@ fn tera_error<'a>(e: &tera::Error, templates: &'a [Template]) -> (Option<&'a Tem
 /// ...`): where it is in the template's text, and what it says, on one line.
 fn syntax_error(message: &str, text: &str) -> Option<(std::ops::Range<usize>, String)> {
     let (head, rest) = message.split_once("-->")?;
-    let (line, col) = rest.trim_start().split_whitespace().next()?.split_once(':')?;
+    let (line, col) = rest.split_whitespace().next()?.split_once(':')?;
     let (line, col): (usize, usize) = (line.parse().ok()?, col.parse().ok()?);
     let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)?).map(str::len).sum();
     let in_line = text[start..].lines().next().unwrap_or("");
