@@ -199,7 +199,7 @@ fn key_span(text: &str, key: &str) -> std::ops::Range<usize> {
 }
 
 /// Where `key = ...` is written in `[table]` of `text` (`""`: at the top), else the start.
-pub(crate) fn table_key_span(text: &str, table: &str, key: &str) -> std::ops::Range<usize> {
+fn table_key_span(text: &str, table: &str, key: &str) -> std::ops::Range<usize> {
     let mut at = 0;
     let mut inside = table.is_empty();
     for line in text.split_inclusive('\n') {

@@ -462,10 +462,9 @@ fn misplaced(root: &Path, diags: &mut Vec<Diagnostic>) {
         v
     };
     // A site with no content/ is an empty one; a file by that name is a mistake.
-    for name in std::iter::once("content").chain(CONTENT_DIRS.iter().map(|d| d.to_owned())) {
-        let path = if name == "content" { root.join(name) } else { root.join("content").join(name) };
+    for at in std::iter::once("content".to_string()).chain(CONTENT_DIRS.iter().map(|d| format!("content/{d}"))) {
+        let path = root.join(&at);
         if path.exists() && !path.is_dir() {
-            let at = if name == "content" { name.to_string() } else { format!("content/{name}") };
             diags.push(
                 Diagnostic::error("content-not-folder", format!("{at} is a file, not a folder: nothing in it is read"))
                     .in_path(at.clone())

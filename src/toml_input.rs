@@ -298,16 +298,13 @@ fn words(message: &str, path: Option<&str>, text: &str, span: Option<&Range<usiz
         let expected = message.rsplit_once(", expected ").map_or("", |(_, e)| e);
         let whole = matches!(expected, "u64" | "u32" | "u16" | "u8" | "usize" | "i64" | "i32");
         let digits = written.trim_start_matches(['-', '+']).replace('_', "");
+        // Digits serde would not take: out of the type's range.
         if whole && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if written.starts_with('-') && !matches!(expected, "i64" | "i32") {
-                return (format!("{named} cannot be negative: {written}"), Some("write 0 or more".into()));
-            }
-            {
-                return (
-                    format!("{named} is too large: {written}"),
-                    Some("check the figure against its source".into()),
-                );
-            }
+            return if written.starts_with('-') && !matches!(expected, "i64" | "i32") {
+                (format!("{named} cannot be negative: {written}"), Some("write 0 or more".into()))
+            } else {
+                (format!("{named} is too large: {written}"), Some("check the figure against its source".into()))
+            };
         }
         let (what, example) = expectation(expected, key.as_deref());
         let mut msg = format!("{named} must be {what}");

@@ -230,7 +230,7 @@ pub(super) fn check_place(
     root: &Path,
     dir: &Path,
     output: &Path,
-    site_toml: &std::sync::Arc<crate::diagnostics::SourceFile>,
+    config: &crate::config::Config,
 ) -> Result<(), crate::diagnostics::Diagnostic> {
     let cache = crate::write::absolute(dir);
     let root = crate::write::absolute(root);
@@ -246,8 +246,9 @@ pub(super) fn check_place(
     } else {
         return Ok(());
     };
-    Err(crate::diagnostics::Diagnostic::error("config-invalid", format!("[build] cache: {why}"))
-        .at(site_toml, crate::config::table_key_span(site_toml.text(), "build", "cache"))
+    let d = crate::diagnostics::Diagnostic::error("config-invalid", format!("[build] cache: {why}"));
+    Err(config
+        .at_key("build", "cache", d)
         .hint("keep it apart from the site's folders and the output: cache = \".casebook-cache\" at the site root"))
 }
 

@@ -352,7 +352,7 @@ impl Engine {
         let cache_dir = root.join(&config.build.cache);
         let mut use_cache = options.cache;
         if let Some(out) = &checked_output {
-            if let Err(d) = cache::check_place(root, &cache_dir, out, &config_file) {
+            if let Err(d) = cache::check_place(root, &cache_dir, out, &config) {
                 report.diagnostics.push(d);
                 use_cache = false;
             }

@@ -57,15 +57,19 @@ fn alias(lang: &str) -> &str {
     }
 }
 
-/// Names of syntect's default themes and two-face's extra themes, sorted, deduplicated.
-pub fn theme_names() -> Vec<String> {
-    let defaults = ThemeSet::load_defaults();
-    let extra = LazyThemeSet::from(two_face::theme::extra());
-    let mut names: Vec<String> =
-        defaults.themes.keys().cloned().chain(extra.theme_names().map(str::to_owned)).collect();
-    names.sort();
-    names.dedup();
-    names
+/// Names of syntect's default themes and two-face's extra themes, sorted, deduplicated;
+/// read once (every run checks `site.toml`'s against them).
+pub fn theme_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let defaults = ThemeSet::load_defaults();
+        let extra = LazyThemeSet::from(two_face::theme::extra());
+        let mut names: Vec<String> =
+            defaults.themes.keys().cloned().chain(extra.theme_names().map(str::to_owned)).collect();
+        names.sort();
+        names.dedup();
+        names
+    })
 }
 
 /// `site.toml`'s highlight themes, each an error at its key if there is no such theme
@@ -84,11 +88,10 @@ pub fn check_themes(config: &crate::config::Config) -> Vec<crate::diagnostics::D
 
 /// Whether `name` is a highlight theme, or what to write instead.
 pub fn check_theme(name: &str) -> Result<(), String> {
-    let extra = LazyThemeSet::from(two_face::theme::extra());
-    if extra.theme_names().any(|n| n == name) || ThemeSet::load_defaults().themes.contains_key(name) {
+    let names = theme_names();
+    if names.binary_search_by(|n| n.as_str().cmp(name)).is_ok() {
         return Ok(());
     }
-    let names = theme_names();
     Err(match crate::toml_input::did_you_mean(name, names.iter().map(String::as_str)) {
         Some(near) => format!("unknown highlight theme `{name}`; did you mean `{near}`?"),
         None => format!("unknown highlight theme `{name}`; available themes: {}", names.join(", ")),

@@ -701,66 +701,45 @@ fn check_techniques(case: &Case, catalog: &Catalog, config: &Config, diags: &mut
         let tactics = match &t.tactic {
             Some(tactic) => {
                 let short = tactic.value.to_ascii_lowercase();
-                // Written as the tactic's name or id: the short name is what is asked for.
-                let named = catalog.tactics.iter().find(|x| {
-                    x.shortname != short
-                        && (x.name.eq_ignore_ascii_case(&tactic.value) || x.id.eq_ignore_ascii_case(&tactic.value))
-                });
                 if tech.tactics.contains(&short) {
                     vec![short]
-                } else if let Some(named) = named {
-                    diags.push(
-                        Diagnostic::error(
-                            "tactic-mismatch",
+                } else {
+                    let theirs = tech.tactics.join(", ");
+                    let near = crate::toml_input::did_you_mean(&short, tech.tactics.iter().map(String::as_str));
+                    let listed = |whose: &str| match near {
+                        Some(near) => format!("did you mean \"{near}\"? {whose} tactics are: {theirs}"),
+                        None => format!("{whose} tactics are: {theirs}"),
+                    };
+                    // Written as the tactic's name or id: the short name is what is asked for.
+                    let named = catalog.tactics.iter().find(|x| {
+                        x.shortname != short
+                            && (x.name.eq_ignore_ascii_case(&tactic.value) || x.id.eq_ignore_ascii_case(&tactic.value))
+                    });
+                    let (message, hint) = match named {
+                        Some(named) => (
                             format!(
                                 "{:?} is the tactic {} ({}): write its short name",
                                 tactic.value, named.name, named.id
                             ),
-                        )
-                        .at(&case.file, tactic.span.clone())
-                        .hint(if tech.tactics.contains(&named.shortname) {
-                            format!("write tactic = \"{}\"", named.shortname)
-                        } else {
-                            format!(
-                                "its short name is \"{}\", but {} is not in it: its tactics are {}",
-                                named.shortname,
-                                tech.id,
-                                tech.tactics.join(", ")
-                            )
-                        }),
-                    );
-                    Vec::new()
-                } else if catalog.tactic(&short).is_none() {
-                    diags.push(
-                        Diagnostic::error("tactic-mismatch", format!("{:?} is not an ATT&CK tactic", tactic.value))
-                            .at(&case.file, tactic.span.clone())
-                            .hint(
-                                match crate::toml_input::did_you_mean(&short, tech.tactics.iter().map(String::as_str)) {
-                                    Some(near) => format!(
-                                        "did you mean \"{near}\"? {}'s tactics are: {}",
-                                        tech.id,
-                                        tech.tactics.join(", ")
-                                    ),
-                                    None => format!("{}'s tactics are: {}", tech.id, tech.tactics.join(", ")),
-                                },
-                            ),
-                    );
-                    Vec::new()
-                } else {
-                    diags.push(
-                        Diagnostic::error(
-                            "tactic-mismatch",
-                            format!("{} ({}) does not belong to tactic {:?}", tech.id, tech.name, tactic.value),
-                        )
-                        .at(&case.file, tactic.span.clone())
-                        .hint(
-                            match crate::toml_input::did_you_mean(&short, tech.tactics.iter().map(String::as_str)) {
-                                Some(near) => {
-                                    format!("did you mean \"{near}\"? its tactics are: {}", tech.tactics.join(", "))
-                                }
-                                None => format!("its tactics are: {}", tech.tactics.join(", ")),
+                            if tech.tactics.contains(&named.shortname) {
+                                format!("write tactic = \"{}\"", named.shortname)
+                            } else {
+                                format!(
+                                    "its short name is \"{}\", but {} is not in it: its tactics are {theirs}",
+                                    named.shortname, tech.id
+                                )
                             },
                         ),
+                        None if catalog.tactic(&short).is_none() => {
+                            (format!("{:?} is not an ATT&CK tactic", tactic.value), listed(&format!("{}'s", tech.id)))
+                        }
+                        None => (
+                            format!("{} ({}) does not belong to tactic {:?}", tech.id, tech.name, tactic.value),
+                            listed("its"),
+                        ),
+                    };
+                    diags.push(
+                        Diagnostic::error("tactic-mismatch", message).at(&case.file, tactic.span.clone()).hint(hint),
                     );
                     Vec::new()
                 }
